@@ -1,0 +1,117 @@
+"""What a check is, and what it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cmelive.state import DeviceState
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_APPLICABLE = "not_applicable"
+    UNKNOWN = "unknown"
+    WAIVED = "waived"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_ORDER.index(self)
+
+
+_SEVERITY_ORDER = [Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One line that supports a result: the command it came from, its line number, masked text."""
+
+    command: str
+    line: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check function returns; the engine turns it into a :class:`CheckResult`.
+
+    ``from_absence`` marks a failure concluded from something the output lacks (no ``enable
+    secret`` line, ...). Such a conclusion is only sound on a complete output, so the engine turns it
+    into ``unknown`` when the output was cut off — a failure shown by a line that is there stands.
+    """
+
+    status: Status
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+    remediation: tuple[str, ...] = ()
+    from_absence: bool = False
+
+
+def passed(message: str, evidence: tuple[Evidence, ...] | list[Evidence] = ()) -> Outcome:
+    return Outcome(Status.PASS, message, tuple(evidence))
+
+
+def failed(
+    message: str,
+    evidence: tuple[Evidence, ...] | list[Evidence] = (),
+    remediation: tuple[str, ...] | list[str] = (),
+    *,
+    from_absence: bool = False,
+) -> Outcome:
+    return Outcome(Status.FAIL, message, tuple(evidence), tuple(remediation), from_absence)
+
+
+def not_applicable(message: str, evidence: tuple[Evidence, ...] | list[Evidence] = ()) -> Outcome:
+    return Outcome(Status.NOT_APPLICABLE, message, tuple(evidence))
+
+
+def unknown(message: str, evidence: tuple[Evidence, ...] | list[Evidence] = ()) -> Outcome:
+    return Outcome(Status.UNKNOWN, message, tuple(evidence))
+
+
+CheckFunction = Callable[["DeviceState"], Outcome]
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A registered check: its declared metadata and the function that runs it."""
+
+    id: str
+    title: str
+    severity: Severity
+    family: str
+    reference: str
+    rationale: str
+    passes_when: str
+    requires: tuple[str, ...]
+    func: CheckFunction
+    example_evidence: tuple[str, ...] = ()
+    remediation_example: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The result of one check on one device, as reported."""
+
+    check: str
+    title: str
+    severity: Severity
+    family: str
+    status: Status
+    reference: str
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+    remediation: tuple[str, ...] = ()
+    waiver: dict[str, str] | None = field(default=None)

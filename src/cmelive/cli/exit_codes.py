@@ -1,0 +1,24 @@
+"""Exit codes, in one place (documented in the README and in ``cmelive --help``)."""
+
+from __future__ import annotations
+
+from cmelive.errors import CmeliveError, DeviceError, InputError, UsageError
+
+OK = 0  # audited, nothing failed at or above --fail-on
+FINDINGS = 1  # failures at or above --fail-on
+BAD_INPUT = 2  # bad usage or bad input (a one-line message names the file/option)
+DEVICE_UNAVAILABLE = 3  # a device could not be audited; whatever was obtained is still written
+INTERRUPTED = 130
+
+HELP = (
+    "Exit codes: 0 audited, nothing failed at or above --fail-on; 1 failures at or above "
+    "--fail-on; 2 bad usage or bad input; 3 a device could not be audited."
+)
+
+
+def exit_code_for(error: CmeliveError) -> int:
+    if isinstance(error, (UsageError, InputError)):
+        return BAD_INPUT
+    if isinstance(error, DeviceError):
+        return DEVICE_UNAVAILABLE
+    return BAD_INPUT

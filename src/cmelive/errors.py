@@ -1,0 +1,44 @@
+"""The one exception hierarchy of cmelive.
+
+Library code raises these; only the CLI maps them to exit codes (see ``cli/exit_codes.py``).
+"""
+
+from __future__ import annotations
+
+
+class CmeliveError(Exception):
+    """Base of every error cmelive raises on purpose."""
+
+
+class UsageError(CmeliveError):
+    """A bad option or argument combination (exit code 2)."""
+
+
+class InputError(CmeliveError):
+    """A file the user gave us cannot be used: missing, unreadable, not text, malformed (exit 2).
+
+    The message names the file (and line, when there is one) and what is wrong.
+    """
+
+    def __init__(self, path: str, problem: str, line: int | None = None) -> None:
+        self.path = path
+        self.problem = problem
+        self.line = line
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {problem}")
+
+
+class DeviceError(CmeliveError):
+    """The device could not be audited (exit code 3)."""
+
+
+class ConnectError(DeviceError):
+    """TCP/SSH connection failed: unreachable, refused, timed out."""
+
+
+class AuthenticationError(DeviceError):
+    """The router refused our credentials (login or enable)."""
+
+
+class HostKeyError(DeviceError):
+    """The router's SSH host key is unknown (and not accepted) or has changed."""

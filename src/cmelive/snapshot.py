@@ -1,0 +1,202 @@
+"""The snapshot: the one format everything after collection reads.
+
+On disk a snapshot is a directory with one text file per command (``show_running-config.txt``, ...)
+and an optional ``meta.json``. Live collection and replay both produce a :class:`Snapshot`;
+parsing, checks and reports never know which one it came from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from cmelive import __version__
+from cmelive.commands import CommandStatus, command_from_file_name, file_name, ios_error
+from cmelive.errors import InputError
+from cmelive.masking import mask_text
+
+META_FILE = "meta.json"
+# A snapshot file larger than this is not a show output someone saved by hand.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CommandOutput:
+    """One command's output and what became of it."""
+
+    command: str
+    status: CommandStatus
+    text: str = ""
+    duration_s: float = 0.0
+    error: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """True when the output can be parsed (complete or cut off, but not rejected/missing)."""
+        return self.status in (CommandStatus.OK, CommandStatus.TRUNCATED)
+
+
+@dataclass
+class Snapshot:
+    """Everything collected from one device."""
+
+    host: str
+    outputs: dict[str, CommandOutput] = field(default_factory=dict)
+    hostname: str | None = None
+    collected_at: str = field(default_factory=lambda: utc_now())
+    tool_version: str = __version__
+    masked: bool = False
+    source: str = "live"  # "live" or "replay"; informational only
+
+    def get(self, command: str) -> CommandOutput:
+        """The output of ``command``, or a NOT_COLLECTED placeholder."""
+        found = self.outputs.get(command)
+        if found is None:
+            return CommandOutput(command, CommandStatus.NOT_COLLECTED, error="not in snapshot")
+        return found
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "hostname": self.hostname,
+            "collected_at": self.collected_at,
+            "cmelive_version": self.tool_version,
+            "masked": self.masked,
+            "commands": [
+                {
+                    "command": out.command,
+                    "status": str(out.status),
+                    "duration_s": round(out.duration_s, 4),
+                    "error": out.error,
+                    "file": file_name(out.command),
+                }
+                for out in self.outputs.values()
+            ],
+        }
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def write_snapshot(snapshot: Snapshot, directory: Path, *, mask: bool = True) -> Path:
+    """Write ``snapshot`` to ``directory`` (created if needed); secrets masked unless ``mask=False``."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(str(directory), f"cannot create snapshot directory: {exc.strerror}") from exc
+    for out in snapshot.outputs.values():
+        if out.status == CommandStatus.NOT_COLLECTED and not out.text:
+            continue
+        text = mask_text(out.text) if mask else out.text
+        _write_private(directory / file_name(out.command), text)
+    meta = snapshot.meta()
+    meta["masked"] = mask or snapshot.masked
+    _write_private(directory / META_FILE, json.dumps(meta, indent=2) + "\n")
+    return directory
+
+
+def _write_private(path: Path, text: str) -> None:
+    # Unmasked snapshots hold secrets: never world-readable, whatever the umask.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+
+
+def read_snapshot(directory: Path) -> Snapshot:
+    """Read a snapshot directory written by cmelive or assembled by hand from ``.txt`` captures."""
+    where = str(directory)
+    if not directory.exists():
+        raise InputError(where, "snapshot directory does not exist")
+    if not directory.is_dir():
+        raise InputError(where, "not a directory (a snapshot is a directory of show_*.txt files)")
+    meta = _read_meta(directory)
+    try:
+        files = sorted(p for p in directory.iterdir() if p.suffix == ".txt" and p.is_file())
+    except OSError as exc:
+        raise InputError(where, f"cannot list directory: {exc.strerror}") from exc
+    if not files:
+        raise InputError(where, "no show_*.txt files: this is not a snapshot directory")
+    statuses = {c.get("command"): c for c in meta.get("commands", []) if isinstance(c, dict)}
+    outputs: dict[str, CommandOutput] = {}
+    for path in files:
+        command = command_from_file_name(path.name)
+        text = _read_text(path)
+        recorded = statuses.get(command, {})
+        status, error = _replayed_status(text, recorded)
+        outputs[command] = CommandOutput(
+            command=command,
+            status=status,
+            text=text,
+            duration_s=float(recorded.get("duration_s") or 0.0),
+            error=error,
+        )
+    # Commands the live run tried but got nothing for are still reported, with their status.
+    for command, recorded in statuses.items():
+        if isinstance(command, str) and command not in outputs:
+            status = _status_or(recorded.get("status"), CommandStatus.NOT_COLLECTED)
+            outputs[command] = CommandOutput(
+                command, status, "", float(recorded.get("duration_s") or 0.0), recorded.get("error")
+            )
+    return Snapshot(
+        host=str(meta.get("host") or directory.name),
+        outputs=outputs,
+        hostname=meta.get("hostname"),
+        collected_at=str(meta.get("collected_at") or utc_now()),
+        tool_version=str(meta.get("cmelive_version") or __version__),
+        masked=bool(meta.get("masked", False)),
+        source="replay",
+    )
+
+
+def _read_meta(directory: Path) -> dict[str, Any]:
+    path = directory / META_FILE
+    if not path.exists():
+        return {}
+    raw = _read_text(path)
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
+    if not isinstance(meta, dict):
+        raise InputError(str(path), "expected a JSON object")
+    return meta
+
+
+def _read_text(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(str(path), f"file is {size} bytes; not a show command capture")
+        data = path.read_bytes()
+    except PermissionError as exc:
+        raise InputError(str(path), "permission denied (cannot read file)") from exc
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read file: {exc.strerror}") from exc
+    if b"\x00" in data:
+        raise InputError(str(path), "binary file (NUL bytes); expected the text a router printed")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Old captures are often Latin-1 (banners, descriptions); every byte maps, nothing is lost.
+        text = data.decode("latin-1")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _replayed_status(text: str, recorded: dict[str, Any]) -> tuple[CommandStatus, str | None]:
+    error = ios_error(text)
+    if error is not None:
+        return CommandStatus.REJECTED, error
+    status = _status_or(recorded.get("status"), CommandStatus.OK)
+    return status, recorded.get("error")
+
+
+def _status_or(value: object, default: CommandStatus) -> CommandStatus:
+    try:
+        return CommandStatus(str(value)) if value is not None else default
+    except ValueError:
+        return default

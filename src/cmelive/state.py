@@ -1,0 +1,75 @@
+"""DeviceState: what the checks see of one device — its snapshot, parsed, plus the site policy."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from cmelive.checks.base import Evidence
+from cmelive.commands import RUNNING_CONFIG, CommandStatus
+from cmelive.masking import mask_line
+from cmelive.parsing.running_config import ConfigLine, RunningConfig, parse_running_config
+from cmelive.parsing.tables import ParseError, parse_table
+from cmelive.policy import Policy
+from cmelive.snapshot import CommandOutput, Snapshot
+
+Record = dict[str, Any]
+
+
+class DeviceState:
+    """The parsed view of a snapshot. Parsing is lazy and cached: a check pays only for what it reads."""
+
+    def __init__(self, snapshot: Snapshot, policy: Policy | None = None) -> None:
+        self.snapshot = snapshot
+        self.policy = policy or Policy()
+        self._tables: dict[str, list[Record] | None] = {}
+        self.parse_errors: dict[str, str] = {}
+
+    def output(self, command: str) -> CommandOutput:
+        return self.snapshot.get(command)
+
+    @cached_property
+    def config(self) -> RunningConfig | None:
+        """The running-config, or None when it was not collected or the router rejected it."""
+        out = self.output(RUNNING_CONFIG)
+        if not out.usable:
+            return None
+        parsed = parse_running_config(out.text)
+        if out.status == CommandStatus.TRUNCATED and parsed.complete:
+            parsed.complete = False
+            parsed.problems.append(out.error or "collection reported the output as cut off")
+        return parsed
+
+    def records(self, command: str) -> list[Record] | None:
+        """TextFSM records of ``command``'s output; None when absent, rejected or unparsable."""
+        if command not in self._tables:
+            out = self.output(command)
+            table: list[Record] | None = None
+            if out.usable:
+                try:
+                    table = parse_table(command, out.text)
+                except ParseError as exc:
+                    self.parse_errors[command] = str(exc)
+            self._tables[command] = table
+        return self._tables[command]
+
+    def source_complete(self, command: str) -> bool:
+        """False when ``command``'s output is known to be cut off or its layout damaged."""
+        if command == RUNNING_CONFIG:
+            config = self.config
+            return config is not None and config.complete
+        return self.output(command).status == CommandStatus.OK
+
+    def evidence(self, line: ConfigLine, command: str = RUNNING_CONFIG) -> Evidence:
+        """Evidence for a config line: its number and its masked text."""
+        return Evidence(command, line.number, mask_line(line.text.strip()))
+
+    def evidence_text(self, command: str, number: int | None, text: str) -> Evidence:
+        return Evidence(command, number, mask_line(text.strip()))
+
+    def find_line(self, command: str, needle: str) -> Evidence | None:
+        """Evidence for the first line of ``command``'s output containing ``needle``."""
+        for number, line in enumerate(self.output(command).text.split("\n"), start=1):
+            if needle in line:
+                return self.evidence_text(command, number, line)
+        return None
