@@ -94,3 +94,10 @@ def audit_snapshot(
         commands=list(snapshot.outputs.values()),
         results=results,
     )
+
+
+def unreachable_report(name: str, host: str, error: Exception) -> DeviceReport:
+    """The report of a device that could not be audited: its status and the reason, nothing else."""
+    return DeviceReport(
+        name=name, host=host, hostname=None, status=DeviceStatus.ERROR, error=str(error)
+    )

@@ -1,0 +1,3 @@
+from cmelive.cli import main
+
+main()

@@ -1,0 +1,57 @@
+"""The ``cmelive`` command line: a thin root app that only wires the command modules.
+
+Errors are mapped to exit codes here and only here.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cmelive import __version__
+from cmelive.cli import audit, catalog, collect, demo, exit_codes, fake_router, replay
+from cmelive.errors import CmeliveError
+
+app = typer.Typer(
+    name="cmelive",
+    help="Live security auditor for Cisco Unified CME routers.\n\n" + exit_codes.HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cmelive {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Live security auditor for Cisco Unified CME routers."""
+
+
+app.command("audit", epilog=exit_codes.HELP)(audit.audit)
+app.command("replay", epilog=exit_codes.HELP)(replay.replay)
+app.command("collect", epilog=exit_codes.HELP)(collect.collect)
+app.command("demo")(demo.demo)
+app.command("checks")(catalog.checks)
+app.command("explain")(catalog.explain)
+app.command("fake-router")(fake_router.fake_router)
+
+
+def main() -> None:
+    try:
+        app()
+    except CmeliveError as exc:
+        # One line, no traceback: the message names the file/option/host and what is wrong.
+        print(f"cmelive: error: {exc}", file=sys.stderr)
+        sys.exit(exit_codes.exit_code_for(exc))
+    except KeyboardInterrupt:
+        print("cmelive: interrupted", file=sys.stderr)
+        sys.exit(exit_codes.INTERRUPTED)

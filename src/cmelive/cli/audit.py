@@ -1,0 +1,76 @@
+"""``cmelive audit HOST``: log in, collect, judge, report — one router, on demand."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cmelive.audit import audit_snapshot, unreachable_report
+from cmelive.checks.base import Severity
+from cmelive.cli import common
+from cmelive.collect.live import NetmikoCollector
+from cmelive.commands import AUDIT_COMMANDS
+from cmelive.errors import DeviceError
+from cmelive.logs import configure_logging
+from cmelive.report.model import AuditReport
+from cmelive.snapshot import write_snapshot
+
+log = logging.getLogger(__name__)
+
+
+def audit(
+    host: common.Host,
+    port: common.Port = 22,
+    username: common.Username = None,
+    key_file: common.KeyFile = None,
+    ssh_config: common.SshConfig = None,
+    timeout: common.Timeout = 30.0,
+    known_hosts: common.KnownHosts = None,
+    accept_new_host_key: common.AcceptNewHostKey = False,
+    save_snapshot: Annotated[
+        Path | None, typer.Option("--save-snapshot", help="Also save what was collected (masked) here.")
+    ] = None,
+    no_mask: Annotated[
+        bool, typer.Option("--no-mask", help="Save the snapshot with secrets in clear (for your own vault).")
+    ] = False,
+    report_format: common.FormatOpt = common.ReportFormat.text,
+    output: common.OutputOpt = None,
+    fail_on: common.FailOn = Severity.HIGH,
+    policy_file: common.PolicyOpt = None,
+    verbose: common.Verbose = 0,
+) -> None:
+    """Audit one router live over SSH.
+
+    The password comes from CMELIVE_PASSWORD or a prompt, the enable secret from
+    CMELIVE_ENABLE_SECRET or a prompt (only when the login is not privileged).
+    """
+    configure_logging(verbose)
+    policy = common.read_policy(policy_file)
+    target = common.build_target(
+        host,
+        port=port,
+        username=username,
+        key_file=key_file,
+        ssh_config=ssh_config,
+        timeout=timeout,
+        known_hosts=known_hosts,
+        accept_new_host_key=accept_new_host_key,
+    )
+    try:
+        snapshot = NetmikoCollector(enable_secret_prompt=common.enable_secret_prompt).collect(
+            target, AUDIT_COMMANDS
+        )
+    except DeviceError as exc:
+        log.error("%s: %s", host, exc)
+        typer.echo(f"cmelive: {host}: {exc}", err=True)
+        report = AuditReport([unreachable_report(host, host, exc)])
+        common.emit_report(report, report_format, output)
+        raise typer.Exit(common.exit_code(report, fail_on)) from None
+    if save_snapshot is not None:
+        write_snapshot(snapshot, save_snapshot, mask=not no_mask)
+    report = AuditReport([audit_snapshot(snapshot, policy, name=host)])
+    common.emit_report(report, report_format, output)
+    raise typer.Exit(common.exit_code(report, fail_on))

@@ -1,0 +1,52 @@
+"""``cmelive collect HOST -o DIR``: save what a router shows, for replay or your archive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cmelive.cli import common, exit_codes
+from cmelive.collect.live import NetmikoCollector
+from cmelive.commands import AUDIT_COMMANDS, CommandStatus
+from cmelive.logs import configure_logging
+from cmelive.snapshot import write_snapshot
+
+
+def collect(
+    host: common.Host,
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Snapshot directory to write.")],
+    port: common.Port = 22,
+    username: common.Username = None,
+    key_file: common.KeyFile = None,
+    ssh_config: common.SshConfig = None,
+    timeout: common.Timeout = 30.0,
+    known_hosts: common.KnownHosts = None,
+    accept_new_host_key: common.AcceptNewHostKey = False,
+    no_mask: Annotated[
+        bool, typer.Option("--no-mask", help="Keep secrets in clear (for your own vault).")
+    ] = False,
+    verbose: common.Verbose = 0,
+) -> None:
+    """Collect a snapshot of one router (secrets masked unless --no-mask)."""
+    configure_logging(verbose)
+    target = common.build_target(
+        host,
+        port=port,
+        username=username,
+        key_file=key_file,
+        ssh_config=ssh_config,
+        timeout=timeout,
+        known_hosts=known_hosts,
+        accept_new_host_key=accept_new_host_key,
+    )
+    snapshot = NetmikoCollector(enable_secret_prompt=common.enable_secret_prompt).collect(
+        target, AUDIT_COMMANDS
+    )
+    write_snapshot(snapshot, output_dir, mask=not no_mask)
+    for out in snapshot.outputs.values():
+        detail = f" ({out.error})" if out.error and out.status != CommandStatus.OK else ""
+        typer.echo(f"{out.status:<13} {out.duration_s:6.2f}s  {out.command}{detail}")
+    typer.echo(f"snapshot of {snapshot.hostname or host} written to {output_dir}")
+    raise typer.Exit(exit_codes.OK)

@@ -1,0 +1,143 @@
+"""Options and steps shared by the commands that talk to a router or print a report."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cmelive.checks.base import Severity
+from cmelive.cli import exit_codes
+from cmelive.collect import Target
+from cmelive.errors import InputError, UsageError
+from cmelive.policy import Policy, load_policy
+from cmelive.report.json_report import render_json
+from cmelive.report.model import AuditReport, DeviceStatus
+from cmelive.report.text import render_text
+
+PASSWORD_ENV = "CMELIVE_PASSWORD"
+ENABLE_SECRET_ENV = "CMELIVE_ENABLE_SECRET"
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+Host = Annotated[str, typer.Argument(help="Router address or name (as in your ssh_config).")]
+Port = Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="SSH port.")]
+Username = Annotated[
+    str | None, typer.Option("--username", "-u", help="Login name (default: your ssh_config's, else $USER).")
+]
+KeyFile = Annotated[Path | None, typer.Option("--key-file", help="SSH private key to log in with.")]
+SshConfig = Annotated[Path | None, typer.Option("--ssh-config", help="OpenSSH client config (ProxyJump, User, ...).")]
+Timeout = Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds to wait to connect and per command.")]
+KnownHosts = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--known-hosts",
+        help="known_hosts file(s) to verify the router's key against "
+        "(default: cmelive's own file in your state dir, plus ~/.ssh/known_hosts).",
+    ),
+]
+AcceptNewHostKey = Annotated[
+    bool,
+    typer.Option(
+        "--accept-new-host-key",
+        help="Trust and record a router's key the first time it is seen (like OpenSSH's accept-new). "
+        "A changed key is always refused.",
+    ),
+]
+FormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file, not stdout.")]
+FailOn = Annotated[
+    Severity, typer.Option("--fail-on", help="Exit 1 when a check fails at or above this severity.")
+]
+PolicyOpt = Annotated[Path | None, typer.Option("--policy", help="Site policy YAML (trusted subnets, WAN interfaces, ...).")]
+Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log progress to stderr (-vv: debug).")]
+
+
+def build_target(
+    host: str,
+    *,
+    port: int,
+    username: str | None,
+    key_file: Path | None,
+    ssh_config: Path | None,
+    timeout: float,
+    known_hosts: list[Path] | None,
+    accept_new_host_key: bool,
+) -> Target:
+    """The connection settings; secrets come from the environment or a prompt, never from argv."""
+    for option, path in (("--key-file", key_file), ("--ssh-config", ssh_config)):
+        if path is not None and not path.is_file():
+            raise InputError(str(path), f"{option}: file does not exist")
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None and key_file is None:
+        password = _prompt_secret(f"Password for {username or ''}@{host}", PASSWORD_ENV)
+    return Target(
+        host=host,
+        port=port,
+        username=username or os.environ.get("USER") or None,
+        password=password,
+        enable_secret=os.environ.get(ENABLE_SECRET_ENV),
+        key_file=key_file,
+        ssh_config=ssh_config,
+        timeout=timeout,
+        known_hosts=tuple(known_hosts or ()),
+        accept_new_host_key=accept_new_host_key,
+    )
+
+
+def enable_secret_prompt(host: str) -> str:
+    """Asked only when the login lands in user EXEC and no CMELIVE_ENABLE_SECRET is set."""
+    return _prompt_secret(f"Enable secret for {host}", ENABLE_SECRET_ENV)
+
+
+def _prompt_secret(label: str, env_name: str) -> str:
+    if not sys.stdin.isatty():
+        raise UsageError(f"no terminal to ask for it: set {env_name} in the environment")
+    value: str = typer.prompt(label, hide_input=True)
+    return value
+
+
+def read_policy(path: Path | None) -> Policy:
+    return load_policy(path) if path is not None else Policy()
+
+
+def emit_report(report: AuditReport, report_format: ReportFormat, output: Path | None) -> None:
+    """Print or write the report; stdout gets colour only on a terminal."""
+    if report_format == ReportFormat.json:
+        text = render_json(report)
+    else:
+        to_tty = output is None and sys.stdout.isatty()
+        width = min(_terminal_width(), 120) if to_tty else 80
+        text = render_text(report, width=width, color=to_tty)
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(str(output), f"--output: cannot write report: {exc.strerror}") from exc
+
+
+def _terminal_width() -> int:
+    try:
+        return os.get_terminal_size().columns
+    except OSError:
+        return 80
+
+
+def exit_code(report: AuditReport, fail_on: Severity) -> int:
+    """3 when a device could not be audited, else 1 when anything failed at/above ``fail_on``."""
+    if any(device.status == DeviceStatus.ERROR for device in report.devices):
+        return exit_codes.DEVICE_UNAVAILABLE
+    if any(device.failures_at_or_above(fail_on) for device in report.devices):
+        return exit_codes.FINDINGS
+    return exit_codes.OK

@@ -1,0 +1,36 @@
+"""``cmelive replay DIR``: audit a saved snapshot — the same report as live, no router needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cmelive.audit import audit_snapshot
+from cmelive.checks.base import Severity
+from cmelive.cli import common
+from cmelive.logs import configure_logging
+from cmelive.report.model import AuditReport
+from cmelive.snapshot import read_snapshot
+
+
+def replay(
+    snapshot_dirs: Annotated[
+        list[Path],
+        typer.Argument(help="Snapshot directories (show_*.txt files, optionally meta.json).", show_default=False),
+    ],
+    report_format: common.FormatOpt = common.ReportFormat.text,
+    output: common.OutputOpt = None,
+    fail_on: common.FailOn = Severity.HIGH,
+    policy_file: common.PolicyOpt = None,
+    verbose: common.Verbose = 0,
+) -> None:
+    """Audit saved snapshots, as if the routers were live."""
+    configure_logging(verbose)
+    policy = common.read_policy(policy_file)
+    # Read every directory first: a bad one is reported before any output is produced.
+    snapshots = [read_snapshot(directory) for directory in snapshot_dirs]
+    report = AuditReport([audit_snapshot(snapshot, policy) for snapshot in snapshots])
+    common.emit_report(report, report_format, output)
+    raise typer.Exit(common.exit_code(report, fail_on))

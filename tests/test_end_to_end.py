@@ -1,0 +1,133 @@
+"""A live audit over SSH through the CLI, and the same snapshot replayed: one path, one report."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cmelive.examples import example_dir
+from cmelive.fake.server import FakeRouter
+from cmelive.snapshot import read_snapshot
+
+from .livefake import ENABLE_SECRET, PASSWORD, cli, closed_port, credentials_env, write_known_hosts
+
+READ_ONLY = re.compile(r"^(show \S.*|terminal \S.*|enable|exit)$")
+
+
+@pytest.fixture
+def insecure_router() -> Iterator[FakeRouter]:
+    snapshot = read_snapshot(example_dir("insecure-cme"))
+    with FakeRouter(snapshot, username="admin", password=PASSWORD, enable_secret=ENABLE_SECRET) as router:
+        yield router
+
+
+def audit_args(router: FakeRouter, known_hosts: Path, *extra: str) -> list[str]:
+    return ["audit", router.host, "--port", str(router.port), "-u", "admin", "--known-hosts", str(known_hosts), *extra]
+
+
+def comparable(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """What must be equal between live and replay: everything but timings and provenance."""
+    devices = []
+    for device in report["devices"]:
+        devices.append(
+            {
+                "hostname": device["hostname"],
+                "status": device["status"],
+                "facts": device["facts"],
+                "commands": [(c["command"], c["status"]) for c in device["commands"]],
+                "results": device["results"],
+            }
+        )
+    return devices
+
+
+def test_live_audit_equals_replay_and_is_read_only(insecure_router: FakeRouter, tmp_path: Path) -> None:
+    known_hosts = write_known_hosts(tmp_path / "known_hosts", insecure_router.known_hosts_line())
+    saved = tmp_path / "saved"
+    live = cli(
+        *audit_args(insecure_router, known_hosts, "--format", "json", "--save-snapshot", str(saved), "--no-mask"),
+        env=credentials_env(),
+    )
+    assert live.returncode == 1, live.stderr  # the insecure example fails high-severity checks
+    live_report = json.loads(live.stdout)
+    assert live_report["schema"] == 1
+    device = live_report["devices"][0]
+    assert device["status"] in ("ok", "partial")
+    assert device["hostname"] == read_snapshot(example_dir("insecure-cme")).hostname or device["hostname"]
+
+    # Read-only proof: the router saw nothing but show, terminal, enable and exit.
+    assert insecure_router.command_log, "the fake router recorded no commands"
+    assert all(READ_ONLY.match(command) for command in insecure_router.command_log), insecure_router.command_log
+
+    # Replay of the bundled snapshot, and of the snapshot the live audit saved, give the same report.
+    for snapshot_dir in (example_dir("insecure-cme"), saved):
+        replayed = cli("replay", str(snapshot_dir), "--format", "json")
+        assert replayed.returncode == 1, replayed.stderr
+        assert comparable(json.loads(replayed.stdout)) == comparable(live_report)
+
+
+def test_text_report_to_file_and_fail_on(insecure_router: FakeRouter, tmp_path: Path) -> None:
+    known_hosts = write_known_hosts(tmp_path / "known_hosts", insecure_router.known_hosts_line())
+    out = tmp_path / "report.txt"
+    proc = cli(*audit_args(insecure_router, known_hosts, "--output", str(out), "--fail-on", "critical"), env=credentials_env())
+    text = out.read_text(encoding="utf-8")
+    assert proc.stdout == ""
+    assert "Summary:" in text
+    assert all(len(line) <= 80 for line in text.splitlines()), "text report exceeds 80 columns"
+    report = json.loads(cli("replay", str(example_dir("insecure-cme")), "--format", "json").stdout)
+    critical_failures = [
+        r for r in report["devices"][0]["results"] if r["status"] == "fail" and r["severity"] == "critical"
+    ]
+    assert proc.returncode == (1 if critical_failures else 0), proc.stderr
+
+
+def test_unreachable_router_exits_3_and_still_writes_report(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    port = closed_port()
+    proc = cli("audit", "127.0.0.1", "--port", str(port), "--timeout", "5", "--format", "json", "--output", str(out),
+               env=credentials_env())
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr
+    device = json.loads(out.read_text())["devices"][0]
+    assert device["status"] == "error"
+    assert str(port) in device["error"]
+
+
+def test_unknown_host_key_is_refused_unless_accepted(insecure_router: FakeRouter, tmp_path: Path) -> None:
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text("")
+    refused = cli(*audit_args(insecure_router, known_hosts, "--format", "json"), env=credentials_env())
+    assert refused.returncode == 3, refused.stderr
+    assert "host key" in refused.stderr.lower()
+    assert "Traceback" not in refused.stderr
+    accepted = cli(*audit_args(insecure_router, known_hosts, "--format", "json", "--accept-new-host-key"),
+                   env=credentials_env())
+    assert accepted.returncode == 1, accepted.stderr
+    assert f"[127.0.0.1]:{insecure_router.port}" in known_hosts.read_text()
+    # Now known: a second audit needs no flag.
+    again = cli(*audit_args(insecure_router, known_hosts, "--format", "json"), env=credentials_env())
+    assert again.returncode == 1, again.stderr
+
+
+def test_wrong_password_exits_3(insecure_router: FakeRouter, tmp_path: Path) -> None:
+    known_hosts = write_known_hosts(tmp_path / "known_hosts", insecure_router.known_hosts_line())
+    proc = cli(*audit_args(insecure_router, known_hosts), env={**credentials_env(), "CMELIVE_PASSWORD": "wrong"})
+    assert proc.returncode == 3
+    assert "Traceback" not in proc.stderr
+    assert "auth" in proc.stderr.lower()
+
+
+def test_demo_audits_every_example() -> None:
+    proc = cli("demo", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    names = [d["name"] for d in report["devices"]]
+    assert {"secure-cme", "insecure-cme", "plain-ios"} <= set(names)
+    for device in report["devices"]:
+        assert device["status"] in ("ok", "partial"), device
+        assert device["results"], device["name"]
