@@ -1,0 +1,121 @@
+"""The audit engine's rules: missing or cut-off evidence never becomes a pass."""
+
+from __future__ import annotations
+
+from cmelive.audit import audit_snapshot, run_check
+from cmelive.checks.base import CheckSpec, Outcome, Severity, Status, failed, passed
+from cmelive.commands import AUDIT_COMMANDS, RUNNING_CONFIG, CommandStatus
+from cmelive.policy import Policy
+from cmelive.snapshot import CommandOutput, Snapshot
+from cmelive.state import DeviceState
+
+COMPLETE = "hostname r1\n!\nline vty 0 4\n transport input ssh\n!\nend\n"
+CUT_OFF = "hostname r1\n!\nline vty 0 4\n transport input ssh\n"
+
+
+def spec(func: object, requires: tuple[str, ...] = (RUNNING_CONFIG,)) -> CheckSpec:
+    return CheckSpec(
+        id="CME-TEST-01",
+        title="test",
+        severity=Severity.HIGH,
+        family="TEST",
+        reference="nowhere",
+        rationale="because",
+        passes_when="always",
+        requires=requires,
+        func=func,  # type: ignore[arg-type]
+    )
+
+
+def state(text: str | None, status: CommandStatus = CommandStatus.OK) -> DeviceState:
+    outputs = {}
+    if text is not None:
+        outputs[RUNNING_CONFIG] = CommandOutput(RUNNING_CONFIG, status, text)
+    return DeviceState(Snapshot(host="r1", outputs=outputs))
+
+
+def always_pass(_: DeviceState) -> Outcome:
+    return passed("looks fine")
+
+
+def absent_fail(_: DeviceState) -> Outcome:
+    return failed("no such line", remediation=["fix"], from_absence=True)
+
+
+def present_fail(s: DeviceState) -> Outcome:
+    assert s.config is not None
+    line = s.config.anywhere(r"transport input ssh")[0]
+    return failed("bad line", [s.evidence(line)], ["fix"])
+
+
+def test_pass_on_complete_config_stands() -> None:
+    assert run_check(spec(always_pass), state(COMPLETE)).status == Status.PASS
+
+
+def test_missing_command_is_unknown() -> None:
+    result = run_check(spec(always_pass), state(None))
+    assert result.status == Status.UNKNOWN
+    assert "show running-config" in result.message
+
+
+def test_rejected_command_is_unknown() -> None:
+    result = run_check(spec(always_pass), state("% Invalid input detected at '^' marker.", CommandStatus.REJECTED))
+    assert result.status == Status.UNKNOWN
+    assert "rejected" in result.message
+
+
+def test_cut_off_config_turns_pass_and_absence_fail_into_unknown() -> None:
+    for func in (always_pass, absent_fail):
+        result = run_check(spec(func), state(CUT_OFF))
+        assert result.status == Status.UNKNOWN
+        assert "cut off" in result.message
+
+
+def test_cut_off_config_keeps_failures_shown_by_present_lines() -> None:
+    result = run_check(spec(present_fail), state(CUT_OFF))
+    assert result.status == Status.FAIL
+    assert [(e.line, e.text) for e in result.evidence] == [(4, "transport input ssh")]
+
+
+def test_truncated_status_from_collection_counts_as_incomplete() -> None:
+    assert run_check(spec(always_pass), state(COMPLETE, CommandStatus.TRUNCATED)).status == Status.UNKNOWN
+
+
+def test_a_crashing_check_costs_one_unknown_result() -> None:
+    def crash(_: DeviceState) -> Outcome:
+        raise RuntimeError("bug")
+
+    result = run_check(spec(crash), state(COMPLETE))
+    assert result.status == Status.UNKNOWN
+    assert "internal error" in result.message
+
+
+def test_remediation_only_on_failures_and_severity_override() -> None:
+    def pass_with_remedy(_: DeviceState) -> Outcome:
+        return Outcome(Status.PASS, "ok", (), ("should not show",))
+
+    s = state(COMPLETE)
+    s.policy.severity_overrides["CME-TEST-01"] = Severity.LOW
+    result = run_check(spec(pass_with_remedy), s)
+    assert result.remediation == ()
+    assert result.severity == Severity.LOW
+
+
+def test_every_registered_check_on_an_empty_snapshot_is_never_a_pass() -> None:
+    report = audit_snapshot(Snapshot(host="empty"))
+    assert report.results
+    assert {r.status for r in report.results} <= {Status.UNKNOWN, Status.NOT_APPLICABLE}
+
+
+def test_every_registered_check_on_a_rejected_snapshot_is_unknown() -> None:
+    rejected = {
+        command: CommandOutput(command, CommandStatus.REJECTED, "% Invalid input detected at '^' marker.")
+        for command in AUDIT_COMMANDS
+    }
+    report = audit_snapshot(Snapshot(host="r", outputs=rejected), Policy())
+    assert {r.status for r in report.results} <= {Status.UNKNOWN, Status.NOT_APPLICABLE}
+    assert str(report.status) == "partial"
+
+
+def test_audit_commands_are_read_only() -> None:
+    assert all(command.startswith("show ") for command in AUDIT_COMMANDS)
