@@ -9,11 +9,17 @@ import typer
 
 from cmelive.checks import all_checks, get_check
 from cmelive.checks.base import CheckSpec
+from cmelive.checks.docs import render_checks_markdown
 from cmelive.errors import UsageError
 
 
-def checks() -> None:
+def checks(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/checks.md instead of a table.")] = False,
+) -> None:
     """List every check: id, severity, family, title."""
+    if markdown:
+        typer.echo(render_checks_markdown(), nl=False)
+        return
     for spec in all_checks():
         typer.echo(f"{spec.id:<13} {spec.severity:<9} {spec.family:<5} {spec.title}")
 
