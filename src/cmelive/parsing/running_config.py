@@ -5,6 +5,13 @@ IOS prints sub-mode lines indented under their section header (``interface X``, 
 lost their indentation in publication (copied from HTML) are rebuilt from the known section
 headers instead, and flagged as not reliable: checks must not conclude anything from what such a
 capture seems to lack.
+
+What the router never prints is treated as damage and reported in ``problems`` (which makes
+``complete`` False, so the audit engine never turns an absence into a pass): no final ``end``,
+TAB characters in front of lines, lost indentation, two lines joined into one, a banner that never
+closes, a section printed twice (two captures pasted together), a filtered ``show run | ...``,
+pager (``--More--``) debris. What is only packaging is dropped silently: a pasted prompt/command
+line, ``Building configuration...``, ``Current configuration : N bytes``, a trailing prompt.
 """
 
 from __future__ import annotations
@@ -16,32 +23,86 @@ from dataclasses import dataclass, field
 from cmelive.commands import is_prompt_line
 
 # Headers that open a sub-mode in IOS / CME configs. Used to rebuild sections of captures whose
-# indentation was lost; with intact indentation the indentation alone decides.
+# indentation was lost; with intact indentation the indentation alone decides. Headers that are
+# also the first word of a sub-mode command (``presence`` vs ``presence call-list``,
+# ``application`` vs ``application default``) are anchored to the end of the line.
 SECTION_HEADERS = re.compile(
-    r"^(interface |line |router |telephony-service\b|ephone(-dn)?(-template)? |ephone-hunt |"
+    r"^(interface |line |router |telephony-service\s*$|ephone(-dn)?(-template)? |ephone-hunt |"
     r"ephone-type |dial-peer (voice|cor (custom|list))\b|voice service |voice register |voice class |"
-    r"voice translation-(rule|profile) |voice hunt-group |voice-port |voice-card |sip-ua\b|"
-    r"ctl-client\b|capf-server\b|credentials\b|crypto pki (trustpoint|server|certificate chain) |"
-    r"crypto isakmp (policy|profile) |crypto ipsec profile |crypto map |crypto keyring |"
-    r"ip access-list |ipv6 access-list |ip dhcp pool |control-plane\b|class-map |policy-map |"
-    r"parameter-map |zone-pair |zone security |gateway\b|application\b|key chain |aaa group server |"
-    r"tacacs server |radius server |archive\b|controller |sccp ccm group |dspfarm profile |"
-    r"presence\b|vpn-group |vpn-profile |webvpn |ip sla |track |mgcp profile |voice lpcor |"
-    r"call-manager-fallback\b|ip http client\b|ntp\s+peer\s*$|banner )"
+    r"voice translation-(rule|profile) |voice hunt-group |voice emergency response |voice-port |"
+    r"voice-card |voice lpcor |translation-rule |sip-ua\s*$|ctl-client\s*$|capf-server\s*$|"
+    r"credentials\s*$|crypto (pki|ca) (trustpoint|server|certificate chain) |"
+    r"crypto isakmp (policy|profile) |crypto ipsec (profile|transform-set) |crypto map \S+ \d+|"
+    r"crypto keyring |crypto ikev2 (proposal|policy|keyring|profile) |crypto key pubkey-chain |"
+    r"ip access-list (standard|extended|resequence)? ?\S+$|ipv6 access-list |ip dhcp pool |"
+    r"control-plane( host)?\s*$|class-map |policy-map |parameter-map |zone-pair |zone security |"
+    r"gateway\s*$|application\s*$|key chain |aaa group server |aaa server radius |tacacs server |"
+    r"radius server |archive\s*$|controller |sccp ccm group |dspfarm profile |presence\s*$|"
+    r"webvpn |ip sla \d|track \d|mgcp profile |call-manager-fallback\s*$|ixi (transport|application) |"
+    r"vlan \d|event manager applet |route-map |banner )"
 )
 # Top-level commands that never appear inside a sub-mode: in a flattened capture they end the
-# section that precedes them.
+# section that precedes them. Sub-mode commands that share a first word are excluded
+# (``logging synchronous`` under ``line``, ``clock source`` under ``controller``,
+# ``isdn switch-type`` under ``interface``, ``service phone`` under ``telephony-service``, ...).
 GLOBAL_ONLY = re.compile(
-    r"^(hostname |enable |username |service |version |boot-|logging |snmp-server |ntp |clock |"
-    r"access-list |ip route |ip http |ip ssh |ip domain|ip name-server |ip cef|ip tftp |"
+    r"^(hostname |enable |service (?!phone\b)|no service |version |boot-|"
+    r"logging (?!synchronous\b)|snmp-server |ntp |clock (timezone|summer-time|calendar-valid)|"
+    r"access-list |ip route |ip http |ip ssh |ip domain|ip name-server |ip cef|ip tftp |ip host |"
+    r"ip classless|ip flow-export |ip forward-protocol |ip default-gateway |ip subnet-zero|"
     r"ip nat (inside|outside) source |ip inspect name |aaa (new-model|authentication|authorization|"
-    r"accounting|session-id)|no aaa |tftp-server |end$|cdp |no cdp run|dial-control-mib |"
-    r"gw-accounting |privilege |tacacs-server |radius-server |mgcp\b|scheduler |alias |"
-    r"crypto key |multilink |isdn |card type |network-clock|no network-clock|resource policy|"
-    r"no ip (domain|http|source-route|bootp|finger|dhcp)|ip dhcp (excluded|use)|voice-card |"
-    r"license |memory-size |spanning-tree |vtp |vlan )"
+    r"accounting|session-id)|no aaa |tftp-server |end$|cdp (run|timer|holdtime|advertise)|"
+    r"no cdp run|dial-control-mib |gw-accounting |privilege (?!level\b)|tacacs-server |"
+    r"radius-server |mgcp\b|scheduler |alias |crypto key (generate|zeroize|import|export)|"
+    r"multilink |card type |network-clock|no network-clock|resource policy|"
+    r"no ip (domain|http|source-route|bootp|finger|dhcp|cef|classless)|"
+    r"ip dhcp (excluded|use|snooping)|license |memory-size |"
+    r"spanning-tree (mode|extend|vlan|loopguard|portfast (default|bpduguard default))|vtp |"
+    r"vlan internal |login (block-for|on-|quiet-mode|delay)|security |archive$)"
 )
-_HEADER_NOISE = re.compile(r"^(Building configuration|Current configuration\s*:|Last configuration change|NVRAM config last updated)")
+# Commands whose argument is free text: damage heuristics must not read their words.
+_FREE_TEXT = re.compile(
+    r"^(description|remark|name|label|alias|system message|caller-id|display|header|url|text|"
+    r"message|motd|banner|set|moh|ring|notify)\b"
+)
+_HEADER_NOISE = re.compile(
+    r"^(Building configuration|Current configuration\s*:|Last configuration change|"
+    r"NVRAM config last updated|Using \d+ out of \d+ bytes)"
+)
+_BARE_PROMPT = re.compile(r"^[\w.\-/:()@]+[#>]\s*$")
+_PROMPT_PREFIX = re.compile(r"^[\w.\-/:()@]*[#>]{1,2}\s*")
+# "show running-config", "sh run", "more system:running-config", ... as typed on a prompt line.
+_SHOW_RUN = re.compile(
+    r"^(?:do\s+)?(?:sh(?:o|ow)?\s+(?:run\S*|start\S*)|more\s+system:running-config|"
+    r"wr(?:ite)?\s+t(?:erminal)?)(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_FULL_SHOW_RUN_ARGUMENTS = frozenset({"all", "view", "full", "brief"})
+_PAGER = re.compile(r"\s*--More--\s?(?:\x08+ *\x08+|\x08+)?")
+_BANNER = re.compile(
+    r"^banner(?:\s+(?:motd|login|exec|incoming|slip-ppp|prompt-timeout|config-save))?\s+(?P<rest>\S.*)$"
+)
+_CERT_CHAIN = re.compile(r"^crypto (pki|ca) certificate chain ")
+# "ephone-template N" opens a section at top level but only names a template under "ephone M"
+# (and "ephone-dn-template N" under "ephone-dn M"): a flattened capture needs the context.
+_TEMPLATE_REFERENCE = re.compile(r"^(ephone \S+\nephone-template \d+|ephone-dn \S+.*\nephone-dn-template \d+)$")
+# Signs that publication joined two lines into one (doc annotations, headings, a "!" separator).
+_ANNOTATION = re.compile(r"<={2,}|<-{2,}|={2,}>|-{2,}>")
+_DOC_HEADING = re.compile(r":\s+Example\s*$")
+# Commands that take a fixed number of words: more words means another line was joined on.
+_FIXED_ARITY: dict[str, int] = {
+    "mac-address": 2,
+    "hostname": 2,
+    "ephone": 2,
+    "ephone-dn": 3,
+    "version": 2,
+    "end": 1,
+    "sast1": 3,
+    "sast2": 3,
+}
+_DIAL_PEER_VOICE_ARITY = 4
+_ELISION = re.compile(r"^\.+$")
+_MAX_EXAMPLES = 3
 
 
 @dataclass
@@ -52,15 +113,21 @@ class ConfigLine:
     text: str
     indent: int
     children: list[ConfigLine] = field(default_factory=list)
+    #: The line without its indentation, runs of blanks folded to one (what regexes match).
+    command: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def command(self) -> str:
-        """The line without its indentation, runs of blanks folded to one."""
-        return " ".join(self.text.split())
+    def __post_init__(self) -> None:
+        # Computed once: checks match regexes against every line's command many times over.
+        self.command = " ".join(self.text.split())
 
     @property
     def words(self) -> list[str]:
         return self.text.split()
+
+    @property
+    def is_banner(self) -> bool:
+        """A ``banner`` header: its children are the banner's text lines, not config."""
+        return self.command.startswith("banner ")
 
     def walk(self) -> Iterator[ConfigLine]:
         """Every line below this one, depth first."""
@@ -85,8 +152,8 @@ class ConfigLine:
 class RunningConfig:
     """A parsed running-config.
 
-    ``complete`` is False when the capture ends without ``end`` (cut off) or when its
-    indentation had to be guessed; ``problems`` says why.
+    ``complete`` is False when ``problems`` is not empty: the capture was cut off (no final
+    ``end``), its layout was damaged in publication, or it holds only part of the config.
     """
 
     roots: list[ConfigLine]
@@ -100,9 +167,11 @@ class RunningConfig:
         return line.words[1] if line else None
 
     def lines(self) -> Iterator[ConfigLine]:
+        """Every config line, depth first. Banner text is not config: a banner yields only its header."""
         for root in self.roots:
             yield root
-            yield from root.walk()
+            if not root.is_banner:
+                yield from root.walk()
 
     def globals(self, pattern: str) -> list[ConfigLine]:
         """Top-level lines whose command matches ``pattern`` (``re.match``)."""
@@ -118,69 +187,168 @@ class RunningConfig:
         return self.globals(pattern)
 
     def anywhere(self, pattern: str) -> list[ConfigLine]:
-        """Every line, at any depth, whose command matches ``pattern``."""
+        """Every config line, at any depth (banner text excluded), whose command matches ``pattern``."""
         regex = re.compile(pattern)
         return [line for line in self.lines() if regex.match(line.command)]
 
 
 def parse_running_config(text: str) -> RunningConfig:
-    """Parse the text of ``show running-config`` (as collected, or as pasted with a prompt line)."""
-    raw_lines = text.split("\n")
-    numbered = _content_lines(raw_lines)
-    problems: list[str] = []
-    ends = any(line.strip() == "end" for _, line in numbered[-3:])
+    """Parse the text of ``show running-config`` (as collected, or as pasted with a prompt line).
+
+    Never raises on odd input: whatever cannot be trusted ends up in ``problems``.
+    """
+    problems = _Problems()
+    numbered = _content_lines(text.split("\n"), problems)
     if not numbered:
-        problems.append("empty output")
-    elif not ends:
-        problems.append("no final 'end' line: the output was cut off")
-    prefix = _common_prefix([line for _, line in numbered if line.strip()])
-    lines = [
-        ConfigLine(number, line[len(prefix):].rstrip(), _indent(line[len(prefix):]))
-        for number, line in numbered
-    ]
-    flat = _indentation_lost(lines)
-    roots = _build_flat(lines) if flat else _build_indented(lines)
+        problems.add("empty output: no configuration lines")
+        return RunningConfig(roots=[], complete=False, problems=problems.messages())
+    lines = _config_lines(numbered, problems)
+    items = _group_banners(lines, problems)
+    plain = [item for item in items if not item.is_banner]
+    flat = _indentation_lost(plain)
     if flat:
-        problems.append("sub-mode indentation is lost: sections were rebuilt from known headers")
-    return RunningConfig(roots=roots, complete=not problems, problems=problems, indentation_lost=flat)
+        problems.add("sub-mode indentation is lost: sections were rebuilt from known headers")
+        roots = _build_flat(items)
+    else:
+        roots = _build_indented(items, problems)
+    _check_end(items, problems)
+    _check_joined_lines(plain, problems)
+    _check_repeated_sections(roots, problems)
+    found = problems.messages()
+    return RunningConfig(roots=roots, complete=not found, problems=found, indentation_lost=flat)
 
 
-def _content_lines(raw_lines: list[str]) -> list[tuple[int, str]]:
-    """(line number, text) of the config proper: no pasted prompt line, no header noise."""
+class _Problems:
+    """Problems in the order found, each kind once, with up to a few example line numbers."""
+
+    def __init__(self) -> None:
+        self._order: list[str] = []
+        self._lines: dict[str, list[int]] = {}
+
+    def add(self, kind: str, line: int | None = None) -> None:
+        if kind not in self._lines:
+            self._order.append(kind)
+            self._lines[kind] = []
+        if line is not None:
+            self._lines[kind].append(line)
+
+    def messages(self) -> list[str]:
+        out = []
+        for kind in self._order:
+            numbers = self._lines[kind]
+            if not numbers:
+                out.append(kind)
+                continue
+            shown = ", ".join(str(n) for n in numbers[:_MAX_EXAMPLES])
+            more = f" and {len(numbers) - _MAX_EXAMPLES} more" if len(numbers) > _MAX_EXAMPLES else ""
+            label = "line" if len(numbers) == 1 else "lines"
+            out.append(f"{kind} ({label} {shown}{more})")
+        return out
+
+
+def _content_lines(raw_lines: list[str], problems: _Problems) -> list[tuple[int, str]]:
+    """(line number, text) of the config proper: no prompt/command line, no header noise."""
     out: list[tuple[int, str]] = []
     seen_content = False
-    for index, line in enumerate(raw_lines, start=1):
+    for number, raw in enumerate(raw_lines, start=1):
+        line = raw.rstrip()  # also drops a "\r" the reader may have left
+        if "--More--" in line:
+            problems.add("pager prompts ('--More--') in the capture: lines may be garbled", number)
+            line = _PAGER.sub("", line).rstrip()
         stripped = line.strip()
         if not seen_content:
-            if not stripped or _HEADER_NOISE.match(stripped) or is_prompt_line(stripped):
+            if not stripped or _HEADER_NOISE.match(stripped):
                 continue
-        seen_content = True
-        if _HEADER_NOISE.match(stripped):
+            if _BARE_PROMPT.match(stripped) or is_prompt_line(stripped) or _SHOW_RUN.match(stripped):
+                _check_command_line(stripped, number, problems)
+                continue
+        elif _HEADER_NOISE.match(stripped):
+            if stripped.startswith(("Building configuration", "Current configuration")):
+                problems.add("a second capture header in the middle: two captures joined?", number)
             continue
-        out.append((index, line))
-    # A pasted capture can end with the next prompt; it is not config.
-    while out and (not out[-1][1].strip() or is_prompt_line(out[-1][1])):
+        seen_content = True
+        out.append((number, line))
+    # A pasted capture can end with the next prompt (bare or with a command); it is not config.
+    while out and (not out[-1][1].strip() or _is_trailing_prompt(out[-1][1].strip())):
         out.pop()
     return out
 
 
-def _common_prefix(lines: list[str]) -> str:
-    """Leading whitespace every line shares (publication artifacts such as two TABs)."""
+def _is_trailing_prompt(stripped: str) -> bool:
+    return bool(_BARE_PROMPT.match(stripped)) or (is_prompt_line(stripped) and stripped != "end")
+
+
+def _check_command_line(stripped: str, number: int, problems: _Problems) -> None:
+    """A typed ``show run | section X`` or ``show run interface Y`` prints only part of the config."""
+    command = _PROMPT_PREFIX.sub("", stripped, count=1)
+    show_run = _SHOW_RUN.match(command)
+    if not show_run:
+        return
+    rest = show_run.group("rest").split()
+    if "|" in show_run.group("rest") or any(word.lower() not in _FULL_SHOW_RUN_ARGUMENTS for word in rest):
+        problems.add(f"the capture is a filtered or partial view ('{command}')", number)
+
+
+def _config_lines(numbered: list[tuple[int, str]], problems: _Problems) -> list[ConfigLine]:
+    """ConfigLines with publication prefixes removed: leading TABs and a shared space prefix."""
+    cleaned: list[tuple[int, str]] = []
+    for number, line in numbered:
+        if line.startswith("\t"):
+            # IOS never prints a TAB in front of a config line: it comes from an HTML copy, and
+            # whatever indentation the line had is no longer what the router printed.
+            problems.add("lines start with TAB characters (publication artifact)", number)
+            line = line.lstrip("\t")
+        cleaned.append((number, line))
+    prefix = _common_space_prefix([line for _, line in cleaned if line.strip()])
+    return [ConfigLine(number, line[prefix:].rstrip(), _indent(line[prefix:])) for number, line in cleaned]
+
+
+def _common_space_prefix(lines: list[str]) -> int:
+    """Spaces every line shares in front (a capture indented as a whole in publication)."""
     if not lines:
-        return ""
-    prefix = re.match(r"[ \t]*", lines[0])
-    common = prefix.group(0) if prefix else ""
-    for line in lines[1:]:
-        while common and not line.startswith(common):
-            common = common[:-1]
-        if not common:
-            break
-    return common
+        return 0
+    return min(len(line) - len(line.lstrip(" ")) for line in lines)
 
 
 def _indent(line: str) -> int:
     expanded = line.expandtabs(8)
     return len(expanded) - len(expanded.lstrip(" "))
+
+
+def _is_separator(line: ConfigLine) -> bool:
+    """Blank lines and ``!`` comments: IOS prints them between sections, never as commands."""
+    return not line.command or line.command.startswith("!")
+
+
+def _group_banners(lines: list[ConfigLine], problems: _Problems) -> list[ConfigLine]:
+    """Fold each multi-line banner into its header line; the banner text becomes its children.
+
+    ``banner motd ^C`` ... ``^C``: the text between the delimiters is free text (it may hold
+    ``!``, blank lines, even lines that look like commands) and must never reach the config tree.
+    """
+    items: list[ConfigLine] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        banner = _BANNER.match(line.command) if line.indent == 0 else None
+        if banner is None:
+            items.append(line)
+            continue
+        rest = banner.group("rest")
+        delimiter = "^C" if rest.startswith("^C") else rest[0]
+        items.append(line)
+        if delimiter in rest[len(delimiter):]:
+            continue  # one-line banner: "banner motd ^C Authorized only ^C"
+        while index < len(lines):
+            body = lines[index]
+            index += 1
+            line.children.append(body)
+            if delimiter in body.text:
+                break
+        else:
+            problems.add("a banner never ends: the rest of the capture was read as banner text", line.number)
+    return items
 
 
 def _indentation_lost(lines: list[ConfigLine]) -> bool:
@@ -189,11 +357,11 @@ def _indentation_lost(lines: list[ConfigLine]) -> bool:
     indented_children = 0
     flat_children = 0
     for index, line in enumerate(lines):
-        if line.indent or not SECTION_HEADERS.match(line.command) or line.command.startswith("banner"):
+        if line.indent or not SECTION_HEADERS.match(line.command):
             continue
         headers += 1
         following = lines[index + 1] if index + 1 < len(lines) else None
-        if following is None or not following.command or following.command == "!":
+        if following is None or _is_separator(following):
             continue
         if following.indent > 0:
             indented_children += 1
@@ -202,38 +370,124 @@ def _indentation_lost(lines: list[ConfigLine]) -> bool:
     return headers > 0 and flat_children > indented_children
 
 
-def _build_indented(lines: list[ConfigLine]) -> list[ConfigLine]:
+def _build_indented(items: list[ConfigLine], problems: _Problems) -> list[ConfigLine]:
     roots: list[ConfigLine] = []
-    stack: list[ConfigLine] = []
-    for line in lines:
-        if not line.command or line.command == "!":
-            # "!" at column 0 closes every open section; an indented "!" only separates.
+    # (effective indent, line): a header found indented at top level counts one column less, so
+    # that the lines printed at its own indentation still become its children.
+    stack: list[tuple[int, ConfigLine]] = []
+    for line in items:
+        if _is_separator(line):
+            # "!" or a blank line at column 0 closes every open section; an indented "!" only separates.
             if line.indent == 0:
                 stack.clear()
             continue
-        while stack and stack[-1].indent >= line.indent:
+        if line.command == "quit" and any(item.command.startswith("certificate ") for _, item in stack):
+            # IOS prints a certificate's terminator as "  <TAB>quit": its indentation says
+            # nothing, it closes the certificate being printed.
+            while not stack[-1][1].command.startswith("certificate "):
+                stack.pop()
+            stack.pop()[1].children.append(line)
+            continue
+        while stack and stack[-1][0] >= line.indent:
             stack.pop()
         if stack:
-            stack[-1].children.append(line)
-        else:
-            roots.append(line)
-        stack.append(line)
+            stack[-1][1].children.append(line)
+            stack.append((line.indent, line))
+            continue
+        roots.append(line)
+        if line.is_banner:
+            continue  # a banner takes no sub-mode lines; its text is already its children
+        effective = line.indent
+        if line.indent > 0:
+            problems.add("indented lines outside any section", line.number)
+            if SECTION_HEADERS.match(line.command):
+                effective = line.indent - 1
+        stack.append((effective, line))
     return roots
 
 
-def _build_flat(lines: list[ConfigLine]) -> list[ConfigLine]:
+def _build_flat(items: list[ConfigLine]) -> list[ConfigLine]:
     roots: list[ConfigLine] = []
     current: ConfigLine | None = None
-    for line in lines:
+    certificate: ConfigLine | None = None
+    for line in items:
         command = line.command
-        if not command or command == "!":
-            current = None
+        if _is_separator(line):
+            current = certificate = None
             continue
-        if SECTION_HEADERS.match(command) or GLOBAL_ONLY.match(command):
+        if certificate is not None:
+            # Hex lines of a certificate belong to it up to its "quit", whatever their indentation.
+            certificate.children.append(line)
+            if command == "quit":
+                certificate = None
+            continue
+        if line.is_banner:
+            roots.append(line)
+            current = None
+        elif current is not None and _TEMPLATE_REFERENCE.match(f"{current.command}\n{command}"):
+            current.children.append(line)  # "ephone 1" / "ephone-template 2": a reference
+        elif SECTION_HEADERS.match(command) or GLOBAL_ONLY.match(command):
             roots.append(line)
             current = line if SECTION_HEADERS.match(command) else None
         elif current is not None:
             current.children.append(line)
+            if command.startswith("certificate ") and _CERT_CHAIN.match(current.command):
+                certificate = line
         else:
             roots.append(line)
     return roots
+
+
+def _check_end(items: list[ConfigLine], problems: _Problems) -> None:
+    """IOS ends every ``show running-config`` with ``end``; without it the capture was cut off."""
+    ends = [line for line in items if line.indent == 0 and line.command == "end"]
+    if not ends:
+        problems.add("no final 'end' line: the output was cut off")
+        return
+    last = ends[-1]
+    after = [line for line in items if line.number > last.number and not _is_separator(line)]
+    if after:
+        problems.add("text after the final 'end': more than one capture?", after[0].number)
+    if len(ends) > 1:
+        problems.add("more than one 'end' line: captures joined", ends[0].number)
+
+
+def _check_joined_lines(lines: list[ConfigLine], problems: _Problems) -> None:
+    """Lines that carry two commands (or a doc note) once publication joined them.
+
+    A checker reading such a line would see one command and miss the other, so the capture
+    cannot support a conclusion drawn from absence.
+    """
+    for line in lines:
+        command = line.command
+        if _is_separator(line):
+            # "! voice emergency response location 1": a separator and a section header run
+            # together; the section's lines then look like globals.
+            if SECTION_HEADERS.match(command[1:].strip()):
+                problems.add("lines that look like two lines joined in publication", line.number)
+            continue
+        if _ELISION.match(command):
+            problems.add("elision marks ('...'): part of the config was left out in publication", line.number)
+            continue
+        words = command.split()
+        joined = bool(_DOC_HEADING.search(command))
+        if not _FREE_TEXT.match(command):
+            joined = joined or bool(_ANNOTATION.search(command)) or (len(words) > 1 and words[-1] == "!")
+            arity = _FIXED_ARITY.get(words[0])
+            if words[0] == "dial-peer" and len(words) > 1 and words[1] == "voice":
+                arity = _DIAL_PEER_VOICE_ARITY
+            if arity is not None and len(words) > arity:
+                joined = True
+        if joined:
+            problems.add("lines that look like two lines joined in publication", line.number)
+
+
+def _check_repeated_sections(roots: list[ConfigLine], problems: _Problems) -> None:
+    """IOS prints each section once; the same header twice means captures were pasted together."""
+    seen: set[str] = set()
+    for root in roots:
+        if not root.children or root.is_banner:
+            continue
+        if root.command in seen:
+            problems.add("a section is printed more than once: captures joined?", root.number)
+        seen.add(root.command)
