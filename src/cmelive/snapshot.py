@@ -136,11 +136,11 @@ def read_snapshot(directory: Path) -> Snapshot:
             error=error,
         )
     # Commands the live run tried but got nothing for are still reported, with their status.
-    for command, recorded in statuses.items():
-        if isinstance(command, str) and command not in outputs:
+    for recorded_command, recorded in statuses.items():
+        if isinstance(recorded_command, str) and recorded_command not in outputs:
             status = _status_or(recorded.get("status"), CommandStatus.NOT_COLLECTED)
-            outputs[command] = CommandOutput(
-                command, status, "", float(recorded.get("duration_s") or 0.0), recorded.get("error")
+            outputs[recorded_command] = CommandOutput(
+                recorded_command, status, "", float(recorded.get("duration_s") or 0.0), recorded.get("error")
             )
     return Snapshot(
         host=str(meta.get("host") or directory.name),
