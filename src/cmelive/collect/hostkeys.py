@@ -1,0 +1,299 @@
+"""SSH host-key verification, OpenSSH style.
+
+netmiko accepts any host key unless told otherwise, and even with ``ssh_strict=True`` a refusal
+comes back as a ``NetmikoTimeoutException`` whose only detail is prose. A security tool must know
+whom it is talking to, and say precisely why it refused, so verification is done here:
+
+* Known keys are read from OpenSSH-format known_hosts files. By default these are cmelive's own
+  file (``$XDG_STATE_HOME/cmelive/known_hosts``, default ``~/.local/state/cmelive/known_hosts``)
+  and the user's ``~/.ssh/known_hosts`` (only ever read). ``--known-hosts FILE`` replaces both.
+* Entries for ports other than 22 are named ``[host]:port``; hashed names (``|1|salt|hash``,
+  ``HashKnownHosts yes``) match too.
+* A key seen for the first time is refused with its SHA256 fingerprint, unless
+  ``accept_new`` is set: then it is recorded (like OpenSSH's ``StrictHostKeyChecking accept-new``)
+  in cmelive's own file, or the first ``--known-hosts`` file.
+* A key that differs from the recorded one is always refused, naming both fingerprints and the
+  file:line of the recorded entry. A router that now offers a key of a *type* none of the recorded
+  keys has is refused the same way (stricter than OpenSSH, which would treat it as new).
+
+:class:`VerifyingSSHClient` plugs this into paramiko (and through
+``_build_ssh_client`` into netmiko): every key reaches :meth:`KnownHosts.verify` and a refusal
+surfaces as :class:`~cmelive.errors.HostKeyError`, never as a netmiko timeout.
+"""
+
+from __future__ import annotations
+
+import binascii
+import fnmatch
+import hmac
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paramiko
+from paramiko.hostkeys import HostKeyEntry, InvalidHostKey
+
+from cmelive.errors import HostKeyError, InputError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SSH_PORT = 22
+
+
+def state_dir() -> Path:
+    """cmelive's per-user state directory (``$XDG_STATE_HOME/cmelive``)."""
+    xdg = os.environ.get("XDG_STATE_HOME", "").strip()
+    # The XDG spec says a relative value is invalid and must be ignored.
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "state"
+    return base / "cmelive"
+
+
+def cmelive_known_hosts_file() -> Path:
+    """The known_hosts file cmelive owns and records accepted keys in."""
+    return state_dir() / "known_hosts"
+
+
+def user_known_hosts_file() -> Path:
+    """The user's OpenSSH known_hosts file (read, never written)."""
+    return Path.home() / ".ssh" / "known_hosts"
+
+
+def default_known_hosts_files() -> tuple[Path, ...]:
+    return (cmelive_known_hosts_file(), user_known_hosts_file())
+
+
+def host_key_name(host: str, port: int) -> str:
+    """The name a known_hosts entry uses: ``host`` on port 22, else ``[host]:port``."""
+    return host if port == DEFAULT_SSH_PORT else f"[{host}]:{port}"
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    """OpenSSH's ``SHA256:...`` fingerprint of ``key``."""
+    return key.fingerprint
+
+
+def describe_key(key: paramiko.PKey) -> str:
+    """``ssh-rsa key SHA256:...`` (what a message shows for a key)."""
+    return f"{key.get_name()} key {fingerprint(key)}"
+
+
+@dataclass(frozen=True)
+class KnownHostEntry:
+    """One key line of a known_hosts file, with where it was read from."""
+
+    path: Path
+    line: int
+    patterns: tuple[str, ...]
+    key: paramiko.PKey
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    def matches(self, name: str) -> bool:
+        """True when this entry is for ``name`` (``host`` or ``[host]:port``).
+
+        OpenSSH semantics: plain names, hashed names, ``*``/``?`` wildcards, and ``!pattern``
+        negations (a negated match excludes the entry whatever else matches).
+        """
+        matched = False
+        for pattern in self.patterns:
+            negated = pattern.startswith("!")
+            if negated:
+                pattern = pattern[1:]
+            if _pattern_matches(pattern, name):
+                if negated:
+                    return False
+                matched = True
+        return matched
+
+
+def _pattern_matches(pattern: str, name: str) -> bool:
+    if pattern.startswith("|1|"):
+        try:
+            hashed = paramiko.HostKeys.hash_host(name, pattern)
+        except (binascii.Error, ValueError, IndexError):
+            return False
+        return hmac.compare_digest(hashed.encode(), pattern.encode())
+    if "*" in pattern or "?" in pattern:
+        return fnmatch.fnmatchcase(name.lower(), pattern.lower())
+    return pattern.lower() == name.lower()
+
+
+def read_known_hosts(path: Path, *, required: bool = False) -> list[KnownHostEntry]:
+    """The key entries of one known_hosts file, in file order.
+
+    A missing file has no entries. Lines paramiko cannot use (comments, ``@cert-authority`` /
+    ``@revoked`` markers, key types it does not know, garbage) are skipped, as OpenSSH skips what
+    it cannot parse. An unreadable file is an :class:`InputError` when the user named it
+    (``required``), else a warning.
+    """
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        if required:
+            raise InputError(str(path), f"cannot read known_hosts file: {exc.strerror}") from exc
+        log.warning("ignoring unreadable known_hosts file %s: %s", path, exc.strerror)
+        return []
+    entries: list[KnownHostEntry] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#") or line.startswith("@"):
+            continue
+        try:
+            parsed = HostKeyEntry.from_line(line, number)
+        except (InvalidHostKey, ValueError, binascii.Error) as exc:
+            log.debug("%s:%d: unusable known_hosts line skipped (%s)", path, number, exc)
+            continue
+        if parsed is None or not parsed.valid:
+            continue
+        entries.append(KnownHostEntry(path, number, tuple(parsed.hostnames), parsed.key))
+    return entries
+
+
+class KnownHosts:
+    """The known_hosts files consulted for a connection, and where new keys are recorded."""
+
+    def __init__(
+        self,
+        files: Sequence[Path] | None = None,
+        *,
+        accept_new: bool = False,
+        record_to: Path | None = None,
+    ) -> None:
+        """``files`` empty or None means the defaults; ``record_to`` defaults to the first file.
+
+        A missing file simply has no entries (it is created when a key is recorded). A file that
+        exists but cannot be read is an error when the user named it (``--known-hosts``), and is
+        skipped with a warning when it is one of the defaults.
+        """
+        self.explicit = bool(files)
+        self.files: tuple[Path, ...] = tuple(files) if files else default_known_hosts_files()
+        self.accept_new = accept_new
+        self.record_to = record_to if record_to is not None else self.files[0]
+
+    def entries_for(self, host: str, port: int) -> list[KnownHostEntry]:
+        """Every recorded key for ``host`` on ``port``, across all files, in order."""
+        name = host_key_name(host, port)
+        found: list[KnownHostEntry] = []
+        for path in self.files:
+            found.extend(e for e in read_known_hosts(path, required=self.explicit) if e.matches(name))
+        return found
+
+    def verify(self, host: str, port: int, key: paramiko.PKey) -> None:
+        """Return when ``key`` is a known key of ``host:port``; otherwise record it or refuse.
+
+        Raises :class:`HostKeyError` for an unknown key (unless ``accept_new``) and, always, for
+        a changed one.
+        """
+        name = host_key_name(host, port)
+        entries = self.entries_for(host, port)
+        if not entries:
+            if not self.accept_new:
+                raise HostKeyError(
+                    f"host key of {host}:{port} is not known: the router offered {describe_key(key)}. "
+                    f"Check that fingerprint with the router's administrator, then re-run with "
+                    f"--accept-new-host-key to trust it and record it in {self.record_to}."
+                )
+            self.record(host, port, key)
+            return
+        if any(entry.key == key for entry in entries):
+            log.debug("host key of %s matches %s", name, describe_key(key))
+            return
+        same_type = [e for e in entries if e.key.get_name() == key.get_name()]
+        expected = same_type[0] if same_type else entries[0]
+        kind = "HOST KEY HAS CHANGED" if same_type else "HOST KEY TYPE HAS CHANGED"
+        raise HostKeyError(
+            f"{kind} for {host}:{port}: expected {describe_key(expected.key)} "
+            f"(recorded at {expected.location}), but the router offered {describe_key(key)}. "
+            f"Someone may be intercepting the connection, or the router's key was regenerated. "
+            f"Refusing to connect (--accept-new-host-key never overrides a changed key); if the "
+            f"change is expected, remove line {expected.line} of {expected.path} and re-run."
+        )
+
+    def record(self, host: str, port: int, key: paramiko.PKey) -> None:
+        """Append ``key`` for ``host:port`` to :attr:`record_to` (created private if needed)."""
+        path = self.record_to
+        name = host_key_name(host, port)
+        line = f"{name} {key.get_name()} {key.get_base64()}\n"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            needs_newline = path.exists() and path.stat().st_size > 0 and not _ends_with_newline(path)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8", newline="\n") as handle:
+                handle.write(("\n" if needs_newline else "") + line)
+        except OSError as exc:
+            raise HostKeyError(
+                f"cannot record the host key of {host}:{port} in {path}: {exc.strerror}"
+            ) from exc
+        log.warning("permanently added %s (%s) to %s", name, describe_key(key), path)
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"
+
+
+class VerifyingHostKeyPolicy(paramiko.MissingHostKeyPolicy):
+    """Hands every server key to :meth:`KnownHosts.verify`.
+
+    paramiko calls a policy only for keys missing from the client's own host-key tables;
+    :class:`VerifyingSSHClient` keeps those tables empty so that this is every key.
+    """
+
+    def __init__(self, known_hosts: KnownHosts, host: str, port: int) -> None:
+        self.known_hosts = known_hosts
+        self.host = host
+        self.port = port
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        # paramiko's ``hostname`` is already "[host]:port"-mangled; verify() wants the parts.
+        self.known_hosts.verify(self.host, self.port, key)
+
+
+class VerifyingSSHClient(paramiko.SSHClient):
+    """A paramiko client that trusts exactly what :class:`KnownHosts` says.
+
+    No host keys are loaded into paramiko's tables, so paramiko's own comparison (which looks at
+    one key per type and raises a bare ``BadHostKeyException``) never runs; our policy sees every
+    key and raises :class:`HostKeyError` with the full reason. netmiko lets that error through
+    untouched (it only wraps socket, authentication and SSH errors), and the transport is closed
+    before it leaves ``connect``, since netmiko does not clean up after errors it does not know.
+    """
+
+    def __init__(self, known_hosts: KnownHosts) -> None:
+        super().__init__()
+        self.known_hosts = known_hosts
+
+    def connect(self, hostname: str, port: int = DEFAULT_SSH_PORT, *args: Any, **kwargs: Any) -> None:
+        self.set_missing_host_key_policy(VerifyingHostKeyPolicy(self.known_hosts, hostname, port))
+        if kwargs.get("sock") is None and not args:
+            # Our own TCP connection, to turn Nagle off as OpenSSH does for interactive
+            # sessions: with it, each short command waits out the peer's delayed ACK (~40 ms).
+            # Errors are those paramiko's own connect raises (refused, timeout, name lookup).
+            sock = socket.create_connection((hostname, port), timeout=kwargs.get("timeout"))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            kwargs["sock"] = sock
+        try:
+            super().connect(hostname, port, *args, **kwargs)
+        except HostKeyError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        # Hang up at once: paramiko's close() leaves the TCP connection open until its reader
+        # thread's next socket timeout, and the router holds a vty line for us until then.
+        transport = self.get_transport()
+        if transport is not None and isinstance(transport.sock, socket.socket):
+            try:
+                transport.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already gone
+        super().close()
