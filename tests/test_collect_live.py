@@ -29,7 +29,7 @@ from cmelive.commands import (
 )
 from cmelive.errors import AuthenticationError, ConnectError, HostKeyError, UsageError
 from cmelive.fake import FakeRouter
-from cmelive.fake.ios_cli import IosCli
+from cmelive.fake.ios_cli import IosCli, TerminalSession
 from cmelive.snapshot import CommandOutput, Snapshot, write_snapshot
 
 PASSWORD = "Pw-l0gin-7731"
@@ -159,6 +159,23 @@ def test_every_audit_command_gets_a_status(router: FakeRouter, tmp_path: Path) -
     rejected = snapshot.outputs[AUDIT_COMMANDS[-1]]
     assert rejected.error == "% Invalid input detected at '^' marker."
     assert_read_only(router)
+
+
+def test_login_banner_with_prompt_like_lines(
+    router: FakeRouter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    banner = (
+        "\r\n##########################################\r\n"
+        "# Authorized access only. Activity logged #\r\n"
+        "root-of-trust>\r\n"
+        "##########################################\r\n"
+    )
+    real_greeting = TerminalSession.greeting
+    monkeypatch.setattr(TerminalSession, "greeting", lambda session: banner + real_greeting(session))
+    snapshot = NetmikoCollector().collect(trusted(router, tmp_path), [SHOW_VERSION, RUNNING_CONFIG])
+    assert snapshot.hostname == "CME-Lab1"
+    assert snapshot.outputs[SHOW_VERSION].text == OUTPUTS[SHOW_VERSION]
+    assert snapshot.outputs[RUNNING_CONFIG].text == RUNNING
 
 
 def test_privileged_login_skips_enable(host_key: paramiko.PKey, tmp_path: Path) -> None:
