@@ -1,0 +1,13 @@
+"""A fake Cisco IOS router for tests, demos and benchmarks: snapshot outputs served over real SSH.
+
+:class:`IosCli` is the transport-free exec emulation; :class:`FakeRouter` serves it over SSH
+(paramiko, via mock-ssh-server); ``cmelive-fake-shell`` (:mod:`cmelive.fake.shell`) serves it as
+the login shell of a real OpenSSH server.
+"""
+
+from __future__ import annotations
+
+from cmelive.fake.ios_cli import IosCli, TerminalSession
+from cmelive.fake.server import FakeRouter, from_snapshot_dir
+
+__all__ = ["FakeRouter", "IosCli", "TerminalSession", "from_snapshot_dir"]

@@ -1,0 +1,436 @@
+"""A transport-free emulation of the IOS exec CLI, good enough to be audited over SSH.
+
+:class:`IosCli` turns one typed line into the text IOS would print (``\\n`` line endings) and
+keeps the session state: privilege level, the ``Password:`` prompt of ``enable``, closed or not.
+:class:`TerminalSession` adds what a vty does around it: echo, line editing, ``\\r\\n`` on the
+wire, the prompt after every answer. The SSH server and the login shell only move bytes.
+
+The emulation is read-only on purpose: it answers ``show`` commands from a snapshot and
+accepts ``terminal ...``, ``enable``, ``disable`` and ``exit``; everything else (``configure``,
+``write``, ``copy``, ``reload``, ``clear``, ``debug``, ...) is refused with IOS's
+``% Invalid input`` at every privilege level.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from cmelive.commands import RUNNING_CONFIG
+from cmelive.snapshot import Snapshot
+
+STARTUP_CONFIG = "show startup-config"
+SHOW_PRIVILEGE = "show privilege"
+#: Privilege level 1 cannot see the configuration (real IOS does not even parse the keyword).
+PRIVILEGED_ONLY_SHOWS = frozenset({RUNNING_CONFIG, STARTUP_CONFIG})
+DEFAULT_HOSTNAME = "Router"
+PASSWORD_PROMPT = "Password: "
+#: IOS gives up on ``enable`` after this many wrong secrets in a row.
+MAX_SECRET_TRIES = 3
+
+INVALID_INPUT = "% Invalid input detected at '^' marker."
+INCOMPLETE = "% Incomplete command."
+ACCESS_DENIED = "% Access denied"
+BAD_SECRETS = "% Bad secrets"
+NO_ENABLE_PASSWORD = "% No password set"
+
+# Exec keywords of a real IOS 15 voice router. Most of them are refused here; they are in the
+# parse tree so that abbreviations resolve (and turn out ambiguous) the way they do on a router:
+# "dis" is ambiguous (disable/disconnect), "sh" is show, "wr" is write and refused.
+_USER_EXEC_KEYWORDS = (
+    "access-enable", "access-profile", "archive", "cd", "clear", "connect", "crypto", "disable",
+    "disconnect", "enable", "ethernet", "exit", "help", "lock", "login", "logout", "mrinfo",
+    "mstat", "mtrace", "name-connection", "pad", "ping", "ppp", "quit", "release", "renew",
+    "resume", "rlogin", "set", "show", "slip", "ssh", "systat", "tclquit", "tclsh", "telnet",
+    "terminal", "traceroute", "tunnel", "udptn", "where", "x28", "x3", "xconnect",
+)  # fmt: skip
+_PRIVILEGED_EXEC_KEYWORDS = _USER_EXEC_KEYWORDS + (
+    "auto", "calendar", "call", "ccm-manager", "clock", "cns", "configure", "copy", "debug",
+    "delete", "dir", "erase", "event", "format", "fsck", "mkdir", "more", "no", "pwd", "reload",
+    "rename", "rmdir", "send", "setup", "squeeze", "start-chat", "test", "undebug", "verify",
+    "write",
+)  # fmt: skip
+_PIPE_FILTERS = ("append", "begin", "count", "exclude", "format", "include", "redirect", "section", "tee")
+# Filters that would write files or render through scripts: refused like any write.
+_REFUSED_PIPE_FILTERS = frozenset({"append", "format", "redirect", "tee"})
+_WORD = re.compile(r"\S+")
+_NUMBER_RANGE = re.compile(r"^<(\d+)-(\d+)>$")
+_HOSTNAME_LINE = re.compile(r"^hostname\s+(\S+)", re.MULTILINE)
+
+
+class _Verb(Enum):
+    ENABLE = "enable"
+    DISABLE = "disable"
+    EXIT = "exit"
+    TERMINAL = "terminal"  # accepted, changes nothing the emulation shows
+    SHOW = "show"
+
+
+@dataclass
+class _Node:
+    """One keyword of the exec parse tree."""
+
+    children: dict[str, _Node] = field(default_factory=dict)
+    verb: _Verb | None = None  # what a line that ends here does; None: incomplete
+    command: str = ""  # the full show command, for SHOW
+    refused: bool = False  # a known keyword this read-only router will not run
+    incomplete_message: str = INCOMPLETE + "\n\n"
+
+    def child(self, keyword: str) -> _Node:
+        return self.children.setdefault(keyword, _Node())
+
+
+@dataclass(frozen=True)
+class _Word:
+    text: str
+    column: int  # offset in the typed line, for the caret
+
+
+def normalize_command(command: str) -> str:
+    """``"Show  Running-Config "`` -> ``"show running-config"`` (IOS keywords ignore case)."""
+    return " ".join(command.lower().split())
+
+
+def outputs_from_snapshot(snapshot: Snapshot) -> dict[str, str]:
+    """The replayable outputs of a snapshot: complete or cut-off ones; rejected/missing are not."""
+    return {command: out.text for command, out in snapshot.outputs.items() if out.usable}
+
+
+def hostname_from(outputs: Mapping[str, str], snapshot_hostname: str | None = None) -> str:
+    """The router's name: the snapshot's, else the running-config's ``hostname`` line."""
+    if snapshot_hostname:
+        return snapshot_hostname
+    for command, text in outputs.items():
+        if normalize_command(command) in PRIVILEGED_ONLY_SHOWS:
+            found = _HOSTNAME_LINE.search(text)
+            if found:
+                return found.group(1)
+    return DEFAULT_HOSTNAME
+
+
+class IosCli:
+    """The exec CLI of one session: feed it lines with :meth:`handle_line`, print what it returns.
+
+    ``outputs`` maps full show commands (``"show running-config"``) to the text the router prints.
+    Every non-blank line typed at the exec prompt is appended to :attr:`command_log` (and passed
+    to ``on_command``); what is typed at the ``Password:`` prompt never is.
+    """
+
+    def __init__(
+        self,
+        outputs: Mapping[str, str],
+        hostname: str,
+        enable_secret: str | None,
+        privileged: bool = False,
+        *,
+        on_command: Callable[[str], None] | None = None,
+    ) -> None:
+        self.hostname = hostname
+        self.privileged = privileged
+        self.closed = False
+        self.awaiting_secret = False
+        self.command_log: list[str] = []
+        self._enable_secret = enable_secret
+        self._failed_secrets = 0
+        self._on_command = on_command
+        self._outputs: dict[str, str] = {}
+        for command, text in outputs.items():
+            normalized = normalize_command(command)
+            if not normalized.startswith("show "):
+                raise ValueError(f"the fake router only replays show commands, not {command!r}")
+            self._outputs[normalized] = text.replace("\r\n", "\n").replace("\r", "\n")
+        self._user_tree = _build_tree(self._outputs, privileged=False)
+        self._privileged_tree = _build_tree(self._outputs, privileged=True)
+
+    @property
+    def prompt(self) -> str:
+        """What the router prints when it waits for input."""
+        if self.awaiting_secret:
+            return PASSWORD_PROMPT
+        return f"{self.hostname}{'#' if self.privileged else '>'}"
+
+    def handle_line(self, line: str) -> str:
+        """Run one typed line (without its line ending); return the text printed before the prompt."""
+        if self.closed:
+            return ""
+        if self.awaiting_secret:
+            return self._check_secret(line)
+        if line.strip():
+            self.command_log.append(line)
+            if self._on_command is not None:
+                self._on_command(line)
+        return self._execute(line)
+
+    def _execute(self, line: str) -> str:
+        prompt_width = len(self.prompt)
+        command_part, bar, filter_part = line.partition("|")
+        words = list(_words(command_part))
+        if not words:
+            if bar:
+                return _invalid_at(prompt_width + line.index("|"))
+            return ""
+        tree = self._privileged_tree if self.privileged else self._user_tree
+        node: _Node = tree
+        for word in words:
+            found = _match(node, word.text)
+            if isinstance(found, _Ambiguous):
+                return f'% Ambiguous command:  "{line.strip()}"\n'
+            if found is None or found.refused:
+                return _invalid_at(prompt_width + word.column)
+            node = found
+        if node.verb is None:
+            return node.incomplete_message
+        if bar and node.verb is not _Verb.SHOW:
+            return _invalid_at(prompt_width + line.index("|"))
+        if node.verb is _Verb.ENABLE:
+            return self._enable()
+        if node.verb is _Verb.DISABLE:
+            self.privileged = False
+            return ""
+        if node.verb is _Verb.EXIT:
+            self.closed = True
+            return ""
+        if node.verb is _Verb.TERMINAL:
+            return ""
+        text = self._show(node.command)
+        if bar:
+            return _apply_filter(text, filter_part, prompt_width + len(command_part) + 1)
+        return text
+
+    def _show(self, command: str) -> str:
+        text = self._outputs.get(command)
+        if text is None:  # only the built-in ``show privilege`` is not in the outputs
+            text = f"Current privilege level is {15 if self.privileged else 1}\n"
+        if text and not text.endswith("\n"):
+            text += "\n"
+        return text
+
+    def _enable(self) -> str:
+        if self.privileged:
+            return ""
+        if self._enable_secret is None:
+            return NO_ENABLE_PASSWORD + "\n\n"
+        self.awaiting_secret = True
+        return ""
+
+    def _check_secret(self, typed: str) -> str:
+        self.awaiting_secret = False
+        if self._enable_secret is not None and _same_secret(typed, self._enable_secret):
+            self._failed_secrets = 0
+            self.privileged = True
+            return ""
+        self._failed_secrets += 1
+        if self._failed_secrets >= MAX_SECRET_TRIES:
+            self._failed_secrets = 0
+            return BAD_SECRETS + "\n\n"
+        return ACCESS_DENIED + "\n\n"
+
+
+def _same_secret(typed: str, secret: str) -> bool:
+    return hmac.compare_digest(typed.encode("utf-8"), secret.encode("utf-8"))
+
+
+class _Ambiguous:
+    """Marker: the word is a prefix of several keywords."""
+
+
+_AMBIGUOUS = _Ambiguous()
+
+
+def _words(text: str) -> Iterator[_Word]:
+    for found in _WORD.finditer(text):
+        yield _Word(found.group(), found.start())
+
+
+def _match(node: _Node, word: str) -> _Node | _Ambiguous | None:
+    """Resolve one typed word against the keywords that may follow ``node``, the IOS way.
+
+    An exact keyword wins; otherwise the word must be the prefix of exactly one keyword.
+    A number matches a ``<lo-hi>`` argument when it is in range.
+    """
+    typed = word.lower()
+    exact = node.children.get(typed)
+    if exact is not None and not _NUMBER_RANGE.match(typed):
+        return exact
+    candidates: list[_Node] = []
+    for keyword, child in node.children.items():
+        numbers = _NUMBER_RANGE.match(keyword)
+        if numbers is not None:
+            if typed.isdigit() and int(numbers.group(1)) <= int(typed) <= int(numbers.group(2)):
+                return child
+            continue
+        if keyword.startswith(typed):
+            candidates.append(child)
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        return _AMBIGUOUS
+    return None
+
+
+def _invalid_at(column: int) -> str:
+    return " " * column + "^\n" + INVALID_INPUT + "\n\n"
+
+
+def _build_tree(outputs: Mapping[str, str], *, privileged: bool) -> _Node:
+    root = _Node()
+    for keyword in _PRIVILEGED_EXEC_KEYWORDS if privileged else _USER_EXEC_KEYWORDS:
+        root.child(keyword).refused = True
+
+    for keyword, verb in (("enable", _Verb.ENABLE), ("disable", _Verb.DISABLE)):
+        node = root.child(keyword)
+        node.refused, node.verb = False, verb
+    # ``enable 15``: the level netmiko and scripts sometimes name explicitly.
+    root.children["enable"].child("<15-15>").verb = _Verb.ENABLE
+    for keyword in ("exit", "logout", "quit"):
+        node = root.child(keyword)
+        node.refused, node.verb = False, _Verb.EXIT
+
+    terminal = root.child("terminal")
+    terminal.refused = False
+    for setting in ("length", "width"):
+        terminal.child(setting).child("<0-512>").verb = _Verb.TERMINAL
+        terminal.child("no").child(setting).verb = _Verb.TERMINAL
+    for flag in ("monitor", "exec-banner", "history"):
+        terminal.child(flag).verb = _Verb.TERMINAL
+        terminal.child("no").child(flag).verb = _Verb.TERMINAL
+    terminal.child("history").child("size").child("<0-256>").verb = _Verb.TERMINAL
+    terminal.child("ip").child("netmask-format").child("decimal").verb = _Verb.TERMINAL
+
+    show = root.child("show")
+    show.refused = False
+    show.incomplete_message = '% Type "show ?" for a list of subcommands\n'
+    visible = [c for c in outputs if privileged or c not in PRIVILEGED_ONLY_SHOWS]
+    for command in [*visible, SHOW_PRIVILEGE]:
+        node = show
+        for keyword in command.split()[1:]:
+            node = node.child(keyword)
+        node.verb, node.command = _Verb.SHOW, command
+    return root
+
+
+def _apply_filter(text: str, filter_part: str, column: int) -> str:
+    """``| include``, ``| exclude``, ``| begin``, ``| section``, ``| count`` on a show output."""
+    words = list(_words(filter_part))
+    if not words:
+        return INCOMPLETE + "\n\n"
+    name_word = words[0]
+    candidates = [name for name in _PIPE_FILTERS if name.startswith(name_word.text.lower())]
+    if len(candidates) > 1:
+        return f'% Ambiguous command:  "{name_word.text}"\n'
+    if not candidates or candidates[0] in _REFUSED_PIPE_FILTERS:
+        return _invalid_at(column + name_word.column)
+    name = candidates[0]
+    regex_text = filter_part[name_word.column + len(name_word.text) :].strip()
+    if not regex_text:
+        return INCOMPLETE + "\n\n"
+    try:
+        pattern = re.compile(regex_text)
+    except re.error:
+        return _invalid_at(column + filter_part.index(regex_text))
+    lines = text.splitlines()
+    if name == "include":
+        kept = [line for line in lines if pattern.search(line)]
+    elif name == "exclude":
+        kept = [line for line in lines if not pattern.search(line)]
+    elif name == "begin":
+        start = next((i for i, line in enumerate(lines) if pattern.search(line)), len(lines))
+        kept = lines[start:]
+    elif name == "section":
+        kept = _sections(lines, pattern)
+    else:
+        count = sum(1 for line in lines if pattern.search(line))
+        return f"Number of lines which match regexp = {count}\n"
+    return "".join(line + "\n" for line in kept)
+
+
+def _sections(lines: list[str], pattern: re.Pattern[str]) -> list[str]:
+    """Top-level lines that match, each with the indented lines under it."""
+    kept: list[str] = []
+    inside = False
+    for line in lines:
+        if line[:1] in (" ", "\t"):
+            if inside:
+                kept.append(line)
+            continue
+        inside = bool(pattern.search(line))
+        if inside:
+            kept.append(line)
+    return kept
+
+
+class TerminalSession:
+    """What a vty line does around the CLI: echo, line editing, ``\\r\\n``, the prompt.
+
+    :meth:`feed` takes what the client typed (any chunking: one key at a time or a pasted
+    batch of lines) and returns everything to send back, prompt included, in one piece, so
+    a client waiting for the prompt sees it right after the output.
+    """
+
+    def __init__(self, cli: IosCli, *, echo: bool = True) -> None:
+        self.cli = cli
+        self.echo = echo
+        self._line: list[str] = []
+        self._after_cr = False
+        self._escape = ""  # an ANSI escape sequence being swallowed (arrow keys and such)
+
+    @property
+    def closed(self) -> bool:
+        return self.cli.closed
+
+    def greeting(self) -> str:
+        """What the router prints when the session opens."""
+        return "\r\n" + self.cli.prompt
+
+    def feed(self, data: str) -> str:
+        out: list[str] = []
+        for char in data:
+            if self.cli.closed:
+                break  # typed after "exit": the line is gone
+            if self._escape or char == "\x1b":
+                self._swallow_escape(char)
+                continue
+            if char == "\n" and self._after_cr:
+                self._after_cr = False  # the \n of a \r\n pair: one Enter, not two
+                continue
+            self._after_cr = char == "\r"
+            if char in "\r\n":
+                out.append(self._enter())
+            elif char in "\x7f\x08":
+                if self._line:
+                    self._line.pop()
+                    if self._echoing:
+                        out.append("\b \b")
+            elif char == "\x15":  # Ctrl-U: erase the line
+                if self._echoing:
+                    out.append("\b \b" * len(self._line))
+                self._line.clear()
+            elif char >= " ":
+                self._line.append(char)
+                if self._echoing:
+                    out.append(char)
+            # Other control characters (Tab, Ctrl-C, Ctrl-Z, ...) do nothing at the exec prompt.
+        return "".join(out)
+
+    @property
+    def _echoing(self) -> bool:
+        return self.echo and not self.cli.awaiting_secret
+
+    def _enter(self) -> str:
+        line = "".join(self._line)
+        self._line.clear()
+        output = self.cli.handle_line(line)
+        wire = "\r\n" + output.replace("\n", "\r\n")
+        if self.cli.closed:
+            return wire
+        return wire + self.cli.prompt
+
+    def _swallow_escape(self, char: str) -> None:
+        self._escape += char
+        if len(self._escape) == 2 and char != "[":
+            self._escape = ""  # ESC + one character
+        elif len(self._escape) > 2 and "\x40" <= char <= "\x7e":
+            self._escape = ""  # end of a CSI sequence

@@ -1,0 +1,157 @@
+"""``cmelive-fake-shell``: the fake IOS CLI as a login shell, for a real OpenSSH server.
+
+Make it a local user's login shell and sshd serves that user a fake router: the same
+:class:`IosCli` as :class:`cmelive.fake.FakeRouter`, behind the real thing. Settings come from
+``$HOME/.cmelive-fake-shell.json``::
+
+    {"snapshot": "snap",              # snapshot directory (relative to $HOME or absolute)
+     "enable_secret": "cisco-enable", # optional; absent or null: "% No password set"
+     "command_log": "commands.log",   # optional; every command typed is appended there
+     "privileged": false,             # optional; true logs in at privilege 15
+     "hostname": "CME1"}              # optional; default: the snapshot's hostname
+
+sshd runs a login shell as ``-cmelive-fake-shell`` for an interactive session and as
+``cmelive-fake-shell -c COMMAND`` when the client names a command; both are served.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import sys
+import termios
+import tty
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cmelive.errors import InputError
+from cmelive.fake.ios_cli import IosCli, TerminalSession, hostname_from, outputs_from_snapshot
+from cmelive.snapshot import read_snapshot
+
+CONFIG_FILE = ".cmelive-fake-shell.json"
+EXIT_OK = 0
+EXIT_BAD_SETUP = 1
+
+
+@dataclass(frozen=True)
+class ShellSettings:
+    """What ``$HOME/.cmelive-fake-shell.json`` says."""
+
+    snapshot: Path
+    enable_secret: str | None = None
+    command_log: Path | None = None
+    privileged: bool = False
+    hostname: str | None = None
+
+
+def load_settings(home: Path) -> ShellSettings:
+    """Read and check the settings file in ``home``; raises InputError naming what is wrong."""
+    path = home / CONFIG_FILE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(str(path), "settings file missing") from exc
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read settings: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("snapshot"), str):
+        raise InputError(str(path), 'expected a JSON object with a "snapshot" directory')
+    secret = raw.get("enable_secret")
+    log_file = raw.get("command_log")
+    hostname = raw.get("hostname")
+    if secret is not None and not isinstance(secret, str):
+        raise InputError(str(path), '"enable_secret" must be a string or null')
+    if log_file is not None and not isinstance(log_file, str):
+        raise InputError(str(path), '"command_log" must be a file path or null')
+    if hostname is not None and not isinstance(hostname, str):
+        raise InputError(str(path), '"hostname" must be a string or null')
+    return ShellSettings(
+        snapshot=home / raw["snapshot"],  # an absolute path replaces home
+        enable_secret=secret,
+        command_log=home / log_file if log_file else None,
+        privileged=bool(raw.get("privileged", False)),
+        hostname=hostname,
+    )
+
+
+def build_cli(settings: ShellSettings) -> IosCli:
+    snapshot = read_snapshot(settings.snapshot)
+    outputs = outputs_from_snapshot(snapshot)
+    recorder = _command_recorder(settings.command_log) if settings.command_log else None
+    return IosCli(
+        outputs,
+        settings.hostname or hostname_from(outputs, snapshot.hostname),
+        settings.enable_secret,
+        settings.privileged,
+        on_command=recorder,
+    )
+
+
+def _command_recorder(path: Path) -> Callable[[str], None]:
+    def record(line: str) -> None:
+        # One write() per line on an O_APPEND file: concurrent sessions never interleave lines.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, (line + "\n").encode("utf-8"))
+        finally:
+            os.close(fd)
+
+    return record
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``cmelive-fake-shell`` (argv without the program name)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        cli = build_cli(load_settings(Path(os.environ.get("HOME") or Path.home())))
+    except InputError as exc:
+        print(f"cmelive-fake-shell: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETUP
+    if args[:1] == ["-c"]:
+        command = args[1] if len(args) > 1 else ""
+        _write_all(sys.stdout.fileno(), cli.handle_line(command).replace("\n", "\r\n"))
+        return EXIT_OK
+    _serve(cli, sys.stdin.fileno(), sys.stdout.fileno())
+    return EXIT_OK
+
+
+def _serve(cli: IosCli, fd_in: int, fd_out: int) -> None:
+    is_terminal = os.isatty(fd_in)
+    # A real tty gets the same line editing as the SSH server: raw mode, we echo (or not, at the
+    # Password: prompt) and send \r\n ourselves.
+    session = TerminalSession(cli, echo=is_terminal)
+    saved = termios.tcgetattr(fd_in) if is_terminal else None
+    try:
+        if is_terminal:
+            tty.setraw(fd_in, termios.TCSANOW)
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        _write_all(fd_out, session.greeting())
+        while not session.closed:
+            data = os.read(fd_in, 4096)
+            if not data:
+                return
+            reply = session.feed(decoder.decode(data))
+            if reply:
+                _write_all(fd_out, reply)
+    except OSError:
+        return  # the terminal went away (EIO on a hung-up pty, EPIPE): the session is over
+    finally:
+        if saved is not None:
+            try:
+                termios.tcsetattr(fd_in, termios.TCSADRAIN, saved)
+            except termios.error:
+                pass
+
+
+def _write_all(fd: int, text: str) -> None:
+    data = memoryview(text.encode("utf-8"))
+    while data:
+        written = os.write(fd, data)
+        data = data[written:]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
