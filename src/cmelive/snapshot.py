@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cmelive import __version__
-from cmelive.commands import CommandStatus, command_from_file_name, file_name, ios_error
+from cmelive.commands import AUDIT_COMMANDS, CommandStatus, command_from_file_name, file_name, ios_error
 from cmelive.errors import InputError
 from cmelive.masking import mask_text
 
@@ -122,6 +122,7 @@ def read_snapshot(directory: Path) -> Snapshot:
     if not files:
         raise InputError(where, "no show_*.txt files: this is not a snapshot directory")
     statuses = {c.get("command"): c for c in meta.get("commands", []) if isinstance(c, dict)}
+    files.sort(key=lambda p: _collection_order(command_from_file_name(p.name), list(statuses)))
     outputs: dict[str, CommandOutput] = {}
     for path in files:
         command = command_from_file_name(path.name)
@@ -151,6 +152,15 @@ def read_snapshot(directory: Path) -> Snapshot:
         masked=bool(meta.get("masked", False)),
         source="replay",
     )
+
+
+def _collection_order(command: str, recorded: list[object]) -> tuple[int, int, str]:
+    """Order of the live run when meta.json tells it, else cmelive's own order, else by name."""
+    if command in recorded:
+        return (0, recorded.index(command), command)
+    if command in AUDIT_COMMANDS:
+        return (1, AUDIT_COMMANDS.index(command), command)
+    return (2, 0, command)
 
 
 def _read_meta(directory: Path) -> dict[str, Any]:

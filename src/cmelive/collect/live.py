@@ -441,7 +441,7 @@ class NetmikoCollector:
             session.disconnect()
             user = f" as {target.username!r}" if target.username else ""
             raise AuthenticationError(
-                f"{target.address}: the router refused the login{user} "
+                f"{target.address}: authentication failed: the router refused the login{user} "
                 "(wrong username, password or key)"
             ) from exc
         except NetmikoTimeoutException as exc:
