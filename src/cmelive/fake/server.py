@@ -60,9 +60,11 @@ HOST_KEY_BITS = 2048
 SSH_BANNER = "SSH-2.0-Cisco-1.25"
 #: How long an opened channel may wait before asking for a shell or a command.
 REQUEST_TIMEOUT_S = 30.0
-# Wake-up period of a connection thread waiting for its first channel; it is woken at once when
-# the connection closes, this only bounds a lost wake-up.
-_CHANNEL_WAIT_S = 5.0
+# Wake-up period of a connection thread waiting for its first channel. paramiko does not wake
+# accept() when the transport is closed from another thread (it skips notifying
+# server_accept_cv), so this bounds how long stop() waits for a client that left before
+# opening a channel (a refused host key, a failed login).
+_CHANNEL_WAIT_S = 0.5
 _SHELL = "shell"
 _EXEC = "exec"
 
