@@ -1,0 +1,351 @@
+"""The human-readable report: one block per device, findings first, made for an 80-column terminal.
+
+Layout of a device block::
+
+    ==========================================================================
+    cme-branch-legacy (insecure-cme)
+    ==========================================================================
+    Host:      192.168.10.1
+    ...
+    Failures (2)
+
+      [GUI] Securing GUI access
+        CRITICAL  CME-GUI-06  The CME GUI password is not the enable password
+          <message>
+          Evidence:
+            show running-config:193: web admin system name admin password <masked>
+          Remediation:
+            telephony-service
+             web admin system name admin password <new-password>
+
+    Unknown (1)
+      ...
+    Passed and not applicable (3)
+
+      [ACC] Basic access security
+        PASS      CME-ACC-01  Enable secret is set
+
+    Summary: 6 checks — 2 fail (1 critical, 1 high), 3 pass, 0 not applicable, 1 unknown
+
+Failures are grouped by family; families come in the order of their worst failure (critical
+first) and, within a family, failures by severity. No line is longer than ``width``: long messages,
+evidence and commands are wrapped, continuation lines indented further. Colour (ANSI) is off
+unless asked for; the caller decides whether the output is a terminal.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from cmelive.checks.base import CheckResult, Evidence, Severity, Status
+from cmelive.commands import AUDIT_COMMANDS, CommandStatus
+from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
+
+MIN_WIDTH = 40
+
+#: Families in catalog order, with the heading they get in the report.
+FAMILY_TITLES: dict[str, str] = {
+    "GUI": "Securing GUI access",
+    "ACC": "Basic access security",
+    "SNMP": "SNMP access",
+    "CDP": "Cisco Discovery Protocol",
+    "COR": "Class of restriction (toll fraud)",
+    "AH": "After-hours blocking (toll fraud)",
+    "SIP": "SIP toll-fraud protection",
+    "H323": "H.323 call limits",
+    "REG": "Phone registration",
+    "LOG": "Logging and call history",
+    "NAT": "NAT and remote phones",
+    "FW": "Firewall",
+    "TLS": "Secure SCCP signalling (TLS)",
+    "PORT": "Exposed services",
+}
+_FAMILY_ORDER = {family: index for index, family in enumerate(FAMILY_TITLES)}
+_COMMAND_ORDER = {command: index for index, command in enumerate(AUDIT_COMMANDS)}
+
+_LABEL_WIDTH = 8  # len("CRITICAL"), the longest label
+_HEADER_LABEL_WIDTH = 10  # "Hostname: ", the longest header label, so every device block aligns alike
+_STATUS_LABELS = {
+    Status.PASS: "PASS",
+    Status.NOT_APPLICABLE: "N/A",
+    Status.UNKNOWN: "UNKNOWN",
+    Status.WAIVED: "WAIVED",
+}
+
+# SGR codes. Only labels and headings are coloured, so wrapping is measured on plain text.
+_RESET = "\033[0m"
+_SEVERITY_COLOURS = {
+    Severity.CRITICAL: "1;35",
+    Severity.HIGH: "1;31",
+    Severity.MEDIUM: "33",
+    Severity.LOW: "36",
+    Severity.INFO: "2",
+}
+_STATUS_COLOURS = {
+    Status.PASS: "32",
+    Status.NOT_APPLICABLE: "2",
+    Status.UNKNOWN: "35",
+    Status.WAIVED: "34",
+}
+_BOLD = "1"
+
+
+@dataclass(frozen=True)
+class _Style:
+    colour: bool
+
+    def paint(self, text: str, code: str) -> str:
+        return f"\033[{code}m{text}{_RESET}" if self.colour and text else text
+
+
+def render_text(report: AuditReport, *, width: int = 80, color: bool = False) -> str:
+    """The report as text no wider than ``width`` columns (ANSI colour only when ``color``)."""
+    if width < MIN_WIDTH:
+        raise ValueError(f"width must be at least {MIN_WIDTH} columns, got {width}")
+    style = _Style(color)
+    lines: list[str] = []
+    lines += _wrap(f"cmelive audit report, generated {report.generated_at}", width, "")
+    for device in report.devices:
+        lines.append("")
+        lines += _device_block(device, width, style)
+    lines.append("")
+    lines.append("=" * width)
+    lines += _wrap(overall_summary(report), width, "", "  ")
+    return "\n".join(lines) + "\n"
+
+
+def device_summary(device: DeviceReport) -> str:
+    """``Summary: 23 checks — 5 fail (2 high, 3 medium), 14 pass, 2 not applicable, 2 unknown``."""
+    if device.status == DeviceStatus.ERROR and not device.results:
+        return f"Summary: not audited — {device.error or 'error'}"
+    return "Summary: " + _counts(device.results)
+
+
+def overall_summary(report: AuditReport) -> str:
+    """``Overall: 3 devices (1 not audited) — 63 checks — ...`` over every device's results."""
+    devices = len(report.devices)
+    not_audited = sum(1 for d in report.devices if d.status == DeviceStatus.ERROR)
+    partial = sum(1 for d in report.devices if d.status == DeviceStatus.PARTIAL)
+    notes = []
+    if partial:
+        notes.append(f"{partial} partial")
+    if not_audited:
+        notes.append(f"{not_audited} not audited")
+    head = f"Overall: {devices} device{'s' if devices != 1 else ''}"
+    if notes:
+        head += f" ({', '.join(notes)})"
+    results = [r for d in report.devices for r in d.results]
+    return f"{head} — {_counts(results)}"
+
+
+def _counts(results: list[CheckResult]) -> str:
+    by_status = Counter(r.status for r in results)
+    failed = [r for r in results if r.status == Status.FAIL]
+    by_severity = Counter(r.severity for r in failed)
+    breakdown = ", ".join(
+        f"{by_severity[s]} {s}" for s in sorted(by_severity, key=lambda s: s.rank, reverse=True)
+    )
+    text = (
+        f"{len(results)} check{'s' if len(results) != 1 else ''} — {len(failed)} fail"
+        + (f" ({breakdown})" if breakdown else "")
+        + f", {by_status[Status.PASS]} pass, {by_status[Status.NOT_APPLICABLE]} not applicable,"
+        f" {by_status[Status.UNKNOWN]} unknown"
+    )
+    if by_status[Status.WAIVED]:
+        text += f", {by_status[Status.WAIVED]} waived"
+    return text
+
+
+# --- one device ----------------------------------------------------------------------------------
+
+
+def _device_block(device: DeviceReport, width: int, style: _Style) -> list[str]:
+    lines = ["=" * width]
+    title = device.hostname or device.name
+    if device.hostname and device.hostname != device.name:
+        title += f" ({device.name})"
+    lines += [style.paint(line, _BOLD) for line in _wrap(title, width, "")]
+    lines.append("=" * width)
+    lines += _header(device, width)
+
+    failures = [r for r in device.results if r.status == Status.FAIL]
+    unknowns = [r for r in device.results if r.status == Status.UNKNOWN]
+    quiet = [r for r in device.results if r.status in (Status.PASS, Status.NOT_APPLICABLE, Status.WAIVED)]
+    if failures:
+        lines += ["", style.paint(f"Failures ({len(failures)})", _BOLD)]
+        for family, members in _by_family(failures, worst_first=True):
+            lines += ["", *_family_heading(family, width)]
+            for index, result in enumerate(sorted(members, key=lambda r: (-r.severity.rank, r.check))):
+                lines += ([""] if index else []) + _failure(result, width, style)
+    if unknowns:
+        lines += ["", style.paint(f"Unknown ({len(unknowns)})", _BOLD)]
+        for family, members in _by_family(unknowns, worst_first=False):
+            lines += ["", *_family_heading(family, width)]
+            for index, result in enumerate(sorted(members, key=lambda r: r.check)):
+                lines += ([""] if index else []) + _unknown(result, width, style)
+    if quiet:
+        lines += ["", style.paint(f"Passed and not applicable ({len(quiet)})", _BOLD)]
+        for family, members in _by_family(quiet, worst_first=False):
+            lines += ["", *_family_heading(family, width)]
+            for result in sorted(members, key=lambda r: r.check):
+                lines += _one_liner(result, width, style)
+    lines.append("")
+    lines += _wrap(device_summary(device), width, "", "  ")
+    return lines
+
+
+def _header(device: DeviceReport, width: int) -> list[str]:
+    facts = device.facts
+    fields: list[tuple[str, str]] = [("Device", device.name), ("Host", device.host)]
+    # A device that could not be audited has no facts: a column of "unknown" would only be noise.
+    if device.hostname or facts or device.status != DeviceStatus.ERROR:
+        fields += [
+            ("Hostname", device.hostname or _fact(facts.get("hostname"))),
+            ("Model", _fact(facts.get("model"))),
+            ("IOS", _fact(facts.get("ios_version"))),
+            ("CME", _cme(facts)),
+            ("Ephones", _ephones(facts)),
+        ]
+    fields.append(("Status", str(device.status)))
+    if device.error:
+        fields.append(("Error", device.error))
+    if facts.get("running_config_complete") is False:
+        fields.append(("Warning", "the running-config is incomplete: checks that need it are unknown"))
+    lines: list[str] = []
+    for label, value in fields:
+        lines += _wrap(value, width, f"{label + ':':<{_HEADER_LABEL_WIDTH}}", " " * _HEADER_LABEL_WIDTH)
+    not_ok = sorted(
+        (c for c in device.commands if c.status != CommandStatus.OK),
+        key=lambda c: (_COMMAND_ORDER.get(c.command, len(_COMMAND_ORDER)), c.command),
+    )
+    if not_ok:
+        lines.append(f"Commands that did not complete ({len(not_ok)}):")
+        for command in not_ok:
+            reason = f"{command.status}" + (f": {command.error}" if command.error else "")
+            lines += _wrap(f"{command.command} — {reason}", width, "  ", "      ")
+    return lines
+
+
+def _fact(value: object) -> str:
+    return "unknown" if value is None or value == "" else str(value)
+
+
+def _cme(facts: dict[str, object]) -> str:
+    version = facts.get("cme_version")
+    if version:
+        return str(version)
+    if facts.get("cme_configured") is False:
+        return "not configured"
+    return "unknown"
+
+
+def _ephones(facts: dict[str, object]) -> str:
+    configured = facts.get("ephones_configured")
+    registered = facts.get("ephones_registered")
+    return f"{_fact(configured)} configured, {_fact(registered)} registered"
+
+
+def _by_family(results: list[CheckResult], *, worst_first: bool) -> list[tuple[str, list[CheckResult]]]:
+    groups: dict[str, list[CheckResult]] = {}
+    for result in results:
+        groups.setdefault(result.family, []).append(result)
+
+    def order(item: tuple[str, list[CheckResult]]) -> tuple[int, int, str]:
+        family, members = item
+        worst = max(r.severity.rank for r in members) if worst_first else 0
+        return (-worst, _FAMILY_ORDER.get(family.upper(), len(_FAMILY_ORDER)), family)
+
+    return sorted(groups.items(), key=order)
+
+
+def _family_heading(family: str, width: int) -> list[str]:
+    title = FAMILY_TITLES.get(family.upper())
+    text = f"[{family}] {title}" if title else f"[{family}]"
+    return _wrap(text, width, "  ", "    ")
+
+
+# --- one result ----------------------------------------------------------------------------------
+
+_RESULT_INDENT = "    "
+_DETAIL_INDENT = "      "
+_ITEM_INDENT = "        "
+_CONTINUATION_INDENT = "            "
+
+
+def _labelled(label: str, paint: Callable[[str], str], result: CheckResult, width: int) -> list[str]:
+    """``    CRITICAL  CME-GUI-06  Title`` with the title wrapped under itself."""
+    prefix = f"{_RESULT_INDENT}{label:<{_LABEL_WIDTH}}  {result.check}  "
+    lines = _wrap(result.title, width, prefix, " " * len(prefix))
+    first = lines[0]
+    lines[0] = _RESULT_INDENT + paint(label) + first[len(_RESULT_INDENT) + len(label) :]
+    return lines
+
+
+def _failure(result: CheckResult, width: int, style: _Style) -> list[str]:
+    label = str(result.severity).upper()
+    colour = _SEVERITY_COLOURS[result.severity]
+    lines = _labelled(label, lambda text: style.paint(text, colour), result, width)
+    lines += _wrap(result.message, width, _DETAIL_INDENT)
+    lines += _evidence(result.evidence, width)
+    if result.remediation:
+        lines.append(f"{_DETAIL_INDENT}Remediation:")
+        for command in result.remediation:
+            lines += _wrap(command, width, _ITEM_INDENT, _CONTINUATION_INDENT)
+    return lines
+
+
+def _unknown(result: CheckResult, width: int, style: _Style) -> list[str]:
+    label = _STATUS_LABELS[Status.UNKNOWN]
+    lines = _labelled(label, lambda text: style.paint(text, _STATUS_COLOURS[Status.UNKNOWN]), result, width)
+    lines += _wrap(result.message, width, _DETAIL_INDENT)
+    lines += _evidence(result.evidence, width)
+    return lines
+
+
+def _one_liner(result: CheckResult, width: int, style: _Style) -> list[str]:
+    label = _STATUS_LABELS[result.status]
+    lines = _labelled(label, lambda text: style.paint(text, _STATUS_COLOURS[result.status]), result, width)
+    if result.status == Status.WAIVED and result.waiver:
+        waiver = ", ".join(f"{key}: {value}" for key, value in result.waiver.items())
+        lines += _wrap(f"waiver — {waiver}", width, _DETAIL_INDENT)
+    return lines
+
+
+def _evidence(evidence: Iterable[Evidence], width: int) -> list[str]:
+    items = list(evidence)
+    if not items:
+        return []
+    lines = [f"{_DETAIL_INDENT}Evidence:"]
+    for item in items:
+        lines += _wrap(format_evidence(item), width, _ITEM_INDENT, _CONTINUATION_INDENT)
+    return lines
+
+
+def format_evidence(evidence: Evidence) -> str:
+    """``show running-config:12: line vty 0 4`` (no line number: ``command: text``)."""
+    where = f"{evidence.command}:{evidence.line}" if evidence.line is not None else evidence.command
+    return f"{where}: {evidence.text}"
+
+
+def _wrap(text: str, width: int, indent: str, subsequent: str | None = None) -> list[str]:
+    """``text`` wrapped to ``width``; leading blanks kept (IOS sub-mode commands start with one)."""
+    later = indent if subsequent is None else subsequent
+    body = text.expandtabs(8)
+    stripped = body.lstrip(" ")
+    lead = body[: len(body) - len(stripped)]
+    wrapper = textwrap.TextWrapper(
+        width=width,
+        initial_indent=indent + lead,
+        subsequent_indent=later,
+        break_long_words=True,
+        break_on_hyphens=False,
+        replace_whitespace=True,
+    )
+    # Leading blanks are part of the prefix so that textwrap cannot drop them; keep the prefix
+    # within the width even for an absurdly indented command.
+    if len(wrapper.initial_indent) >= width:
+        wrapper.initial_indent = indent
+    return wrapper.wrap(stripped) or [indent.rstrip()]
