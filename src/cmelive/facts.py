@@ -39,7 +39,12 @@ def device_facts(state: DeviceState) -> dict[str, Any]:
     if telephony.usable:
         match = _CME_VERSION.search(telephony.text)
         if match:
-            facts["cme_version"] = match.group(1).rstrip(".")
+            cme_version = match.group(1).rstrip(".")
+            # "CONFIG (Version=12.6)": the header's closing parenthesis is not part of the version,
+            # but the one of "4.0(0)" is.
+            while cme_version.endswith(")") and cme_version.count(")") > cme_version.count("("):
+                cme_version = cme_version[:-1]
+            facts["cme_version"] = cme_version
     config = state.config
     if config is not None:
         facts["hostname"] = facts["hostname"] or config.hostname
