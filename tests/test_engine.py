@@ -119,3 +119,20 @@ def test_every_registered_check_on_a_rejected_snapshot_is_unknown() -> None:
 
 def test_audit_commands_are_read_only() -> None:
     assert all(command.startswith("show ") for command in AUDIT_COMMANDS)
+
+
+def test_cme_only_check_is_not_applicable_on_a_router_without_cme() -> None:
+    from dataclasses import replace
+
+    cme_spec = replace(spec(always_pass, requires=(RUNNING_CONFIG, "show ephone registered")), cme_only=True)
+    no_cme = state(COMPLETE)
+    no_cme.snapshot.outputs["show ephone registered"] = CommandOutput(
+        "show ephone registered", CommandStatus.REJECTED, "% Invalid input detected at '^' marker."
+    )
+    assert run_check(cme_spec, no_cme).status == Status.NOT_APPLICABLE
+    # With CME configured, the rejected command makes it unknown as usual.
+    with_cme = state("hostname r1\n!\ntelephony-service\n max-ephones 10\n!\nend\n")
+    with_cme.snapshot.outputs["show ephone registered"] = no_cme.snapshot.outputs["show ephone registered"]
+    assert run_check(cme_spec, with_cme).status == Status.UNKNOWN
+    # A cut-off config cannot show that CME is absent.
+    assert run_check(cme_spec, state(CUT_OFF)).status == Status.UNKNOWN

@@ -38,6 +38,8 @@ def run_check(spec: CheckSpec, state: DeviceState) -> CheckResult:
 
 
 def _guarded_outcome(spec: CheckSpec, state: DeviceState) -> Outcome:
+    if spec.cme_only and _runs_no_cme(state):
+        return Outcome(Status.NOT_APPLICABLE, "the router does not run CME (no telephony-service configured)")
     for command in spec.requires:
         out = state.output(command)
         if not out.usable:
@@ -61,6 +63,11 @@ def _guarded_outcome(spec: CheckSpec, state: DeviceState) -> Outcome:
                     outcome.evidence,
                 )
     return outcome
+
+
+def _runs_no_cme(state: DeviceState) -> bool:
+    config = state.config
+    return config is not None and config.complete and not config.sections(r"telephony-service$")
 
 
 def _incompleteness(state: DeviceState, command: str) -> str:

@@ -99,6 +99,10 @@ class CheckSpec:
     func: CheckFunction
     example_evidence: tuple[str, ...] = ()
     remediation_example: tuple[str, ...] = ()
+    #: The practice only concerns routers that run CME (telephony-service). On a router whose
+    #: complete running-config has none, the check is not_applicable — even when the CME show
+    #: commands it reads were rejected, as IOS without CME rejects them.
+    cme_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ def check(
     requires: tuple[str, ...],
     example_evidence: tuple[str, ...] = (),
     remediation_example: tuple[str, ...] = (),
+    cme_only: bool = False,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register the decorated function as check ``id``."""
 
@@ -43,6 +44,7 @@ def check(
             func=func,
             example_evidence=example_evidence,
             remediation_example=remediation_example,
+            cme_only=cme_only,
         )
         return func
 
