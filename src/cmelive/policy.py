@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,14 @@ WELL_KNOWN_SNMP_COMMUNITIES: tuple[str, ...] = (
     "ro",
 )
 
+#: NANP area codes known for toll fraud (Caribbean "one-ring" callbacks, premium 900/976), as the
+#: guide blocks them with after-hours block patterns.
+NANP_FRAUD_AREA_CODES: tuple[str, ...] = (
+    "242", "264", "268", "246", "441", "284", "345", "767", "809", "473", "876", "664",
+    "787", "869", "758", "900", "976", "868", "649", "340", "784", "684", "590", "456",
+)
+_AREA_CODE = re.compile(r"^\d{3}$")
+
 
 @dataclass
 class Policy:
@@ -49,6 +58,7 @@ class Policy:
     min_rsa_bits: int = 2048
     cert_expiry_days: int = 30
     snmp_well_known: tuple[str, ...] = WELL_KNOWN_SNMP_COMMUNITIES
+    fraud_area_codes: tuple[str, ...] = NANP_FRAUD_AREA_CODES
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     skip_checks: list[str] = field(default_factory=list)
 
@@ -59,6 +69,7 @@ _KEYS = {
     "min_rsa_bits",
     "cert_expiry_days",
     "snmp_well_known",
+    "fraud_area_codes",
     "severity_overrides",
     "skip_checks",
 }
@@ -98,6 +109,13 @@ def load_policy(path: Path) -> Policy:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise InputError(where, f"{key} must be a list of strings", line)
             setattr(policy, key, tuple(value) if key == "snmp_well_known" else list(value))
+        elif key == "fraud_area_codes":
+            # YAML reads an unquoted 242 as a number: accept it, as the area code it obviously is.
+            items = value if isinstance(value, list) else [None]
+            codes = [str(v) if isinstance(v, (str, int)) and not isinstance(v, bool) else "" for v in items]
+            if not all(_AREA_CODE.match(code) for code in codes):
+                raise InputError(where, "fraud_area_codes must be a list of 3-digit area codes", line)
+            policy.fraud_area_codes = tuple(codes)
         elif key == "severity_overrides":
             if not isinstance(value, dict):
                 raise InputError(where, "severity_overrides must map check ids to severities", line)
