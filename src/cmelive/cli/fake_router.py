@@ -53,7 +53,9 @@ def fake_router(
     def on_terminate(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, on_terminate)
+    # Installed explicitly for SIGINT too: a process started in the background by a
+    # non-interactive shell inherits SIGINT as ignored, and Ctrl-C must still stop the fake.
+    previous = {sig: signal.signal(sig, on_terminate) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         typer.echo(
             f"fake router {router.hostname} listening on 127.0.0.1:{router.port} (user {username})"
@@ -65,5 +67,6 @@ def fake_router(
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         router.stop()

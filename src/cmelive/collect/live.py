@@ -382,7 +382,7 @@ class NetmikoCollector:
 
     def collect(self, target: Target, commands: Sequence[str]) -> Snapshot:
         wanted = list(dict.fromkeys(ensure_read_only(command) for command in commands))
-        snapshot = Snapshot(host=target.name or target.host)
+        snapshot = Snapshot(host=target.host)
         session = self._connect(target)
         try:
             self._prepare(session, target)
@@ -493,7 +493,9 @@ class NetmikoCollector:
         if status == CommandStatus.OK:
             log.info("%s: %s -> ok (%.3fs)", session.host, command, duration)
         else:
-            log.warning("%s: %s -> %s: %s", session.host, command, status, error)
+            # A rejected command is an ordinary finding (the router lacks the feature), reported
+            # as its checks' unknown results; not a warning about the run.
+            log.info("%s: %s -> %s: %s", session.host, command, status, error)
         return CommandOutput(command, status, text, duration, error)
 
     def _recovered(self, session: AuditSession, target: Target) -> bool:
