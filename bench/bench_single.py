@@ -8,6 +8,7 @@ each (median reported), all in this one run:
 a. a raw paramiko shell: invoke_shell, ``terminal length 0``, each audit command, reading until
    the prompt with blocking reads: the floor for an interactive SSH session;
 b. :class:`cmelive.collect.live.NetmikoCollector` (host-key verification included);
+d. a full audit: (b), then every check and the text report, as ``cmelive audit`` runs it;
 c. plain netmiko with default settings: ``ConnectHandler``, ``send_command`` per command.
 
 Every way runs ``cmelive.commands.AUDIT_COMMANDS``; (b)'s outputs are checked against what the
@@ -31,10 +32,13 @@ from pathlib import Path
 import paramiko
 from netmiko import ConnectHandler
 
+from cmelive.audit import audit_snapshot
 from cmelive.collect import Target
 from cmelive.collect.live import NetmikoCollector
 from cmelive.commands import AUDIT_COMMANDS, RUNNING_CONFIG, SHOW_VERSION, CommandStatus
 from cmelive.fake import FakeRouter
+from cmelive.report.model import AuditReport
+from cmelive.report.text import render_text
 from cmelive.snapshot import read_snapshot
 
 USERNAME = "bench"
@@ -111,6 +115,13 @@ def cmelive_collector(target: Target, commands: Sequence[str]) -> None:
         raise RuntimeError("collection incomplete")
 
 
+def cmelive_full_audit(target: Target, commands: Sequence[str]) -> None:
+    """What ``cmelive audit`` does after argument parsing: collect, judge every check, render."""
+    snapshot = NetmikoCollector().collect(target, commands)
+    report = AuditReport([audit_snapshot(snapshot, name=target.host)])
+    render_text(report)
+
+
 def plain_netmiko(router: FakeRouter, commands: Sequence[str], enable: bool) -> None:
     connection = ConnectHandler(
         device_type="cisco_ios",
@@ -182,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         floor = median_seconds(lambda: raw_paramiko(router, commands, args.enable), args.repetitions)
         ours = median_seconds(lambda: cmelive_collector(target, commands), args.repetitions)
+        full = median_seconds(lambda: cmelive_full_audit(target, commands), args.repetitions)
         netmiko_default = median_seconds(lambda: plain_netmiko(router, commands, args.enable), args.repetitions)
 
     login = "user-level + enable" if args.enable else "privileged"
@@ -189,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"median of {args.repetitions} runs each:")
     print(f"  (a) raw paramiko shell      {floor * 1000:8.1f} ms")
     print(f"  (b) cmelive NetmikoCollector {ours * 1000:7.1f} ms   b/a = {ours / floor:5.2f}")
+    print(f"  (d) cmelive full audit      {full * 1000:8.1f} ms   d/a = {full / floor:5.2f}"
+          "   (collect + every check + text report)")
     print(f"  (c) plain netmiko defaults  {netmiko_default * 1000:8.1f} ms   c/a = {netmiko_default / floor:5.2f}")
     return 0
 
