@@ -42,3 +42,20 @@ class AuthenticationError(DeviceError):
 
 class HostKeyError(DeviceError):
     """The router's SSH host key is unknown (and not accepted) or has changed."""
+
+
+class HistoryError(CmeliveError):
+    """The run history database cannot be used: missing, not SQLite, too new, no such run (exit 2)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+class RunLockedError(HistoryError):
+    """Another fleet run holds the history database's run lock; runs never overlap (exit 2).
+
+    Exit 2 like any other refusal to start: nothing was audited, and the message names the run
+    (pid, host, start time) that holds the database.
+    """

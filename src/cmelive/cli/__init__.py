@@ -11,6 +11,7 @@ import typer
 
 from cmelive import __version__
 from cmelive.cli import audit, catalog, collect, demo, exit_codes, fake_router, replay
+from cmelive.cli import history as history_cli
 from cmelive.errors import CmeliveError
 
 app = typer.Typer(
@@ -43,6 +44,8 @@ app.command("demo")(demo.demo)
 app.command("checks")(catalog.checks)
 app.command("explain")(catalog.explain)
 app.command("fake-router")(fake_router.fake_router)
+app.command("history")(history_cli.history)
+app.command("diff")(history_cli.diff)
 
 
 def main() -> None:

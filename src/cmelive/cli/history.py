@@ -1,0 +1,137 @@
+"""``cmelive history`` (the runs recorded) and ``cmelive diff`` (what changed between two runs)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cmelive.checks.base import Severity, Status
+from cmelive.errors import HistoryError
+from cmelive.history import DeviceDiff, FindingChange, History, Presence, RunDiff, RunSummary, default_db_path
+
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", help="Run history database (default: history.sqlite in your state dir, ~/.local/state/cmelive)."),
+]
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _open(db: Path | None) -> History:
+    return History(db if db is not None else default_db_path(), create=False)
+
+
+def history(
+    db: DbOpt = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many runs (newest first).")] = 20,
+) -> None:
+    """List recorded fleet runs: status, devices, failures by severity, waived findings."""
+    with _open(db) as store:
+        runs = store.list_runs(limit)
+        if not runs:
+            raise HistoryError(str(store.path), "no runs recorded yet")
+        typer.echo(render_runs(runs), nl=False)
+
+
+def render_runs(runs: list[RunSummary]) -> str:
+    header = f"{'RUN':>5}  {'STARTED':<20}  {'STATUS':<10}  {'DEVICES':>7}  {'ERROR':>5}  " + "  ".join(
+        f"{label:>4}" for label in ("CRIT", "HIGH", "MED", "LOW")
+    ) + f"  {'WAIVED':>6}  INVENTORY"
+    lines = [header]
+    for run in runs:
+        fails = "  ".join(
+            f"{run.failures[s]:>4}" for s in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+        )
+        devices = f"{run.devices}/{run.host_count}" if run.devices != run.host_count else str(run.devices)
+        lines.append(
+            f"{run.id:>5}  {run.started_at:<20}  {run.status:<10}  {devices:>7}  {run.error:>5}  {fails}  "
+            f"{run.waived:>6}  {run.inventory}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def diff(
+    run_a: Annotated[int | None, typer.Argument(help="The earlier run (default: the second-to-last run).")] = None,
+    run_b: Annotated[int | None, typer.Argument(help="The later run (default: the last run).")] = None,
+    db: DbOpt = None,
+    output_format: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
+) -> None:
+    """Show per device the findings that are new, resolved and still failing between two runs."""
+    with _open(db) as store:
+        run_diff = store.diff(run_a, run_b)
+    if output_format == DiffFormat.json:
+        typer.echo(json.dumps(run_diff.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(render_diff(run_diff), nl=False)
+
+
+_STATUS_WORDS = {
+    Status.PASS: "passes",
+    Status.NOT_APPLICABLE: "not applicable",
+    Status.UNKNOWN: "unknown",
+    Status.WAIVED: "waived",
+    Status.FAIL: "fails",
+}
+
+
+def _finding_line(label: str, change: FindingChange, note: str = "") -> str:
+    return f"  {label:<14} {change.check:<12} {change.severity:<9} {change.title}{note}"
+
+
+def _was(change: FindingChange) -> str:
+    if change.status_a is None:
+        return ""
+    if change.status_a == Status.WAIVED:
+        return " (was waived)"
+    if change.status_a == Status.UNKNOWN:
+        return " (was unknown)"
+    return ""
+
+
+def _now(change: FindingChange) -> str:
+    if change.status_b is None:
+        return " (not checked)"
+    return f" (now {_STATUS_WORDS[change.status_b]})"
+
+
+def _device_block(device: DeviceDiff) -> list[str]:
+    if device.presence == Presence.REMOVED:
+        return [f"{device.device}: removed (not in the later run)"]
+    if device.presence == Presence.ADDED:
+        head = f"{device.device}: added ({device.status_b})"
+    elif device.status_a != device.status_b:
+        head = f"{device.device}: {device.status_a} -> {device.status_b}"
+    else:
+        head = f"{device.device} ({device.status_b})"
+    lines = [head]
+    lines += [_finding_line("new", c, _was(c)) for c in device.new]
+    lines += [_finding_line("resolved", c, _now(c)) for c in device.resolved]
+    lines += [_finding_line("still failing", c) for c in device.still_failing]
+    lines += [_finding_line("waived", c) for c in device.newly_waived]
+    lines += [_finding_line("unverified", c, _now(c)) for c in device.unverified]
+    return lines
+
+
+def render_diff(run_diff: RunDiff) -> str:
+    a, b = run_diff.run_a, run_diff.run_b
+    totals = run_diff.totals()
+    lines = [
+        f"Run {a.id} ({a.started_at}, {a.status}) -> run {b.id} ({b.started_at}, {b.status})",
+        f"{totals['new']} new, {totals['resolved']} resolved, {totals['still_failing']} still failing, "
+        f"{totals['newly_waived']} newly waived, {totals['unverified']} unverified "
+        "(failing before, not evaluated now); "
+        f"devices: {totals['devices_added']} added, {totals['devices_removed']} removed",
+    ]
+    shown = [d for d in run_diff.devices if d.changed or d.still_failing]
+    for device in shown:
+        lines += ["", *_device_block(device)]
+    if not shown:
+        lines += ["", "No device changed and nothing is failing."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,764 @@
+"""Run history: every fleet run, its devices and their results, in one SQLite database.
+
+The database lives in the user's state dir (``$XDG_STATE_HOME/cmelive/history.sqlite``, default
+``~/.local/state/cmelive/history.sqlite``) unless ``--db PATH`` says otherwise. Its schema is
+versioned with ``PRAGMA user_version``; :data:`_MIGRATIONS` takes any older database forward.
+
+Two guarantees matter to a nightly job:
+
+* **Runs never overlap.** :meth:`History.start_run` takes an exclusive ``flock`` on a sidecar file
+  (``<db>.lock``) and holds it until :meth:`History.finish_run`. A second run on the same database
+  fails at once with :class:`~cmelive.errors.RunLockedError`, naming the run that holds it. The OS
+  drops the lock when its process dies, however it dies, so a crashed run never blocks the next one;
+  the next run then marks the dead run's ``running`` row ``incomplete``.
+* **A crash loses nothing that finished.** The database is in WAL mode and every device is committed
+  in its own transaction as it finishes (:meth:`History.record_device`), so a run killed half-way
+  leaves every finished device recorded and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from cmelive import __version__
+from cmelive.checks.base import CheckResult, Evidence, Severity, Status
+from cmelive.collect.hostkeys import state_dir
+from cmelive.commands import CommandStatus
+from cmelive.errors import HistoryError, RunLockedError, UsageError
+from cmelive.masking import mask_line
+from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
+from cmelive.snapshot import CommandOutput, utc_now
+
+DB_FILE_NAME = "history.sqlite"
+# How long a statement waits for another connection's write transaction (one device's rows) to
+# end. Only SQLite's own short write locks are waited for; the run lock never waits.
+_BUSY_TIMEOUT_MS = 10_000
+
+# Migration N (1-based) takes a database from user_version N-1 to N. Append, never edit.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE runs (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            started_at   TEXT    NOT NULL,
+            finished_at  TEXT,
+            status       TEXT    NOT NULL CHECK (status IN ('running', 'complete', 'incomplete')),
+            inventory    TEXT    NOT NULL,
+            host_count   INTEGER NOT NULL,
+            tool_version TEXT    NOT NULL,
+            pid          INTEGER NOT NULL,
+            hostname     TEXT    NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE devices (
+            run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            name        TEXT    NOT NULL,
+            host        TEXT    NOT NULL,
+            hostname    TEXT,
+            status      TEXT    NOT NULL,
+            error       TEXT,
+            facts       TEXT    NOT NULL,  -- JSON object
+            commands    TEXT    NOT NULL,  -- JSON list: command, status, duration_s, error (no output)
+            recorded_at TEXT    NOT NULL,
+            PRIMARY KEY (run_id, name)
+        )
+        """,
+        """
+        CREATE TABLE results (
+            id          INTEGER PRIMARY KEY,
+            run_id      INTEGER NOT NULL,
+            device      TEXT    NOT NULL,
+            check_id    TEXT    NOT NULL,
+            title       TEXT    NOT NULL,
+            family      TEXT    NOT NULL,
+            severity    TEXT    NOT NULL,
+            status      TEXT    NOT NULL,
+            reference   TEXT    NOT NULL,
+            message     TEXT    NOT NULL,
+            evidence    TEXT    NOT NULL,  -- JSON list of {command, line, text}, text masked
+            remediation TEXT    NOT NULL,  -- JSON list of strings
+            waiver      TEXT,              -- JSON object or NULL
+            FOREIGN KEY (run_id, device) REFERENCES devices (run_id, name) ON DELETE CASCADE
+        )
+        """,
+        "CREATE INDEX results_by_device ON results (run_id, device)",
+        "CREATE INDEX runs_by_status ON runs (status)",
+    ),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+# Severities shown as failure columns; info failures are counted but rarely worth a column.
+REPORTED_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETE = "complete"
+    INCOMPLETE = "incomplete"  # crashed, interrupted, or finished with complete=False
+
+
+def default_db_path() -> Path:
+    """``$XDG_STATE_HOME/cmelive/history.sqlite`` (default ``~/.local/state/cmelive/history.sqlite``)."""
+    return state_dir() / DB_FILE_NAME
+
+
+def _zero_counts() -> dict[Severity, int]:
+    return {severity: 0 for severity in REPORTED_SEVERITIES}
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run as ``cmelive history`` lists it."""
+
+    id: int
+    started_at: str
+    finished_at: str | None
+    status: RunStatus
+    inventory: str
+    host_count: int
+    tool_version: str
+    pid: int
+    hostname: str
+    devices: int = 0
+    ok: int = 0
+    partial: int = 0
+    error: int = 0
+    failures: dict[Severity, int] = field(default_factory=_zero_counts)
+    waived: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "status": str(self.status),
+            "inventory": self.inventory,
+            "host_count": self.host_count,
+            "tool_version": self.tool_version,
+            "pid": self.pid,
+            "hostname": self.hostname,
+            "devices": {"total": self.devices, "ok": self.ok, "partial": self.partial, "error": self.error},
+            "failures": {str(severity): count for severity, count in self.failures.items()},
+            "waived": self.waived,
+        }
+
+
+class TrendPoint(NamedTuple):
+    """Failures by severity in one run, for the trend chart."""
+
+    run_id: int
+    started_at: str
+    failures: dict[Severity, int]
+
+
+class RunHandle:
+    """A run in progress: its id, and the run lock held until :meth:`History.finish_run`."""
+
+    def __init__(self, run_id: int, started_at: str, db_path: Path, lock_fd: int) -> None:
+        self.run_id = run_id
+        self.started_at = started_at
+        self.db_path = db_path
+        self._lock_fd: int | None = lock_fd
+
+    @property
+    def active(self) -> bool:
+        return self._lock_fd is not None
+
+    def _release(self) -> None:
+        if self._lock_fd is not None:
+            # Closing the descriptor releases the flock; unlocking first makes it explicit.
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __repr__(self) -> str:
+        return f"RunHandle(run_id={self.run_id}, db={str(self.db_path)!r}, active={self.active})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Diff
+
+
+class Presence(StrEnum):
+    BOTH = "both"
+    ADDED = "added"  # only in run b
+    REMOVED = "removed"  # only in run a
+
+
+@dataclass(frozen=True)
+class FindingChange:
+    """One check on one device, compared across two runs (identity: device + check id)."""
+
+    check: str
+    title: str
+    severity: Severity
+    status_a: Status | None  # None: no result for it in run a
+    status_b: Status | None
+    message: str  # run b's message when it fails there, else run a's
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "title": self.title,
+            "severity": str(self.severity),
+            "status_a": str(self.status_a) if self.status_a is not None else None,
+            "status_b": str(self.status_b) if self.status_b is not None else None,
+            "message": self.message,
+        }
+
+
+@dataclass
+class DeviceDiff:
+    """What changed on one device between run a and run b.
+
+    A failure of run a that does not fail in run b is only *resolved* when run b shows the check
+    passing (or not applicable). When run b waived it, it is *newly waived*; when run b could not
+    evaluate it (unknown, device unreachable, check not run) it is *unverified*: missing evidence is
+    never reported as a fix.
+    """
+
+    device: str
+    presence: Presence
+    status_a: DeviceStatus | None
+    status_b: DeviceStatus | None
+    new: list[FindingChange] = field(default_factory=list)
+    resolved: list[FindingChange] = field(default_factory=list)
+    still_failing: list[FindingChange] = field(default_factory=list)
+    newly_waived: list[FindingChange] = field(default_factory=list)
+    unverified: list[FindingChange] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return (
+            self.presence != Presence.BOTH
+            or self.status_a != self.status_b
+            or bool(self.new or self.resolved or self.newly_waived or self.unverified)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "presence": str(self.presence),
+            "status_a": str(self.status_a) if self.status_a is not None else None,
+            "status_b": str(self.status_b) if self.status_b is not None else None,
+            "new": [f.to_dict() for f in self.new],
+            "resolved": [f.to_dict() for f in self.resolved],
+            "still_failing": [f.to_dict() for f in self.still_failing],
+            "newly_waived": [f.to_dict() for f in self.newly_waived],
+            "unverified": [f.to_dict() for f in self.unverified],
+        }
+
+
+@dataclass
+class RunDiff:
+    """Run a compared with run b, device by device (sorted by name)."""
+
+    run_a: RunSummary
+    run_b: RunSummary
+    devices: list[DeviceDiff]
+
+    @property
+    def added(self) -> list[str]:
+        return [d.device for d in self.devices if d.presence == Presence.ADDED]
+
+    @property
+    def removed(self) -> list[str]:
+        return [d.device for d in self.devices if d.presence == Presence.REMOVED]
+
+    def totals(self) -> dict[str, int]:
+        return {
+            "new": sum(len(d.new) for d in self.devices),
+            "resolved": sum(len(d.resolved) for d in self.devices),
+            "still_failing": sum(len(d.still_failing) for d in self.devices),
+            "newly_waived": sum(len(d.newly_waived) for d in self.devices),
+            "unverified": sum(len(d.unverified) for d in self.devices),
+            "devices_added": len(self.added),
+            "devices_removed": len(self.removed),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_a": self.run_a.to_dict(),
+            "run_b": self.run_b.to_dict(),
+            "totals": self.totals(),
+            "devices": [d.to_dict() for d in self.devices],
+        }
+
+
+def _sort_key(change: FindingChange) -> tuple[int, str]:
+    return (-change.severity.rank, change.check)
+
+
+def diff_devices(a: DeviceReport | None, b: DeviceReport | None) -> DeviceDiff:
+    """Compare one device's results in two runs (either may be absent)."""
+    either = b if b is not None else a
+    if either is None:
+        raise ValueError("diff_devices needs at least one device")
+    name = either.name
+    presence = Presence.BOTH if a is not None and b is not None else Presence.ADDED if a is None else Presence.REMOVED
+    out = DeviceDiff(name, presence, a.status if a else None, b.status if b else None)
+    if b is None:
+        # A device gone from the inventory tells us nothing about its findings.
+        return out
+    results_a = {r.check: r for r in a.results} if a is not None else {}
+    results_b = {r.check: r for r in b.results}
+    for check_id in sorted(set(results_a) | set(results_b)):
+        ra, rb = results_a.get(check_id), results_b.get(check_id)
+        failing_a = ra is not None and ra.status == Status.FAIL
+        failing_b = rb is not None and rb.status == Status.FAIL
+        if not failing_a and not failing_b:
+            continue
+        shown = rb if failing_b else ra
+        assert shown is not None
+        change = FindingChange(
+            check=check_id,
+            title=shown.title,
+            severity=(rb or shown).severity,
+            status_a=ra.status if ra else None,
+            status_b=rb.status if rb else None,
+            message=shown.message,
+        )
+        if failing_a and failing_b:
+            out.still_failing.append(change)
+        elif failing_b:
+            out.new.append(change)
+        elif rb is not None and rb.status in (Status.PASS, Status.NOT_APPLICABLE):
+            out.resolved.append(change)
+        elif rb is not None and rb.status == Status.WAIVED:
+            out.newly_waived.append(change)
+        else:
+            out.unverified.append(change)
+    for bucket in (out.new, out.resolved, out.still_failing, out.newly_waived, out.unverified):
+        bucket.sort(key=_sort_key)
+    return out
+
+
+def diff_reports(run_a: RunSummary, report_a: AuditReport, run_b: RunSummary, report_b: AuditReport) -> RunDiff:
+    devices_a = {d.name: d for d in report_a.devices}
+    devices_b = {d.name: d for d in report_b.devices}
+    devices = [diff_devices(devices_a.get(name), devices_b.get(name)) for name in sorted(set(devices_a) | set(devices_b))]
+    return RunDiff(run_a, run_b, devices)
+
+
+# ---------------------------------------------------------------------------------------------
+# The database
+
+
+class History:
+    """The run history database at ``path``.
+
+    ``create=False`` refuses a path where no file exists (for commands that only read). The object
+    may be shared by worker threads: every statement runs under one mutex.
+    """
+
+    def __init__(self, path: Path | str, *, create: bool = True) -> None:
+        self.path = Path(path).expanduser()
+        self._where = str(self.path)
+        self._mutex = threading.RLock()
+        if self.path.is_dir():
+            raise HistoryError(self._where, "is a directory, not a history database")
+        if not self.path.exists():
+            if not create:
+                raise HistoryError(
+                    self._where, "no run history here (a fleet run creates it; --db chooses another file)"
+                )
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise HistoryError(self._where, f"cannot create its directory: {exc.strerror}") from exc
+        elif not os.access(self.path, os.R_OK):
+            raise HistoryError(self._where, "cannot read the history database: permission denied")
+        with self._errors("cannot open the history database"):
+            self._conn = sqlite3.connect(
+                self._where, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_MS / 1000
+            )
+        try:
+            with self._errors("cannot open the history database"):
+                self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                self._conn.execute("PRAGMA foreign_keys = ON")
+                self._migrate()
+                # WAL: readers never block the run that writes; NORMAL: a commit survives the process
+                # dying (not a power cut), at a fraction of FULL's fsyncs.
+                self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Turn SQLite's errors into one-line HistoryErrors naming the database."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            text = str(exc)
+            if "file is not a database" in text:
+                raise HistoryError(self._where, "not an SQLite database (is --db the right file?)") from exc
+            if "unable to open" in text:
+                raise HistoryError(self._where, f"{doing}: unable to open the file") from exc
+            raise HistoryError(self._where, f"{doing}: {text}") from exc
+
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction; ``BEGIN IMMEDIATE`` takes the write lock up front (no upgrade deadlock)."""
+        with self._mutex, self._errors(doing):
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._mutex, self._errors("cannot read the history database"):
+            cursor = self._conn.execute(sql, params)
+            cursor.row_factory = sqlite3.Row
+            return list(cursor.fetchall())
+
+    def _migrate(self) -> None:
+        version: int = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise HistoryError(
+                self._where,
+                f"written by a newer cmelive (schema {version}; this one knows up to {SCHEMA_VERSION})",
+            )
+        with self._transaction("cannot set up the history database") as conn:
+            # Re-read inside the write lock: another process may have migrated meanwhile.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise HistoryError(self._where, "an SQLite database, but not a cmelive run history")
+            for number in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[number - 1]:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        with self._mutex:
+            self._conn.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def lock_path(self) -> Path:
+        """The sidecar lock file; next to the real file, so every path to one database shares it."""
+        real = self.path.resolve()
+        return real.with_name(real.name + ".lock")
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def start_run(self, inventory: str, host_count: int) -> RunHandle:
+        """Start a run: take the run lock (or fail at once) and record the run as ``running``.
+
+        Raises :class:`RunLockedError` when another run holds this database.
+        """
+        lock_fd = self._take_run_lock()
+        try:
+            started_at = utc_now()
+            with self._transaction("cannot start a run") as conn:
+                # We hold the lock, so any run still marked running has died without finishing.
+                conn.execute("UPDATE runs SET status = 'incomplete' WHERE status = 'running'")
+                cursor = conn.execute(
+                    "INSERT INTO runs (started_at, status, inventory, host_count, tool_version, pid, hostname)"
+                    " VALUES (?, 'running', ?, ?, ?, ?, ?)",
+                    (started_at, inventory, host_count, __version__, os.getpid(), socket.gethostname()),
+                )
+                run_id = cursor.lastrowid
+                assert run_id is not None
+            # Who holds the lock, for the message a concurrent run prints (also readable by hand).
+            holder = json.dumps(
+                {"run_id": run_id, "pid": os.getpid(), "hostname": socket.gethostname(), "started_at": started_at}
+            )
+            os.ftruncate(lock_fd, 0)
+            os.pwrite(lock_fd, (holder + "\n").encode(), 0)
+        except BaseException:
+            fcntl.flock(lock_fd, fcntl.LOCK_UN)
+            os.close(lock_fd)
+            raise
+        return RunHandle(run_id, started_at, self.path, lock_fd)
+
+    def _take_run_lock(self) -> int:
+        lock_path = self.lock_path
+        try:
+            # os.open's descriptors are close-on-exec: a child process never inherits the lock.
+            lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise HistoryError(str(lock_path), f"cannot open the run lock file: {exc.strerror}") from exc
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(lock_fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise RunLockedError(self._where, self._holder_description(lock_path)) from exc
+            raise HistoryError(str(lock_path), f"cannot lock the run lock file: {exc.strerror}") from exc
+        return lock_fd
+
+    def _holder_description(self, lock_path: Path) -> str:
+        rows = self._query(
+            "SELECT id, pid, hostname, started_at FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1"
+        )
+        holder: dict[str, Any] = dict(rows[0]) if rows else {}
+        if not holder:
+            # The holder has the lock but has not recorded its run yet (or is an older format).
+            try:
+                holder = json.loads(lock_path.read_text(encoding="utf-8") or "{}")
+                holder["id"] = holder.get("run_id")
+            except (OSError, ValueError):
+                holder = {}
+        if holder.get("pid"):
+            return (
+                f"another fleet run is in progress on this database (run {holder.get('id')}, "
+                f"pid {holder['pid']} on {holder.get('hostname')}, started {holder.get('started_at')}); "
+                "runs never overlap: wait for it to finish"
+            )
+        return f"another fleet run holds {lock_path}; runs never overlap: wait for it to finish"
+
+    def record_device(self, handle: RunHandle, device: DeviceReport) -> None:
+        """Record one finished device, in its own transaction (committed on return)."""
+        if not handle.active:
+            raise HistoryError(self._where, f"run {handle.run_id} is finished; cannot record {device.name!r}")
+        commands = [
+            {"command": c.command, "status": str(c.status), "duration_s": round(c.duration_s, 4), "error": c.error}
+            for c in device.commands
+        ]
+        result_rows = [
+            (
+                handle.run_id,
+                device.name,
+                r.check,
+                r.title,
+                r.family,
+                str(r.severity),
+                str(r.status),
+                r.reference,
+                r.message,
+                # Evidence is masked when it is built; masking again costs little and guards the file.
+                json.dumps([{"command": e.command, "line": e.line, "text": mask_line(e.text)} for e in r.evidence]),
+                json.dumps(list(r.remediation)),
+                json.dumps(r.waiver) if r.waiver is not None else None,
+            )
+            for r in device.results
+        ]
+        try:
+            with self._transaction(f"cannot record device {device.name!r}") as conn:
+                conn.execute(
+                    "INSERT INTO devices (run_id, name, host, hostname, status, error, facts, commands, recorded_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        handle.run_id,
+                        device.name,
+                        device.host,
+                        device.hostname,
+                        str(device.status),
+                        device.error,
+                        json.dumps(device.facts, default=str),
+                        json.dumps(commands),
+                        utc_now(),
+                    ),
+                )
+                conn.executemany(
+                    "INSERT INTO results (run_id, device, check_id, title, family, severity, status, reference,"
+                    " message, evidence, remediation, waiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    result_rows,
+                )
+        except HistoryError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise HistoryError(
+                    self._where, f"device {device.name!r} is already recorded in run {handle.run_id}"
+                ) from exc
+            raise
+
+    def finish_run(self, handle: RunHandle, complete: bool) -> None:
+        """Mark the run complete (or incomplete) and release the run lock. Calling it twice is harmless."""
+        if not handle.active:
+            return
+        try:
+            with self._transaction("cannot finish the run") as conn:
+                conn.execute(
+                    "UPDATE runs SET status = ?, finished_at = ? WHERE id = ? AND status = 'running'",
+                    (str(RunStatus.COMPLETE if complete else RunStatus.INCOMPLETE), utc_now(), handle.run_id),
+                )
+        finally:
+            handle._release()
+
+    @contextmanager
+    def run(self, inventory: str, host_count: int) -> Iterator[RunHandle]:
+        """``with history.run(...) as handle:`` — complete on a normal exit, incomplete on any exception."""
+        handle = self.start_run(inventory, host_count)
+        try:
+            yield handle
+        except BaseException:
+            self.finish_run(handle, complete=False)
+            raise
+        self.finish_run(handle, complete=True)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def list_runs(self, limit: int | None = None) -> list[RunSummary]:
+        """Runs, newest first, with their device and result counts."""
+        sql = "SELECT * FROM runs ORDER BY id DESC"
+        params: tuple[Any, ...] = ()
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (limit,)
+        return self._summaries(self._query(sql, params))
+
+    def get_run(self, run_id: int) -> RunSummary:
+        rows = self._query("SELECT * FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            raise HistoryError(self._where, f"no run {run_id}{self._known_runs_hint()}")
+        return self._summaries(rows)[0]
+
+    def _known_runs_hint(self) -> str:
+        row = self._query("SELECT min(id) AS low, max(id) AS high, count(*) AS n FROM runs")[0]
+        if not row["n"]:
+            return " (no runs recorded yet)"
+        return f" (runs here: {row['low']}..{row['high']}; `cmelive history` lists them)"
+
+    def _summaries(self, run_rows: list[sqlite3.Row]) -> list[RunSummary]:
+        if not run_rows:
+            return []
+        ids = [row["id"] for row in run_rows]
+        marks = ",".join("?" * len(ids))
+        device_counts: dict[int, dict[str, int]] = {run_id: {} for run_id in ids}
+        for row in self._query(
+            f"SELECT run_id, status, count(*) AS n FROM devices WHERE run_id IN ({marks}) GROUP BY run_id, status",
+            ids,
+        ):
+            device_counts[row["run_id"]][row["status"]] = row["n"]
+        failures: dict[int, dict[Severity, int]] = {run_id: _zero_counts() for run_id in ids}
+        waived: dict[int, int] = dict.fromkeys(ids, 0)
+        for row in self._query(
+            f"SELECT run_id, status, severity, count(*) AS n FROM results WHERE run_id IN ({marks})"
+            " AND status IN ('fail', 'waived') GROUP BY run_id, status, severity",
+            ids,
+        ):
+            if row["status"] == Status.WAIVED:
+                waived[row["run_id"]] += row["n"]
+            else:
+                failures[row["run_id"]][Severity(row["severity"])] += row["n"]
+        summaries = []
+        for row in run_rows:
+            counts = device_counts[row["id"]]
+            summaries.append(
+                RunSummary(
+                    id=row["id"],
+                    started_at=row["started_at"],
+                    finished_at=row["finished_at"],
+                    status=self._effective_status(row),
+                    inventory=row["inventory"],
+                    host_count=row["host_count"],
+                    tool_version=row["tool_version"],
+                    pid=row["pid"],
+                    hostname=row["hostname"],
+                    devices=sum(counts.values()),
+                    ok=counts.get(DeviceStatus.OK, 0),
+                    partial=counts.get(DeviceStatus.PARTIAL, 0),
+                    error=counts.get(DeviceStatus.ERROR, 0),
+                    failures=failures[row["id"]],
+                    waived=waived[row["id"]],
+                )
+            )
+        return summaries
+
+    @staticmethod
+    def _effective_status(row: sqlite3.Row) -> RunStatus:
+        """A ``running`` row whose process is gone from this machine is shown as incomplete.
+
+        Only the next run writes that down (it holds the lock); readers never probe the lock,
+        since a probe could make a starting run fail. A pid reused by another process only keeps
+        the row shown as running, the safe side.
+        """
+        status = RunStatus(row["status"])
+        if status == RunStatus.RUNNING and row["hostname"] == socket.gethostname() and not _pid_alive(row["pid"]):
+            return RunStatus.INCOMPLETE
+        return status
+
+    def load_run(self, run_id: int) -> AuditReport:
+        """Rebuild a run's report (command outputs are not kept: snapshots hold them)."""
+        run = self.get_run(run_id)
+        results_by_device: dict[str, list[CheckResult]] = {}
+        for row in self._query("SELECT * FROM results WHERE run_id = ? ORDER BY id", (run_id,)):
+            results_by_device.setdefault(row["device"], []).append(
+                CheckResult(
+                    check=row["check_id"],
+                    title=row["title"],
+                    severity=Severity(row["severity"]),
+                    family=row["family"],
+                    status=Status(row["status"]),
+                    reference=row["reference"],
+                    message=row["message"],
+                    evidence=tuple(Evidence(e["command"], e["line"], e["text"]) for e in json.loads(row["evidence"])),
+                    remediation=tuple(json.loads(row["remediation"])),
+                    waiver=json.loads(row["waiver"]) if row["waiver"] is not None else None,
+                )
+            )
+        devices = [
+            DeviceReport(
+                name=row["name"],
+                host=row["host"],
+                hostname=row["hostname"],
+                status=DeviceStatus(row["status"]),
+                error=row["error"],
+                facts=json.loads(row["facts"]),
+                commands=[
+                    CommandOutput(
+                        c["command"], CommandStatus(c["status"]), duration_s=c["duration_s"], error=c["error"]
+                    )
+                    for c in json.loads(row["commands"])
+                ],
+                results=results_by_device.get(row["name"], []),
+            )
+            for row in self._query("SELECT * FROM devices WHERE run_id = ? ORDER BY rowid", (run_id,))
+        ]
+        return AuditReport(devices=devices, generated_at=run.finished_at or run.started_at)
+
+    def diff(self, run_a: int | None = None, run_b: int | None = None) -> RunDiff:
+        """Compare two runs; by default the last two that are not running."""
+        if (run_a is None) != (run_b is None):
+            raise UsageError("diff: give two run ids, or none to compare the last two runs")
+        if run_a is None or run_b is None:
+            finished = [run for run in self.list_runs() if run.status != RunStatus.RUNNING]
+            if len(finished) < 2:
+                raise HistoryError(
+                    self._where, f"need two finished runs to compare; this database has {len(finished)}"
+                )
+            summary_a, summary_b = finished[1], finished[0]
+        else:
+            summary_a, summary_b = self.get_run(run_a), self.get_run(run_b)
+        return diff_reports(summary_a, self.load_run(summary_a.id), summary_b, self.load_run(summary_b.id))
+
+    def trend(self, limit: int = 30) -> list[TrendPoint]:
+        """Failures by severity over the last ``limit`` runs, oldest first (running runs included)."""
+        return [TrendPoint(run.id, run.started_at, dict(run.failures)) for run in reversed(self.list_runs(limit))]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True

@@ -1,0 +1,596 @@
+"""Run history: schema, run lock, crash safety, round trip, counts, diff, trend, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from cmelive.audit import audit_snapshot, unreachable_report
+from cmelive.checks import get_check
+from cmelive.checks.base import CheckResult, Evidence, Severity, Status
+from cmelive.errors import ConnectError, HistoryError, RunLockedError, UsageError
+from cmelive.examples import example_dir
+from cmelive.history import SCHEMA_VERSION, History, Presence, RunStatus, default_db_path
+from cmelive.report.model import DeviceReport, DeviceStatus
+from cmelive.snapshot import read_snapshot
+
+
+def result(check_id: str, status: Status, message: str = "", waiver: dict[str, str] | None = None) -> CheckResult:
+    spec = get_check(check_id)
+    assert spec is not None
+    return CheckResult(
+        check=spec.id,
+        title=spec.title,
+        severity=spec.severity,
+        family=spec.family,
+        status=status,
+        reference=spec.reference,
+        message=message or f"{check_id} is {status}",
+        evidence=(Evidence("show running-config", 12, "line vty 0 4"),) if status == Status.FAIL else (),
+        remediation=("line vty 0 4", " transport input ssh") if status == Status.FAIL else (),
+        waiver=waiver,
+    )
+
+
+def device(name: str, *results: CheckResult, status: DeviceStatus = DeviceStatus.OK) -> DeviceReport:
+    return DeviceReport(
+        name=name, host=f"10.0.0.{len(name)}", hostname=name.upper(), status=status, results=list(results)
+    )
+
+
+def record_run(store: History, *devices: DeviceReport, complete: bool = True) -> int:
+    handle = store.start_run("inventory.yaml", len(devices))
+    for report in devices:
+        store.record_device(handle, report)
+    store.finish_run(handle, complete=complete)
+    return handle.run_id
+
+
+def run_child(script: str, db: Path) -> subprocess.Popen[str]:
+    """A separate Python process working on ``db`` (``DB`` in the script)."""
+    prelude = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from cmelive.history import History\n"
+        "from cmelive.checks.base import Status\n"
+        "from tests.test_history import device, result\n"
+        f"DB = Path({str(db)!r})\n"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", prelude + textwrap.dedent(script)],
+        cwd=Path(__file__).resolve().parents[1],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "history.sqlite"
+
+
+# -- schema and opening ---------------------------------------------------------------------------
+
+
+def test_new_database_has_the_versioned_schema_in_wal_mode(db: Path) -> None:
+    with History(db):
+        pass
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"runs", "devices", "results"} <= tables
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    assert columns == {
+        "id", "started_at", "finished_at", "status", "inventory", "host_count", "tool_version", "pid", "hostname"
+    }
+    conn.close()
+
+
+def test_reopening_keeps_runs(db: Path) -> None:
+    with History(db) as store:
+        run_id = record_run(store, device("r1", result("CME-ACC-04", Status.FAIL)))
+    with History(db, create=False) as store:
+        assert [run.id for run in store.list_runs()] == [run_id]
+
+
+def test_default_db_path_follows_xdg_state_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert default_db_path() == tmp_path / "cmelive" / "history.sqlite"
+    monkeypatch.setenv("XDG_STATE_HOME", "")
+    assert default_db_path() == Path.home() / ".local" / "state" / "cmelive" / "history.sqlite"
+
+
+def test_missing_database_is_refused_when_only_reading(db: Path) -> None:
+    with pytest.raises(HistoryError, match="no run history here"):
+        History(db, create=False)
+    assert not db.exists()
+
+
+def test_a_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.yaml"
+    path.write_text("hosts:\n  r1: {address: 10.0.0.1}\n" * 50)
+    with pytest.raises(HistoryError, match="not an SQLite database") as caught:
+        History(path)
+    assert str(path) in str(caught.value)
+    assert path.read_text().startswith("hosts:")  # untouched
+
+
+def test_an_sqlite_database_of_something_else_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE customers (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(HistoryError, match="not a cmelive run history"):
+        History(path)
+
+
+def test_a_newer_schema_is_refused(db: Path) -> None:
+    History(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(HistoryError, match="newer cmelive"):
+        History(db)
+
+
+def test_a_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(HistoryError, match="is a directory"):
+        History(tmp_path)
+
+
+# -- the run lock ---------------------------------------------------------------------------------
+
+
+def test_second_run_on_same_database_fails_at_once_naming_the_first(db: Path) -> None:
+    first, second = History(db), History(db)
+    handle = first.start_run("inv.yaml", 3)
+    with pytest.raises(RunLockedError) as caught:
+        second.start_run("inv.yaml", 3)
+    message = str(caught.value)
+    assert str(db) in message
+    assert f"run {handle.run_id}" in message
+    assert f"pid {os.getpid()}" in message
+    assert handle.started_at in message
+    # The refused run left no trace, and the first one is untouched.
+    assert [(run.id, run.status) for run in second.list_runs()] == [(handle.run_id, RunStatus.RUNNING)]
+    first.finish_run(handle, complete=True)
+    later = second.start_run("inv.yaml", 3)  # the lock is free again
+    second.finish_run(later, complete=True)
+    assert [run.status for run in second.list_runs()] == [RunStatus.COMPLETE, RunStatus.COMPLETE]
+
+
+def test_the_lock_is_shared_by_every_path_to_the_database(db: Path, tmp_path: Path) -> None:
+    History(db).close()
+    link = tmp_path / "link.sqlite"
+    link.symlink_to(db)
+    store = History(db)
+    handle = store.start_run("inv.yaml", 1)
+    with pytest.raises(RunLockedError):
+        History(link).start_run("inv.yaml", 1)
+    store.finish_run(handle, complete=True)
+
+
+def test_run_held_by_another_process_blocks_then_frees_when_it_dies(db: Path) -> None:
+    child = run_child(
+        """
+        store = History(DB)
+        handle = store.start_run("nightly.yaml", 2)
+        store.record_device(handle, device("r1", result("CME-ACC-04", Status.FAIL)))
+        print(handle.run_id, flush=True)
+        sys.stdin.readline()   # hold the run until the parent says so
+        os._exit(1)            # die without finishing
+        """,
+        db,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    child_run = int(child.stdout.readline())
+    store = History(db)
+    with pytest.raises(RunLockedError, match=f"pid {child.pid} "):
+        store.start_run("nightly.yaml", 2)
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    assert child.wait() == 1
+    handle = store.start_run("nightly.yaml", 2)  # the OS released the dead run's lock
+    store.finish_run(handle, complete=True)
+    runs = {run.id: run for run in store.list_runs()}
+    assert runs[child_run].status == RunStatus.INCOMPLETE
+    assert runs[child_run].devices == 1
+    assert runs[handle.run_id].status == RunStatus.COMPLETE
+
+
+def test_run_context_manager_marks_incomplete_on_error_and_releases_the_lock(db: Path) -> None:
+    store = History(db)
+    with pytest.raises(KeyboardInterrupt):
+        with store.run("inv.yaml", 2) as handle:
+            store.record_device(handle, device("r1"))
+            raise KeyboardInterrupt
+    with store.run("inv.yaml", 1) as second:
+        store.record_device(second, device("r1"))
+    assert [(run.id, run.status) for run in store.list_runs()] == [
+        (second.run_id, RunStatus.COMPLETE),
+        (handle.run_id, RunStatus.INCOMPLETE),
+    ]
+    assert all(run.finished_at for run in store.list_runs())
+
+
+def test_finished_run_refuses_more_devices_and_finishing_twice_is_harmless(db: Path) -> None:
+    store = History(db)
+    handle = store.start_run("inv.yaml", 1)
+    store.record_device(handle, device("r1"))
+    with pytest.raises(HistoryError, match="'r1' is already recorded"):
+        store.record_device(handle, device("r1"))
+    store.finish_run(handle, complete=True)
+    store.finish_run(handle, complete=False)
+    assert store.list_runs()[0].status == RunStatus.COMPLETE
+    with pytest.raises(HistoryError, match="is finished"):
+        store.record_device(handle, device("r2"))
+
+
+# -- crash safety ---------------------------------------------------------------------------------
+
+
+def test_crash_mid_run_keeps_finished_devices_and_marks_the_run_incomplete(db: Path) -> None:
+    History(db).close()
+    child = run_child(
+        """
+        store = History(DB)
+        handle = store.start_run("nightly.yaml", 5)
+        store.record_device(handle, device("r1", result("CME-ACC-04", Status.FAIL)))
+        store.record_device(handle, device("r2", result("CME-GUI-06", Status.FAIL), result("CME-ACC-01", Status.PASS)))
+        os._exit(1)
+        """,
+        db,
+    )
+    _, stderr = child.communicate()
+    assert child.returncode == 1, stderr
+    store = History(db)
+    (crashed,) = store.list_runs()
+    # Before any new run, readers already see the dead run as incomplete (its pid is gone).
+    assert crashed.status == RunStatus.INCOMPLETE
+    handle = store.start_run("nightly.yaml", 5)
+    store.finish_run(handle, complete=True)
+    stored_status = sqlite3.connect(db).execute("SELECT status FROM runs WHERE id = ?", (crashed.id,)).fetchone()[0]
+    assert stored_status == "incomplete"
+    report = store.load_run(crashed.id)
+    assert [d.name for d in report.devices] == ["r1", "r2"]
+    assert [(r.check, r.status) for r in report.devices[1].results] == [
+        ("CME-GUI-06", Status.FAIL),
+        ("CME-ACC-01", Status.PASS),
+    ]
+    assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_crash_inside_a_device_transaction_leaves_no_half_device(db: Path) -> None:
+    History(db).close()
+    child = run_child(
+        """
+        store = History(DB)
+        handle = store.start_run("nightly.yaml", 2)
+        store.record_device(handle, device("r1", result("CME-ACC-04", Status.FAIL)))
+        # Die after r2's device row and its first result row are written, before the commit.
+        store._conn.create_function("crash_now", 0, lambda: os._exit(1))
+        store._conn.execute("CREATE TEMP TRIGGER crash AFTER INSERT ON results BEGIN SELECT crash_now(); END")
+        store.record_device(handle, device("r2", result("CME-ACC-04", Status.FAIL), result("CME-ACC-01", Status.FAIL)))
+        os._exit(0)  # not reached
+        """,
+        db,
+    )
+    _, stderr = child.communicate()
+    assert child.returncode == 1, stderr
+    store = History(db)
+    (crashed,) = store.list_runs()
+    assert crashed.devices == 1
+    assert crashed.failures[Severity.HIGH] == 1
+    assert [d.name for d in store.load_run(crashed.id).devices] == ["r1"]
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM results WHERE device = 'r2'").fetchone()[0] == 0
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_devices_recorded_from_many_threads_are_all_kept(db: Path) -> None:
+    store = History(db)
+    handle = store.start_run("inv.yaml", 40)
+    reports = [device(f"r{n:02}", result("CME-ACC-04", Status.FAIL)) for n in range(40)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda report: store.record_device(handle, report), reports))
+    store.finish_run(handle, complete=True)
+    (run,) = store.list_runs()
+    assert run.devices == 40
+    assert run.failures[Severity.HIGH] == 40
+
+
+# -- round trip and counts ------------------------------------------------------------------------
+
+
+def test_load_run_rebuilds_the_report_of_real_audits(db: Path) -> None:
+    reports = [
+        audit_snapshot(read_snapshot(example_dir(name)), name=name) for name in ("insecure-cme", "secure-cme", "plain-ios")
+    ]
+    reports.append(unreachable_report("branch-9", "10.9.9.9", ConnectError("connection refused")))
+    store = History(db)
+    run_id = record_run(store, *reports)
+    loaded = store.load_run(run_id)
+    assert [d.to_dict() for d in loaded.devices] == [d.to_dict() for d in reports]
+    assert loaded.generated_at == store.get_run(run_id).finished_at
+
+
+def test_evidence_is_stored_masked(db: Path) -> None:
+    secret = "Sup3rS3cret!"
+    leaky = CheckResult(
+        check="CME-ACC-01",
+        title="t",
+        severity=Severity.HIGH,
+        family="ACC",
+        status=Status.FAIL,
+        reference="ref",
+        message="enable password is set",
+        evidence=(Evidence("show running-config", 4, f"enable password {secret}"),),
+    )
+    store = History(db)
+    run_id = record_run(store, device("r1", leaky))
+    (stored,) = store.load_run(run_id).devices[0].results
+    assert stored.evidence == (Evidence("show running-config", 4, "enable password <masked>"),)
+    store.close()
+    for path in db.parent.iterdir():
+        assert secret.encode() not in path.read_bytes(), path
+
+
+def test_list_runs_counts_devices_failures_and_waivers(db: Path) -> None:
+    waiver = {"reason": "legacy pager", "owner": "voice", "expires": "2099-01-01"}
+    store = History(db)
+    first = record_run(store, device("r1", result("CME-ACC-04", Status.FAIL)))
+    second = record_run(
+        store,
+        device(
+            "r1",
+            result("CME-GUI-06", Status.FAIL),  # critical
+            result("CME-ACC-04", Status.FAIL),  # high
+            result("CME-ACC-01", Status.FAIL),  # high
+            result("CME-ACC-02", Status.FAIL),  # medium
+            result("CME-CDP-01", Status.WAIVED, waiver=waiver),  # low, waived: not a failure
+            result("CME-GUI-07", Status.FAIL),  # info
+            result("CME-ACC-05", Status.PASS),
+            result("CME-ACC-06", Status.UNKNOWN),
+        ),
+        device("r2", result("CME-ACC-09", Status.FAIL), status=DeviceStatus.PARTIAL),
+        unreachable_report("r3", "10.0.0.3", ConnectError("timed out")),
+        complete=False,
+    )
+    runs = store.list_runs()
+    assert [run.id for run in runs] == [second, first]
+    latest = runs[0]
+    assert latest.status == RunStatus.INCOMPLETE
+    assert (latest.devices, latest.ok, latest.partial, latest.error, latest.host_count) == (3, 1, 1, 1, 3)
+    assert latest.failures == {
+        Severity.CRITICAL: 1, Severity.HIGH: 2, Severity.MEDIUM: 1, Severity.LOW: 1, Severity.INFO: 1
+    }
+    assert latest.waived == 1
+    assert (latest.pid, latest.inventory, latest.tool_version) == (os.getpid(), "inventory.yaml", "0.1.0")
+    assert runs[1].failures[Severity.HIGH] == 1 and runs[1].waived == 0
+    assert [run.id for run in store.list_runs(limit=1)] == [second]
+    assert store.load_run(second).devices[0].results[4].waiver == waiver
+
+
+def test_trend_is_oldest_first_with_failures_by_severity(db: Path) -> None:
+    store = History(db)
+    ids = [
+        record_run(store, device("r1", *[result(c, Status.FAIL) for c in checks]))
+        for checks in (["CME-GUI-06", "CME-ACC-04"], ["CME-ACC-04"], [])
+    ]
+    points = store.trend(limit=2)
+    assert [(p.run_id, p.failures[Severity.CRITICAL], p.failures[Severity.HIGH]) for p in points] == [
+        (ids[1], 0, 1),
+        (ids[2], 0, 0),
+    ]
+    run_id, started_at, failures = store.trend()[0]
+    assert (run_id, failures[Severity.CRITICAL]) == (ids[0], 1)
+    assert started_at == store.get_run(ids[0]).started_at
+
+
+# -- diff -----------------------------------------------------------------------------------------
+
+
+def test_diff_sorts_findings_into_new_resolved_still_failing(db: Path) -> None:
+    store = History(db)
+    waiver = {"reason": "r", "owner": "o", "expires": "2099-01-01"}
+    run_a = record_run(
+        store,
+        device(
+            "r1",
+            result("CME-ACC-04", Status.FAIL, "telnet allowed"),  # still failing
+            result("CME-ACC-01", Status.FAIL),  # resolved: passes now
+            result("CME-GUI-03", Status.FAIL),  # resolved: not applicable now
+            result("CME-ACC-02", Status.FAIL),  # newly waived
+            result("CME-ACC-05", Status.FAIL),  # unverified: unknown now
+            result("CME-ACC-06", Status.FAIL),  # unverified: no result now
+            result("CME-GUI-06", Status.PASS),  # new
+            result("CME-CDP-01", Status.WAIVED, waiver=waiver),  # new: the waiver went
+            result("CME-ACC-09", Status.PASS),  # passes in both: not listed
+        ),
+        device("gone", result("CME-ACC-04", Status.FAIL)),
+    )
+    run_b = record_run(
+        store,
+        device(
+            "r1",
+            result("CME-ACC-04", Status.FAIL, "telnet still allowed"),
+            result("CME-ACC-01", Status.PASS),
+            result("CME-GUI-03", Status.NOT_APPLICABLE),
+            result("CME-ACC-02", Status.WAIVED, waiver=waiver),
+            result("CME-ACC-05", Status.UNKNOWN),
+            result("CME-GUI-06", Status.FAIL),
+            result("CME-CDP-01", Status.FAIL),
+            result("CME-ACC-09", Status.PASS),
+            result("CME-ACC-10", Status.FAIL),  # new: no result before
+        ),
+        device("fresh", result("CME-GUI-01", Status.FAIL)),
+    )
+    run_diff = store.diff(run_a, run_b)
+    assert (run_diff.run_a.id, run_diff.run_b.id) == (run_a, run_b)
+    by_name = {d.device: d for d in run_diff.devices}
+    assert list(by_name) == ["fresh", "gone", "r1"]
+    r1 = by_name["r1"]
+    assert r1.presence == Presence.BOTH
+    # New findings sorted by severity (critical first), then id.
+    assert [(c.check, c.status_a) for c in r1.new] == [
+        ("CME-GUI-06", Status.PASS),
+        ("CME-ACC-10", None),
+        ("CME-CDP-01", Status.WAIVED),
+    ]
+    assert [(c.check, c.status_b) for c in r1.resolved] == [
+        ("CME-ACC-01", Status.PASS),
+        ("CME-GUI-03", Status.NOT_APPLICABLE),
+    ]
+    assert [(c.check, c.message) for c in r1.still_failing] == [("CME-ACC-04", "telnet still allowed")]
+    assert [c.check for c in r1.newly_waived] == ["CME-ACC-02"]
+    # ACC-06 (high) before ACC-05 (medium).
+    assert [(c.check, c.status_b) for c in r1.unverified] == [("CME-ACC-06", None), ("CME-ACC-05", Status.UNKNOWN)]
+    assert r1.new[0].severity == Severity.CRITICAL and r1.new[0].title == get_check("CME-GUI-06").title  # type: ignore[union-attr]
+    assert run_diff.added == ["fresh"] and run_diff.removed == ["gone"]
+    assert [c.check for c in by_name["fresh"].new] == ["CME-GUI-01"]
+    assert by_name["gone"].new == by_name["gone"].resolved == by_name["gone"].unverified == []
+    assert run_diff.totals() == {
+        "new": 4, "resolved": 2, "still_failing": 1, "newly_waived": 1, "unverified": 2,
+        "devices_added": 1, "devices_removed": 1,
+    }
+
+
+def test_an_unreachable_device_does_not_resolve_its_findings(db: Path) -> None:
+    store = History(db)
+    run_a = record_run(store, device("r1", result("CME-ACC-04", Status.FAIL)))
+    run_b = record_run(store, unreachable_report("r1", "10.0.0.1", ConnectError("timed out")))
+    (r1,) = store.diff(run_a, run_b).devices
+    assert (r1.status_a, r1.status_b) == (DeviceStatus.OK, DeviceStatus.ERROR)
+    assert r1.resolved == [] and [c.check for c in r1.unverified] == ["CME-ACC-04"]
+
+
+def test_default_diff_compares_the_last_two_finished_runs(db: Path) -> None:
+    store = History(db)
+    record_run(store, device("r1", result("CME-ACC-04", Status.FAIL)))
+    crashed = record_run(store, device("r1", result("CME-ACC-04", Status.PASS)), complete=False)
+    latest = record_run(store, device("r1", result("CME-ACC-04", Status.FAIL)))
+    handle = store.start_run("inv.yaml", 1)  # running: never part of the default diff
+    run_diff = store.diff()
+    assert (run_diff.run_a.id, run_diff.run_b.id) == (crashed, latest)
+    assert [c.check for c in run_diff.devices[0].new] == ["CME-ACC-04"]
+    store.finish_run(handle, complete=True)
+    assert store.diff().run_b.id == handle.run_id
+
+
+def test_diff_errors(db: Path) -> None:
+    store = History(db)
+    with pytest.raises(HistoryError, match="need two finished runs to compare; this database has 0"):
+        store.diff()
+    only = record_run(store, device("r1"))
+    with pytest.raises(HistoryError, match="has 1"):
+        store.diff()
+    with pytest.raises(HistoryError, match=rf"no run 99 \(runs here: {only}\.\.{only}"):
+        store.diff(only, 99)
+    with pytest.raises(UsageError, match="give two run ids"):
+        store.diff(only)
+    with pytest.raises(HistoryError, match="no run 5"):
+        store.load_run(5)
+
+
+# -- CLI ------------------------------------------------------------------------------------------
+
+
+def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cmelive", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "XDG_STATE_HOME": str(home)},
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_cli_history_and_diff_on_the_default_database(tmp_path: Path) -> None:
+    db = tmp_path / "cmelive" / "history.sqlite"
+    with History(db) as store:
+        first = record_run(store, device("r1", result("CME-ACC-04", Status.FAIL), result("CME-GUI-06", Status.PASS)))
+        second = record_run(
+            store,
+            device("r1", result("CME-ACC-04", Status.PASS), result("CME-GUI-06", Status.FAIL)),
+            unreachable_report("r2", "10.0.0.2", ConnectError("timed out")),
+            complete=False,
+        )
+    listing = cli("history", home=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    header, *rows = listing.stdout.splitlines()
+    assert header.split() == ["RUN", "STARTED", "STATUS", "DEVICES", "ERROR", "CRIT", "HIGH", "MED", "LOW", "WAIVED", "INVENTORY"]
+    assert rows[0].split()[0] == str(second) and rows[0].split()[2:] == ["incomplete", "2", "1", "1", "0", "0", "0", "0", "inventory.yaml"]
+    assert rows[1].split()[0] == str(first) and rows[1].split()[2:] == ["complete", "1", "0", "0", "1", "0", "0", "0", "inventory.yaml"]
+    assert len(cli("history", "--limit", "1", home=tmp_path).stdout.splitlines()) == 2
+
+    text = cli("diff", home=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert f"Run {first} (" in text.stdout and f"-> run {second} (" in text.stdout
+    assert "1 new, 1 resolved, 0 still failing" in text.stdout
+    assert "devices: 1 added, 0 removed" in text.stdout
+    new_line = next(line for line in text.stdout.splitlines() if line.strip().startswith("new"))
+    assert new_line.split()[:3] == ["new", "CME-GUI-06", "critical"]
+    assert get_check("CME-GUI-06").title in new_line  # type: ignore[union-attr]
+    resolved = next(line for line in text.stdout.splitlines() if line.strip().startswith("resolved"))
+    assert resolved.split()[:3] == ["resolved", "CME-ACC-04", "high"] and resolved.endswith("(now passes)")
+    assert "r2: added (error)" in text.stdout
+
+    as_json = cli("diff", str(first), str(second), "--db", str(db), "--format", "json", home=tmp_path / "elsewhere")
+    assert as_json.returncode == 0, as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert (data["run_a"]["id"], data["run_b"]["id"]) == (first, second)
+    r1 = next(d for d in data["devices"] if d["device"] == "r1")
+    assert [c["check"] for c in r1["new"]] == ["CME-GUI-06"]
+    assert [c["check"] for c in r1["resolved"]] == ["CME-ACC-04"]
+    assert data["totals"]["devices_added"] == 1
+
+
+def test_cli_errors_are_one_line_exit_2(tmp_path: Path) -> None:
+    missing = tmp_path / "none.sqlite"
+    assert_one_line_error(cli("history", "--db", str(missing), home=tmp_path), str(missing), "no run history here")
+    assert not missing.exists()
+    not_sqlite = tmp_path / "notes.txt"
+    not_sqlite.write_text("this is not a database, just some notes\n" * 100)
+    assert_one_line_error(cli("diff", "--db", str(not_sqlite), home=tmp_path), str(not_sqlite), "not an SQLite database")
+    assert_one_line_error(cli("history", "--db", str(tmp_path), home=tmp_path), "is a directory")
+    empty = tmp_path / "empty.sqlite"
+    History(empty).close()
+    assert_one_line_error(cli("history", "--db", str(empty), home=tmp_path), str(empty), "no runs recorded yet")
+    assert_one_line_error(cli("diff", "--db", str(empty), home=tmp_path), "need two finished runs")
+    with History(empty) as store:
+        run_id = record_run(store, device("r1"))
+    assert_one_line_error(cli("diff", "1", "7", "--db", str(empty), home=tmp_path), "no run 7", f"{run_id}..{run_id}")
+    assert_one_line_error(cli("diff", "1", "--db", str(empty), home=tmp_path), "give two run ids")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file; permission errors cannot happen")
+def test_cli_unreadable_database(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite"
+    History(db).close()
+    db.chmod(0)
+    try:
+        assert_one_line_error(cli("history", "--db", str(db), home=tmp_path), str(db), "permission denied")
+    finally:
+        db.chmod(0o600)
