@@ -29,5 +29,8 @@ def configure_logging(verbosity: int, log_file: str | None = None) -> None:
     root.setLevel(level)
     # netmiko and paramiko log raw channel reads at DEBUG: a secret split across two reads would
     # slip past line-based masking, so their debug output is never enabled.
-    for library in ("netmiko", "paramiko"):
-        logging.getLogger(library).setLevel(logging.WARNING)
+    logging.getLogger("netmiko").setLevel(logging.WARNING)
+    # paramiko's transport thread logs an ERROR when a router closes the connection as we log
+    # out ("Socket exception: Connection reset by peer"); real failures reach cmelive as
+    # exceptions and are reported with the device, so its own log adds only noise.
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
