@@ -11,7 +11,7 @@ from cmelive.checks.registry import registered
 
 
 def _load_families() -> None:
-    from cmelive.checks import access, cdp, gui, logging_checks, registration, snmp, toll_fraud  # noqa: F401 - imported to register their checks
+    from cmelive.checks import access, cdp, exposure, firewall, gui, logging_checks, registration, snmp, tls, toll_fraud  # noqa: F401 - imported to register their checks
 
 
 def all_checks() -> list[CheckSpec]:
