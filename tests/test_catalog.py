@@ -52,13 +52,13 @@ def test_every_check_documents_itself() -> None:
             assert field.strip(), spec.id
         assert spec.requires, spec.id
         assert spec.remediation_example, spec.id
-        assert set(spec.requires) <= set(AUDIT_COMMANDS), spec.id
+        assert set(spec.requires) | set(spec.uses) <= set(AUDIT_COMMANDS), spec.id
         assert spec.id in explanation(spec)
 
 
 def test_every_required_command_has_a_parser() -> None:
     for spec in all_checks():
-        for command in spec.requires:
+        for command in (*spec.requires, *spec.uses):
             if command == RUNNING_CONFIG:
                 continue  # parsed by cmelive.parsing.running_config, not TextFSM
             try:

@@ -54,7 +54,8 @@ def _guarded_outcome(spec: CheckSpec, state: DeviceState) -> Outcome:
         outcome.status == Status.FAIL and outcome.from_absence
     )
     if concludes_from_absence:
-        for command in spec.requires:
+        read = [*spec.requires, *(c for c in spec.uses if state.output(c).usable)]
+        for command in read:
             if not state.source_complete(command):
                 return Outcome(
                     Status.UNKNOWN,

@@ -53,6 +53,13 @@ class DeviceState:
             self._tables[command] = table
         return self._tables[command]
 
+    def unavailable_reason(self, command: str) -> str:
+        """Why ``records(command)`` is None: the router's answer, or the parser's complaint."""
+        out = self.output(command)
+        if not out.usable:
+            return f"'{command}' was {out.status}: {out.error or 'no output'}"
+        return f"'{command}' could not be parsed: {self.parse_errors.get(command, 'no template matched')}"
+
     def source_complete(self, command: str) -> bool:
         """False when ``command``'s output is known to be cut off or its layout damaged."""
         if command == RUNNING_CONFIG:

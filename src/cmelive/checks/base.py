@@ -103,6 +103,10 @@ class CheckSpec:
     #: complete running-config has none, the check is not_applicable — even when the CME show
     #: commands it reads were rejected, as IOS without CME rejects them.
     cme_only: bool = False
+    #: Commands read when the router answered them, but not needed for every conclusion (e.g.
+    #: ``show ctl-client`` only matters once the config sets up a CTL client). Unlike
+    #: ``requires``, a rejected one does not make the result unknown up front: the check decides.
+    uses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ def render_checks_markdown() -> str:
         parts.append(f"\n## {family}\n")
         for spec in members:
             parts.append(f"\n### {spec.id}: {spec.title}\n")
-            parts.append(f"\n*Severity:* {spec.severity} · *Reads:* {', '.join(f'`{c}`' for c in spec.requires)}"
+            parts.append(f"\n*Severity:* {spec.severity} · *Reads:* {', '.join(f'`{c}`' for c in (*spec.requires, *spec.uses))}"
                          f" · *Guide:* {spec.reference}\n")
             parts.append(f"\n**What it checks.** {' '.join(spec.passes_when.split())}\n")
             parts.append(f"\n**Why it matters.** {' '.join(spec.rationale.split())}\n")

@@ -24,6 +24,7 @@ def check(
     example_evidence: tuple[str, ...] = (),
     remediation_example: tuple[str, ...] = (),
     cme_only: bool = False,
+    uses: tuple[str, ...] = (),
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register the decorated function as check ``id``."""
 
@@ -45,6 +46,7 @@ def check(
             example_evidence=example_evidence,
             remediation_example=remediation_example,
             cme_only=cme_only,
+            uses=uses,
         )
         return func
 

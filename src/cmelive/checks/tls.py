@@ -87,8 +87,7 @@ def _output_lines(state: DeviceState, command: str, pattern: str) -> list[tuple[
 
 
 def _parse_failure(state: DeviceState, command: str) -> Outcome:
-    reason = state.parse_errors.get(command, "the output could not be parsed")
-    return unknown(f"'{command}' could not be parsed: {reason}")
+    return unknown(state.unavailable_reason(command))
 
 
 def _source_address(config: RunningConfig) -> str | None:
@@ -449,7 +448,8 @@ def _sast_trustpoint(config: RunningConfig, preferred: str, taken: set[str]) -> 
         "trustpoints, and `show ctl-client` lists SAST 1 and SAST 2 with two different trustpoints plus the "
         "CAPF, TFTP and CME entries, matching the configuration. Not applicable without secure SCCP."
     ),
-    requires=(RUNNING_CONFIG, CTL_CLIENT),
+    requires=(RUNNING_CONFIG,),
+    uses=(CTL_CLIENT,),
     example_evidence=("show ctl-client:5: SAST 1 Certificate Trustpoint: sast2",),
     remediation_example=("ctl-client", " sast2 trustpoint sast2", " regenerate"),
     cme_only=True,
@@ -622,7 +622,8 @@ def _normalized_mode(text: str) -> str:
         "`cert-oper ... auth-mode null-string`, and `show capf-server summary` agrees. Fails when secure "
         "signalling is configured without capf-server; not applicable without secure SCCP."
     ),
-    requires=(RUNNING_CONFIG, CAPF_SUMMARY),
+    requires=(RUNNING_CONFIG,),
+    uses=(CAPF_SUMMARY,),
     example_evidence=("show running-config:70: auth-mode null-string",),
     remediation_example=("capf-server", " auth-mode auth-string"),
     cme_only=True,

@@ -45,7 +45,7 @@ def explanation(spec: CheckSpec, width: int = 80) -> str:
         "Why it matters:",
         para(spec.rationale),
         "",
-        "Reads: " + ", ".join(spec.requires),
+        "Reads: " + ", ".join((*spec.requires, *spec.uses)),
     ]
     if spec.example_evidence:
         parts += ["", "Example evidence:"] + [f"  {line}" for line in spec.example_evidence]
