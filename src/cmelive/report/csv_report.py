@@ -1,0 +1,128 @@
+"""The CSV report: one row per device × check, made to open cleanly in a spreadsheet.
+
+Choices, and why:
+
+- The csv module's default ("excel") dialect: comma-separated, fields quoted only when needed
+  (``QUOTE_MINIMAL``), rows ended by ``\\r\\n`` as RFC 4180 says. Excel, LibreOffice, Google
+  Sheets and ``csv.DictReader`` all read it back to the same cells.
+- Evidence lines (``command:line: text``) and remediation lines are joined with a newline inside
+  their cell, not with a separator such as `` | ``: remediation is an IOS config block whose
+  indentation matters and which people copy into a router, and a newline cannot be confused with a
+  ``|`` inside a config line. Spreadsheets show such cells as wrapped text.
+- Formula injection (CSV injection): a spreadsheet evaluates a cell starting with ``=``, ``+``,
+  ``-`` or ``@`` (and, in some, tab or carriage return) as a formula. Evidence, messages and device
+  names come from routers and inventories, so every cell starting with one of those characters gets
+  a leading ``'`` (OWASP's advice): the spreadsheet then shows it as text. A reader of the CSV
+  sees that ``'``; the JSON report is the lossless format. IOS lines starting with ``no`` are
+  untouched; a remediation cell never starts with ``-`` in practice, but is guarded all the same.
+- The waiver columns are filled for a ``waived`` row, and for a ``fail`` row whose waiver expired
+  (the failure counts again; the columns say which waiver lapsed and when).
+- Devices that could not be audited get one row: ``device_status`` and ``status`` are ``error``
+  and ``message`` holds the error.
+- A UTF-8 byte-order mark is not part of the text returned; whoever writes the file should use
+  :data:`CSV_ENCODING` so that Excel recognises UTF-8 (Python's ``utf-8-sig`` reader, LibreOffice,
+  Google Sheets and pandas all skip the mark).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from cmelive.checks.base import CheckResult
+from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
+from cmelive.report.text import format_evidence
+
+COLUMNS: tuple[str, ...] = (
+    "device",
+    "host",
+    "hostname",
+    "device_status",
+    "check",
+    "title",
+    "family",
+    "severity",
+    "status",
+    "message",
+    "evidence",
+    "remediation",
+    "reference",
+    "waiver_reason",
+    "waiver_owner",
+    "waiver_expires",
+)
+
+#: The encoding to write report.csv with: UTF-8 with a byte-order mark, which Excel needs to
+#: read non-ASCII text as UTF-8.
+CSV_ENCODING = "utf-8-sig"
+
+#: First characters that make a spreadsheet treat a cell as a formula (OWASP's CSV-injection list).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def render_csv(report: AuditReport) -> str:
+    """``report`` as CSV text: a header row, then one row per device × check result."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)  # the default "excel" dialect: QUOTE_MINIMAL, \r\n
+    writer.writerow(COLUMNS)
+    for device in report.devices:
+        for row in device_rows(device):
+            writer.writerow([defuse_formula(row[column]) for column in COLUMNS])
+    return buffer.getvalue()
+
+
+def device_rows(device: DeviceReport) -> list[dict[str, str]]:
+    """One device's rows, as column -> cell text (before formula defusing)."""
+    base = {
+        "device": device.name,
+        "host": device.host,
+        "hostname": device.hostname or "",
+        "device_status": str(device.status),
+    }
+    rows: list[dict[str, str]] = []
+    if device.status == DeviceStatus.ERROR:
+        error_row = dict.fromkeys(COLUMNS, "")
+        error_row.update(base, status="error", message=device.error or "error")
+        rows.append(error_row)
+    # An errored device normally has no results; any it does have (kept from a partial
+    # collection) are not dropped.
+    for result in device.results:
+        rows.append({**base, **_result_cells(result)})
+    return rows
+
+
+def _result_cells(result: CheckResult) -> dict[str, str]:
+    reason, owner, expires = waiver_fields(result.waiver)
+    return {
+        "check": result.check,
+        "title": result.title,
+        "family": result.family,
+        "severity": str(result.severity),
+        "status": str(result.status),
+        "message": result.message,
+        "evidence": "\n".join(format_evidence(e) for e in result.evidence),
+        "remediation": "\n".join(result.remediation),
+        "reference": result.reference,
+        "waiver_reason": reason,
+        "waiver_owner": owner,
+        "waiver_expires": expires,
+    }
+
+
+def waiver_fields(waiver: dict[str, str] | None) -> tuple[str, str, str]:
+    """(reason, owner, expiry date) of a result's waiver, empty strings when absent.
+
+    The expiry is read from ``expires``, or from ``until`` as some waiver records name it.
+    """
+    if not waiver:
+        return "", "", ""
+    return (
+        waiver.get("reason", ""),
+        waiver.get("owner", ""),
+        waiver.get("expires") or waiver.get("until") or "",
+    )
+
+
+def defuse_formula(cell: str) -> str:
+    """``cell`` with a leading ``'`` when a spreadsheet would otherwise evaluate it as a formula."""
+    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
