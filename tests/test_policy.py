@@ -64,3 +64,14 @@ def test_errors_name_file_and_line(tmp_path: Path, text: str, line: int, problem
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         load_policy(tmp_path / "nope.yml")
+
+
+def test_example_policy_file_loads() -> None:
+    from .conftest import REPO
+
+    policy = load_policy(REPO / "policy.example.yaml")
+    assert policy.trusted_subnets == ["10.20.0.0/16", "172.16.40.0/24"]
+    assert policy.wan_interfaces == ["GigabitEthernet0/1"]
+    assert policy.min_rsa_bits == 2048 and policy.cert_expiry_days == 30
+    assert policy.fraud_area_codes == Policy().fraud_area_codes
+    assert policy.severity_overrides == {"CME-CDP-01": Severity.MEDIUM}
