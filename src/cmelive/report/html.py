@@ -1,0 +1,791 @@
+"""The HTML report: one self-contained page for people (fleet summary, heat map, findings, trend).
+
+The page opens from disk (``file://``) and needs nothing else: CSS and JS are inline, there are no
+fonts, images or links to other hosts, and a Content-Security-Policy made of the hashes of its own
+``<style>`` and ``<script>`` blocks keeps it that way (``default-src 'none'``), so even a piece of
+evidence that escaped escaping could not load or run anything. Everything is readable without
+JavaScript; the script only adds filters, "expand all", copy buttons, and opens collapsed sections
+for printing and for heat-map links.
+
+Layout, top to bottom:
+
+* a summary: devices (ok / partial / error), failures by severity, unknown, waived and expired
+  waivers, when and by which version the report was made;
+* a heat map, devices × check families (columns in catalog order): each cell is one ``<td>`` with
+  ``data-device``, ``data-family``, a class naming the worst status in it (``fail-critical`` …
+  ``fail-info``, ``unknown``, ``waived``, ``pass``, ``na``; ``error`` for a device that could not be
+  audited, ``none`` when it has no result in that family) and a text label, so colour is never the
+  only signal; each cell links to that family in the device's section;
+* a trend of failures by severity over runs (a stacked bar chart in inline SVG, built here) when
+  two or more :class:`TrendPoint` are given;
+* one section per device: facts, commands that did not complete, then failures (grouped by family,
+  worst family first, like the text report), unknown results with their reasons, waived results with
+  their waiver, and the passes / not-applicable results collapsed in a ``<details>``.
+
+Every piece of text from a device or a waiver file goes through :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+
+from cmelive import __version__
+from cmelive.checks import all_checks
+from cmelive.checks.base import CheckResult, Evidence, Severity, Status
+from cmelive.commands import AUDIT_COMMANDS, CommandStatus
+from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
+from cmelive.report.text import FAMILY_TITLES, device_summary
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One past run as the trend chart shows it: its id, when it started, its failures by severity.
+
+    ``failures`` counts the failed results of the whole run (waived ones excluded); severities it
+    does not name count as zero.
+    """
+
+    run_id: int
+    started_at: str
+    failures: dict[Severity, int]
+
+
+#: Most runs the trend chart draws (the latest ones); a year of nightly runs would be unreadable.
+MAX_TREND_POINTS = 60
+
+_SEVERITIES_WORST_FIRST = sorted(Severity, key=lambda s: s.rank, reverse=True)
+_FAMILY_ORDER = {family: index for index, family in enumerate(FAMILY_TITLES)}
+_COMMAND_ORDER = {command: index for index, command in enumerate(AUDIT_COMMANDS)}
+
+# Heat-map cell kinds, worst first; the index is the rank used to pick a cell's worst status.
+_CELL_KINDS: tuple[str, ...] = (
+    *(f"fail-{s}" for s in _SEVERITIES_WORST_FIRST),
+    "unknown",
+    "waived",
+    "pass",
+    "na",
+)
+_CELL_LABELS = {
+    "fail-critical": "CRIT",
+    "fail-high": "HIGH",
+    "fail-medium": "MED",
+    "fail-low": "LOW",
+    "fail-info": "INFO",
+    "unknown": "UNKN",
+    "waived": "WAIVED",
+    "pass": "PASS",
+    "na": "N/A",
+    "error": "ERROR",
+    "none": "—",
+}
+_CELL_MEANINGS = {
+    "fail-critical": "critical failure",
+    "fail-high": "high failure",
+    "fail-medium": "medium failure",
+    "fail-low": "low failure",
+    "fail-info": "informational failure",
+    "unknown": "unknown (evidence missing)",
+    "waived": "waived failure",
+    "pass": "all pass",
+    "na": "not applicable",
+    "error": "device not audited",
+    "none": "no result",
+}
+_STATUS_LABELS = {
+    Status.PASS: "PASS",
+    Status.FAIL: "FAIL",
+    Status.NOT_APPLICABLE: "N/A",
+    Status.UNKNOWN: "UNKNOWN",
+    Status.WAIVED: "WAIVED",
+}
+# Bar colours of the trend chart; the same hues as the CSS severity classes.
+_SEVERITY_FILL = {
+    Severity.CRITICAL: "#6a1b9a",
+    Severity.HIGH: "#c62828",
+    Severity.MEDIUM: "#ef6c00",
+    Severity.LOW: "#f9c20a",
+    Severity.INFO: "#90a4ae",
+}
+_WAIVER_EXPIRY_KEYS = ("expires", "expiry", "expires_on", "expiry_date", "until")
+_TRUE_WORDS = {"true", "yes", "1"}
+
+
+def render_html(
+    report: AuditReport,
+    *,
+    trend: Sequence[TrendPoint] = (),
+    title: str = "cmelive fleet report",
+) -> str:
+    """The report as one self-contained HTML page (``trend``: past runs, drawn when ≥ 2)."""
+    families = heatmap_families(report)
+    anchors = _device_anchors(report.devices)
+    today = _report_date(report.generated_at)
+    css = _asset("report.css")
+    guard_js = _asset("errors.js")
+    main_js = _asset("report.js")
+    policy = (
+        "default-src 'none'; "
+        f"style-src {_csp_hash(css)}; "
+        f"script-src {_csp_hash(guard_js)} {_csp_hash(main_js)}; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    body = [
+        f'<header class="page"><h1>{_e(title)}</h1>',
+        f'<p class="meta">Generated {_time(report.generated_at)} by cmelive {_e(__version__)}'
+        f" · {len(report.devices)} device{_plural(len(report.devices))}</p></header>",
+        _controls(),
+        "<main>",
+        _summary(report, anchors, today),
+        _heatmap(report, families, anchors),
+        _trend(trend),
+        '<section class="devices" aria-labelledby="devices-h">',
+        '<h2 id="devices-h">Devices</h2>',
+        *(_device_section(d, anchors[i], today) for i, d in enumerate(report.devices)),
+        "</section>",
+        "</main>",
+        f"<footer><p>cmelive {_e(__version__)} · report generated {_time(report.generated_at)}."
+        " Secrets in evidence are masked.</p></footer>",
+    ]
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            # Written as is: the policy holds only keywords and base64 hashes in single quotes.
+            f'<meta http-equiv="Content-Security-Policy" content="{policy}">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            '<meta name="generator" content="cmelive ' + _e(__version__) + '">',
+            f"<title>{_e(title)}</title>",
+            f"<script>{guard_js}</script>",
+            f"<style>{css}</style>",
+            "</head>",
+            "<body>",
+            *body,
+            f"<script>{main_js}</script>",
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
+
+
+def heatmap_families(report: AuditReport) -> list[str]:
+    """The heat map's columns: every family of the catalog, in catalog order, then any other family
+    the report's results name (a report from a newer or older catalog)."""
+    found: list[str] = []
+    for family in [spec.family for spec in all_checks()] + [
+        r.family for d in report.devices for r in d.results
+    ]:
+        if family not in found:
+            found.append(family)
+    return sorted(found, key=lambda f: (_FAMILY_ORDER.get(f.upper(), len(_FAMILY_ORDER)), f))
+
+
+# --- small helpers -------------------------------------------------------------------------------
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _plural(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+@cache
+def _asset(name: str) -> str:
+    return resources.files("cmelive.report").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def _csp_hash(source: str) -> str:
+    digest = hashlib.sha256(source.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+def _time(stamp: str) -> str:
+    return f'<time datetime="{_e(stamp)}">{_e(stamp.replace("T", " "))}</time>'
+
+
+def _report_date(stamp: str) -> date | None:
+    try:
+        return date.fromisoformat(stamp[:10])
+    except ValueError:
+        return None
+
+
+def _device_anchors(devices: Sequence[DeviceReport]) -> list[str]:
+    # The index keeps ids unique when two inventory names differ only in punctuation.
+    return [
+        f"dev-{index + 1}-{re.sub(r'[^A-Za-z0-9_-]+', '-', device.name).strip('-') or 'device'}"
+        for index, device in enumerate(devices)
+    ]
+
+
+def _family_anchor(device_anchor: str, family: str) -> str:
+    return f"{device_anchor}--{re.sub(r'[^A-Za-z0-9_-]+', '-', family)}"
+
+
+def _family_heading(family: str) -> str:
+    title = FAMILY_TITLES.get(family.upper())
+    code = f'<span class="fam">{_e(family)}</span>'
+    return f"{code} {_e(title)}" if title else code
+
+
+def _device_title(device: DeviceReport) -> str:
+    title = device.hostname or device.name
+    return f"{title} ({device.name})" if device.hostname and device.hostname != device.name else title
+
+
+def _status_badge(status: DeviceStatus) -> str:
+    return f'<span class="badge dev-{_e(status)}">{_e(str(status).upper())}</span>'
+
+
+def _severity_badge(severity: Severity) -> str:
+    return f'<span class="badge sev-{_e(severity)}">{_e(str(severity).upper())}</span>'
+
+
+def _result_badge(result: CheckResult) -> str:
+    if result.status == Status.FAIL:
+        return _severity_badge(result.severity)
+    kind = {Status.NOT_APPLICABLE: "na"}.get(result.status, str(result.status))
+    return f'<span class="badge st-{_e(kind)}">{_e(_STATUS_LABELS[result.status])}</span>'
+
+
+def _severity_counts(results: Iterable[CheckResult]) -> Counter[Severity]:
+    return Counter(r.severity for r in results if r.status == Status.FAIL)
+
+
+def _severity_phrase(counts: Counter[Severity]) -> str:
+    return ", ".join(f"{counts[s]} {s}" for s in _SEVERITIES_WORST_FIRST if counts[s])
+
+
+# --- waivers ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _WaiverView:
+    fields: list[tuple[str, str]]  # (label, value), reason/owner/expiry first
+    expiry: str | None
+    expired: bool
+
+
+def _waiver_view(result: CheckResult, today: date | None) -> _WaiverView | None:
+    """The waiver attached to ``result`` and whether it has expired.
+
+    A waiver attached to a result that is still a failure did not apply: the waivers module reports
+    an expired waiver that way. The expiry date is also compared with the report's own date, so a
+    stale ``waived`` result cannot hide an expiry either.
+    """
+    waiver = result.waiver
+    if waiver is None:
+        return None
+    expiry = next((str(waiver[k]) for k in _WAIVER_EXPIRY_KEYS if waiver.get(k)), None)
+    expired = str(waiver.get("expired", "")).strip().lower() in _TRUE_WORDS
+    if result.status == Status.FAIL:
+        expired = True
+    if expiry and today is not None:
+        try:
+            expired = expired or date.fromisoformat(expiry[:10]) < today
+        except ValueError:
+            pass
+    first = ["reason", "owner", *_WAIVER_EXPIRY_KEYS]
+    keys = [k for k in first if k in waiver] + sorted(k for k in waiver if k not in first and k != "expired")
+    fields = [(k.replace("_", " ").capitalize(), str(waiver[k])) for k in keys]
+    return _WaiverView(fields, expiry, expired)
+
+
+def _waiver_block(view: _WaiverView) -> str:
+    if view.expired:
+        when = f" on {_e(view.expiry)}" if view.expiry else ""
+        head = (
+            f'<p class="waiver-head"><span class="badge st-expired">EXPIRED WAIVER</span> '
+            f"The waiver expired{when} and no longer applies: this failure counts again.</p>"
+        )
+        kind = "waiver expired"
+    else:
+        head = '<p class="waiver-head">Waived until '
+        head += f"{_e(view.expiry)}.</p>" if view.expiry else "further notice (no expiry date).</p>"
+        kind = "waiver"
+    rows = "".join(f"<dt>{_e(label)}</dt><dd>{_e(value)}</dd>" for label, value in view.fields)
+    return f'<div class="{kind}">{head}<dl class="kv">{rows}</dl></div>'
+
+
+# --- summary ------------------------------------------------------------------------------------
+
+
+def _summary(report: AuditReport, anchors: list[str], today: date | None) -> str:
+    devices = report.devices
+    by_status = Counter(d.status for d in devices)
+    results = [r for d in devices for r in d.results]
+    failures = _severity_counts(results)
+    unknown = sum(1 for r in results if r.status == Status.UNKNOWN)
+    waived = sum(1 for r in results if r.status == Status.WAIVED)
+    expired = sum(
+        1 for r in results if (view := _waiver_view(r, today)) is not None and view.expired
+    )
+    failed_devices = sum(1 for d in devices if any(r.status == Status.FAIL for r in d.results))
+
+    def card(kind: str, label: str, value: int, note: str = "") -> str:
+        extra = f'<span class="note">{_e(note)}</span>' if note else ""
+        return (
+            f'<div class="card {kind}"><span class="value">{value}</span>'
+            f'<span class="label">{_e(label)}</span>{extra}</div>'
+        )
+
+    device_cards = [
+        card("devices", "devices", len(devices), f"{failed_devices} with failures"),
+        card("dev-ok", "ok", by_status[DeviceStatus.OK], "every command ran"),
+        card("dev-partial", "partial", by_status[DeviceStatus.PARTIAL], "some commands failed"),
+        card("dev-error", "error", by_status[DeviceStatus.ERROR], "not audited"),
+    ]
+    finding_cards = [card(f"sev-{s}", s, failures[s]) for s in _SEVERITIES_WORST_FIRST]
+    finding_cards += [
+        card("st-unknown", "unknown", unknown, "evidence missing"),
+        card("st-waived", "waived", waived),
+        card("st-expired", "expired waivers", expired, "count as failures"),
+    ]
+    total_failures = sum(failures.values())
+    errors = [d for d in devices if d.status == DeviceStatus.ERROR]
+    error_list = ""
+    if errors:
+        items = "".join(
+            f'<li><a href="#{anchor}">{_e(d.name)}</a> ({_e(d.host)}): {_e(d.error or "not audited")}</li>'
+            for d, anchor in zip(devices, anchors, strict=True)
+            if d.status == DeviceStatus.ERROR
+        )
+        error_list = f'<h3>Devices not audited</h3><ul class="errors">{items}</ul>'
+    return (
+        '<section class="summary" aria-labelledby="summary-h"><h2 id="summary-h">Fleet summary</h2>'
+        f'<h3 class="sr">Devices</h3><div class="cards">{"".join(device_cards)}</div>'
+        f'<h3 class="sr">Results</h3><p class="cards-title">{total_failures} failure{_plural(total_failures)}'
+        f" across {len(results)} results</p>"
+        f'<div class="cards">{"".join(finding_cards)}</div>{error_list}</section>'
+    )
+
+
+# --- heat map -----------------------------------------------------------------------------------
+
+
+def _cell_kind(results: Sequence[CheckResult]) -> str:
+    if not results:
+        return "none"
+    kinds = []
+    for result in results:
+        if result.status == Status.FAIL:
+            kinds.append(f"fail-{result.severity}")
+        elif result.status == Status.NOT_APPLICABLE:
+            kinds.append("na")
+        else:
+            kinds.append(str(result.status))
+    return min(kinds, key=_CELL_KINDS.index)
+
+
+def _cell_counts(results: Sequence[CheckResult]) -> str:
+    by_status = Counter(r.status for r in results)
+    parts = []
+    if by_status[Status.FAIL]:
+        parts.append(f"{by_status[Status.FAIL]} fail ({_severity_phrase(_severity_counts(results))})")
+    for status, word in (
+        (Status.UNKNOWN, "unknown"),
+        (Status.WAIVED, "waived"),
+        (Status.PASS, "pass"),
+        (Status.NOT_APPLICABLE, "not applicable"),
+    ):
+        if by_status[status]:
+            parts.append(f"{by_status[status]} {word}")
+    return ", ".join(parts) or "no result"
+
+
+def _heatmap(report: AuditReport, families: list[str], anchors: list[str]) -> str:
+    head = "".join(
+        f'<th scope="col"><abbr title="{_e(FAMILY_TITLES.get(f.upper(), f))}">{_e(f)}</abbr></th>'
+        for f in families
+    )
+    rows = []
+    for device, anchor in zip(report.devices, anchors, strict=True):
+        by_family: dict[str, list[CheckResult]] = {}
+        for result in device.results:
+            by_family.setdefault(result.family, []).append(result)
+        cells = []
+        for family in families:
+            members = by_family.get(family, [])
+            family_title = FAMILY_TITLES.get(family.upper(), family)
+            if device.status == DeviceStatus.ERROR:
+                kind = "error"
+                reason = device.error or "error"
+                tooltip = f"{device.name} · {family} {family_title}: not audited — {reason}"
+                target = anchor
+                label = _CELL_LABELS[kind]
+            else:
+                kind = _cell_kind(members)
+                tooltip = f"{device.name} · {family} {family_title}: {_cell_counts(members)}"
+                target = _family_anchor(anchor, family) if members else anchor
+                label = _CELL_LABELS[kind]
+                fails = sum(1 for r in members if r.status == Status.FAIL)
+                if fails:
+                    label += f'<span class="n">{fails}</span>'
+            cells.append(
+                f'<td class="cell {kind}" data-device="{_e(device.name)}" data-family="{_e(family)}"'
+                f' title="{_e(tooltip)}"><a href="#{target}" aria-label="{_e(tooltip)}">{label}</a></td>'
+            )
+        failures = _severity_counts(device.results)
+        unknown = sum(1 for r in device.results if r.status == Status.UNKNOWN)
+        if device.status == DeviceStatus.ERROR:
+            total = "not audited"
+        else:
+            total = f"{sum(failures.values())} fail" + (f" · {unknown} unknown" if unknown else "")
+        rows.append(
+            f'<tr data-name="{_e(device.name.lower())}"><th scope="row">'
+            f'<a href="#{anchor}" title="{_e(device.name)}">'
+            f"{_e(device.name)}</a> {_status_badge(device.status)}</th>{''.join(cells)}"
+            f'<td class="total" title="{_e(_severity_phrase(failures) or "no failures")}">'
+            f"{_e(total)}</td></tr>"
+        )
+    legend = "".join(
+        f'<li><span class="swatch {kind}">{_CELL_LABELS[kind]}</span> {_e(_CELL_MEANINGS[kind])}</li>'
+        for kind in (*_CELL_KINDS, "error", "none")
+    )
+    family_legend = "".join(
+        f'<li><span class="fam">{_e(f)}</span> {_e(FAMILY_TITLES.get(f.upper(), f))}</li>' for f in families
+    )
+    return (
+        '<section class="heatmap" aria-labelledby="heatmap-h"><h2 id="heatmap-h">Heat map</h2>'
+        '<p class="hint">Worst result per device and check family; the number is how many checks'
+        " failed. Select a cell for the findings.</p>"
+        '<div class="scroll"><table class="heat"><caption class="sr">Worst result by device and'
+        f' check family</caption><thead><tr><th scope="col">Device</th>{head}'
+        f'<th scope="col">Total</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+        f'<ul class="legend">{legend}</ul><ul class="legend families">{family_legend}</ul></section>'
+    )
+
+
+# --- trend --------------------------------------------------------------------------------------
+
+
+def _axis_ticks(value: int) -> list[int]:
+    """Whole-number y-axis ticks from 0 to at least ``value``: a 1/2/5 × 10^k step, at most 5 steps."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if value <= step * factor * 5:
+                size = step * factor
+                count = max(1, -(-value // size))
+                return [size * i for i in range(count + 1)]
+        step *= 10
+
+
+def _short_date(stamp: str) -> str:
+    return stamp[:10] if re.match(r"\d{4}-\d{2}-\d{2}", stamp) else stamp[:16]
+
+
+def _trend(points: Sequence[TrendPoint]) -> str:
+    if len(points) < 2:
+        return ""
+    ordered = sorted(points, key=lambda p: p.run_id)
+    shown = ordered[-MAX_TREND_POINTS:]
+    counts = [{Severity(k): v for k, v in p.failures.items()} for p in shown]
+    totals = [sum(c.values()) for c in counts]
+    ticks = _axis_ticks(max(totals))
+    top = ticks[-1]
+    width, height = 960, 320
+    left, right, upper, lower = 56, 16, 20, 64
+    plot_w, plot_h = width - left - right, height - upper - lower
+    slot = plot_w / len(shown)
+    bar = max(2.0, min(48.0, slot * 0.7))
+    label_every = max(1, -(-len(shown) // 12))
+
+    def y(value: float) -> float:
+        return upper + plot_h - value / top * plot_h
+
+    parts = [
+        f'<svg class="trend" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}"'
+        ' role="img" aria-labelledby="trend-title trend-desc">',
+        '<title id="trend-title">Failures by severity over runs</title>',
+        f'<desc id="trend-desc">Stacked bars, one per run from run {shown[0].run_id} to run'
+        f" {shown[-1].run_id}; totals {', '.join(str(t) for t in totals)}.</desc>",
+    ]
+    for value in ticks:
+        ty = y(value)
+        parts.append(
+            f'<line class="grid" x1="{left}" y1="{ty:.1f}" x2="{width - right}" y2="{ty:.1f}"/>'
+            f'<text class="tick" x="{left - 8}" y="{ty + 4:.1f}" text-anchor="end">{value}</text>'
+        )
+    parts.append(
+        f'<text class="axis" transform="translate(14 {upper + plot_h / 2:.1f}) rotate(-90)"'
+        ' text-anchor="middle">failures</text>'
+    )
+    for index, (point, count, total) in enumerate(zip(shown, counts, totals, strict=True)):
+        cx = left + slot * index + slot / 2
+        base = 0
+        for severity in _SEVERITIES_WORST_FIRST:
+            amount = count.get(severity, 0)
+            if not amount:
+                continue
+            top_y, bottom_y = y(base + amount), y(base)
+            parts.append(
+                f'<rect class="seg sev-{severity}" x="{cx - bar / 2:.1f}" y="{top_y:.1f}"'
+                f' width="{bar:.1f}" height="{bottom_y - top_y:.1f}" fill="{_SEVERITY_FILL[severity]}">'
+                f"<title>run {point.run_id} ({_e(point.started_at)}): {amount} {severity}</title></rect>"
+            )
+            base += amount
+        if len(shown) <= 20:
+            parts.append(
+                f'<text class="total" x="{cx:.1f}" y="{y(total) - 4:.1f}" text-anchor="middle">{total}</text>'
+            )
+        if index % label_every == 0 or index == len(shown) - 1:
+            label_y = upper + plot_h + 18
+            parts.append(
+                f'<text class="tick" x="{cx:.1f}" y="{label_y}" text-anchor="middle">'
+                f'<tspan x="{cx:.1f}">#{point.run_id}</tspan>'
+                f'<tspan x="{cx:.1f}" dy="15">{_e(_short_date(point.started_at))}</tspan></text>'
+            )
+    parts.append(
+        f'<line class="axis-line" x1="{left}" y1="{upper + plot_h}" x2="{width - right}"'
+        f' y2="{upper + plot_h}"/>'
+    )
+    parts.append(
+        f'<text class="axis" x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">'
+        "run (id and start date)</text></svg>"
+    )
+    legend = "".join(
+        f'<li><span class="swatch sev-{s}">{_e(str(s).upper())}</span></li>' for s in _SEVERITIES_WORST_FIRST
+    )
+    head = "".join(f'<th scope="col">{_e(s)}</th>' for s in _SEVERITIES_WORST_FIRST)
+    rows = "".join(
+        f'<tr><th scope="row">#{p.run_id}</th><td>{_time(p.started_at)}</td>'
+        + "".join(f"<td>{c.get(s, 0)}</td>" for s in _SEVERITIES_WORST_FIRST)
+        + f"<td>{t}</td></tr>"
+        for p, c, t in zip(shown, counts, totals, strict=True)
+    )
+    note = (
+        f'<p class="hint">The last {len(shown)} of {len(ordered)} runs.</p>'
+        if len(ordered) > len(shown)
+        else ""
+    )
+    return (
+        '<section class="trend" aria-labelledby="trend-h"><h2 id="trend-h">Failures over runs</h2>'
+        f'{note}<div class="chart">{"".join(parts)}</div><ul class="legend">{legend}</ul>'
+        '<details class="trend-data"><summary>Trend data</summary><table class="data">'
+        f'<thead><tr><th scope="col">Run</th><th scope="col">Started</th>{head}<th scope="col">total</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table></details></section>"
+    )
+
+
+# --- one device ---------------------------------------------------------------------------------
+
+
+def _facts(device: DeviceReport) -> str:
+    facts = device.facts
+
+    def fact(value: object) -> str:
+        return "unknown" if value is None or value == "" else str(value)
+
+    cme = facts.get("cme_version")
+    cme_text = str(cme) if cme else ("not configured" if facts.get("cme_configured") is False else "unknown")
+    rows: list[tuple[str, str]] = [("Device", device.name), ("Host", device.host)]
+    if device.hostname or facts or device.status != DeviceStatus.ERROR:
+        rows += [
+            ("Hostname", device.hostname or fact(facts.get("hostname"))),
+            ("Model", fact(facts.get("model"))),
+            ("IOS", fact(facts.get("ios_version"))),
+            ("CME", cme_text),
+            (
+                "Ephones",
+                f"{fact(facts.get('ephones_configured'))} configured,"
+                f" {fact(facts.get('ephones_registered'))} registered",
+            ),
+        ]
+        if facts.get("uptime"):
+            rows.append(("Uptime", str(facts["uptime"])))
+    rows.append(("Status", str(device.status)))
+    body = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows)
+    return f'<dl class="facts kv">{body}</dl>'
+
+
+def _commands(device: DeviceReport) -> str:
+    not_ok = sorted(
+        (c for c in device.commands if c.status != CommandStatus.OK),
+        key=lambda c: (_COMMAND_ORDER.get(c.command, len(_COMMAND_ORDER)), c.command),
+    )
+    if not not_ok:
+        return ""
+    rows = "".join(
+        f'<tr><td><code>{_e(c.command)}</code></td>'
+        f'<td><span class="badge cmd">{_e(str(c.status).upper())}</span>'
+        f'</td><td><code>{_e(c.error or "")}</code></td><td class="num">{c.duration_s:.2f} s</td></tr>'
+        for c in not_ok
+    )
+    return (
+        f"<h3>Commands that did not complete ({len(not_ok)})</h3>"
+        '<p class="hint">Checks that need these outputs are unknown, unless they do not apply to this'
+        " router.</p>"
+        '<table class="data commands"><thead><tr><th scope="col">Command</th><th scope="col">Status</th>'
+        f'<th scope="col">Detail</th><th scope="col">Time</th></tr></thead><tbody>{rows}</tbody></table>'
+    )
+
+
+def _evidence(evidence: Sequence[Evidence]) -> str:
+    if not evidence:
+        return ""
+    lines = []
+    for item in evidence:
+        where = f"{item.command}:{item.line}:" if item.line is not None else f"{item.command}:"
+        # The newline inside each line's span keeps the lines apart when copied or read without CSS.
+        lines.append(f'<span class="ev"><span class="where">{_e(where)}</span> {_e(item.text)}\n</span>')
+    return (
+        '<div class="block"><p class="label">Evidence</p>'
+        f'<pre class="evidence">{"".join(lines)}</pre></div>'
+    )
+
+
+def _remediation(commands: Sequence[str]) -> str:
+    if not commands:
+        return ""
+    return (
+        '<div class="block"><p class="label">Remediation</p>'
+        f'<pre class="remediation">{_e(chr(10).join(commands))}</pre></div>'
+    )
+
+
+def _finding(result: CheckResult, today: date | None) -> str:
+    kind = "na" if result.status == Status.NOT_APPLICABLE else str(result.status)
+    waiver = _waiver_view(result, today)
+    parts = [
+        f'<article class="finding {kind}" data-status="{_e(kind)}" data-severity="{_e(result.severity)}">',
+        f"<h5>{_result_badge(result)}",
+    ]
+    if result.status != Status.FAIL:
+        parts.append(f' <span class="sev-text">{_e(result.severity)}</span>')
+    parts.append(
+        f' <code class="id">{_e(result.check)}</code> <span class="title">{_e(result.title)}</span></h5>'
+    )
+    parts.append(f'<p class="message">{_e(result.message)}</p>')
+    if waiver is not None:
+        parts.append(_waiver_block(waiver))
+    parts.append(_evidence(result.evidence))
+    if result.status in (Status.FAIL, Status.WAIVED):
+        parts.append(_remediation(result.remediation))
+    if result.reference:
+        parts.append(f'<p class="ref">Guide: {_e(result.reference)}</p>')
+    parts.append("</article>")
+    return "".join(parts)
+
+
+def _quiet_row(result: CheckResult) -> str:
+    kind = "na" if result.status == Status.NOT_APPLICABLE else str(result.status)
+    return (
+        f'<li class="finding {kind}" data-status="{_e(kind)}" data-severity="{_e(result.severity)}">'
+        f'{_result_badge(result)} <code class="id">{_e(result.check)}</code> '
+        f'<span class="title">{_e(result.title)}</span>'
+        f' <span class="message">— {_e(result.message)}</span></li>'
+    )
+
+
+def _grouped(results: Sequence[CheckResult], *, worst_first: bool) -> list[tuple[str, list[CheckResult]]]:
+    groups: dict[str, list[CheckResult]] = {}
+    for result in results:
+        groups.setdefault(result.family, []).append(result)
+
+    def order(item: tuple[str, list[CheckResult]]) -> tuple[int, int, str]:
+        family, members = item
+        worst = max(r.severity.rank for r in members) if worst_first else 0
+        return (-worst, _FAMILY_ORDER.get(family.upper(), len(_FAMILY_ORDER)), family)
+
+    return sorted(groups.items(), key=order)
+
+
+def _device_section(device: DeviceReport, anchor: str, today: date | None) -> str:
+    # A family's anchor goes on its first (worst) group, so a heat-map cell lands on what made it red.
+    anchored: set[str] = set()
+
+    def family_id(family: str) -> str:
+        if family in anchored:
+            return ""
+        anchored.add(family)
+        return f' id="{_family_anchor(anchor, family)}"'
+
+    def group(css: str, heading: str, results: list[CheckResult], *, worst_first: bool) -> str:
+        if not results:
+            return ""
+        body = []
+        for family, members in _grouped(results, worst_first=worst_first):
+            ordered = sorted(members, key=lambda r: (-r.severity.rank, r.check))
+            body.append(
+                f'<section class="family"{family_id(family)}><h4>{_family_heading(family)}</h4>'
+                + "".join(_finding(r, today) for r in ordered)
+                + "</section>"
+            )
+        return f'<div class="group {css}"><h3>{_e(heading)} ({len(results)})</h3>{"".join(body)}</div>'
+
+    failures = [r for r in device.results if r.status == Status.FAIL]
+    unknowns = [r for r in device.results if r.status == Status.UNKNOWN]
+    waived = [r for r in device.results if r.status == Status.WAIVED]
+    quiet = [r for r in device.results if r.status in (Status.PASS, Status.NOT_APPLICABLE)]
+    parts = [
+        f'<section class="device {_e(device.status)}" id="{anchor}" data-name="{_e(device.name.lower())}"'
+        f' aria-labelledby="{anchor}-h">',
+        f'<h2 id="{anchor}-h">{_e(_device_title(device))} {_status_badge(device.status)}</h2>',
+        f'<p class="dsum">{_e(device_summary(device))}</p>',
+    ]
+    if device.error:
+        parts.append(f'<p class="error-msg"><strong>Error:</strong> {_e(device.error)}</p>')
+    parts.append(_facts(device))
+    if device.facts.get("running_config_complete") is False:
+        parts.append(
+            '<p class="warning"><strong>Warning:</strong> the running-config is incomplete: checks'
+            " that need it are unknown.</p>"
+        )
+    parts.append(_commands(device))
+    parts.append(group("failures", "Failures", failures, worst_first=True))
+    parts.append(group("unknowns", "Unknown", unknowns, worst_first=False))
+    parts.append(group("waived", "Waived", waived, worst_first=True))
+    if quiet:
+        body = []
+        for family, members in _grouped(quiet, worst_first=False):
+            items = "".join(_quiet_row(r) for r in sorted(members, key=lambda r: r.check))
+            body.append(
+                f'<section class="family"{family_id(family)}><h4>{_family_heading(family)}</h4>'
+                f'<ul class="quiet">{items}</ul></section>'
+            )
+        parts.append(
+            f'<details class="group passes"><summary>Passed and not applicable ({len(quiet)})</summary>'
+            f"{''.join(body)}</details>"
+        )
+    parts.append(f'<p class="top"><a href="#heatmap-h">Back to the heat map</a></p></section>')
+    return "\n".join(p for p in parts if p)
+
+
+def _controls() -> str:
+    # Hidden until the script runs: without JavaScript the page is complete, only static.
+    boxes = "".join(
+        f'<label class="filter {kind}"><input type="checkbox" value="{kind}" checked> {label}</label>'
+        for kind, label in (
+            *((f"fail-{s}", str(s).capitalize()) for s in _SEVERITIES_WORST_FIRST),
+            ("unknown", "Unknown"),
+            ("waived", "Waived"),
+            ("pass", "Pass"),
+            ("na", "N/A"),
+        )
+    )
+    return (
+        '<nav id="controls" class="controls" hidden aria-label="Filters">'
+        f"<fieldset><legend>Show results</legend>{boxes}</fieldset>"
+        '<label class="search">Device'
+        ' <input type="search" id="device-filter" placeholder="name contains…"></label>'
+        '<button type="button" id="expand-all">Expand all</button>'
+        '<button type="button" id="collapse-all">Collapse all</button>'
+        "</nav>"
+    )
+
+
+__all__ = ["MAX_TREND_POINTS", "TrendPoint", "heatmap_families", "render_html"]
