@@ -106,3 +106,25 @@ def test_audit_without_password_and_no_tty_is_usage_error() -> None:
         stdin=subprocess.DEVNULL,
     )
     assert_one_line_error(proc, "CMELIVE_PASSWORD")
+
+
+def test_unreadable_file_even_as_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Root reads any file, so the permission error is injected where the read happens."""
+    from cmelive.cli import main
+
+    path = tmp_path / "show_running-config.txt"
+    path.write_text("hostname r1\nend\n")
+    real_read_bytes = Path.read_bytes
+
+    def refuse(self: Path) -> bytes:
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(sys, "argv", ["cmelive", "replay", str(tmp_path)])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"cmelive: error: {path}: permission denied (cannot read file)"]
