@@ -22,7 +22,8 @@ from cmelive.checks import all_checks, get_check
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import OPEN_PORTS, PKI_CERTIFICATES, RUNNING_CONFIG, SHOW_VERSION, CommandStatus
 from cmelive.report.csv_report import COLUMNS, defuse_formula, render_csv
-from cmelive.report.junit import expired_waiver_note, render_junit, waiver_note
+from cmelive.report.junit import render_junit
+from cmelive.report.model import expired_waiver_note, waiver_note
 from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
 from cmelive.report.sarif import SARIF_SCHEMA_URI, finding_fingerprint, render_sarif, rule_name
 from cmelive.snapshot import CommandOutput

@@ -11,7 +11,8 @@ from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import CommandStatus
 from cmelive.examples import EXAMPLES, example_dir
 from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
-from cmelive.report.text import device_summary, format_evidence, overall_summary, render_text
+from cmelive.report.model import format_evidence
+from cmelive.report.text import device_summary, overall_summary, render_text
 from cmelive.snapshot import CommandOutput, read_snapshot
 
 RUN = "show running-config"
@@ -228,7 +229,7 @@ def test_summary_counts_waived_results_and_shows_the_waiver() -> None:
     lines = render([waived, result("CME-ACC-01", Status.PASS)])
     assert "Summary: 2 checks — 0 fail, 1 pass, 0 not applicable, 0 unknown, 1 waived" in lines
     at = lines.index("    WAIVED    CME-CDP-01  CDP is off towards WAN")
-    assert lines[at + 1] == "      waiver — reason: carrier requires CDP, until: 2027-01-31"
+    assert lines[at + 1] == "      waived: carrier requires CDP (expires 2027-01-31)"
 
 
 def test_header_shows_facts_status_and_commands_that_did_not_complete() -> None:
@@ -316,3 +317,24 @@ def test_the_bundled_examples_render_within_80_columns() -> None:
     assert summaries == [device_summary(reported) for reported in devices]
     for reported in devices:
         assert f"{reported.hostname} ({reported.name})" in lines
+
+
+def test_waived_and_expired_waiver_lines() -> None:
+    from dataclasses import replace
+
+    from cmelive.checks.base import CheckResult, Severity, Status
+    from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
+
+    base = CheckResult("CME-CDP-01", "CDP is off", Severity.LOW, "CDP", Status.WAIVED, "guide", "cdp runs")
+    waived = replace(base, waiver={"reason": "carrier needs CDP", "owner": "voice", "expires": "2027-01-31"})
+    expired = replace(
+        base,
+        check="CME-ACC-05",
+        status=Status.FAIL,
+        remediation=("ip ssh version 2",),
+        waiver={"reason": "old NMS", "owner": "ops", "expires": "2025-01-01", "expired": "true"},
+    )
+    device = DeviceReport("r1", "10.0.0.1", "r1", DeviceStatus.OK, results=[waived, expired])
+    text = render_text(AuditReport([device], generated_at="2026-01-01T00:00:00Z"))
+    assert "waived: carrier needs CDP (voice, expires 2027-01-31)" in text
+    assert "Waiver expired 2025-01-01, no longer applies: old NMS (ops)" in text

@@ -30,8 +30,7 @@ import csv
 import io
 
 from cmelive.checks.base import CheckResult
-from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
-from cmelive.report.text import format_evidence
+from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus, format_evidence, waiver_fields
 
 COLUMNS: tuple[str, ...] = (
     "device",
@@ -107,20 +106,6 @@ def _result_cells(result: CheckResult) -> dict[str, str]:
         "waiver_owner": owner,
         "waiver_expires": expires,
     }
-
-
-def waiver_fields(waiver: dict[str, str] | None) -> tuple[str, str, str]:
-    """(reason, owner, expiry date) of a result's waiver, empty strings when absent.
-
-    The expiry is read from ``expires``, or from ``until`` as some waiver records name it.
-    """
-    if not waiver:
-        return "", "", ""
-    return (
-        waiver.get("reason", ""),
-        waiver.get("owner", ""),
-        waiver.get("expires") or waiver.get("until") or "",
-    )
 
 
 def defuse_formula(cell: str) -> str:

@@ -37,9 +37,14 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from cmelive.checks.base import CheckResult, Status
-from cmelive.report.csv_report import waiver_fields
-from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
-from cmelive.report.text import format_evidence
+from cmelive.report.model import (
+    AuditReport,
+    DeviceReport,
+    DeviceStatus,
+    expired_waiver_note,
+    format_evidence,
+    waiver_note,
+)
 
 DEVICE_CLASSNAME = "cmelive.device"
 DEVICE_TESTCASE = "collect and audit"
@@ -136,22 +141,6 @@ def _testcase(suite: ET.Element, device: DeviceReport, result: CheckResult, coun
         skipped = ET.SubElement(case, "skipped", {"message": _xml(waiver_note(result.waiver))})
         skipped.text = _xml(_details(device, result))
         counts.skipped += 1
-
-
-def waiver_note(waiver: dict[str, str] | None) -> str:
-    """``waived: carrier requires CDP (voice-team, expires 2027-01-31)``."""
-    reason, owner, expires = waiver_fields(waiver)
-    who_when = [part for part in (owner, f"expires {expires}" if expires else "") if part]
-    note = f"waived: {reason or 'no reason given'}"
-    return f"{note} ({', '.join(who_when)})" if who_when else note
-
-
-def expired_waiver_note(waiver: dict[str, str]) -> str:
-    """``Waiver expired 2024-12-31, no longer applies: lab router (voice-team)``."""
-    reason, owner, expires = waiver_fields(waiver)
-    when = f" {expires}" if expires else ""
-    who = f" ({owner})" if owner else ""
-    return f"Waiver expired{when}, no longer applies: {reason or 'no reason given'}{who}"
 
 
 def _details(device: DeviceReport, result: CheckResult) -> str:

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from cmelive import __version__
-from cmelive.checks.base import CheckResult, Severity, Status
+from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.snapshot import CommandOutput, utc_now
 
 SCHEMA_VERSION = 1
@@ -85,3 +85,39 @@ class AuditReport:
             "generated_at": self.generated_at,
             "devices": [d.to_dict() for d in self.devices],
         }
+
+
+def format_evidence(evidence: Evidence) -> str:
+    """``show running-config:12: line vty 0 4`` (no line number: ``command: text``)."""
+    where = f"{evidence.command}:{evidence.line}" if evidence.line is not None else evidence.command
+    return f"{where}: {evidence.text}"
+
+
+def waiver_fields(waiver: dict[str, str] | None) -> tuple[str, str, str]:
+    """(reason, owner, expiry date) of a result's waiver, empty strings when absent.
+
+    The expiry is read from ``expires``, or from ``until`` as some waiver records name it.
+    """
+    if not waiver:
+        return "", "", ""
+    return (
+        waiver.get("reason", ""),
+        waiver.get("owner", ""),
+        waiver.get("expires") or waiver.get("until") or "",
+    )
+
+
+def waiver_note(waiver: dict[str, str] | None) -> str:
+    """``waived: carrier requires CDP (voice-team, expires 2027-01-31)``."""
+    reason, owner, expires = waiver_fields(waiver)
+    who_when = [part for part in (owner, f"expires {expires}" if expires else "") if part]
+    note = f"waived: {reason or 'no reason given'}"
+    return f"{note} ({', '.join(who_when)})" if who_when else note
+
+
+def expired_waiver_note(waiver: dict[str, str]) -> str:
+    """``Waiver expired 2024-12-31, no longer applies: lab router (voice-team)``."""
+    reason, owner, expires = waiver_fields(waiver)
+    when = f" {expires}" if expires else ""
+    who = f" ({owner})" if owner else ""
+    return f"Waiver expired{when}, no longer applies: {reason or 'no reason given'}{who}"

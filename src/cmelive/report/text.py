@@ -42,7 +42,14 @@ from dataclasses import dataclass
 
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus
-from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
+from cmelive.report.model import (
+    AuditReport,
+    DeviceReport,
+    DeviceStatus,
+    expired_waiver_note,
+    format_evidence,
+    waiver_note,
+)
 
 MIN_WIDTH = 40
 
@@ -289,6 +296,8 @@ def _failure(result: CheckResult, width: int, style: _Style) -> list[str]:
     colour = _SEVERITY_COLOURS[result.severity]
     lines = _labelled(label, lambda text: style.paint(text, colour), result, width)
     lines += _wrap(result.message, width, _DETAIL_INDENT)
+    if result.waiver:  # a failure that still carries a waiver is one whose waiver expired
+        lines += _wrap(expired_waiver_note(result.waiver), width, _DETAIL_INDENT)
     lines += _evidence(result.evidence, width)
     if result.remediation:
         lines.append(f"{_DETAIL_INDENT}Remediation:")
@@ -309,8 +318,7 @@ def _one_liner(result: CheckResult, width: int, style: _Style) -> list[str]:
     label = _STATUS_LABELS[result.status]
     lines = _labelled(label, lambda text: style.paint(text, _STATUS_COLOURS[result.status]), result, width)
     if result.status == Status.WAIVED and result.waiver:
-        waiver = ", ".join(f"{key}: {value}" for key, value in result.waiver.items())
-        lines += _wrap(f"waiver — {waiver}", width, _DETAIL_INDENT)
+        lines += _wrap(waiver_note(result.waiver), width, _DETAIL_INDENT)
     return lines
 
 
@@ -322,12 +330,6 @@ def _evidence(evidence: Iterable[Evidence], width: int) -> list[str]:
     for item in items:
         lines += _wrap(format_evidence(item), width, _ITEM_INDENT, _CONTINUATION_INDENT)
     return lines
-
-
-def format_evidence(evidence: Evidence) -> str:
-    """``show running-config:12: line vty 0 4`` (no line number: ``command: text``)."""
-    where = f"{evidence.command}:{evidence.line}" if evidence.line is not None else evidence.command
-    return f"{where}: {evidence.text}"
 
 
 def _wrap(text: str, width: int, indent: str, subsequent: str | None = None) -> list[str]:
