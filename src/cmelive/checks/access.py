@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed, unknown
+from cmelive.checks.common import evidence_by_line, running_config, unique_evidence
 from cmelive.checks.registry import check
 from cmelive.commands import RUNNING_CONFIG
 from cmelive.parsing.running_config import ConfigLine, RunningConfig
@@ -30,12 +31,6 @@ _SHARED_METHODS = ("enable", "line")
 _FALLBACK_METHODS = ("local", "local-case", "enable", "line")
 
 
-def _config(state: DeviceState) -> RunningConfig:
-    config = state.config
-    if config is None:  # the engine checks `requires` first; this keeps mypy and a bad caller honest
-        raise ValueError("running-config is not available")
-    return config
-
 
 def vty_ranges(config: RunningConfig) -> list[ConfigLine]:
     """The ``line vty A B`` sections, in config order."""
@@ -49,20 +44,6 @@ def _no_vty() -> Outcome:
     )
 
 
-def _unique(evidence: list[Evidence]) -> list[Evidence]:
-    """Evidence without repeats, in the order first seen."""
-    seen: set[tuple[str, int | None]] = set()
-    out: list[Evidence] = []
-    for item in evidence:
-        key = (item.command, item.line)
-        if key not in seen:
-            seen.add(key)
-            out.append(item)
-    return out
-
-
-def _by_line(evidence: list[Evidence]) -> list[Evidence]:
-    return sorted(_unique(evidence), key=lambda e: e.line or 0)
 
 
 def _has_aaa(config: RunningConfig) -> bool:
@@ -100,7 +81,7 @@ def _is_level_15(line: ConfigLine) -> bool:
     remediation_example=(f"enable secret {NEW_SECRET}", "no enable password"),
 )
 def enable_secret(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     secrets = [line for line in config.globals(r"enable (secret|algorithm-type) ") if _is_level_15(line)]
     passwords = config.globals(r"enable password ")
     if secrets and not passwords:
@@ -149,7 +130,7 @@ def enable_secret(state: DeviceState) -> Outcome:
     remediation_example=("service password-encryption",),
 )
 def password_encryption(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     on = config.first_global(r"service password-encryption$")
     if on is not None:
         return passed(f"service password-encryption is on (line {on.number})", [state.evidence(on)])
@@ -203,7 +184,7 @@ def _acl_definition(name: str, kind: str, sources: list[str]) -> list[str]:
     ),
 )
 def vty_access_class(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     ranges = vty_ranges(config)
     if not ranges:
         return _no_vty()
@@ -278,7 +259,7 @@ def vty_access_class(state: DeviceState) -> Outcome:
             remediation += [vty.command, f" access-class {target} in"]
     return failed(
         "; ".join(problems),
-        _unique(evidence),
+        unique_evidence(evidence),
         remediation,
         # An ACL that permits any is shown by a line; a missing access-class or list is an absence.
         from_absence=not open_acls,
@@ -307,7 +288,7 @@ def vty_access_class(state: DeviceState) -> Outcome:
     remediation_example=("line vty 0 4", " transport input ssh"),
 )
 def vty_transport_ssh(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     ranges = vty_ranges(config)
     if not ranges:
         return _no_vty()
@@ -361,7 +342,7 @@ def vty_transport_ssh(state: DeviceState) -> Outcome:
     remediation_example=("ip ssh version 2",),
 )
 def ssh_version_2(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     version = config.first_global(r"ip ssh version \d")
     if version is not None and version.words[3] == "2":
         return passed(f"SSH is restricted to version 2 (line {version.number})", [state.evidence(version)])
@@ -451,7 +432,7 @@ def _rebuilt_list(name: str, methods: list[str]) -> str:
     remediation_example=(ADMIN_USER_LINE, "line vty 0 4", " login local", " no password"),
 )
 def vty_login_authenticated(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     ranges = vty_ranges(config)
     if not ranges:
         return _no_vty()
@@ -466,9 +447,9 @@ def vty_login_authenticated(state: DeviceState) -> Outcome:
         remediation = findings.remediation
         if not has_users and any("local" in line for line in remediation):
             remediation = [ADMIN_USER_LINE, *remediation]
-        return failed("; ".join(findings.failures) + closed, _unique(findings.evidence), remediation)
+        return failed("; ".join(findings.failures) + closed, unique_evidence(findings.evidence), remediation)
     good = "; ".join(findings.good) if findings.good else "no vty range accepts logins"
-    return passed(good + closed, _unique(findings.good_evidence))
+    return passed(good + closed, unique_evidence(findings.good_evidence))
 
 
 def _judge_aaa_logins(
@@ -574,7 +555,7 @@ def _judge_line_logins(
     remediation_example=("aaa authentication login default group tacacs+ local", ADMIN_USER_LINE),
 )
 def aaa_login_fallback(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     aaa = config.first_global(r"aaa new-model$")
     if aaa is None:
         return not_applicable("aaa new-model is off: logins do not depend on an AAA server")
@@ -704,7 +685,7 @@ def _server_group(config: RunningConfig) -> tuple[str, list[str]]:
     ),
 )
 def aaa_accounting(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     group, server_setup = _server_group(config)
     if not _has_aaa(config):
         return failed(
@@ -761,10 +742,10 @@ def aaa_accounting(state: DeviceState) -> Outcome:
             command = "exec" if kind == "exec" else "commands 15"
             remediation.append(f"aaa accounting {command} {name} start-stop group {group}")
     if not problems:
-        return passed("exec and level-15 command accounting record to a server group", _by_line(good))
+        return passed("exec and level-15 command accounting record to a server group", evidence_by_line(good))
     if group == "tacacs+" and server_setup:
         remediation = [*server_setup, *remediation]
-    return failed("; ".join(problems), _by_line(evidence), remediation, from_absence=not evidence)
+    return failed("; ".join(problems), evidence_by_line(evidence), remediation, from_absence=not evidence)
 
 
 # --- CME-ACC-09 ------------------------------------------------------------------------------------
@@ -805,7 +786,7 @@ def _privilege_level(line: ConfigLine) -> int | None:
     remediation_example=(f"enable secret level 5 {NEW_SECRET}",),
 )
 def privilege_level_secrets(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     used: dict[int, list[ConfigLine]] = {}
     for line in config.globals(r"(privilege \S+ (all )?level \d+|username \S+ .*\bprivilege \d+)"):
         level = _privilege_level(line)
@@ -839,7 +820,7 @@ def privilege_level_secrets(state: DeviceState) -> Outcome:
         remediation.append(f"enable secret level {level} {NEW_SECRET}")
         if password is not None:
             remediation.append(f"no enable password level {level}")
-    return failed("; ".join(problems), _by_line(evidence), remediation, from_absence=True)
+    return failed("; ".join(problems), evidence_by_line(evidence), remediation, from_absence=True)
 
 
 # --- CME-ACC-10 ------------------------------------------------------------------------------------
@@ -878,7 +859,7 @@ def _credential(words: list[str]) -> tuple[str, str | None] | None:
     remediation_example=("no username joe", f"username joe secret {NEW_SECRET}"),
 )
 def local_user_secrets(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     users: list[tuple[ConfigLine, str, str | None]] = []
     for line in _usernames(config):
         credential = _credential(line.command.split())

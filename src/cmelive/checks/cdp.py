@@ -8,20 +8,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, passed, unknown
+from cmelive.checks.common import running_config
 from cmelive.checks.registry import check
 from cmelive.commands import RUNNING_CONFIG
-from cmelive.parsing.running_config import RunningConfig
 from cmelive.topology import Interface, WanInterface, find_interface, interfaces, wan_interfaces
 
 if TYPE_CHECKING:  # imported for annotations only: cmelive.policy -> checks -> here would be a cycle
     from cmelive.state import DeviceState
 
-
-def _config(state: DeviceState) -> RunningConfig:
-    config = state.config
-    if config is None:
-        raise ValueError("running-config is not available")
-    return config
 
 
 def _cdp_port(interface: Interface, found: list[Interface]) -> Interface:
@@ -58,7 +52,7 @@ def _cdp_port(interface: Interface, found: list[Interface]) -> Interface:
     remediation_example=("interface FastEthernet0/0", " no cdp enable"),
 )
 def cdp_on_wan(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     no_run = config.first_global(r"no cdp run$")
     if no_run is not None:
         return passed(f"CDP is disabled globally (line {no_run.number})", [state.evidence(no_run)])

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from cmelive.checks.access import vty_ranges
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, passed, unknown
+from cmelive.checks.common import running_config
 from cmelive.checks.registry import check
 from cmelive.checks.snmp import communities
 from cmelive.commands import OPEN_PORTS, RUNNING_CONFIG
-from cmelive.parsing.running_config import RunningConfig
 from cmelive.topology import find_acl, free_standard_acl_number
 
 if TYPE_CHECKING:  # imported for annotations only: cmelive.policy -> checks -> here would be a cycle
@@ -40,12 +40,6 @@ class Socket:
     line: int | None
     text: str
 
-
-def _config(state: DeviceState) -> RunningConfig:
-    config = state.config
-    if config is None:  # the engine checks `requires` first; this keeps mypy and a bad caller honest
-        raise ValueError("running-config is not available")
-    return config
 
 
 def sockets(records: list[dict[str, Any]], text: str) -> list[Socket]:
@@ -94,7 +88,7 @@ def _listening(found: list[Socket], protocol: str, port: int) -> list[Socket]:
     remediation_example=("line vty 0 4", " transport input ssh"),
 )
 def listening_services(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     records = state.records(OPEN_PORTS)
     if records is None:
         reason = state.parse_errors.get(OPEN_PORTS, "the output could not be parsed")

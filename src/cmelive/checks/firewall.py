@@ -12,6 +12,7 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed, unknown
+from cmelive.checks.common import running_config, unique_evidence
 from cmelive.checks.registry import check
 from cmelive.commands import EPHONE_REGISTERED, RUNNING_CONFIG
 from cmelive.parsing.running_config import ConfigLine, RunningConfig
@@ -38,21 +39,10 @@ H225_PORT = 1720
 PEER_PLACEHOLDER = "<h323-gateway-ip>"
 
 
-def _config(state: DeviceState) -> RunningConfig:
-    config = state.config
-    if config is None:  # the engine checks `requires` first; this keeps mypy and a bad caller honest
-        raise ValueError("running-config is not available")
-    return config
-
 
 def _by_line(evidence: list[Evidence]) -> list[Evidence]:
-    seen: set[tuple[str, int | None]] = set()
-    out: list[Evidence] = []
-    for item in evidence:
-        if (item.command, item.line) not in seen:
-            seen.add((item.command, item.line))
-            out.append(item)
-    return sorted(out, key=lambda e: (e.command != RUNNING_CONFIG, e.command, e.line or 0))
+    """Running-config lines first, then other commands' lines, each in line order."""
+    return sorted(unique_evidence(evidence), key=lambda e: (e.command != RUNNING_CONFIG, e.command, e.line or 0))
 
 
 def _ipv4(text: str) -> IPv4Address | None:
@@ -265,7 +255,7 @@ def _registered_phone_ips(state: DeviceState) -> list[IPv4Address]:
     remediation_example=("ip inspect name FW-OUT h323 router-traffic timeout 180",),
 )
 def inspection_on_voice_interfaces(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     found = interfaces(config)
     applied: list[tuple[Interface, str, str, ConfigLine]] = []
     for interface in found:
@@ -524,7 +514,7 @@ def _insert_before(acl: Acl, entry: AclEntry, peers: list[str]) -> list[str]:
     ),
 )
 def h225_from_known_peers(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     h323 = h323_use(config)
     if not h323.in_use:
         return not_applicable("no H.323: no VoIP dial-peer without session protocol sip, no gateway, no gatekeeper")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed, unknown
+from cmelive.checks.common import running_config, unique_evidence
 from cmelive.checks.registry import check
 from cmelive.commands import PKI_CERTIFICATES, RSA_KEYS, RUNNING_CONFIG
 from cmelive.masking import MASK
@@ -38,12 +39,6 @@ SELF_SIGNED_TRUSTPOINT = re.compile(r"^TP-self-signed-\d+$")
 _DN_FIELDS = ("e", "cn", "ou", "o", "l", "st", "c")
 _KEY_NAME_LINE = re.compile(r"^\s*Key\s+name:\s*(\S+)\s*$")
 
-
-def _config(state: DeviceState) -> RunningConfig:
-    config = state.config
-    if config is None:  # the engine checks `requires` first; this keeps mypy and a bad caller honest
-        raise ValueError("running-config is not available")
-    return config
 
 
 def _last_global(config: RunningConfig, pattern: str) -> ConfigLine | None:
@@ -155,7 +150,7 @@ def _privileged_local_user(config: RunningConfig) -> bool:
     remediation_example=("ip http authentication local", ADMIN_USER_LINE),
 )
 def http_authentication(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     servers = http_servers(config)
     if not servers.on:
         return _no_web_server(state, servers)
@@ -212,7 +207,7 @@ def _gui01_remediation(config: RunningConfig) -> list[str]:
     remediation_example=("ip http secure-server",),
 )
 def https_enabled(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     servers = http_servers(config)
     if servers.http is None:
         if servers.https is not None:
@@ -255,7 +250,7 @@ def https_enabled(state: DeviceState) -> Outcome:
     remediation_example=("access-list 10 permit <admin-subnet> <wildcard>", "ip http access-class 10"),
 )
 def http_access_class(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     servers = http_servers(config)
     if not servers.on:
         return _no_web_server(state, servers)
@@ -435,7 +430,7 @@ def _key_name_lines(state: DeviceState) -> list[tuple[int, str, str]]:
     remediation_example=("crypto key generate rsa general-keys modulus 2048",),
 )
 def rsa_key_length(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     records = state.records(RSA_KEYS)
     if records is None:
         problem = state.parse_errors.get(RSA_KEYS, "no records")
@@ -479,7 +474,7 @@ def rsa_key_length(state: DeviceState) -> Outcome:
             remediation.extend(_regenerate(use, minimum))
         else:
             good.append(f"{use.service} key '{use.key_name}' is {bits} bits")
-    evidence = _evidence(state, config_lines) + sorted(_unique(key_evidence), key=lambda item: item.line or 0)
+    evidence = _evidence(state, config_lines) + sorted(unique_evidence(key_evidence), key=lambda item: item.line or 0)
     remediation = list(dict.fromkeys(remediation))
     if short:
         return failed("; ".join(short + missing + good), evidence, remediation)
@@ -489,15 +484,6 @@ def rsa_key_length(state: DeviceState) -> Outcome:
         return failed("; ".join(missing + good), evidence, remediation, from_absence=True)
     return passed("; ".join(good), evidence)
 
-
-def _unique(evidence: list[Evidence]) -> list[Evidence]:
-    seen: set[tuple[str, int | None]] = set()
-    out = []
-    for item in evidence:
-        if (item.command, item.line) not in seen:
-            seen.add((item.command, item.line))
-            out.append(item)
-    return out
 
 
 def _regenerate(use: KeyUse, bits: int) -> list[str]:
@@ -583,7 +569,7 @@ def _https_trustpoint_remediation(config: RunningConfig, minimum_bits: int) -> l
     ),
 )
 def https_certificate(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     servers = http_servers(config)
     if servers.https is None:
         return _off(state, [servers.https_off], "the HTTPS server is off: no certificate is presented")
@@ -782,7 +768,7 @@ def _describe(stored: StoredPassword) -> str:
     remediation_example=("telephony-service", " web admin system name admin secret 5 <new-gui-password>"),
 )
 def gui_password_not_enable(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     gui = web_admin_credentials(config)
     if not gui:
         if not state.source_complete(RUNNING_CONFIG):
@@ -929,7 +915,7 @@ def _server_group(config: RunningConfig) -> str | None:
     ),
 )
 def gui_login_via_aaa(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     servers = http_servers(config)
     if not servers.on:
         return _no_web_server(state, servers)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed, unknown
+from cmelive.checks.common import running_config
 from cmelive.checks.registry import check
 from cmelive.commands import RUNNING_CONFIG
 from cmelive.parsing.running_config import ConfigLine, RunningConfig
@@ -37,12 +38,6 @@ _BUFFERED_DEFAULT_LEVEL = 7
 _TRAP_DEFAULT_LEVEL = 6
 _BUFFER_SIZE = 51200
 
-
-def _config(state: DeviceState) -> RunningConfig:
-    config = state.config
-    if config is None:  # the engine checks `requires` first; this keeps mypy and a bad caller honest
-        raise ValueError("running-config is not available")
-    return config
 
 
 def level_of(word: str) -> int | None:
@@ -110,7 +105,7 @@ def syslog_hosts(config: RunningConfig) -> list[ConfigLine]:
     remediation_example=("logging host <syslog-server>", "logging buffered 51200 informational"),
 )
 def syslog_and_buffer(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     problems: list[str] = []
     evidence: list[Evidence] = []
     remediation: list[str] = []
@@ -239,7 +234,7 @@ def _radius_group(config: RunningConfig) -> str:
     ),
 )
 def call_history(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     if not has_voice(config):
         if not config.complete:
             return unknown("no voice configuration in the part of the running-config we have, which is cut off")

@@ -17,6 +17,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import TYPE_CHECKING
 
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed, unknown
+from cmelive.checks.common import running_config, unique_evidence
 from cmelive.checks.registry import check
 from cmelive.commands import EPHONE_REGISTERED, RUNNING_CONFIG, TELEPHONY_SERVICE
 from cmelive.parsing.running_config import ConfigLine, RunningConfig
@@ -45,12 +46,6 @@ _NOT_A_LINK = ("Loopback", "Null", "NVI")
 _NO_PHONES_MARKER = "No ephone in specified type/condition"
 Network = IPv4Network | IPv6Network
 
-
-def _config(state: DeviceState) -> RunningConfig:
-    config = state.config
-    if config is None:  # the engine checks `requires` first; this keeps mypy and a bad caller honest
-        raise ValueError("running-config is not available")
-    return config
 
 
 def telephony_service(config: RunningConfig) -> ConfigLine | None:
@@ -428,7 +423,7 @@ def _no_phones(phones: PhoneList, what: str) -> Outcome:
     remediation_example=("telephony-service", " ip source-address 10.10.10.1 port 2000 strict-match"),
 )
 def source_address_strict_match(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     service = telephony_service(config)
     if service is None:
         return _no_cme(config)
@@ -904,7 +899,7 @@ def _judge_wan(
     ),
 )
 def sccp_blocked_on_wan(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     service = telephony_service(config)
     if service is None:
         return _no_cme(config)
@@ -947,7 +942,7 @@ def sccp_blocked_on_wan(state: DeviceState) -> Outcome:
             )
         return failed(
             "; ".join(findings.problems + findings.undecided) + suffix,
-            _unique(findings.evidence),
+            unique_evidence(findings.evidence),
             remediation,
             from_absence=not findings.shown_by_a_line,
         )
@@ -957,19 +952,9 @@ def sccp_blocked_on_wan(state: DeviceState) -> Outcome:
         return passed(f"no WAN interface is up to receive registrations{suffix}")
     return passed(
         "SCCP registration is blocked from the WAN: " + "; ".join(findings.good) + suffix,
-        _unique(findings.good_evidence),
+        unique_evidence(findings.good_evidence),
     )
 
-
-def _unique(evidence: list[Evidence]) -> list[Evidence]:
-    seen: set[tuple[str, int | None]] = set()
-    out: list[Evidence] = []
-    for item in evidence:
-        key = (item.command, item.line)
-        if key not in seen:
-            seen.add(key)
-            out.append(item)
-    return out
 
 
 # --- CME-REG-03 ------------------------------------------------------------------------------------
@@ -1010,7 +995,7 @@ def cme_version(state: DeviceState) -> tuple[int, int] | None:
     remediation_example=("telephony-service", " no auto-reg-ephone"),
 )
 def auto_registration_off(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     service = telephony_service(config)
     if service is None:
         return _no_cme(config)
@@ -1080,7 +1065,7 @@ def auto_registration_off(state: DeviceState) -> Outcome:
     ),
 )
 def no_unknown_phones(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     service = telephony_service(config)
     if service is None:
         return _no_cme(config)
@@ -1148,7 +1133,7 @@ def no_unknown_phones(state: DeviceState) -> Outcome:
     ),
 )
 def phones_in_trusted_subnets(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     if telephony_service(config) is None:
         return _no_cme(config)
     listed = _phones_or_outcome(state)
@@ -1258,7 +1243,7 @@ def _media_setup(config: RunningConfig, ephone: ConfigLine) -> _MediaSetup:
     remediation_example=("ephone 7", " mtp", " codec g729r8"),
 )
 def remote_phones_use_mtp(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     if telephony_service(config) is None:
         return _no_cme(config)
     listed = _phones_or_outcome(state)

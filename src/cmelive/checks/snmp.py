@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed, unknown
+from cmelive.checks.common import running_config
 from cmelive.checks.registry import check
 from cmelive.commands import RUNNING_CONFIG
 from cmelive.masking import MASK
@@ -89,12 +90,6 @@ def is_well_known(value: str, policy: Policy) -> bool:
     return lowered in {known.lower() for known in policy.snmp_well_known} or lowered.startswith("changeme")
 
 
-def _config(state: DeviceState) -> RunningConfig:
-    config = state.config
-    if config is None:
-        raise ValueError("running-config is not available")
-    return config
-
 
 def _masked_message(masked: list[Community]) -> str:
     lines = ", ".join(str(c.line.number) for c in masked)
@@ -126,7 +121,7 @@ def _masked_message(masked: list[Community]) -> str:
     ),
 )
 def well_known_community(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     found = communities(config)
     if not found:
         return not_applicable("no SNMP community is configured (SNMPv3 only, or SNMP off)")
@@ -187,7 +182,7 @@ def _acl_problem(config: RunningConfig, community: Community) -> str | None:
     ),
 )
 def community_acl(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     found = communities(config)
     if not found:
         return not_applicable("no SNMP community is configured (SNMPv3 only, or SNMP off)")
@@ -240,7 +235,7 @@ def community_acl(state: DeviceState) -> Outcome:
     remediation_example=("no snmp-server community <community-on-line-62>",),
 )
 def read_write_community(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     found = communities(config)
     if not found:
         return not_applicable("no SNMP community is configured (SNMPv3 only, or SNMP off)")

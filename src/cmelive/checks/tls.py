@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed, unknown
+from cmelive.checks.common import running_config, unique_evidence
 from cmelive.checks.registry import check
 from cmelive.commands import CAPF_SUMMARY, CTL_CLIENT, EPHONE_REGISTERED, PKI_CERTIFICATES, RUNNING_CONFIG
 from cmelive.parsing.running_config import ConfigLine, RunningConfig
@@ -50,28 +51,11 @@ _NOT_SECURE = (
 )
 
 
-def _config(state: DeviceState) -> RunningConfig:
-    config = state.config
-    if config is None:  # the engine checks `requires` first; this keeps mypy and a bad caller honest
-        raise ValueError("running-config is not available")
-    return config
-
-
-def _unique(evidence: list[Evidence]) -> list[Evidence]:
-    """Evidence without repeats, in the order first seen."""
-    seen: set[tuple[str, int | None]] = set()
-    out: list[Evidence] = []
-    for item in evidence:
-        key = (item.command, item.line)
-        if key not in seen:
-            seen.add(key)
-            out.append(item)
-    return out
 
 
 def _ordered(evidence: list[Evidence]) -> list[Evidence]:
     """Running-config lines first, then each other command's lines, each in line order."""
-    unique = _unique(evidence)
+    unique = unique_evidence(evidence)
     commands = list(dict.fromkeys([RUNNING_CONFIG, *(e.command for e in unique)]))
     return sorted(unique, key=lambda e: (commands.index(e.command), e.line or 0))
 
@@ -130,7 +114,7 @@ def _first_name(uses: list[TrustpointUse], *roles: str) -> str | None:
 def trustworthy_time(state: DeviceState) -> Outcome:
     # Not limited to routers with secure SCCP: every certificate (HTTPS too), log line and CDR needs
     # the right time, and the guide's TLS procedure is simply where it asks for it.
-    config = _config(state)
+    config = running_config(state)
     servers = config.globals(r"s?ntp server \S+")
     zone = config.first_global(r"clock timezone \S+")
     if servers and zone is not None:
@@ -213,7 +197,7 @@ def _certificate_evidence(state: DeviceState, certificate: Certificate, *, heade
     cme_only=True,
 )
 def trustpoints_enrolled(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     if not uses_secure_sccp(config):
         return not_applicable(_NOT_SECURE)
     records = state.records(PKI_CERTIFICATES)
@@ -357,7 +341,7 @@ def _cme_trustpoint(uses: list[TrustpointUse]) -> str:
     cme_only=True,
 )
 def secure_telephony_service(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     service = telephony_service(config)
     if service is None:
         return not_applicable("no telephony-service: this router is not a CME")
@@ -455,7 +439,7 @@ def _sast_trustpoint(config: RunningConfig, preferred: str, taken: set[str]) -> 
     cme_only=True,
 )
 def ctl_file(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     ctl = ctl_client(config)
     uses = secure_sccp_trustpoints(config)
     source = _source_address(config) or "<cme-ip-address>"
@@ -629,7 +613,7 @@ def _normalized_mode(text: str) -> str:
     cme_only=True,
 )
 def capf_authentication(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     capf = capf_server(config)
     uses = secure_sccp_trustpoints(config)
     label_tp = _first_name(uses, ROLE_CAPF, ROLE_CME) or "<capf-trustpoint>"
@@ -836,7 +820,7 @@ def phones_registered_securely(state: DeviceState) -> Outcome:
     remediation_example=("crypto pki enroll cme-server", "ctl-client", " regenerate"),
 )
 def certificates_not_expiring(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     now = parse_collected_at(state.snapshot.collected_at)
     if now is None:
         return unknown(f"the snapshot's collection time '{state.snapshot.collected_at}' is not an ISO 8601 time")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed, unknown
+from cmelive.checks.common import evidence_by_line, running_config, unique_evidence
 from cmelive.checks.registry import check
 from cmelive.commands import RUNNING_CONFIG, SHOW_VERSION
 from cmelive.dialplan import (
@@ -70,16 +71,10 @@ _MAX_BLOCK_TAG = 100
 _NUMBER_TAIL = 7
 
 
-def _config(state: DeviceState) -> RunningConfig:
-    config = state.config
-    if config is None:  # the engine checks `requires` first; this keeps mypy and a bad caller honest
-        raise ValueError("running-config is not available")
-    return config
-
 
 def _absent(state: DeviceState, message: str) -> Outcome:
     """Not applicable because something is missing — unless the capture may have lost it."""
-    config = _config(state)
+    config = running_config(state)
     if not config.complete:
         # The engine only guards pass and fail; "the feature is not configured" is just as much a
         # conclusion from absence, and a cut-off capture cannot support it.
@@ -89,18 +84,6 @@ def _absent(state: DeviceState, message: str) -> Outcome:
     return not_applicable(message)
 
 
-def _unique(evidence: Iterable[Evidence]) -> list[Evidence]:
-    seen: set[tuple[str, int | None]] = set()
-    out: list[Evidence] = []
-    for item in evidence:
-        if (item.command, item.line) not in seen:
-            seen.add((item.command, item.line))
-            out.append(item)
-    return out
-
-
-def _by_line(evidence: Iterable[Evidence]) -> list[Evidence]:
-    return sorted(_unique(evidence), key=lambda e: e.line or 0)
 
 
 def _routing_peers(config: RunningConfig) -> list[DialPeer]:
@@ -218,7 +201,7 @@ class _CorFix:
     ),
 )
 def cor_on_costly_dial_peers(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     peers = _routing_peers(config)
     if not peers:
         return _absent(state, "no active POTS or VoIP dial-peer has a destination pattern")
@@ -294,7 +277,7 @@ def cor_on_costly_dial_peers(state: DeviceState) -> Outcome:
         problems.append(f"not judged: {_unreadable_note(unreadable)}")
     return failed(
         "; ".join(problems) + ". Add the COR name to the incoming lists of the users allowed to make these calls.",
-        _unique(evidence),
+        unique_evidence(evidence),
         fix.lines(),
         from_absence=True,
     )
@@ -390,7 +373,7 @@ def _describe_phone(phone: _Phone) -> str:
     remediation_example=("ephone-dn 3 dual-line", " corlist incoming user"),
 )
 def cor_on_phone_lines(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     if not _cor_in_use(config):
         return _absent(state, "COR is not used (no dial-peer cor list, no corlist outgoing); see CME-COR-01")
     phones = _phones(config)
@@ -447,7 +430,7 @@ def cor_on_phone_lines(state: DeviceState) -> Outcome:
     remediation_example=("dial-peer cor list callint", " member <cor-name>"),
 )
 def cor_lists_defined(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     uses = cor_uses(config)
     if not uses:
         return _absent(state, "no COR list is applied to a dial-peer or phone line")
@@ -486,7 +469,7 @@ def cor_lists_defined(state: DeviceState) -> Outcome:
             "which is not a dial-peer cor custom name"
         )
         evidence += [state.evidence(cor.lists[list_name].header), state.evidence(member)]
-    return failed("; ".join(problems), _unique(evidence), remediation, from_absence=True)
+    return failed("; ".join(problems), unique_evidence(evidence), remediation, from_absence=True)
 
 
 # --- after-hours blocking (CME-AH-01, CME-AH-02) ---------------------------------------------------
@@ -593,7 +576,7 @@ def _reaching_lines(state: DeviceState, peers: list[DialPeer], prefix: str, tail
     ),
 )
 def after_hours_international(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     telephony = _telephony(config)
     if telephony is None:
         return _absent(state, "no telephony-service: CME is not configured")
@@ -635,7 +618,7 @@ def after_hours_international(state: DeviceState) -> Outcome:
             + " or ".join(_dialled(code, prefix) for code in uncovered),
         )
     if not problems:
-        return passed("international calls are blocked after hours: " + ", ".join(how), _by_line(covered))
+        return passed("international calls are blocked after hours: " + ", ".join(how), evidence_by_line(covered))
     tags = iter(_free_tags(blocks))
     remediation = [telephony.command]
     remediation += [f" after-hours block pattern {next(tags)} {text}" for text in _block_text(set(uncovered), prefix)]
@@ -647,7 +630,7 @@ def after_hours_international(state: DeviceState) -> Outcome:
         *(state.evidence(block.line) for block in blocks if any(block.blocks(code + prefix) for code in ACCESS_CODES)),
         *(state.evidence(line) for line in schedule),
     ]
-    return failed("; ".join(problems), _by_line(evidence), remediation, from_absence=True)
+    return failed("; ".join(problems), evidence_by_line(evidence), remediation, from_absence=True)
 
 
 @check(
@@ -677,7 +660,7 @@ def after_hours_international(state: DeviceState) -> Outcome:
     ),
 )
 def after_hours_fraud_area_codes(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     telephony = _telephony(config)
     if telephony is None:
         return _absent(state, "no telephony-service: CME is not configured")
@@ -836,7 +819,7 @@ def _has_voip_config(config: RunningConfig) -> bool:
     remediation_example=("voice service voip", " ip address trusted authenticate"),
 )
 def voip_trusted_sources(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     if not dial_peers(config) and not _has_voip_config(config):
         return _absent(state, "no dial-peer and no SIP/H.323 configuration: the router routes no calls")
     voice = config.first_global(r"voice service voip$")
@@ -849,7 +832,7 @@ def voip_trusted_sources(state: DeviceState) -> Outcome:
             "toll-fraud prevention is disabled: 'no ip address trusted authenticate' "
             f"(line {disabled.number}) makes the router accept SIP and H.323 calls from any source"
             + (", so its trusted list is not enforced" if entries else ""),
-            _by_line(state.evidence(line) for line in (voice, disabled, *list_lines)),
+            evidence_by_line(state.evidence(line) for line in (voice, disabled, *list_lines)),
             [voice.command, " ip address trusted authenticate"],
         )
     open_entries = [entry for entry in entries if _ANY_SOURCE.match(entry.command)]
@@ -919,7 +902,7 @@ def voip_trusted_sources(state: DeviceState) -> Outcome:
     remediation_example=("dial-peer voice 10 voip", " max-conn <max-calls>"),
 )
 def voip_max_connections(state: DeviceState) -> Outcome:
-    config = _config(state)
+    config = running_config(state)
     voip = [peer for peer in dial_peers(config) if peer.kind == "voip"]
     if not voip:
         return _absent(state, "no VoIP dial-peer")
