@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from cmelive.parsing.running_config import ConfigLine, RunningConfig
+from cmelive.parsing.running_config import ConfigLine, RunningConfig, telephony_service
 
 # --- time ----------------------------------------------------------------------------------------
 
@@ -230,9 +230,6 @@ def _word_after(line: ConfigLine, keyword: str) -> str | None:
             return words[index + 1]
     return None
 
-
-def telephony_service(config: RunningConfig) -> ConfigLine | None:
-    return config.first_global(r"telephony-service$")
 
 
 def ctl_client(config: RunningConfig) -> ConfigLine | None:

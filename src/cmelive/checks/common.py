@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from cmelive.checks.base import Evidence
-from cmelive.parsing.running_config import ConfigLine, RunningConfig
+from cmelive.parsing.running_config import RunningConfig
 
 if TYPE_CHECKING:
     from cmelive.state import DeviceState
@@ -18,11 +18,6 @@ def running_config(state: DeviceState) -> RunningConfig:
     if config is None:  # the engine checks `requires` first; this keeps mypy and a bad caller honest
         raise ValueError("running-config is not available")
     return config
-
-
-def telephony_service(config: RunningConfig) -> ConfigLine | None:
-    """The ``telephony-service`` section (SCCP CME), or None on a router that is not a CME."""
-    return config.first_global(r"telephony-service$")
 
 
 def unique_evidence(evidence: Iterable[Evidence]) -> list[Evidence]:

@@ -20,7 +20,7 @@ from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applica
 from cmelive.checks.common import running_config, unique_evidence
 from cmelive.checks.registry import check
 from cmelive.commands import EPHONE_REGISTERED, RUNNING_CONFIG, TELEPHONY_SERVICE
-from cmelive.parsing.running_config import ConfigLine, RunningConfig
+from cmelive.parsing.running_config import ConfigLine, RunningConfig, telephony_service
 from cmelive.topology import (
     Acl,
     AclEntry,
@@ -47,11 +47,6 @@ _NO_PHONES_MARKER = "No ephone in specified type/condition"
 Network = IPv4Network | IPv6Network
 
 
-
-def telephony_service(config: RunningConfig) -> ConfigLine | None:
-    """The ``telephony-service`` section (SCCP CME), or None on a router that is not a CME."""
-    found = config.sections(r"telephony-service$")
-    return found[0] if found else None
 
 
 def _no_cme(config: RunningConfig) -> Outcome:

@@ -38,7 +38,7 @@ from cmelive.dialplan import (
     cor_uses,
     dial_peers,
 )
-from cmelive.parsing.running_config import ConfigLine, RunningConfig
+from cmelive.parsing.running_config import ConfigLine, RunningConfig, telephony_service
 
 if TYPE_CHECKING:  # imported for annotations only: cmelive.policy -> checks -> here would be a cycle
     from cmelive.state import DeviceState
@@ -536,9 +536,6 @@ def _block_text(codes: set[str], prefix: str) -> list[str]:
     return texts
 
 
-def _telephony(config: RunningConfig) -> ConfigLine | None:
-    return config.first_global(r"telephony-service$")
-
 
 def _reaching_lines(state: DeviceState, peers: list[DialPeer], prefix: str, tail: range) -> list[Evidence]:
     return [
@@ -577,7 +574,7 @@ def _reaching_lines(state: DeviceState, peers: list[DialPeer], prefix: str, tail
 )
 def after_hours_international(state: DeviceState) -> Outcome:
     config = running_config(state)
-    telephony = _telephony(config)
+    telephony = telephony_service(config)
     if telephony is None:
         return _absent(state, "no telephony-service: CME is not configured")
     peers = _routing_peers(config)
@@ -661,7 +658,7 @@ def after_hours_international(state: DeviceState) -> Outcome:
 )
 def after_hours_fraud_area_codes(state: DeviceState) -> Outcome:
     config = running_config(state)
-    telephony = _telephony(config)
+    telephony = telephony_service(config)
     if telephony is None:
         return _absent(state, "no telephony-service: CME is not configured")
     peers = _routing_peers(config)

@@ -192,6 +192,11 @@ class RunningConfig:
         return [line for line in self.lines() if regex.match(line.command)]
 
 
+def telephony_service(config: RunningConfig) -> ConfigLine | None:
+    """The ``telephony-service`` section (SCCP CME), or None on a router that is not a CME."""
+    return config.first_global(r"telephony-service$")
+
+
 def parse_running_config(text: str) -> RunningConfig:
     """Parse the text of ``show running-config`` (as collected, or as pasted with a prompt line).
 
