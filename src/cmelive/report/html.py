@@ -761,7 +761,7 @@ def _device_section(device: DeviceReport, anchor: str, today: date | None) -> st
             f'<details class="group passes"><summary>Passed and not applicable ({len(quiet)})</summary>'
             f"{''.join(body)}</details>"
         )
-    parts.append(f'<p class="top"><a href="#heatmap-h">Back to the heat map</a></p></section>')
+    parts.append('<p class="top"><a href="#heatmap-h">Back to the heat map</a></p></section>')
     return "\n".join(p for p in parts if p)
 
 
