@@ -17,7 +17,6 @@ from cmelive.policy import Policy
 from cmelive.snapshot import CommandOutput, Snapshot
 from cmelive.state import DeviceState
 
-from ..conftest import CORPUS
 
 
 def _state(outputs: dict[str, str], policy: Policy | None = None) -> DeviceState:
