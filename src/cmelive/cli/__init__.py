@@ -12,6 +12,7 @@ import typer
 from cmelive import __version__
 from cmelive.cli import audit, catalog, collect, demo, exit_codes, fake_router, replay
 from cmelive.cli import history as history_cli
+from cmelive.cli import fleet
 from cmelive.errors import CmeliveError
 
 app = typer.Typer(
@@ -40,6 +41,7 @@ def _root(
 app.command("audit", epilog=exit_codes.HELP)(audit.audit)
 app.command("replay", epilog=exit_codes.HELP)(replay.replay)
 app.command("collect", epilog=exit_codes.HELP)(collect.collect)
+app.command("fleet", epilog=exit_codes.HELP)(fleet.fleet)
 app.command("demo")(demo.demo)
 app.command("checks")(catalog.checks)
 app.command("explain")(catalog.explain)

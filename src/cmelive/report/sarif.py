@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -73,12 +74,16 @@ _FINDINGS = (Status.FAIL, Status.WAIVED)
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
 
-def render_sarif(report: AuditReport, *, snapshots_dir: str = "snapshots") -> str:
+def render_sarif(
+    report: AuditReport, *, snapshots_dir: str = "snapshots", device_dirs: Mapping[str, str] | None = None
+) -> str:
     """``report`` as a SARIF 2.1.0 log (JSON text).
 
     ``snapshots_dir`` is where the masked snapshots are, relative to the directory the SARIF file
     is written to (``snapshots`` in a fleet run directory); an absolute path is refused, since a
-    relative ``uri`` with a ``uriBaseId`` cannot carry one.
+    relative ``uri`` with a ``uriBaseId`` cannot carry one. ``device_dirs`` maps a device name to
+    its snapshot directory's name when the two differ (the fleet runner makes names with ``/``
+    or a leading dot safe for the file system); by default they are the same.
     """
     if snapshots_dir.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", snapshots_dir):
         raise ValueError(f"snapshots_dir must be relative to the report's directory, got {snapshots_dir!r}")
@@ -92,7 +97,8 @@ def render_sarif(report: AuditReport, *, snapshots_dir: str = "snapshots") -> st
             notifications.append(_partial_notification(device))
         for result in device.results:
             if result.status in _FINDINGS:
-                results.append(_result(device, result, rule_index[result.check], snapshots_dir))
+                device_dir = (device_dirs or {}).get(device.name, device.name)
+                results.append(_result(device, result, rule_index[result.check], snapshots_dir, device_dir))
 
     audited_any = any(d.status != DeviceStatus.ERROR for d in report.devices)
     invocation: dict[str, Any] = {
@@ -191,7 +197,7 @@ def _rule_properties(severity: Severity, family: str) -> dict[str, Any]:
 
 
 def _result(
-    device: DeviceReport, result: CheckResult, rule_index: int, snapshots_dir: str
+    device: DeviceReport, result: CheckResult, rule_index: int, snapshots_dir: str, device_dir: str
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "ruleId": result.check,
@@ -199,7 +205,7 @@ def _result(
         "kind": "fail",
         "level": LEVELS[result.severity],
         "message": {"text": f"{device.name}: {result.message}"},
-        "locations": _locations(device, result, snapshots_dir),
+        "locations": _locations(device, result, snapshots_dir, device_dir),
         "partialFingerprints": {FINGERPRINT_KEY: finding_fingerprint(device.name, result)},
         "properties": {
             "device": device.name,
@@ -226,9 +232,11 @@ def finding_fingerprint(device_name: str, result: CheckResult) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
-def _locations(device: DeviceReport, result: CheckResult, snapshots_dir: str) -> list[dict[str, Any]]:
+def _locations(
+    device: DeviceReport, result: CheckResult, snapshots_dir: str, device_dir: str
+) -> list[dict[str, Any]]:
     if result.evidence:
-        return [_evidence_location(device.name, e, snapshots_dir) for e in result.evidence]
+        return [_evidence_location(device_dir, e, snapshots_dir) for e in result.evidence]
     # A failure concluded from an absence: point at the output it was concluded from, if known.
     location: dict[str, Any] = {
         "logicalLocations": [
@@ -238,14 +246,14 @@ def _locations(device: DeviceReport, result: CheckResult, snapshots_dir: str) ->
     spec = get_check(result.check)
     if spec is not None and spec.requires:
         location["physicalLocation"] = {
-            "artifactLocation": _artifact(device.name, spec.requires[0], snapshots_dir)
+            "artifactLocation": _artifact(device_dir, spec.requires[0], snapshots_dir)
         }
     return [location]
 
 
-def _evidence_location(device_name: str, evidence: Evidence, snapshots_dir: str) -> dict[str, Any]:
+def _evidence_location(device_dir: str, evidence: Evidence, snapshots_dir: str) -> dict[str, Any]:
     physical: dict[str, Any] = {
-        "artifactLocation": _artifact(device_name, evidence.command, snapshots_dir)
+        "artifactLocation": _artifact(device_dir, evidence.command, snapshots_dir)
     }
     location: dict[str, Any] = {"physicalLocation": physical}
     if evidence.line is not None and evidence.line >= 1:
@@ -256,11 +264,11 @@ def _evidence_location(device_name: str, evidence: Evidence, snapshots_dir: str)
     return location
 
 
-def _artifact(device_name: str, command: str, snapshots_dir: str) -> dict[str, str]:
+def _artifact(device_dir: str, command: str, snapshots_dir: str) -> dict[str, str]:
     # Device names come from the inventory and may hold spaces or '#': percent-encode each segment
     # so the uri stays a valid relative reference.
     segments = [s for s in snapshots_dir.split("/") if s not in ("", ".")]
-    segments += [device_name, file_name(command)]
+    segments += [device_dir, file_name(command)]
     return {
         "uri": "/".join(quote(s, safe="") for s in segments),
         "uriBaseId": SNAPSHOTS_BASE_ID,

@@ -1,0 +1,267 @@
+"""``cmelive fleet INVENTORY --out RUN_DIR``: audit every router of an inventory, concurrently.
+
+The command only maps options to :func:`cmelive.fleet.run_fleet` and shows what it did: a
+progress line on a terminal (stderr), then a summary table (stdout). Its exit code follows the
+single-router audit: 3 when any device could not be audited, else 1 when a failure (waived ones
+excepted) is at or above ``--fail-on``, else 0; 2 for bad input or when another run holds the
+history database; 130 when interrupted (the reports for what finished are still written).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+
+from cmelive import fleet as fleet_runner
+from cmelive.checks.base import Severity, Status
+from cmelive.cli import common, exit_codes
+from cmelive.collect.hostkeys import read_known_hosts
+from cmelive.errors import UsageError
+from cmelive.history import History, default_db_path
+from cmelive.inventory import load_inventory, select
+from cmelive.logs import MaskingFilter
+from cmelive.report.model import DeviceReport, DeviceStatus
+from cmelive.waivers import Waiver, load_waivers
+
+#: Severity columns of the summary table, worst first.
+SUMMARY_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
+_SEVERITY_HEADINGS = {
+    Severity.CRITICAL: "CRIT",
+    Severity.HIGH: "HIGH",
+    Severity.MEDIUM: "MED",
+    Severity.LOW: "LOW",
+    Severity.INFO: "INFO",
+}
+_MAX_NAME_COLUMN = 40
+
+
+def fleet(
+    inventory: Annotated[
+        Path, typer.Argument(help="Inventory YAML: Nornir-style (defaults/groups/hosts) or Ansible (all:).")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Run directory to create (new or empty): reports, snapshots/<device>/ and cmelive.log.",
+        ),
+    ],
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, help="Routers audited at the same time.")
+    ] = fleet_runner.DEFAULT_WORKERS,
+    hosts: Annotated[list[str] | None, typer.Option("--host", help="Only this host (repeatable).")] = None,
+    groups: Annotated[
+        list[str] | None, typer.Option("--group", help="Only hosts in this group (repeatable).")
+    ] = None,
+    tags: Annotated[list[str] | None, typer.Option("--tag", help="Only hosts with this tag (repeatable).")] = None,
+    timeout: common.Timeout = 30.0,
+    retries: Annotated[
+        int,
+        typer.Option(
+            "--retries",
+            min=0,
+            help="Extra attempts after a connection failure (with backoff: ~1s, 2s, 4s...). "
+            "Refused logins and host keys are never retried.",
+        ),
+    ] = fleet_runner.DEFAULT_RETRIES,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db", help="Run history database (default: history.sqlite in your state dir, ~/.local/state/cmelive)."
+        ),
+    ] = None,
+    no_history: Annotated[bool, typer.Option("--no-history", help="Do not record this run in a history.")] = False,
+    waivers_file: Annotated[
+        Path | None, typer.Option("--waivers", help="Waivers YAML: accepted failures, with owner and expiry.")
+    ] = None,
+    policy_file: common.PolicyOpt = None,
+    fail_on: common.FailOn = Severity.HIGH,
+    known_hosts: common.KnownHosts = None,
+    accept_new_host_key: common.AcceptNewHostKey = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress line and no summary (reports are still written).")
+    ] = False,
+    verbose: common.Verbose = 0,
+) -> None:
+    """Audit every router of an inventory concurrently and write a run directory of reports.
+
+    Credentials come from the environment variables (or keyring entries) the inventory names.
+    A device that is down, slow or refuses us gets its own status and message; the others carry on.
+    """
+    if no_history and db is not None:
+        raise UsageError("--db and --no-history contradict each other: give one")
+    loaded = load_inventory(inventory)
+    selected = select(loaded, hosts or (), groups or (), tags or ())
+    if not selected:
+        raise UsageError(f"no host of {inventory} matches all of the --host/--group/--tag filters")
+    policy = common.read_policy(policy_file)
+    waivers: list[Waiver] = load_waivers(waivers_file) if waivers_file is not None else []
+    for path in known_hosts or ():
+        read_known_hosts(path, required=True)  # an unreadable file is a usage error, not 200 device errors
+    fleet_runner.prepare_run_dir(out)
+    history = None if no_history else History(db if db is not None else default_db_path())
+    _configure_logging(verbose, out / fleet_runner.LOG_FILE)
+
+    show_progress = not quiet and verbose == 0 and sys.stderr.isatty()
+    progress = _ProgressLine(len(selected), sys.stderr) if show_progress else None
+    try:
+        result = fleet_runner.run_fleet(
+            selected,
+            out_dir=out,
+            workers=workers,
+            timeout=timeout,
+            retries=retries,
+            base_policy=policy,
+            waivers=waivers,
+            history=history,
+            inventory_label=str(inventory.resolve()),
+            known_hosts=tuple(known_hosts or ()),
+            accept_new_host_key=accept_new_host_key,
+            progress=progress.update if progress is not None else None,
+            # Looked up at call time, so tests can stand in a fake collector.
+            collector_factory=fleet_runner.default_collector,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
+        if history is not None:
+            history.close()
+
+    if not quiet:
+        sys.stdout.write(render_summary(result, history_path=history.path if history is not None else None))
+        sys.stdout.flush()
+    if result.interrupted:
+        if result.abandoned:
+            # Their threads are still waiting on routers; do not let the interpreter wait for them.
+            sys.stderr.flush()
+            logging.shutdown()
+            os._exit(exit_codes.INTERRUPTED)
+        raise typer.Exit(exit_codes.INTERRUPTED)
+    raise typer.Exit(common.exit_code(result.report, fail_on))
+
+
+def _configure_logging(verbosity: int, log_file: Path) -> None:
+    """The run's log goes to ``cmelive.log`` in the run directory (INFO; DEBUG with -vv), and to
+    stderr only with -v: on a terminal the progress line and the summary say what matters."""
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+    file_handler = logging.FileHandler(log_file, encoding="utf-8")
+    file_handler.setFormatter(formatter)
+    file_handler.addFilter(MaskingFilter())
+    handlers: list[logging.Handler] = [file_handler]
+    if verbosity > 0:
+        stderr_handler = logging.StreamHandler()
+        stderr_handler.setFormatter(formatter)
+        stderr_handler.addFilter(MaskingFilter())
+        handlers.append(stderr_handler)
+    root = logging.getLogger()
+    root.handlers[:] = handlers
+    root.setLevel(logging.DEBUG if verbosity >= 2 else logging.INFO)
+    # As in cmelive.logs: netmiko and paramiko log raw reads at DEBUG (a secret split across two
+    # reads would slip past masking), and paramiko logs routers hanging up as errors.
+    logging.getLogger("netmiko").setLevel(logging.WARNING)
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
+
+
+class _ProgressLine:
+    """``[ 37/200] done, 3 errors`` rewritten in place on a terminal."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total = total
+        self.done = 0
+        self.errors = 0
+        self.stream = stream
+        self._draw()
+
+    def update(self, report: DeviceReport) -> None:
+        self.done += 1
+        if report.status == DeviceStatus.ERROR:
+            self.errors += 1
+        self._draw()
+
+    def _draw(self) -> None:
+        width = len(str(self.total))
+        errors = f", {self.errors} error{'s' if self.errors != 1 else ''}"
+        self.stream.write(f"\r[{self.done:>{width}}/{self.total}] done{errors}\033[K")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+# --------------------------------------------------------------------------------------------------
+# The summary
+
+
+def device_note(report: DeviceReport) -> str:
+    """Why a device is not ``ok``: its error, or the first command that did not complete."""
+    if report.status == DeviceStatus.ERROR:
+        return report.error or "could not be audited"
+    problems = fleet_runner.command_problems(report)
+    if not problems:
+        return ""
+    more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+    return problems[0] + more
+
+
+def render_summary(result: fleet_runner.FleetResult, *, history_path: Path | None = None) -> str:
+    """The table (one row per device) and what the run wrote, as the command prints it."""
+    devices = [d.report for d in result.devices]
+    name_width = min(max([len("DEVICE"), *(len(d.name) for d in devices)]), _MAX_NAME_COLUMN)
+    headings = [f"{_SEVERITY_HEADINGS[s]:>4}" for s in SUMMARY_SEVERITIES]
+    lines = [f"{'DEVICE':<{name_width}}  {'STATUS':<7}  " + "  ".join(headings) + f"  {'WAIVED':>6}  NOTE"]
+    totals: Counter[Severity] = Counter()
+    waived_total = 0
+    for device in devices:
+        failed = Counter(r.severity for r in device.results if r.status == Status.FAIL)
+        waived = sum(1 for r in device.results if r.status == Status.WAIVED)
+        totals.update(failed)
+        waived_total += waived
+        if device.status == DeviceStatus.ERROR and not device.results:
+            counts = "  ".join(f"{'-':>4}" for _ in SUMMARY_SEVERITIES) + f"  {'-':>6}"
+        else:
+            counts = "  ".join(f"{failed[s]:>4}" for s in SUMMARY_SEVERITIES) + f"  {waived:>6}"
+        lines.append(f"{device.name:<{name_width}}  {device.status:<7}  {counts}  {device_note(device)}".rstrip())
+
+    by_status = Counter(d.status for d in devices)
+    failures = ", ".join(f"{totals[s]} {s}" for s in SUMMARY_SEVERITIES if totals[s]) or "none"
+    lines += [
+        "",
+        f"{len(devices)} device{'s' if len(devices) != 1 else ''} in {result.elapsed_s:.1f}s: "
+        f"{by_status[DeviceStatus.OK]} ok, {by_status[DeviceStatus.PARTIAL]} partial, "
+        f"{by_status[DeviceStatus.ERROR]} error; failures: {failures}; {waived_total} waived",
+    ]
+    if result.interrupted:
+        lines.append(
+            f"Interrupted: {len(result.not_run)} device{'s' if len(result.not_run) != 1 else ''} not audited"
+            + (f": {_names(result.not_run)}" if result.not_run else "")
+        )
+    lines += ["", f"Written to {result.out_dir}:"]
+    lines += [f"  {path}" for path in result.files.values()]
+    kept = sum(1 for d in result.devices if d.snapshot_dir is not None)
+    lines.append(f"  {result.out_dir / fleet_runner.SNAPSHOTS_DIR}/ ({kept} device snapshot{'s' if kept != 1 else ''}, masked)")
+    lines.append(f"  {result.out_dir / fleet_runner.LOG_FILE}")
+    if result.run_id is not None:
+        lines.append(f"History: run {result.run_id} in {history_path}" if history_path else f"History: run {result.run_id}")
+    if result.stale_waivers:
+        lines += ["", "Stale waivers (they waived nothing in this run: fixed, or a wrong selector):"]
+        lines += [f"  {waiver.describe()}" for waiver in result.stale_waivers]
+    if result.expired_waivers:
+        lines += ["", "Expired waivers (their failures count again):"]
+        lines += [f"  {waiver.describe()}, expired {waiver.expires.isoformat()}" for waiver in result.expired_waivers]
+    if result.problems:
+        lines += ["", "Problems:"]
+        lines += [f"  {problem}" for problem in result.problems]
+    return "\n".join(lines) + "\n"
+
+
+def _names(names: list[str], limit: int = 10) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

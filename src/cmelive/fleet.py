@@ -1,0 +1,584 @@
+"""The fleet runner: audit many routers at once, isolate their faults, keep everything, report.
+
+:func:`run_fleet` is the library behind ``cmelive fleet``; it knows nothing of the command line.
+For each inventory host, on a pool of worker threads:
+
+1. read the host's credentials (an unset variable fails that host, not the run);
+2. build its :class:`~cmelive.collect.Target` (a ``jump_host`` becomes a per-run ssh_config
+   snippet with ``ProxyJump``, which netmiko turns into ``ssh -W``);
+3. collect, retrying **only** connection failures (:class:`~cmelive.errors.ConnectError`) with
+   exponential backoff and jitter -- a refused login or host key would be refused again;
+4. write what was collected to ``snapshots/<device>/`` (masked) *before* judging it, so a partly
+   collected device keeps its outputs whatever happens next;
+5. audit it with the host's policy, apply the waivers (device name, groups, tags), and record it
+   in the run history as soon as it is done.
+
+As in Nornir (``Task.start`` storing ``Result(exception=...)``), one device's failure never stops
+the run: :class:`~cmelive.errors.CmeliveError` becomes that device's ``error`` status with its
+message; any other exception too, with its type and message, and its traceback goes to the log.
+Ctrl-C stops the queue (devices not started are dropped), waits for the devices in flight -- each
+is bounded by its own timeouts -- unless pressed again, marks the history run incomplete, and
+still writes the reports for every device that finished.
+
+The run directory gets ``report.json`` (the single-router schema, one entry per device, in
+inventory order), ``report.csv``, ``report.sarif``, ``report.junit.xml``, ``report.html`` and
+``snapshots/<device>/``. It must be new or empty: a run never overwrites another run's evidence.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random as random_module
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from cmelive.audit import audit_snapshot
+from cmelive.collect import Collector, Target
+from cmelive.collect.live import NetmikoCollector
+from cmelive.commands import AUDIT_COMMANDS, CommandStatus
+from cmelive.errors import AuthenticationError, CmeliveError, ConnectError, HistoryError, InputError, UsageError
+from cmelive.history import History, RunHandle
+from cmelive.inventory import InventoryHost, host_policy, resolve_credentials
+from cmelive.masking import mask_text
+from cmelive.policy import Policy
+from cmelive.report.csv_report import CSV_ENCODING, render_csv
+from cmelive.report.html import TrendPoint, render_html
+from cmelive.report.json_report import render_json
+from cmelive.report.junit import render_junit
+from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
+from cmelive.report.sarif import render_sarif
+from cmelive.snapshot import Snapshot, utc_now, write_snapshot
+from cmelive.waivers import Waiver, WaiverUsage, apply_waivers
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WORKERS = 20
+DEFAULT_RETRIES = 1
+#: The first retry waits about this long; each next one twice as long, up to the cap.
+BACKOFF_BASE_S = 1.0
+BACKOFF_CAP_S = 30.0
+
+SNAPSHOTS_DIR = "snapshots"
+#: The run's log file, which ``cmelive fleet`` writes in the run directory.
+LOG_FILE = "cmelive.log"
+REPORT_FILES: dict[str, str] = {
+    "json": "report.json",
+    "csv": "report.csv",
+    "sarif": "report.sarif",
+    "junit": "report.junit.xml",
+    "html": "report.html",
+}
+
+CollectorFactory = Callable[[], Collector]
+Sleep = Callable[[float], object]
+
+
+# --------------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class FleetDevice:
+    """One finished device: its report (waivers applied), where its snapshot went, how it went."""
+
+    host: InventoryHost
+    report: DeviceReport
+    snapshot_dir: Path | None  # None when nothing was collected
+    attempts: int  # connection attempts made (0: never tried, e.g. credentials missing)
+    elapsed_s: float
+
+
+@dataclass
+class FleetResult:
+    """What a fleet run did. ``devices`` and ``report.devices`` are in inventory order and hold
+    every device that finished; ``not_run`` names those an interruption left out."""
+
+    devices: list[FleetDevice]
+    report: AuditReport
+    out_dir: Path
+    files: dict[str, Path]  # report kind ("json", "csv", ...) -> path written
+    run_id: int | None  # the history run, when a history was used
+    interrupted: bool
+    not_run: list[str]
+    abandoned: list[str]  # in flight when a second Ctrl-C stopped the wait (their threads linger)
+    waiver_usage: WaiverUsage
+    stale_waivers: list[Waiver]
+    expired_waivers: list[Waiver]
+    problems: list[str]  # run-level trouble that did not stop the run (history, snapshot writes)
+    elapsed_s: float
+
+    @property
+    def errors(self) -> list[FleetDevice]:
+        return [d for d in self.devices if d.report.status == DeviceStatus.ERROR]
+
+
+# --------------------------------------------------------------------------------------------------
+# Small pieces (public so the CLI and tests can use them)
+
+
+def default_collector() -> Collector:
+    """netmiko, with no one to ask for an enable secret: the inventory must name it."""
+    return NetmikoCollector(enable_secret_prompt=_enable_secret_missing)
+
+
+def _enable_secret_missing(label: str) -> str:
+    raise AuthenticationError(
+        f"{label}: the login lands in user EXEC mode and 'enable' needs a secret: "
+        "set enable_secret_env for this host in the inventory"
+    )
+
+
+def backoff_delay(retry: int, jitter: float) -> float:
+    """Seconds to wait before retry number ``retry`` (0-based): 1, 2, 4 ... capped at 30, each
+    scaled by ``0.5 + jitter / 2`` (``jitter`` in [0, 1)) so a rack of routers that went down
+    together is not retried in lockstep."""
+    ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2**retry))
+    return ceiling * (0.5 + 0.5 * jitter)
+
+
+# Kept: letters and digits of any script, and . _ - @ + =; everything else becomes "_".
+_UNSAFE_IN_DIR_NAME = re.compile(r"[^\w.@+=-]")
+_MAX_DIR_NAME = 100
+
+
+def snapshot_dir_names(names: Sequence[str]) -> dict[str, str]:
+    """A directory name for every device name: no ``/``, no leading dot (so no ``..``), no control
+    characters, unique even on a case-insensitive file system. Safe names are kept as they are
+    (the usual case); a clash gets ``-2``, ``-3`` ... in inventory order."""
+    taken: set[str] = set()
+    out: dict[str, str] = {}
+    for name in names:
+        base = _UNSAFE_IN_DIR_NAME.sub("_", name).lstrip(".")[:_MAX_DIR_NAME] or "device"
+        candidate, number = base, 2
+        while candidate.casefold() in taken:
+            candidate, number = f"{base}-{number}", number + 1
+        taken.add(candidate.casefold())
+        out[name] = candidate
+    return out
+
+
+def jump_host_ssh_config(host: InventoryHost, directory: Path) -> Path:
+    """Write ``Host <address>`` / ``ProxyJump <jump_host>`` for ``host`` into ``directory``.
+
+    The host's own ssh_config, if any, follows our block: OpenSSH and paramiko take the first
+    value they find for a key, so our ``ProxyJump`` wins and its other settings still apply (to
+    the bastion hop too: netmiko runs ``ssh -F <this file> -W host:port <hop>``). A hop with a
+    port is written as an ``ssh://`` URI, the only way ``ssh`` takes a port in a destination.
+    """
+    assert host.jump_host is not None
+    hop = _hop_destination(host.jump_host)
+    lines = [
+        f"# Written by cmelive for inventory host {host.name!r}: reach it through its jump host.",
+        f"Host {host.address}",
+        f"    ProxyJump {hop}",
+        "",
+    ]
+    if host.ssh_config is not None:
+        try:
+            own = host.ssh_config.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(str(host.ssh_config), f"cannot read ssh_config: {exc.strerror}") from exc
+        lines += [f"# The host's own ssh_config ({host.ssh_config}):", own]
+    path = directory / f"{snapshot_dir_names([host.name])[host.name]}.ssh_config"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# OpenSSH's ProxyJump form: [user@]host[:port], the host an IPv6 address in brackets when a port follows.
+_HOP = re.compile(r"(?P<user>[^@]+@)?(?P<host>\[[^\]]+\]|[^@\[\]]+?)(?::(?P<port>\d+))?")
+
+
+def _hop_destination(jump_host: str) -> str:
+    """The hop as an ``ssh`` destination: ``ssh`` takes ``user@host`` but wants a port (or a
+    bracketed address) as an ``ssh://`` URI, and netmiko passes the hop to ``ssh`` as it is."""
+    match = _HOP.fullmatch(jump_host)
+    if match is not None and (match["port"] is not None or match["host"].startswith("[")):
+        return f"ssh://{jump_host}"
+    return jump_host
+
+
+def prepare_run_dir(out_dir: Path) -> None:
+    """Create the run directory, refusing one that already holds anything but our log file."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(str(out_dir), "--out: exists and is not a directory")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        present = sorted(p.name for p in out_dir.iterdir() if p.name != LOG_FILE)
+    except OSError as exc:
+        raise InputError(str(out_dir), f"--out: cannot create the run directory: {exc.strerror}") from exc
+    if present:
+        shown = ", ".join(present[:3]) + (", ..." if len(present) > 3 else "")
+        raise UsageError(
+            f"--out {out_dir}: the run directory is not empty ({shown}); every run writes to a new "
+            "directory, so no run overwrites another's evidence (e.g. --out runs/$(date +%F-%H%M))"
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# The runner
+
+
+def run_fleet(
+    hosts: Sequence[InventoryHost],
+    *,
+    out_dir: Path,
+    workers: int = DEFAULT_WORKERS,
+    timeout: float,
+    retries: int = DEFAULT_RETRIES,
+    base_policy: Policy,
+    waivers: Sequence[Waiver] = (),
+    history: History | None = None,
+    inventory_label: str = "",
+    known_hosts: tuple[Path, ...] = (),
+    accept_new_host_key: bool = False,
+    progress: Callable[[DeviceReport], None] | None = None,
+    collector_factory: CollectorFactory = default_collector,
+    sleep: Sleep | None = None,
+    jitter: Callable[[], float] = random_module.random,
+    today: date | None = None,
+) -> FleetResult:
+    """Audit ``hosts`` concurrently and write the run directory; see the module docstring.
+
+    ``timeout`` applies per connection and per command, unless the host sets its own.
+    ``retries`` is how many more connection attempts a device gets after a connection failure.
+    ``progress`` is called in the calling thread with each device's report as it finishes.
+    ``sleep`` waits between retries (default: a wait that Ctrl-C cuts short); ``jitter`` draws
+    in [0, 1) for the backoff; ``today`` decides waiver expiry (default: the local date).
+
+    Raises :class:`~cmelive.errors.UsageError` for bad arguments or a non-empty ``out_dir``, and
+    :class:`~cmelive.errors.RunLockedError` at once when another run holds ``history``.
+    """
+    if not hosts:
+        raise UsageError("no hosts to audit")
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, not {workers}")
+    if retries < 0:
+        raise UsageError(f"--retries must be 0 or more, not {retries}")
+    if timeout <= 0:
+        raise UsageError(f"--timeout must be positive, not {timeout:g}")
+    prepare_run_dir(out_dir)
+    runner = _FleetRun(
+        hosts=list(hosts),
+        out_dir=out_dir,
+        timeout=timeout,
+        retries=retries,
+        base_policy=base_policy,
+        waivers=list(waivers),
+        known_hosts=known_hosts,
+        accept_new_host_key=accept_new_host_key,
+        collector_factory=collector_factory,
+        sleep=sleep,
+        jitter=jitter,
+        today=today or date.today(),
+    )
+    started = time.monotonic()
+    handle = history.start_run(inventory_label, len(hosts)) if history is not None else None
+    complete = False
+    try:
+        with tempfile.TemporaryDirectory(prefix="cmelive-fleet-") as scratch:
+            runner.scratch = Path(scratch)
+            finished, interrupted, abandoned = runner.run_all(workers, history, handle, progress)
+        devices = [finished[index] for index in sorted(finished)]
+        report = AuditReport([device.report for device in devices], generated_at=utc_now())
+        trend = _trend(history) if history is not None else []
+        files = _write_reports(out_dir, report, trend, runner.dir_names, runner.problems)
+        complete = not interrupted and not runner.history_failed
+    finally:
+        if history is not None and handle is not None:
+            history.finish_run(handle, complete=complete)
+    usage = runner.usage
+    return FleetResult(
+        devices=devices,
+        report=report,
+        out_dir=out_dir,
+        files=files,
+        run_id=handle.run_id if handle is not None else None,
+        interrupted=interrupted,
+        not_run=[host.name for index, host in enumerate(runner.hosts) if index not in finished],
+        abandoned=[runner.hosts[index].name for index in abandoned],
+        waiver_usage=usage,
+        stale_waivers=usage.stale(waivers),
+        expired_waivers=[w for w in waivers if w in usage.expired],
+        problems=list(runner.problems),
+        elapsed_s=time.monotonic() - started,
+    )
+
+
+class _FleetRun:
+    """The state of one run, shared by its worker threads (only ``problems`` and ``usage`` are
+    written by them: list.append and set.add are atomic)."""
+
+    def __init__(
+        self,
+        *,
+        hosts: list[InventoryHost],
+        out_dir: Path,
+        timeout: float,
+        retries: int,
+        base_policy: Policy,
+        waivers: list[Waiver],
+        known_hosts: tuple[Path, ...],
+        accept_new_host_key: bool,
+        collector_factory: CollectorFactory,
+        sleep: Sleep | None,
+        jitter: Callable[[], float],
+        today: date,
+    ) -> None:
+        self.hosts = hosts
+        self.out_dir = out_dir
+        self.timeout = timeout
+        self.retries = retries
+        self.base_policy = base_policy
+        self.waivers = waivers
+        self.known_hosts = known_hosts
+        self.accept_new_host_key = accept_new_host_key
+        self.collector_factory = collector_factory
+        self.stop = threading.Event()
+        self.sleep: Sleep = sleep if sleep is not None else self.stop.wait
+        self.jitter = jitter
+        self.today = today
+        self.dir_names = snapshot_dir_names([host.name for host in hosts])
+        self.usage = WaiverUsage()
+        self.problems: list[str] = []
+        self.history_failed = False
+        self.scratch = out_dir
+
+    # -- the pool ------------------------------------------------------------------------------
+
+    def run_all(
+        self,
+        workers: int,
+        history: History | None,
+        handle: RunHandle | None,
+        progress: Callable[[DeviceReport], None] | None,
+    ) -> tuple[dict[int, FleetDevice], bool, list[int]]:
+        """Run every host; returns the finished devices by inventory index, whether Ctrl-C cut the
+        run short, and the indexes of devices abandoned in flight by a second Ctrl-C."""
+        finished: dict[int, FleetDevice] = {}
+        recorded: set[int] = set()
+
+        def collect_finished(done: set[Future[FleetDevice]]) -> None:
+            # Written so that a Ctrl-C landing anywhere in here loses no device: a future leaves
+            # ``pending`` only once its device is in ``finished``, and the history catches up below.
+            for future in done:
+                index = pending[future]
+                if index not in finished:
+                    finished[index] = future.result()  # audit_device catches every Exception
+                del pending[future]
+                if index not in recorded:
+                    recorded.add(index)
+                    self.record(history, handle, finished[index])
+                    if progress is not None:
+                        progress(finished[index].report)
+
+        executor = ThreadPoolExecutor(max_workers=min(workers, len(self.hosts)), thread_name_prefix="cmelive-fleet")
+        pending: dict[Future[FleetDevice], int] = {}
+        interrupted = abandoned = False
+        try:
+            for index, host in enumerate(self.hosts):
+                pending[executor.submit(self.audit_device, host)] = index
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                collect_finished(done)
+        except KeyboardInterrupt:
+            interrupted = True
+            self.stop.set()
+            for future in [f for f in pending if f.cancel()]:
+                del pending[future]
+            log.warning("interrupted: %d device(s) in flight are finishing", len(pending))
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    collect_finished(done)
+            except KeyboardInterrupt:
+                # A second Ctrl-C: stop waiting. The threads finish (or time out) on their own;
+                # their results are dropped.
+                abandoned = True
+                log.warning("interrupted again: %d device(s) abandoned", len(pending))
+        finally:
+            executor.shutdown(wait=not abandoned, cancel_futures=True)
+        for index in sorted(set(finished) - recorded):
+            self.record(history, handle, finished[index])
+        return finished, interrupted, sorted(pending.values()) if abandoned else []
+
+    def record(self, history: History | None, handle: RunHandle | None, device: FleetDevice) -> None:
+        if history is None or handle is None:
+            return
+        try:
+            history.record_device(handle, device.report)
+        except HistoryError as exc:
+            # The audit itself stands (its reports are written); the history run will say incomplete.
+            self.history_failed = True
+            self.problems.append(f"history: {exc}")
+            log.error("%s", exc)
+
+    # -- one device ----------------------------------------------------------------------------
+
+    def audit_device(self, host: InventoryHost) -> FleetDevice:
+        """Everything for one host; never raises (an ``Exception``, anyway)."""
+        started = time.monotonic()
+        attempts = _Attempts()
+        snapshot_dir: Path | None = None
+        try:
+            password, enable_secret = resolve_credentials(host)
+            target = self.target(host, password, enable_secret)
+            snapshot = self.collect(target, attempts)
+            snapshot_dir = self.keep(host, snapshot)
+            report = audit_snapshot(snapshot, host_policy(host, self.base_policy), name=host.name)
+        except CmeliveError as exc:
+            log.error("%s: %s", host.name, exc)
+            report = _error_report(host, str(exc))
+        except Exception as exc:  # one device's bug must not stop the fleet
+            log.exception("%s: unexpected error", host.name)
+            report = _error_report(host, _unexpected("unexpected error", exc))
+        try:
+            report = apply_waivers(
+                report, self.waivers, groups=host.groups, tags=host.tags, today=self.today, usage=self.usage
+            )
+        except Exception as exc:
+            log.exception("%s: applying waivers failed", host.name)
+            report = _error_report(host, _unexpected("unexpected error applying waivers", exc))
+        elapsed = time.monotonic() - started
+        log.info("%s: %s in %.2fs (%d attempt(s))", host.name, report.status, elapsed, attempts.count)
+        return FleetDevice(host, report, snapshot_dir, attempts.count, elapsed)
+
+    def target(self, host: InventoryHost, password: str | None, enable_secret: str | None) -> Target:
+        ssh_config = host.ssh_config
+        if host.jump_host is not None:
+            ssh_config = jump_host_ssh_config(host, self.scratch)
+        return Target(
+            host=host.address,
+            port=host.port,
+            username=host.username,
+            password=password,
+            enable_secret=enable_secret,
+            key_file=host.key_file,
+            ssh_config=ssh_config,
+            timeout=host.timeout if host.timeout is not None else self.timeout,
+            known_hosts=self.known_hosts,
+            accept_new_host_key=self.accept_new_host_key,
+            name=host.name,
+        )
+
+    def collect(self, target: Target, attempts: _Attempts) -> Snapshot:
+        """Collect, retrying connection failures only; ``attempts`` counts the tries, even when
+        the last one raises."""
+        collector = self.collector_factory()
+        while True:
+            attempts.count += 1
+            attempt = attempts.count
+            try:
+                return collector.collect(target, AUDIT_COMMANDS)
+            except ConnectError as exc:
+                if attempt > self.retries or self.stop.is_set():
+                    if attempt > 1:
+                        raise ConnectError(f"{exc} (after {attempt} attempts)") from exc
+                    raise
+                delay = backoff_delay(attempt - 1, self.jitter())
+                log.warning("%s: %s; retrying in %.1fs", target.label, exc, delay)
+                self.sleep(delay)
+                if self.stop.is_set():
+                    raise
+
+    def keep(self, host: InventoryHost, snapshot: Snapshot) -> Path | None:
+        """Write the snapshot (masked); a failure to write is the run's problem, not the device's."""
+        directory = self.out_dir / SNAPSHOTS_DIR / self.dir_names[host.name]
+        try:
+            return write_snapshot(snapshot, directory, mask=True)
+        except (CmeliveError, OSError) as exc:
+            self.problems.append(f"{host.name}: snapshot not saved: {exc}")
+            log.error("%s: snapshot not saved: %s", host.name, exc)
+            return None
+
+
+@dataclass
+class _Attempts:
+    count: int = 0
+
+
+def _error_report(host: InventoryHost, message: str) -> DeviceReport:
+    return DeviceReport(name=host.name, host=host.address, hostname=None, status=DeviceStatus.ERROR, error=message)
+
+
+def _unexpected(what: str, exc: Exception) -> str:
+    # Our own errors are worded to name no secret; a foreign exception's text may quote whatever a
+    # router or a library printed, so it is masked like a log line.
+    return f"{what}: {type(exc).__name__}: {mask_text(str(exc)).strip()}"
+
+
+def _trend(history: History) -> list[TrendPoint]:
+    return [TrendPoint(p.run_id, p.started_at, dict(p.failures)) for p in history.trend()]
+
+
+def _write_reports(
+    out_dir: Path,
+    report: AuditReport,
+    trend: Sequence[TrendPoint],
+    dir_names: Mapping[str, str],
+    problems: list[str],
+) -> dict[str, Path]:
+    renderers: dict[str, Callable[[], str]] = {
+        "json": lambda: render_json(report),
+        "csv": lambda: render_csv(report),
+        "sarif": lambda: render_sarif(report, snapshots_dir=SNAPSHOTS_DIR, device_dirs=dir_names),
+        "junit": lambda: render_junit(report),
+        "html": lambda: render_html(report, trend=trend),
+    }
+    written: dict[str, Path] = {}
+    for kind, render in renderers.items():
+        path = out_dir / REPORT_FILES[kind]
+        try:
+            text = render()
+        except Exception as exc:  # one renderer's bug must not cost the other reports
+            log.exception("rendering %s failed", path.name)
+            problems.append(f"{path.name} not written: {type(exc).__name__}: {exc}")
+            continue
+        _write_atomic(path, text, CSV_ENCODING if kind == "csv" else "utf-8")
+        written[kind] = path
+    return written
+
+
+def _write_atomic(path: Path, text: str, encoding: str) -> None:
+    """Write next to ``path`` and rename: a reader (or a crash) never sees half a report."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        with temporary.open("w", encoding=encoding, newline="") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise InputError(str(path), f"cannot write report: {exc.strerror}") from exc
+
+
+def command_problems(report: DeviceReport) -> list[str]:
+    """``show running-config: timeout: timed out ...`` for each command that did not complete."""
+    return [
+        f"{c.command}: {c.status}" + (f": {c.error}" if c.error else "")
+        for c in report.commands
+        if c.status != CommandStatus.OK
+    ]
+
+
+__all__ = [
+    "DEFAULT_RETRIES",
+    "DEFAULT_WORKERS",
+    "REPORT_FILES",
+    "SNAPSHOTS_DIR",
+    "FleetDevice",
+    "FleetResult",
+    "backoff_delay",
+    "command_problems",
+    "default_collector",
+    "jump_host_ssh_config",
+    "prepare_run_dir",
+    "run_fleet",
+    "snapshot_dir_names",
+]
