@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -10,8 +11,9 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -411,6 +413,36 @@ def test_twenty_concurrent_sessions(router: FakeRouter) -> None:
         screens = list(pool.map(one_session, range(20)))
     assert all(SHOW_VERSION.replace("\n", "\r\n") in screen for screen in screens)
     assert router.sessions == sessions_before + 20
+
+
+def test_logout_hangs_up_without_a_reset(router: FakeRouter, caplog: pytest.LogCaptureFixture) -> None:
+    """After ``exit`` the router waits for the client to hang up before closing its socket.
+
+    Closing it with the client's answer to the channel close still unread makes the kernel send
+    a reset, which the client's paramiko logs as an ERROR ("Socket exception: Connection reset
+    by peer"); a fleet audit would log that for a good share of its routers.
+    """
+    with caplog.at_level(logging.ERROR, logger="paramiko.transport"):
+        for _ in range(15):
+            with connect(router) as client:
+                channel = client.invoke_shell()
+                read_until(channel, "CME1>")
+                channel.sendall(b"show version\nexit\n")
+                read_until(channel, "never printed")  # to the router's EOF
+                transport = client.get_transport()
+                assert transport is not None
+                transport.join(0.05)  # the client's transport thread reads on for a moment
+    assert [record.getMessage() for record in caplog.records] == []
+    assert router.open_connections == 0 or wait_until(lambda: router.open_connections == 0)
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def test_host_key_is_fresh_per_server(router: FakeRouter) -> None:

@@ -12,6 +12,7 @@ import typer
 from cmelive import __version__
 from cmelive.cli import audit, catalog, collect, demo, exit_codes, fake_router, replay
 from cmelive.cli import history as history_cli
+from cmelive.cli import fake_fleet
 from cmelive.cli import fleet
 from cmelive.errors import CmeliveError
 
@@ -46,6 +47,7 @@ app.command("demo")(demo.demo)
 app.command("checks")(catalog.checks)
 app.command("explain")(catalog.explain)
 app.command("fake-router")(fake_router.fake_router)
+app.command("fake-fleet")(fake_fleet.fake_fleet)
 app.command("history")(history_cli.history)
 app.command("diff")(history_cli.diff)
 

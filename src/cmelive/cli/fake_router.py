@@ -12,6 +12,7 @@ import typer
 
 from cmelive.cli import exit_codes
 from cmelive.errors import InputError
+from cmelive.fake.faults import Faults
 from cmelive.fake.server import from_snapshot_dir
 
 
@@ -28,9 +29,51 @@ def fake_router(
     privileged: Annotated[
         bool, typer.Option("--privileged", help="Log in at privilege 15 (prompt '#') instead of 1.")
     ] = False,
+    fail_auth: Annotated[
+        bool, typer.Option("--fail-auth", help="Fault: refuse every login (password and public key).")
+    ] = False,
+    fail_enable: Annotated[
+        bool, typer.Option("--fail-enable", help="Fault: 'enable' answers '% Access denied', whatever the secret.")
+    ] = False,
+    delay_ms: Annotated[
+        int,
+        typer.Option(
+            "--delay-ms", min=0, help="Fault: answer every command (and the first prompt) this many ms late."
+        ),
+    ] = 0,
+    hang_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--hang-on",
+            metavar="CMD",
+            help="Fault: this show command never answers; the session stays open and silent. Repeatable.",
+        ),
+    ] = None,
+    drop_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--drop-on",
+            metavar="CMD",
+            help="Fault: this show command prints half its output, then the connection is cut. Repeatable.",
+        ),
+    ] = None,
+    no_cme: Annotated[
+        bool,
+        typer.Option(
+            "--no-cme", help="Fault: a plain IOS router: CME commands unknown, no CME sections in the config."
+        ),
+    ] = False,
 ) -> None:
     """Serve SNAPSHOT_DIR as a read-only fake IOS router over SSH until Ctrl-C."""
     try:
+        faults = Faults(
+            fail_auth=fail_auth,
+            fail_enable=fail_enable,
+            delay_ms=delay_ms,
+            hang_on=tuple(hang_on or ()),
+            drop_on=tuple(drop_on or ()),
+            no_cme=no_cme,
+        )
         router = from_snapshot_dir(
             snapshot_dir,
             username=username,
@@ -38,8 +81,12 @@ def fake_router(
             enable_secret=enable_secret,
             privileged_login=privileged,
             port=port,
+            faults=faults,
         )
     except InputError as exc:
+        typer.echo(f"cmelive: error: {exc}", err=True)
+        raise typer.Exit(exit_codes.BAD_INPUT) from None
+    except ValueError as exc:  # a fault naming a command this router does not serve
         typer.echo(f"cmelive: error: {exc}", err=True)
         raise typer.Exit(exit_codes.BAD_INPUT) from None
     try:
@@ -61,6 +108,8 @@ def fake_router(
             f"fake router {router.hostname} listening on 127.0.0.1:{router.port} (user {username})"
         )
         typer.echo(router.known_hosts_line())
+        if router.faults.any:
+            typer.echo(f"faults: {router.faults.describe()}")
         # Scripts read the port from this output while we serve: don't leave it in a buffer.
         typer.get_text_stream("stdout").flush()
         stop.wait()

@@ -9,6 +9,10 @@ The emulation is read-only on purpose: it answers ``show`` commands from a snaps
 accepts ``terminal ...``, ``enable``, ``disable`` and ``exit``; everything else (``configure``,
 ``write``, ``copy``, ``reload``, ``clear``, ``debug``, ...) is refused with IOS's
 ``% Invalid input`` at every privilege level.
+
+The CLI-level fault modes of :class:`~cmelive.fake.faults.Faults` live here too: ``enable``
+refused, a command that hangs or drops the connection (the CLI flags it in
+:attr:`IosCli.fault`; the transport acts on it), and a plain IOS router without CME.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from cmelive.commands import RUNNING_CONFIG
+from cmelive.fake.faults import STARTUP_CONFIG, Faults, SessionFault, without_cme
 from cmelive.snapshot import Snapshot
 
-STARTUP_CONFIG = "show startup-config"
 SHOW_PRIVILEGE = "show privilege"
 #: Privilege level 1 cannot see the configuration (real IOS does not even parse the keyword).
 PRIVILEGED_ONLY_SHOWS = frozenset({RUNNING_CONFIG, STARTUP_CONFIG})
@@ -117,6 +121,12 @@ class IosCli:
     ``outputs`` maps full show commands (``"show running-config"``) to the text the router prints.
     Every non-blank line typed at the exec prompt is appended to :attr:`command_log` (and passed
     to ``on_command``); what is typed at the ``Password:`` prompt never is.
+
+    ``faults`` (see :class:`~cmelive.fake.faults.Faults`): ``no_cme`` and ``fail_enable`` act
+    here; a ``hang_on``/``drop_on`` command sets :attr:`fault` (and, for a drop, returns the first
+    half of its output lines): from then on the CLI answers nothing, and the transport goes silent
+    or cuts the connection. A ``hang_on``/``drop_on`` name this router does not serve is a
+    ``ValueError``.
     """
 
     def __init__(
@@ -127,11 +137,15 @@ class IosCli:
         privileged: bool = False,
         *,
         on_command: Callable[[str], None] | None = None,
+        faults: Faults | None = None,
     ) -> None:
         self.hostname = hostname
         self.privileged = privileged
         self.closed = False
         self.awaiting_secret = False
+        self.faults = faults if faults is not None else Faults()
+        #: Set when a command with a hang or drop fault was run; the session never answers again.
+        self.fault: SessionFault | None = None
         self.command_log: list[str] = []
         self._enable_secret = enable_secret
         self._failed_secrets = 0
@@ -142,8 +156,32 @@ class IosCli:
             if not normalized.startswith("show "):
                 raise ValueError(f"the fake router only replays show commands, not {command!r}")
             self._outputs[normalized] = text.replace("\r\n", "\n").replace("\r", "\n")
+        if self.faults.no_cme:
+            self._outputs = without_cme(self._outputs)
         self._user_tree = _build_tree(self._outputs, privileged=False)
         self._privileged_tree = _build_tree(self._outputs, privileged=True)
+        self._session_faults: dict[str, SessionFault] = {}
+        for fault, commands in ((SessionFault.HANG, self.faults.hang_on), (SessionFault.DROP, self.faults.drop_on)):
+            for command in commands:
+                self._session_faults[self._resolve_show(command, fault)] = fault
+
+    def fault_commands(self, fault: SessionFault) -> tuple[str, ...]:
+        """The full show commands that ``fault`` strikes (``hang_on``/``drop_on`` resolved)."""
+        return tuple(command for command, kind in self._session_faults.items() if kind is fault)
+
+    def _resolve_show(self, command: str, fault: SessionFault) -> str:
+        """The full show command ``command`` (maybe abbreviated) names, as a privileged user types it."""
+        node: _Node = self._privileged_tree
+        for word in _words(command):
+            found = _match(node, word.text)
+            if not isinstance(found, _Node) or found.refused:
+                node = _Node()
+                break
+            node = found
+        if node.verb is not _Verb.SHOW:
+            hint = " (with no_cme it serves no CME command)" if self.faults.no_cme else ""
+            raise ValueError(f"{fault.value}_on: {command!r} is not a show command this router serves{hint}")
+        return node.command
 
     @property
     def prompt(self) -> str:
@@ -154,7 +192,7 @@ class IosCli:
 
     def handle_line(self, line: str) -> str:
         """Run one typed line (without its line ending); return the text printed before the prompt."""
-        if self.closed:
+        if self.closed or self.fault is not None:
             return ""
         if self.awaiting_secret:
             return self._check_secret(line)
@@ -195,9 +233,18 @@ class IosCli:
             return ""
         if node.verb is _Verb.TERMINAL:
             return ""
+        fault = self._session_faults.get(node.command)
+        if fault is SessionFault.HANG:
+            self.fault = fault
+            return ""
         text = self._show(node.command)
         if bar:
-            return _apply_filter(text, filter_part, prompt_width + len(command_part) + 1)
+            text = _apply_filter(text, filter_part, prompt_width + len(command_part) + 1)
+        if fault is SessionFault.DROP:
+            self.fault = fault
+            self.closed = True
+            lines = text.splitlines(keepends=True)
+            return "".join(lines[: len(lines) // 2])
         return text
 
     def _show(self, command: str) -> str:
@@ -211,6 +258,9 @@ class IosCli:
     def _enable(self) -> str:
         if self.privileged:
             return ""
+        if self.faults.fail_enable:
+            self.awaiting_secret = True  # asks, then refuses whatever is typed
+            return ""
         if self._enable_secret is None:
             return NO_ENABLE_PASSWORD + "\n\n"
         self.awaiting_secret = True
@@ -218,6 +268,8 @@ class IosCli:
 
     def _check_secret(self, typed: str) -> str:
         self.awaiting_secret = False
+        if self.faults.fail_enable:
+            return ACCESS_DENIED + "\n\n"
         if self._enable_secret is not None and _same_secret(typed, self._enable_secret):
             self._failed_secrets = 0
             self.privileged = True
@@ -362,12 +414,28 @@ def _sections(lines: list[str], pattern: re.Pattern[str]) -> list[str]:
     return kept
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A piece of what the router sends back; ``answers`` when it ends with a command's answer.
+
+    A transport that simulates latency waits before the pieces that answer an Enter, not before
+    the echo of keys typed one at a time.
+    """
+
+    text: str
+    answers: bool
+
+
 class TerminalSession:
     """What a vty line does around the CLI: echo, line editing, ``\\r\\n``, the prompt.
 
     :meth:`feed` takes what the client typed (any chunking: one key at a time or a pasted
     batch of lines) and returns everything to send back, prompt included, in one piece, so
-    a client waiting for the prompt sees it right after the output.
+    a client waiting for the prompt sees it right after the output. :meth:`replies` returns the
+    same text cut after each answered line.
+
+    After a command with a hang or drop fault (:attr:`fault`), the line ends after that command's
+    echo (and, for a drop, its partial output): no prompt, and whatever was typed after is lost.
     """
 
     def __init__(self, cli: IosCli, *, echo: bool = True) -> None:
@@ -381,15 +449,24 @@ class TerminalSession:
     def closed(self) -> bool:
         return self.cli.closed
 
+    @property
+    def fault(self) -> SessionFault | None:
+        return self.cli.fault
+
     def greeting(self) -> str:
         """What the router prints when the session opens."""
         return "\r\n" + self.cli.prompt
 
     def feed(self, data: str) -> str:
+        return "".join(reply.text for reply in self.replies(data))
+
+    def replies(self, data: str) -> list[Reply]:
+        """What to send back for ``data``, cut after every Enter (empty pieces left out)."""
+        replies: list[Reply] = []
         out: list[str] = []
         for char in data:
-            if self.cli.closed:
-                break  # typed after "exit": the line is gone
+            if self.cli.closed or self.cli.fault is not None:
+                break  # typed after "exit" or into a stuck line: the input is gone
             if self._escape or char == "\x1b":
                 self._swallow_escape(char)
                 continue
@@ -399,6 +476,8 @@ class TerminalSession:
             self._after_cr = char == "\r"
             if char in "\r\n":
                 out.append(self._enter())
+                replies.append(Reply("".join(out), answers=True))
+                out.clear()
             elif char in "\x7f\x08":
                 if self._line:
                     self._line.pop()
@@ -413,7 +492,9 @@ class TerminalSession:
                 if self._echoing:
                     out.append(char)
             # Other control characters (Tab, Ctrl-C, Ctrl-Z, ...) do nothing at the exec prompt.
-        return "".join(out)
+        if out:
+            replies.append(Reply("".join(out), answers=False))
+        return replies
 
     @property
     def _echoing(self) -> bool:
@@ -424,7 +505,7 @@ class TerminalSession:
         self._line.clear()
         output = self.cli.handle_line(line)
         wire = "\r\n" + output.replace("\n", "\r\n")
-        if self.cli.closed:
+        if self.cli.closed or self.cli.fault is not None:
             return wire
         return wire + self.cli.prompt
 

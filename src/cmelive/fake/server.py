@@ -15,11 +15,18 @@ gets wrong:
 - paramiko never sets TCP_NODELAY, which costs ~45 ms per connect on loopback: we set it on
   every accepted socket (a paramiko *client* must set it on its own socket to save the rest:
   measured here, 70 ms -> 7 ms for connect + login + 3 commands).
+
+Fault modes (:class:`~cmelive.fake.faults.Faults`): refused logins, latency and the hanging or
+dropped connection are the transport's part and live here; the CLI's part is in ``IosCli``.
+A connection costs two threads (paramiko's transport thread and ours); latency is a sleep in
+ours, cut short when the router stops; a hanging command parks ours in a blocking ``recv`` that
+returns when the client leaves or the router stops.
 """
 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import errno
 import hmac
 import logging
@@ -40,6 +47,7 @@ from paramiko.common import (
     OPEN_SUCCEEDED,
 )
 
+from cmelive.fake.faults import Faults, SessionFault, without_cme
 from cmelive.fake.ios_cli import IosCli, TerminalSession, hostname_from, normalize_command, outputs_from_snapshot
 from cmelive.snapshot import Snapshot, read_snapshot
 
@@ -65,8 +73,14 @@ REQUEST_TIMEOUT_S = 30.0
 # server_accept_cv), so this bounds how long stop() waits for a client that left before
 # opening a channel (a refused host key, a failed login).
 _CHANNEL_WAIT_S = 0.5
+# How long a finished session waits for the client to hang up before closing the socket itself.
+_HANG_UP_WAIT_S = 2.0
 _SHELL = "shell"
 _EXEC = "exec"
+
+
+class _RouterStopping(Exception):
+    """The router stopped while this session waited: it says nothing more."""
 
 
 class RouterHandler(MockSshHandler):
@@ -97,8 +111,17 @@ class RouterHandler(MockSshHandler):
         except (paramiko.SSHException, EOFError, OSError) as exc:
             log.debug("connection ended during negotiation: %s", exc)
         finally:
-            self.transport.close()
+            self._close()
             self.server._forget(self)
+
+    def _close(self) -> None:
+        # Closing our socket while the client's last packets (its answer to our channel close)
+        # are still unread makes the kernel send a reset, which the client's paramiko logs as
+        # "Socket exception: Connection reset by peer". A client hangs up right after the channel
+        # closes: let the transport thread read to its end first. stop() ends it at once.
+        if self.transport.is_active() and not self.server._stopping.is_set():
+            self.transport.join(_HANG_UP_WAIT_S)
+        self.transport.close()
 
     def handle_client(self, channel: paramiko.Channel) -> None:
         try:
@@ -113,25 +136,64 @@ class RouterHandler(MockSshHandler):
                 self._serve_exec(channel, command)
         except (OSError, EOFError, paramiko.SSHException) as exc:
             log.debug("session ended: %s", exc)  # the client went away mid-answer
+        except _RouterStopping:
+            pass  # stop() closes the connection
         finally:
             channel.close()
 
     def _serve_shell(self, channel: paramiko.Channel) -> None:
         session = TerminalSession(self.server._new_cli())
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._wait_latency()
         channel.sendall(session.greeting().encode("utf-8"))
-        while not session.closed:
+        while not session.closed and session.fault is None:
             data = channel.recv(4096)
             if not data:
                 return
-            reply = session.feed(decoder.decode(data))
-            if reply:
-                channel.sendall(reply.encode("utf-8"))
+            for reply in session.replies(decoder.decode(data)):
+                if reply.answers:
+                    self._wait_latency()
+                channel.sendall(reply.text.encode("utf-8"))
+        self._act_on(session.fault, channel)
 
     def _serve_exec(self, channel: paramiko.Channel, command: str) -> None:
-        output = self.server._new_cli().handle_line(command)
+        cli = self.server._new_cli()
+        output = cli.handle_line(command)
+        self._wait_latency()
         channel.sendall(output.replace("\n", "\r\n").encode("utf-8"))
-        channel.send_exit_status(0)
+        if cli.fault is None:
+            channel.send_exit_status(0)
+        self._act_on(cli.fault, channel)
+
+    def _wait_latency(self) -> None:
+        # A sleep in this connection's thread only: no lock held, other sessions unaffected.
+        # Cut short when the router stops, so stop() never waits for a simulated latency.
+        delay = self.server.faults.delay_s
+        if delay > 0 and self.server._stopping.wait(delay):
+            raise _RouterStopping
+
+    def _act_on(self, fault: SessionFault | None, channel: paramiko.Channel) -> None:
+        if fault is SessionFault.HANG:
+            # Silent until the client hangs up or the router stops. What the client types
+            # meanwhile is read and dropped. recv() also returns b"" at the client's EOF, which is
+            # not a hang-up (OpenSSH sends one when its stdin ends): the channel's close is.
+            while channel.recv(4096):
+                pass
+            channel.status_event.wait()  # set when the channel closes (or the transport dies)
+        elif fault is SessionFault.DROP:
+            self._drop_connection()
+
+    def _drop_connection(self) -> None:
+        """Cut the TCP connection with no SSH goodbye (no channel EOF or close, no disconnect).
+
+        The partial output already sent stays in the stream: shutdown() sends our FIN after it
+        (a reset could discard it at the client).
+        """
+        try:
+            self.transport.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.transport.close()
 
     def _queue(self, channel_id: int) -> SimpleQueue[tuple[str, str]]:
         # Called from the transport thread (requests) and from ours (accept): setdefault is atomic.
@@ -143,12 +205,15 @@ class RouterHandler(MockSshHandler):
         return "password,publickey"
 
     def check_auth_password(self, username: str, password: str) -> int:
-        if self.server._password_matches(username, password):
+        matches = self.server._password_matches(username, password)
+        if matches and not self.server.faults.fail_auth:
             return AUTH_SUCCESSFUL
         return AUTH_FAILED
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
         result: int = super().check_auth_publickey(username, key)
+        if self.server.faults.fail_auth:
+            return AUTH_FAILED
         return result
 
     def check_channel_request(self, kind: str, chanid: int) -> int:
@@ -189,6 +254,9 @@ class FakeRouter(MockSshServer):
 
     Use it as a context manager or with :meth:`start` / :meth:`stop`. Logins: password
     (``username``/``password``) or a public key registered with ``add_user(uid, key_path)``.
+    ``faults`` makes it misbehave (see :class:`~cmelive.fake.faults.Faults`); a ``hang_on`` or
+    ``drop_on`` command it does not serve is a ``ValueError`` here.
+    ``host_key``: generating a fresh RSA-2048 key costs ~80 ms; a fleet shares one.
     """
 
     handler_cls = RouterHandler
@@ -207,6 +275,7 @@ class FakeRouter(MockSshServer):
         host: str = "127.0.0.1",
         port: int = 0,
         host_key: paramiko.PKey | None = None,
+        faults: Faults | None = None,
     ) -> None:
         super().__init__({})
         if isinstance(outputs_or_snapshot, Snapshot):
@@ -215,8 +284,11 @@ class FakeRouter(MockSshServer):
         else:
             outputs = dict(outputs_or_snapshot)
             snapshot_hostname = None
+        self.faults = faults if faults is not None else Faults()
         self.outputs = {normalize_command(command): text for command, text in outputs.items()}
         self.hostname = hostname or hostname_from(self.outputs, snapshot_hostname)
+        if self.faults.no_cme:
+            self.outputs = without_cme(self.outputs)  # what it serves (each CLI finds nothing left to cut)
         self.username = username
         self.password = password
         self.enable_secret = enable_secret
@@ -230,7 +302,15 @@ class FakeRouter(MockSshServer):
         self._sessions = 0
         self._handlers: set[RouterHandler] = set()
         self._stopping = threading.Event()
-        self._new_cli()  # refuses bad outputs (non-show commands) now, not at the first login
+        # Refuses bad outputs (non-show commands) and faults on commands it does not serve now,
+        # not at the first login; the faults keep the full names of their commands ("sh run" ->
+        # "show running-config"), as the router resolved them.
+        cli = self._new_cli()
+        self.faults = dataclasses.replace(
+            self.faults,
+            hang_on=cli.fault_commands(SessionFault.HANG),
+            drop_on=cli.fault_commands(SessionFault.DROP),
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -339,6 +419,12 @@ class FakeRouter(MockSshServer):
             return list(self._command_log)
 
     @property
+    def open_connections(self) -> int:
+        """How many connections are being served right now (each holds a thread until it ends)."""
+        with self._lock:
+            return len(self._handlers)
+
+    @property
     def sessions(self) -> int:
         """How many sessions (shell or exec) were opened so far."""
         with self._lock:
@@ -372,6 +458,7 @@ class FakeRouter(MockSshServer):
             self.enable_secret,
             self.privileged_login,
             on_command=self._record_command,
+            faults=self.faults,
         )
 
     def _record_command(self, line: str) -> None:
@@ -400,6 +487,7 @@ def from_snapshot_dir(
     host: str = "127.0.0.1",
     port: int = 0,
     host_key: paramiko.PKey | None = None,
+    faults: Faults | None = None,
 ) -> FakeRouter:
     """A (not yet started) fake router serving the snapshot directory ``path``.
 
@@ -415,4 +503,5 @@ def from_snapshot_dir(
         host=host,
         port=port,
         host_key=host_key,
+        faults=faults,
     )

@@ -1,0 +1,196 @@
+"""``cmelive fake-fleet``: serve a directory of snapshots as a fleet of fake routers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, NoReturn
+
+import typer
+
+from cmelive.cli import exit_codes
+from cmelive.errors import InputError
+from cmelive.fake.faults import Faults
+from cmelive.fake.fleet import (
+    DEFAULT_ENABLE_SECRET,
+    DEFAULT_PASSWORD,
+    DEFAULT_USERNAME,
+    FakeFleet,
+    FakeRouterError,
+    FakeRouterSpec,
+    RouterFaults,
+    apply_faults,
+    load_faults_file,
+)
+
+PASSWORD_ENV = "CMELIVE_FLEET_PASSWORD"
+ENABLE_SECRET_ENV = "CMELIVE_FLEET_ENABLE_SECRET"
+_MAX_PORT = 65535
+
+
+def fake_fleet(
+    snapshots_dir: Annotated[
+        Path,
+        typer.Argument(help="Directory with one snapshot directory per router; each is served under its name."),
+    ],
+    base_port: Annotated[
+        int,
+        typer.Option(
+            "--base-port", min=0, max=_MAX_PORT, help="First port; the routers get consecutive ports (0: any free port each)."
+        ),
+    ] = 0,
+    inventory_out: Annotated[
+        Path | None,
+        typer.Option("--inventory-out", help="Write a matching inventory (YAML, credentials by env variable) here."),
+    ] = None,
+    known_hosts_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--known-hosts-out", help="Write the routers' host keys here (default: next to the inventory, .known_hosts)."
+        ),
+    ] = None,
+    username: Annotated[str, typer.Option("--username", "-u", help="Login user name of every router.")] = DEFAULT_USERNAME,
+    password: Annotated[str, typer.Option("--password", help="Login password of every router.")] = DEFAULT_PASSWORD,
+    enable_secret: Annotated[
+        str, typer.Option("--enable-secret", help="Secret 'enable' asks for on every router.")
+    ] = DEFAULT_ENABLE_SECRET,
+    delay_ms: Annotated[
+        int, typer.Option("--delay-ms", min=0, help="Latency of every router, in ms per answer (a faults file may override).")
+    ] = 0,
+    faults_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--faults-file",
+            help="YAML mapping router names to fault options, e.g. "
+            "{branch-07: {delay_ms: 200, hang_on: ['show running-config']}}.",
+        ),
+    ] = None,
+) -> None:
+    """Serve every snapshot directory under SNAPSHOTS_DIR as a fake router, until Ctrl-C."""
+    try:
+        fleet = _build_fleet(snapshots_dir, base_port, username, password, enable_secret, delay_ms, faults_file)
+    except InputError as exc:
+        _fail(str(exc))
+    try:
+        fleet.start()
+    except OSError as exc:
+        _fail(f"cannot listen on 127.0.0.1 (from port {base_port}): {exc.strerror or exc}")
+    try:
+        written = _write_files(fleet, inventory_out, known_hosts_out)
+    except OSError as exc:
+        fleet.stop()
+        _fail(f"{exc.filename}: cannot write: {exc.strerror or exc}")
+
+    stop = threading.Event()
+
+    def on_terminate(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # Both installed explicitly: a background process of a non-interactive shell starts with
+    # SIGINT ignored, and Ctrl-C must still stop the fleet.
+    previous = {sig: signal.signal(sig, on_terminate) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        _announce(fleet, written)
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        fleet.stop()
+
+
+def _build_fleet(
+    snapshots_dir: Path,
+    base_port: int,
+    username: str,
+    password: str,
+    enable_secret: str,
+    delay_ms: int,
+    faults_file: Path | None,
+) -> FakeFleet:
+    directories = _snapshot_directories(snapshots_dir)
+    if base_port and base_port + len(directories) - 1 > _MAX_PORT:
+        raise InputError(str(snapshots_dir), f"{len(directories)} routers do not fit in ports {base_port}-{_MAX_PORT}")
+    base = Faults(delay_ms=delay_ms)
+    specs = [
+        FakeRouterSpec(
+            name=directory.name,
+            snapshot=directory,
+            faults=base,
+            username=username,
+            password=password,
+            enable_secret=enable_secret,
+            port=base_port + index if base_port else 0,
+        )
+        for index, directory in enumerate(directories)
+    ]
+    entries: dict[str, RouterFaults] = {}
+    if faults_file is not None:
+        entries = load_faults_file(faults_file, [spec.name for spec in specs], base)
+        specs = apply_faults(specs, entries)
+    try:
+        return FakeFleet(specs)
+    except FakeRouterError as exc:
+        entry = entries.get(exc.name)
+        if faults_file is not None and entry is not None:
+            raise InputError(str(faults_file), str(exc), entry.line) from None
+        raise InputError(str(snapshots_dir / exc.name), exc.problem) from None
+
+
+def _snapshot_directories(snapshots_dir: Path) -> list[Path]:
+    where = str(snapshots_dir)
+    if not snapshots_dir.exists():
+        raise InputError(where, "snapshots directory does not exist")
+    if not snapshots_dir.is_dir():
+        raise InputError(where, "not a directory (expected one snapshot directory per router)")
+    try:
+        directories = sorted(p for p in snapshots_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError as exc:
+        raise InputError(where, f"cannot list directory: {exc.strerror}") from exc
+    if not directories:
+        raise InputError(where, "no snapshot directories in it (expected one directory per router)")
+    return directories
+
+
+def _write_files(fleet: FakeFleet, inventory_out: Path | None, known_hosts_out: Path | None) -> list[str]:
+    """Write the inventory and known_hosts files asked for; returns the lines that tell where."""
+    if inventory_out is None and known_hosts_out is None:
+        return []
+    if known_hosts_out is None:
+        assert inventory_out is not None
+        known_hosts_out = inventory_out.with_name(inventory_out.stem + ".known_hosts")
+    told = []
+    if inventory_out is not None:
+        fleet.write_inventory(
+            inventory_out, password_env=PASSWORD_ENV, enable_secret_env=ENABLE_SECRET_ENV, known_hosts=known_hosts_out
+        )
+        told.append(f"inventory: {inventory_out}")
+    else:
+        fleet.write_known_hosts(known_hosts_out)
+    told.append(f"known hosts: {known_hosts_out}")
+    told.append(f"set {PASSWORD_ENV} and {ENABLE_SECRET_ENV} to the fleet's --password and --enable-secret")
+    return told
+
+
+def _announce(fleet: FakeFleet, written: list[str]) -> None:
+    width = max(len(name) for name in fleet.specs)
+    typer.echo(f"fake fleet: {len(fleet.specs)} routers on {fleet.host}, one host key ({fleet.host_key.fingerprint})")
+    for name, spec in fleet.specs.items():
+        router = fleet.routers.get(name)
+        hostname = router.hostname if router is not None else "-"
+        faults = spec.describe_faults()
+        line = f"{name:<{width}}  {fleet.host}:{fleet.port(name):<5}  {hostname}"
+        typer.echo(line + (f"  faults: {faults}" if faults != "none" else ""))
+    for line in written:
+        typer.echo(line)
+    typer.echo("serving until Ctrl-C")
+    # Scripts read the ports from this output while we serve: don't leave it in a buffer.
+    typer.get_text_stream("stdout").flush()
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"cmelive: error: {message}", err=True)
+    raise typer.Exit(exit_codes.BAD_INPUT)
