@@ -133,7 +133,12 @@ def _ends_with_end(text: str) -> bool:
 
 
 class ConnectionLost(Exception):
-    """The SSH session ended under us (closed by the router, reset, ...)."""
+    """The SSH session ended under us (closed by the router, reset, ...).
+
+    ``partial`` is what the command being read had printed by then (set by :meth:`AuditSession.run`).
+    """
+
+    partial: str = ""
 
 
 class CommandTimeout(ReadTimeout):
@@ -272,6 +277,9 @@ class AuditSession(CiscoIosSSH):
             self._in_sync = False
             exc.partial = self._clean(exc.partial, prompt_included=False)
             raise
+        except ConnectionLost as exc:
+            exc.partial = self._clean(exc.partial, prompt_included=False)
+            raise
         return self._clean(raw, prompt_included=True)
 
     def resync(self, timeout: float) -> bool:
@@ -284,10 +292,15 @@ class AuditSession(CiscoIosSSH):
         return True
 
     def _clean(self, raw: str, *, prompt_included: bool) -> str:
-        """Drop the echo line (``raw`` starts with it) and the prompt; one ``\n`` per line."""
+        """Drop the echo line (``raw`` starts with it) and the prompt; one ``\n`` per line.
+
+        Without a prompt (the output of a command cut short), the text is kept exactly as far as
+        it came: no line break is added after its last line, nor a blank line after its last break.
+        """
         lines = self.normalize_linefeeds(raw).split("\n")
-        if prompt_included:
-            lines.pop()
+        if not prompt_included:
+            return "\n".join(lines[1:])
+        lines.pop()
         lines = lines[1:]
         return "".join(line + "\n" for line in lines)
 
@@ -350,7 +363,12 @@ class AuditSession(CiscoIosSSH):
                 offset = max(echo_start, len(data) - _TAIL)
                 if pattern.search(data, offset):
                     return data[echo_start:]
-            chunk = self._receive(timeout)
+            try:
+                chunk = self._receive(timeout)
+            except ConnectionLost as exc:
+                # What arrived before the line went dead is evidence too: the caller keeps it.
+                exc.partial = data[echo_start:] if echo_start >= 0 else ""
+                raise
             if not chunk:
                 partial = data[echo_start:] if echo_start >= 0 else ""
                 raise CommandTimeout(f"no data for {timeout:g}s and no prompt", partial)
@@ -395,6 +413,14 @@ class NetmikoCollector:
                     reason = f"connection lost: {exc}"
                     log.error("%s: %s; %d command(s) not collected", target.address, reason, len(wanted) - index)
                     self._give_up(snapshot, wanted[index:], reason)
+                    if exc.partial:
+                        kept = len(exc.partial.splitlines())
+                        snapshot.outputs[command] = CommandOutput(
+                            command,
+                            CommandStatus.NOT_COLLECTED,
+                            exc.partial,
+                            error=f"{reason} after {kept} line(s) of output (kept, not judged)",
+                        )
                     break
                 snapshot.outputs[command] = output
                 if output.status == CommandStatus.TIMEOUT and not self._recovered(session, target):
