@@ -131,3 +131,22 @@ def test_demo_audits_every_example() -> None:
     for device in report["devices"]:
         assert device["status"] in ("ok", "partial"), device
         assert device["results"], device["name"]
+
+
+def test_demo_fleet_writes_a_run_with_every_fault_isolated(tmp_path: Path) -> None:
+    proc = cli("demo", "--fleet", "--out", str(tmp_path / "demo"))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    run = tmp_path / "demo" / "run"
+    for name in ("report.json", "report.csv", "report.sarif", "report.junit.xml", "report.html"):
+        assert (run / name).is_file(), name
+    devices = {d["name"]: d for d in json.loads((run / "report.json").read_text())["devices"]}
+    assert len(devices) == 10
+    assert devices["branch-01-secure"]["status"] == "ok"
+    assert devices["branch-06-wrong-password"]["status"] == "error"
+    assert "authentication failed" in devices["branch-06-wrong-password"]["error"]
+    assert devices["branch-10-powered-off"]["status"] == "error"
+    assert "connection refused" in devices["branch-10-powered-off"]["error"]
+    hung = {c["command"]: c["status"] for c in devices["branch-07-hangs"]["commands"]}
+    assert hung["show running-config"] == "timeout"
+    assert f"Open {run / 'report.html'}" in proc.stdout

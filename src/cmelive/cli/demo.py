@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import tempfile
 from pathlib import Path
@@ -15,8 +16,15 @@ from cmelive.collect import Target
 from cmelive.collect.live import NetmikoCollector
 from cmelive.commands import AUDIT_COMMANDS
 from cmelive.examples import EXAMPLES, example_dir
+from cmelive.fake.faults import Faults
+from cmelive.fake.fleet import FakeFleet, FakeRouterSpec
 from cmelive.fake.server import FakeRouter
+from cmelive.fleet import LOG_FILE, FleetResult, prepare_run_dir, run_fleet
+from cmelive.history import History
+from cmelive.inventory import load_inventory
+from cmelive.cli.fleet import render_summary
 from cmelive.logs import configure_logging
+from cmelive.policy import Policy
 from cmelive.report.model import AuditReport, DeviceReport
 from cmelive.snapshot import read_snapshot
 
@@ -49,6 +57,74 @@ def run_demo_audits(names: tuple[str, ...] = EXAMPLES) -> AuditReport:
     return AuditReport(devices)
 
 
+#: The fleet demo: the bundled examples, healthy and with the faults a real fleet has.
+_DEMO_FLEET: tuple[tuple[str, str, Faults, bool], ...] = (
+    # (name, example, faults, down)
+    ("branch-01-secure", "secure-cme", Faults(), False),
+    ("branch-02-secure", "secure-cme", Faults(delay_ms=50), False),
+    ("branch-03-legacy", "insecure-cme", Faults(), False),
+    ("branch-04-legacy", "insecure-cme", Faults(delay_ms=50), False),
+    ("branch-05-data-only", "plain-ios", Faults(), False),
+    ("branch-06-wrong-password", "secure-cme", Faults(fail_auth=True), False),
+    ("branch-07-hangs", "insecure-cme", Faults(hang_on=("show running-config",)), False),
+    ("branch-08-drops", "secure-cme", Faults(drop_on=("show ephone registered",)), False),
+    ("branch-09-no-cme-image", "insecure-cme", Faults(no_cme=True), False),
+    ("branch-10-powered-off", "secure-cme", Faults(), True),
+)
+_DEMO_PASSWORD_ENV = "CMELIVE_DEMO_PASSWORD"
+_DEMO_ENABLE_ENV = "CMELIVE_DEMO_ENABLE_SECRET"
+
+
+def run_demo_fleet(out_dir: Path, *, timeout: float = 3.0) -> tuple[FleetResult, Path]:
+    """Serve a small faulty fake fleet and audit it with the fleet runner; returns the result and DB."""
+    password, enable_secret = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
+    specs = [
+        FakeRouterSpec(
+            name,
+            example_dir(example),
+            faults=faults,
+            down=down,
+            password=password,
+            enable_secret=enable_secret,
+            groups=("branches",),
+            tags=(example,),
+        )
+        for name, example, faults, down in _DEMO_FLEET
+    ]
+    prepare_run_dir(out_dir)
+    scratch = out_dir / "demo-fleet"
+    scratch.mkdir()
+    run_dir = out_dir / "run"
+    run_dir.mkdir()
+    # As `cmelive fleet` does: the run's log goes to its directory, the terminal gets the summary.
+    configure_logging(1, log_file=str(run_dir / LOG_FILE))
+    with FakeFleet(specs) as fleet:
+        known_hosts = scratch / "known_hosts"
+        inventory_path = fleet.write_inventory(
+            scratch / "inventory.yaml",
+            password_env=_DEMO_PASSWORD_ENV,
+            enable_secret_env=_DEMO_ENABLE_ENV,
+            known_hosts=known_hosts,
+        )
+        # The credentials are references in the inventory, as in a real one; this process
+        # sets the variables it names.
+        os.environ[_DEMO_PASSWORD_ENV], os.environ[_DEMO_ENABLE_ENV] = password, enable_secret
+        db = scratch / "history.sqlite"
+        with History(db) as history:
+            result = run_fleet(
+                load_inventory(inventory_path).hosts,
+                out_dir=run_dir,
+                workers=10,
+                timeout=timeout,
+                retries=0,
+                base_policy=Policy(),
+                history=history,
+                inventory_label=str(inventory_path),
+                known_hosts=(known_hosts,),
+            )
+    return result, db
+
+
 def demo(
     report_format: common.FormatOpt = common.ReportFormat.text,
     output: common.OutputOpt = None,
@@ -56,9 +132,27 @@ def demo(
     only: Annotated[
         list[str] | None, typer.Option("--only", help=f"Audit only these examples ({', '.join(EXAMPLES)}).")
     ] = None,
+    fleet: Annotated[
+        bool,
+        typer.Option(
+            "--fleet",
+            help="Audit a small faulty fake fleet (down, hanging, refusing, dropping routers) with "
+            "the fleet runner and write its run directory, HTML report included.",
+        ),
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="With --fleet: directory for the run (default: a new temporary one).")
+    ] = None,
 ) -> None:
     """Start fake routers from the bundled examples and audit each one live over SSH."""
     configure_logging(verbose)
+    if fleet:
+        out_dir = out if out is not None else Path(tempfile.mkdtemp(prefix="cmelive-demo-fleet-"))
+        typer.echo(f"cmelive demo --fleet: {len(_DEMO_FLEET)} fake routers on 127.0.0.1, some faulty\n", err=True)
+        result, db = run_demo_fleet(out_dir)
+        typer.echo(render_summary(result, history_path=db), nl=False)
+        typer.echo(f"\nOpen {result.files['html']} in a browser.")
+        raise typer.Exit(exit_codes.OK)
     names = tuple(only) if only else EXAMPLES
     unknown = [n for n in names if n not in EXAMPLES]
     if unknown:
