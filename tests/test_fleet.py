@@ -544,6 +544,35 @@ def test_ctrl_c_stops_the_queue_keeps_what_finished_and_marks_the_run_incomplete
     assert runs[0].status == RunStatus.INCOMPLETE and runs[0].devices == len(done)
 
 
+def test_a_second_ctrl_c_abandons_the_devices_still_in_flight(tmp_path: Path) -> None:
+    b_may_finish, c_may_finish = threading.Event(), threading.Event()
+
+    def after(event: threading.Event) -> Behaviour:
+        def behave(target: Target, commands: Sequence[str], attempt: int) -> Snapshot:
+            event.wait(timeout=30)
+            return replay("secure-cme")(target, commands, attempt)
+
+        return behave
+
+    def press_ctrl_c(report: object) -> None:
+        if getattr(report, "name") == "a":
+            b_may_finish.set()  # b finishes while the run waits for it after the first Ctrl-C...
+        raise KeyboardInterrupt  # ...and the report of b brings the second one
+
+    hosts = [host("a"), host("b"), host("c")]
+    script = {"a": replay("secure-cme"), "b": after(b_may_finish), "c": after(c_may_finish)}
+    try:
+        outcome = run(tmp_path, hosts, script, workers=3, progress=press_ctrl_c)
+    finally:
+        c_may_finish.set()  # let the abandoned thread end
+    result = outcome.result
+    assert result.interrupted
+    assert [d.host.name for d in result.devices] == ["a", "b"]
+    assert result.abandoned == ["c"] and result.not_run == ["c"]
+    as_json = json.loads((outcome.out / "report.json").read_text())
+    assert [d["name"] for d in as_json["devices"]] == ["a", "b"]
+
+
 # --------------------------------------------------------------------------------------------------
 # The command
 
