@@ -197,7 +197,7 @@ def assert_device(name: str, report: DeviceReport, run_dir: Path, port: int) -> 
         assert report.status == DeviceStatus.ERROR
         assert report.error == (
             f"127.0.0.1:{port}: authentication failed: the router refused the login as 'admin' "
-            "(wrong username, password or key)"
+            "(wrong username, key or password)"
         )
     elif kind == "enable":
         assert report.status == DeviceStatus.ERROR

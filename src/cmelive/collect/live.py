@@ -468,7 +468,7 @@ class NetmikoCollector:
             user = f" as {target.username!r}" if target.username else ""
             raise AuthenticationError(
                 f"{target.address}: authentication failed: the router refused the login{user} "
-                "(wrong username, password or key)"
+                "(wrong username, key or password)"
             ) from exc
         except NetmikoTimeoutException as exc:
             session.disconnect()
