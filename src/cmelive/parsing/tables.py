@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,23 +45,79 @@ def _template_dirs() -> tuple[Path, Path]:
     return templates_dir(), ntc_templates_dir()
 
 
-def _new_table(directory: Path) -> clitable.CliTable:
-    # A fresh CliTable per call: the object holds the last parse, so sharing one would race between
-    # threads. textfsm caches the compiled index per path, so this costs next to nothing.
-    return clitable.CliTable(INDEX_FILE, str(directory))
+@dataclass(frozen=True)
+class _IndexEntry:
+    """Where the indexes send a command: a template directory and the template file(s) there."""
+
+    directory: Path
+    #: An index row may chain several templates with ':'; ours never do, ntc's rarely.
+    files: tuple[str, ...]
+
+
+# clitable's IndexTable iterates its rows with a cursor stored on the shared table, so two threads
+# matching at once would disturb each other: every index lookup happens under this lock (and then
+# never again for the same command, thanks to the cache in front of it).
+_INDEX_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1024)
+def _index_entry(command: str) -> _IndexEntry | None:
+    """The first index (ours, then ntc-templates') with a row for ``command``, as clitable matches rows."""
+    attributes = {"Command": command, "Platform": PLATFORM}
+    for directory in _template_dirs():
+        with _INDEX_LOCK:
+            # textfsm keeps each index it has read (per path), so only the first call reads the file.
+            index = clitable.CliTable(INDEX_FILE, str(directory)).index
+            row = index.GetRowMatch(attributes)
+            if row:
+                return _IndexEntry(directory, tuple(str(index.index[row]["Template"]).split(":")))
+    return None
 
 
 def template_for(command: str) -> Path | None:
     """The template file that ``parse_table`` would use for ``command``, or None if there is none."""
-    attributes = {"Command": command, "Platform": PLATFORM}
-    for directory in _template_dirs():
-        table = _new_table(directory)
-        row = table.index.GetRowMatch(attributes)
-        if row:
-            # An index row may chain several templates with ':'; ours never do, ntc's rarely.
-            first = str(table.index.index[row]["Template"]).split(":")[0]
-            return directory / first
-    return None
+    entry = _index_entry(command)
+    return None if entry is None else entry.directory / entry.files[0]
+
+
+class _FsmPool:
+    """Compiled TextFSMs of one template file, each lent to one parse at a time.
+
+    A TextFSM holds the state of the parse it runs, so two threads must never use one at once;
+    compiling one per parse is what made parsing slow. A parse borrows an idle one (a new one is
+    compiled only when every one is busy), resets it, and gives it back: a fleet's threads share
+    as many as ever ran this template at the same moment, which under the GIL is a handful.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._template = path.read_text()
+        self._idle: list[textfsm.TextFSM] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def borrow(self) -> Iterator[textfsm.TextFSM]:
+        with self._lock:
+            fsm = self._idle.pop() if self._idle else None
+        if fsm is None:
+            fsm = textfsm.TextFSM(io.StringIO(self._template))
+        fsm.Reset()
+        try:
+            yield fsm
+        finally:
+            with self._lock:
+                self._idle.append(fsm)
+
+
+_POOLS: dict[Path, _FsmPool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(path: Path) -> _FsmPool:
+    with _POOLS_LOCK:
+        pool = _POOLS.get(path)
+        if pool is None:
+            pool = _POOLS[path] = _FsmPool(path)
+        return pool
 
 
 def strip_pasted_prompt(text: str, command: str | None = None) -> str:
@@ -94,23 +156,40 @@ def parse_table(command: str, text: str) -> list[dict[str, Any]]:
     Raises :class:`ParseError` when no template knows the command or when the template reached its
     ``Error`` state (a line it does not recognise): the caller must then treat the evidence as
     unknown. A broken template (syntax error) is a bug and is not turned into a ``ParseError``.
+    Safe to call from many threads at once.
     """
     body = normalise_output(text, command)
-    attributes = {"Command": command, "Platform": PLATFORM}
-    last_error: Exception | None = None
-    for directory in _template_dirs():
-        table = _new_table(directory)
-        try:
-            table.ParseCmd(body, attributes)
-        except clitable.CliTableError as exc:
-            last_error = exc
-            continue
-        except textfsm.TextFSMError as exc:  # the template said "Error": a line it does not know
-            raise ParseError(f"{command}: {exc}") from exc
-        header = [str(h).lower() for h in table.header]
-        return [dict(zip(header, (_plain(v) for v in row))) for row in table]
-    raise ParseError(f"{command}: no template ({last_error})")
+    entry = _index_entry(command)
+    if entry is None:
+        attributes = {"Command": command, "Platform": PLATFORM}
+        # The words clitable uses when no index row matches, as this message always said.
+        raise ParseError(f'{command}: no template (No template found for attributes: "{attributes}")')
+    try:
+        if len(entry.files) == 1:
+            with _pool(entry.directory / entry.files[0]).borrow() as fsm:
+                # Read while the FSM is still ours: its rows are its own state.
+                return _records(fsm.header, fsm.ParseText(body))
+        header, rows = _parse_chained(entry, body)
+    except textfsm.TextFSMError as exc:  # the template said "Error": a line it does not know
+        raise ParseError(f"{command}: {exc}") from exc
+    return _records(header, rows)
 
 
-def _plain(value: Any) -> Any:
-    return list(value) if isinstance(value, list) else value
+def _records(header: list[str], rows: list[list[Any]]) -> list[dict[str, Any]]:
+    keys = [str(h).lower() for h in header]
+    return [dict(zip(keys, (_cell(v) for v in row))) for row in rows]
+
+
+def _parse_chained(entry: _IndexEntry, body: str) -> tuple[list[str], list[list[Any]]]:
+    """Several templates for one command: clitable parses with each and merges rows on their keys."""
+    # A fresh table: it holds the parse. Passing the templates skips the shared index entirely.
+    table = clitable.CliTable(INDEX_FILE, str(entry.directory))
+    table.ParseCmd(body, templates=":".join(entry.files))
+    return list(table.header), [list(row) for row in table]
+
+
+def _cell(value: Any) -> Any:
+    """A value as clitable's table stores it: text, or a list of texts for a ``List`` value."""
+    if isinstance(value, (list, tuple)):
+        return [str(item) for item in value]
+    return str(value)

@@ -1,0 +1,128 @@
+"""The audit's caches change nothing but speed.
+
+- ``parse_table`` (pooled TextFSMs, cached index lookups) gives what a fresh clitable ``CliTable``
+  gives, and the same from many threads at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import textfsm
+from textfsm import clitable
+
+from cmelive.commands import AUDIT_COMMANDS, RUNNING_CONFIG
+from cmelive.examples import example_dir
+from cmelive.parsing import tables
+from cmelive.parsing.tables import PLATFORM, ParseError, normalise_output, parse_table
+from cmelive.snapshot import read_snapshot
+
+from .conftest import REPO
+
+EXAMPLES = ("secure-cme", "insecure-cme", "plain-ios")
+GOLDEN_RAW = sorted((REPO / "tests" / "parsers").glob("show_*/*.raw"))
+
+
+# --- parse_table -----------------------------------------------------------------------------------
+
+
+def clitable_parse(command: str, text: str) -> list[dict[str, Any]]:
+    """parse_table as it was: a fresh CliTable per call, our index first, then ntc-templates'."""
+    body = normalise_output(text, command)
+    attributes = {"Command": command, "Platform": PLATFORM}
+    last_error: Exception | None = None
+    for directory in (tables.templates_dir(), tables.ntc_templates_dir()):
+        table = clitable.CliTable("index", str(directory))
+        try:
+            table.ParseCmd(body, attributes)
+        except clitable.CliTableError as exc:
+            last_error = exc
+            continue
+        except textfsm.TextFSMError as exc:  # the template's Error state
+            raise ParseError(f"{command}: {exc}") from exc
+        header = [str(h).lower() for h in table.header]
+        return [dict(zip(header, (list(v) if isinstance(v, list) else v for v in row))) for row in table]
+    raise ParseError(f"{command}: no template ({last_error})")
+
+
+def outcome(parse: Callable[[str, str], list[dict[str, Any]]], command: str, text: str) -> object:
+    """Records, or the ParseError message: both are results the audit relies on."""
+    try:
+        return parse(command, text)
+    except ParseError as exc:
+        return f"ParseError: {exc}"
+
+
+def golden_inputs() -> list[tuple[str, str]]:
+    """(command, output) of every golden parser test, of the examples, and of inputs that fail."""
+    inputs = [(raw.parent.name.replace("_", " "), raw.read_text(encoding="utf-8")) for raw in GOLDEN_RAW]
+    for name in EXAMPLES:
+        snapshot = read_snapshot(example_dir(name))
+        inputs += [(command, out.text) for command, out in snapshot.outputs.items() if command != RUNNING_CONFIG]
+    inputs += [
+        ("show ephone registered", "this is not what the router prints\n"),  # the template's Error state
+        ("show nothing we know", "text\n"),  # no template at all
+        ("sh ephone reg", "router#sh ephone reg\nNo ephone in specified type/condition.\n"),  # abbreviated
+        ("show module", ""),  # an ntc index row that chains several templates
+    ]
+    return inputs
+
+
+INPUTS = golden_inputs()
+
+
+@pytest.mark.parametrize(("command", "text"), INPUTS, ids=[f"{n}-{command}" for n, (command, _) in enumerate(INPUTS)])
+def test_parse_table_gives_what_a_fresh_clitable_gives(command: str, text: str) -> None:
+    assert outcome(parse_table, command, text) == outcome(clitable_parse, command, text)
+
+
+def test_template_lookup_names_the_template_clitable_picks() -> None:
+    for command in [*AUDIT_COMMANDS, "sh ephone reg", "show module", "show nothing we know"]:
+        found = tables.template_for(command)
+        attributes = {"Command": command, "Platform": PLATFORM}
+        expected = None
+        for directory in (tables.templates_dir(), tables.ntc_templates_dir()):
+            index = clitable.CliTable("index", str(directory)).index
+            row = index.GetRowMatch(attributes)
+            if row:
+                expected = directory / str(index.index[row]["Template"]).split(":")[0]
+                break
+        assert found == expected, command
+
+
+def test_parse_table_from_many_threads_at_once_gives_identical_results() -> None:
+    inputs = INPUTS
+    expected = [outcome(parse_table, command, text) for command, text in inputs]
+    tables._index_entry.cache_clear()  # the index lookups race too, not only the parses
+    threads = 24
+    start = threading.Barrier(threads)
+
+    def worker(offset: int) -> list[tuple[int, object]]:
+        start.wait()
+        order = list(range(len(inputs)))[offset:] + list(range(len(inputs)))[:offset]
+        return [(index, outcome(parse_table, *inputs[index])) for _ in range(3) for index in order]
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        results = list(pool.map(worker, [n * 7 % len(inputs) for n in range(threads)]))
+    for found in results:
+        assert len(found) == 3 * len(inputs)
+        for index, got in found:
+            assert got == expected[index], inputs[index][0]
+
+
+def test_compiled_templates_are_reused_not_recompiled_per_parse() -> None:
+    command = "show ephone registered"
+    text = (REPO / "tests" / "parsers" / "show_ephone_registered" / "cme12_tls_authenticated_encrypted.raw").read_text()
+    template = tables.template_for(command)
+    assert template is not None
+    parse_table(command, text)
+    pool = tables._pool(template)
+    compiled = len(pool._idle)
+    for _ in range(20):
+        parse_table(command, text)
+    assert len(pool._idle) == compiled  # one thread, one parse at a time: the same FSM each time
+    assert compiled >= 1
