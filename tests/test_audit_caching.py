@@ -1,7 +1,9 @@
 """The audit's caches change nothing but speed.
 
 - ``parse_table`` (pooled TextFSMs, cached index lookups) gives what a fresh clitable ``CliTable``
-  gives, and the same from many threads at once.
+  gives, and the same from many threads at once;
+- dial patterns share one compiled automaton per text, whose remembered answers are the answers
+  a fresh automaton gives, whatever order the questions come in, from any thread.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import textfsm
 from textfsm import clitable
 
 from cmelive.commands import AUDIT_COMMANDS, RUNNING_CONFIG
+from cmelive.dialplan import ACCESS_CODES, DialPattern, _Automaton, _automaton
 from cmelive.examples import example_dir
 from cmelive.parsing import tables
 from cmelive.parsing.tables import PLATFORM, ParseError, normalise_output, parse_table
@@ -126,3 +129,73 @@ def test_compiled_templates_are_reused_not_recompiled_per_parse() -> None:
         parse_table(command, text)
     assert len(pool._idle) == compiled  # one thread, one parse at a time: the same FSM each time
     assert compiled >= 1
+
+
+# --- dial patterns ---------------------------------------------------------------------------------
+
+PATTERNS = ("9T", "91[2-9]..[2-9]......", "9011T", "1900.......", "[2-9]..[2-9]......", "9[^01]T", "(91|81)242",
+            "+[2-9]T", "411", "9.%", "8?1242", "91(242|876)T", "4..", "9...")
+PREFIXES = ("", "9", "91", "9011", "91242", "1242", "1900", "8", "81242", "411", "9411", "+4", "4", "90")
+TAILS = (range(0, 1), range(7, 8), range(1, 33), range(6, 33), range(0, 0))
+
+
+def answers(automaton: _Automaton, questions: list[tuple[str, str, object]]) -> list[bool]:
+    out = []
+    for kind, prefix, extra in questions:
+        if kind == "some":
+            assert isinstance(extra, range)
+            out.append(automaton.matches_some(prefix, extra))
+        elif kind == "blocks":
+            assert isinstance(extra, int)
+            out.append(automaton.blocks_all(prefix, extra))
+        else:
+            out.append(automaton.accept in automaton.after(prefix))
+    return out
+
+
+def questions() -> list[tuple[str, str, object]]:
+    asked: list[tuple[str, str, object]] = []
+    for prefix in PREFIXES:
+        for code in ACCESS_CODES:
+            asked += [("some", code + prefix, tail) for tail in TAILS]
+            asked += [("blocks", code + prefix, length) for length in (0, 3, 7)]
+            asked.append(("matches", code + prefix, None))
+    return asked
+
+
+@pytest.mark.parametrize("text", PATTERNS)
+def test_remembered_answers_are_a_fresh_automatons_answers_in_any_order(text: str) -> None:
+    asked = questions()
+    reference = [answers(_Automaton(text), [question])[0] for question in asked]  # one fresh one per question
+    shared = _Automaton(text)
+    assert answers(shared, asked) == reference
+    assert answers(shared, list(reversed(asked))) == list(reversed(reference))
+    assert answers(shared, asked) == reference
+
+
+def test_dial_patterns_of_one_text_share_one_automaton() -> None:
+    first, second = DialPattern("91[2-9]..[2-9]......"), DialPattern("91[2-9]..[2-9]......")
+    assert first is not second and first.text == second.text
+    assert first._automaton is second._automaton is _automaton("91[2-9]..[2-9]......")
+
+
+def test_shared_automata_answer_the_same_from_many_threads() -> None:
+    asked = questions()
+    expected = {text: answers(_Automaton(text), asked) for text in PATTERNS}
+    _automaton.cache_clear()
+    threads = 16
+    start = threading.Barrier(threads)
+
+    def worker(seed: int) -> dict[str, list[bool]]:
+        start.wait()
+        texts = PATTERNS[seed % len(PATTERNS):] + PATTERNS[: seed % len(PATTERNS)]
+        order = asked[seed:] + asked[:seed]
+        found = {}
+        for text in texts:
+            got = answers(DialPattern(text)._automaton, order)
+            found[text] = got[len(asked) - seed:] + got[: len(asked) - seed]  # back to the asked order
+        return found
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for found in pool.map(worker, range(threads)):
+            assert found == expected

@@ -199,59 +199,137 @@ class _Parser:
         return frozenset(KEYS - chosen if negate else chosen)
 
 
-class DialPattern:
-    """An IOS destination pattern (or after-hours block pattern) that can be queried."""
+class _Automaton:
+    """A compiled pattern: its NFA, and the answers it has already given.
+
+    Patterns are compiled once per text and shared (by every :class:`DialPattern` of that text, in
+    every thread), and the questions the checks ask are few and asked over and over (each access
+    code in front of each area code, for every block pattern, in several checks), so every answer
+    is kept. The answers depend only on the pattern, so sharing them is safe; the memo dicts are
+    only ever filled with the same value for the same key, so two threads racing on one merely
+    compute it twice.
+    """
 
     def __init__(self, text: str) -> None:
-        self.text = text
         builder = _Builder()
-        self._start, self._accept = _Parser(text, builder).parse()
-        self._edges = builder.edges
-        self._covers = lru_cache(maxsize=None)(self._covers_uncached)
-
-    def __repr__(self) -> str:
-        return f"DialPattern({self.text!r})"
+        start, self.accept = _Parser(text, builder).parse()
+        self.edges = builder.edges
+        self.initial = self._closure((start,))
+        self._steps: dict[tuple[frozenset[int], str], frozenset[int]] = {}
+        self._prefixes: dict[str, frozenset[int]] = {"": self.initial}
+        self._some: dict[tuple[str, int, int, int], bool] = {}
+        self._blocks: dict[tuple[str, int], bool] = {}
+        self._covered: dict[tuple[frozenset[int], int], bool] = {}
 
     def _closure(self, states: Iterable[int]) -> frozenset[int]:
         seen = set(states)
         stack = list(seen)
         while stack:
-            for keys, target in self._edges[stack.pop()]:
+            for keys, target in self.edges[stack.pop()]:
                 if keys is None and target not in seen:
                     seen.add(target)
                     stack.append(target)
         return frozenset(seen)
 
-    def _step(self, states: frozenset[int], keys: Iterable[str]) -> frozenset[int]:
-        wanted = set(keys)
-        moved = {
-            target
-            for state in states
-            for edge_keys, target in self._edges[state]
-            if edge_keys is not None and not edge_keys.isdisjoint(wanted)
-        }
-        return self._closure(moved)
+    def step(self, states: frozenset[int], keys: str) -> frozenset[int]:
+        """The states reached from ``states`` by one of ``keys`` (a key, or several keys as one string)."""
+        memo_key = (states, keys)
+        found = self._steps.get(memo_key)
+        if found is None:
+            wanted = set(keys)
+            moved = {
+                target
+                for state in states
+                for edge_keys, target in self.edges[state]
+                if edge_keys is not None and not edge_keys.isdisjoint(wanted)
+            }
+            found = self._steps[memo_key] = self._closure(moved)
+        return found
 
-    def _after(self, prefix: str) -> frozenset[int]:
-        states = self._closure([self._start])
-        for key in prefix:
-            states = self._step(states, key)
-        return states
-
-    def matches(self, dialled: str) -> bool:
-        """True when the pattern matches the whole of ``dialled``."""
-        return self._accept in self._after(dialled)
+    def after(self, prefix: str) -> frozenset[int]:
+        """The states reached by dialling ``prefix``."""
+        found = self._prefixes.get(prefix)
+        if found is None:
+            found = self.initial
+            for key in prefix:
+                found = self.step(found, key)
+            self._prefixes[prefix] = found
+        return found
 
     def matches_some(self, prefix: str, tail_lengths: range) -> bool:
-        """True when the pattern matches ``prefix`` followed by some digits, as many as one of ``tail_lengths``."""
-        states = self._after(prefix)
+        memo_key = (prefix, tail_lengths.start, tail_lengths.stop, tail_lengths.step)
+        found = self._some.get(memo_key)
+        if found is None:
+            found = self._some[memo_key] = self._matches_some(prefix, tail_lengths)
+        return found
+
+    def _matches_some(self, prefix: str, tail_lengths: range) -> bool:
+        states = self.after(prefix)
         for length in range(0, min(tail_lengths.stop, MAX_DIGITS + 1)):
             if not states:
                 return False
-            if length in tail_lengths and self._accept in states:
+            if length in tail_lengths and self.accept in states:
                 return True
-            states = self._step(states, DIGITS)
+            states = self.step(states, DIGITS)
         return False
+
+    def blocks_all(self, prefix: str, tail_length: int) -> bool:
+        memo_key = (prefix, tail_length)
+        found = self._blocks.get(memo_key)
+        if found is None:
+            found = self._blocks[memo_key] = self._blocks_all(prefix, tail_length)
+        return found
+
+    def _blocks_all(self, prefix: str, tail_length: int) -> bool:
+        states = self.initial
+        for key in prefix:
+            if self.accept in states:
+                return True
+            states = self.step(states, key)
+            if not states:
+                return False
+        return self.covers(states, tail_length)
+
+    def covers(self, states: frozenset[int], remaining: int) -> bool:
+        """True when every ``remaining`` more digits from ``states`` pass through the accepting state."""
+        memo_key = (states, remaining)
+        found = self._covered.get(memo_key)
+        if found is None:
+            if self.accept in states:
+                found = True
+            elif remaining == 0 or not states:
+                found = False
+            else:
+                found = all(self.covers(self.step(states, digit), remaining - 1) for digit in DIGITS)
+            self._covered[memo_key] = found
+        return found
+
+
+@lru_cache(maxsize=4096)
+def _automaton(text: str) -> _Automaton:
+    # A pattern that cannot be read raises PatternError, which lru_cache does not keep: it is
+    # raised again for every DialPattern of that text, as it should be.
+    return _Automaton(text)
+
+
+class DialPattern:
+    """An IOS destination pattern (or after-hours block pattern) that can be queried."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._automaton = _automaton(text)
+
+    def __repr__(self) -> str:
+        return f"DialPattern({self.text!r})"
+
+    def matches(self, dialled: str) -> bool:
+        """True when the pattern matches the whole of ``dialled``."""
+        automaton = self._automaton
+        return automaton.accept in automaton.after(dialled)
+
+    def matches_some(self, prefix: str, tail_lengths: range) -> bool:
+        """True when the pattern matches ``prefix`` followed by some digits, as many as one of ``tail_lengths``."""
+        return self._automaton.matches_some(prefix, tail_lengths)
 
     def blocks_all(self, prefix: str, tail_length: int) -> bool:
         """True when every number ``prefix`` + ``tail_length`` digits begins with a string the pattern matches.
@@ -259,21 +337,7 @@ class DialPattern:
         That is how CME applies an after-hours block pattern: a call is blocked as soon as the digits
         dialled so far match it (``9011`` blocks 9011 and everything after it).
         """
-        states = self._closure([self._start])
-        for key in prefix:
-            if self._accept in states:
-                return True
-            states = self._step(states, key)
-            if not states:
-                return False
-        return self._covers(states, tail_length)
-
-    def _covers_uncached(self, states: frozenset[int], remaining: int) -> bool:
-        if self._accept in states:
-            return True
-        if remaining == 0 or not states:
-            return False
-        return all(self._covers(self._step(states, digit), remaining - 1) for digit in DIGITS)
+        return self._automaton.blocks_all(prefix, tail_length)
 
 
 # --- number classes ------------------------------------------------------------------------------
