@@ -3,13 +3,15 @@
 - ``parse_table`` (pooled TextFSMs, cached index lookups) gives what a fresh clitable ``CliTable``
   gives, and the same from many threads at once;
 - dial patterns share one compiled automaton per text, whose remembered answers are the answers
-  a fresh automaton gives, whatever order the questions come in, from any thread.
+  a fresh automaton gives, whatever order the questions come in, from any thread;
+- ``RunningConfig.globals`` (first-word index) selects what a regex over every root selects.
 """
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,14 +19,16 @@ import pytest
 import textfsm
 from textfsm import clitable
 
+from cmelive.audit import audit_snapshot
 from cmelive.commands import AUDIT_COMMANDS, RUNNING_CONFIG
 from cmelive.dialplan import ACCESS_CODES, DialPattern, _Automaton, _automaton
 from cmelive.examples import example_dir
 from cmelive.parsing import tables
+from cmelive.parsing.running_config import ConfigLine, RunningConfig, literal_prefix, parse_running_config
 from cmelive.parsing.tables import PLATFORM, ParseError, normalise_output, parse_table
 from cmelive.snapshot import read_snapshot
 
-from .conftest import REPO
+from .conftest import CORPUS, REPO
 
 EXAMPLES = ("secure-cme", "insecure-cme", "plain-ios")
 GOLDEN_RAW = sorted((REPO / "tests" / "parsers").glob("show_*/*.raw"))
@@ -199,3 +203,92 @@ def test_shared_automata_answer_the_same_from_many_threads() -> None:
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for found in pool.map(worker, range(threads)):
             assert found == expected
+
+
+# --- RunningConfig.globals -------------------------------------------------------------------------
+
+
+def patterns_the_checks_ask() -> list[str]:
+    """Every pattern ``globals`` (``sections``, ``first_global``) gets during audits of the examples."""
+    asked: list[str] = []
+    real = RunningConfig.globals
+
+    def spy(config: RunningConfig, pattern: str) -> list[ConfigLine]:
+        asked.append(pattern)
+        return real(config, pattern)
+
+    RunningConfig.globals = spy  # type: ignore[method-assign]
+    try:
+        for name in EXAMPLES:
+            audit_snapshot(read_snapshot(example_dir(name)))
+    finally:
+        RunningConfig.globals = real  # type: ignore[method-assign]
+    return sorted(set(asked))
+
+
+TRICKY_PATTERNS = [
+    r"abc|interface", r"(no )?ip http", r"s?ntp server", r"ab?c", r"logging+", r"a{0}interface", r"\S+ \S+",
+    r"[ai]nterface", r"interface(?=\s)", r"(?i)INTERFACE", r"hostname", r"host", r"hostname\b", r"end$", r"",
+    r"ip (access-list|route) ", r"crypto pki trustpoint \S+|hostname", r"[|]x|interface", r"a\|b", r" interface",
+    r"e", r"enable secret|enable password", r"(enable|username) ", r"interface\ ", r"interface.",
+]
+
+
+def configs() -> Iterator[RunningConfig]:
+    for name in EXAMPLES:
+        yield parse_running_config(read_snapshot(example_dir(name)).get(RUNNING_CONFIG).text)
+    if CORPUS.is_dir():
+        for path in sorted(CORPUS.glob("running_config*")):
+            yield parse_running_config(path.read_text(encoding="utf-8", errors="replace"))
+
+
+def test_indexed_globals_select_what_a_regex_over_every_root_selects() -> None:
+    patterns = patterns_the_checks_ask() + TRICKY_PATTERNS
+    assert len(patterns) > 60
+    for config in configs():
+        for pattern in patterns:
+            regex = re.compile(pattern)
+            expected = [root for root in config.roots if regex.match(root.command)]
+            found = config.globals(pattern)
+            assert [line.number for line in found] == [line.number for line in expected], pattern
+            assert all(a is b for a, b in zip(found, expected))
+
+
+def test_literal_prefix_is_a_prefix_of_every_match() -> None:
+    patterns = patterns_the_checks_ask() + TRICKY_PATTERNS
+    commands = sorted({line.command for config in configs() for line in config.lines()})
+    commands += ["", "abc", "ac", "ntp server 1.1.1.1", "e", "hostname", "hostnamex"]
+    for pattern in patterns:
+        prefix = literal_prefix(pattern)
+        regex = re.compile(pattern)
+        for command in commands:
+            if regex.match(command):
+                assert command.startswith(prefix), (pattern, prefix, command)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "prefix"),
+    [
+        (r"hostname \S", "hostname "),
+        (r"telephony-service$", "telephony-service"),
+        (r"enable (secret|password) ", "enable "),
+        (r"ab?c", "a"),  # b is optional
+        (r"abc|interface", ""),  # either side may start the match
+        (r"a(b|c)d", "a"),  # an alternation inside a group leaves the prefix alone
+        (r"a[|]b|c", ""),
+        (r"a[]|]b", "a"),
+        (r"(no )?ip http", ""),
+        (r"ip\.x", "ip"),
+    ],
+)
+def test_literal_prefix_examples(pattern: str, prefix: str) -> None:
+    assert literal_prefix(pattern) == prefix
+
+
+def test_the_index_follows_roots_added_after_a_first_query() -> None:
+    config = parse_running_config("hostname r1\n!\ninterface Gi0/0\n no shutdown\n!\nend\n")
+    assert [line.command for line in config.globals(r"interface \S")] == ["interface Gi0/0"]
+    config.roots.append(ConfigLine(99, "interface Gi0/1", 0))
+    assert [line.command for line in config.globals(r"interface \S")] == ["interface Gi0/0", "interface Gi0/1"]
+    config.roots = [ConfigLine(1, "interface Gi0/2", 0)]
+    assert [line.command for line in config.globals(r"interface \S")] == ["interface Gi0/2"]

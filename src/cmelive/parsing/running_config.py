@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from cmelive.commands import is_prompt_line
 
@@ -160,6 +161,13 @@ class RunningConfig:
     complete: bool
     problems: list[str]
     indentation_lost: bool = False
+    # Positions of the roots in ``roots``, by the first word of their command: ``globals`` is asked
+    # a hundred-odd times per audit, nearly always for a pattern that starts with a literal word,
+    # and would otherwise run its regex over every root each time. Built on the first query.
+    _by_first_word: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # (id, length) of the ``roots`` list the index was built from: a list replaced or grown since
+    # is indexed again.
+    _indexed: tuple[int, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def hostname(self) -> str | None:
@@ -176,7 +184,33 @@ class RunningConfig:
     def globals(self, pattern: str) -> list[ConfigLine]:
         """Top-level lines whose command matches ``pattern`` (``re.match``)."""
         regex = re.compile(pattern)
-        return [r for r in self.roots if regex.match(r.command)]
+        return [r for r in self._candidates(pattern) if regex.match(r.command)]
+
+    def _candidates(self, pattern: str) -> list[ConfigLine]:
+        """The roots that can match ``pattern``, in config order: those whose first word fits its
+        literal prefix (every root when the pattern has none)."""
+        prefix = literal_prefix(pattern)
+        if not prefix or prefix.startswith(" "):
+            return self.roots
+        index = self._first_word_index()
+        word, space, _ = prefix.partition(" ")
+        if space:  # the whole first word is known
+            positions = index.get(word, [])
+        else:  # the first word starts with the prefix: "logging" may be "logging" or "logging-x"
+            found = [index[key] for key in index if key.startswith(word)]
+            positions = found[0] if len(found) == 1 else sorted(p for part in found for p in part)
+        roots = self.roots
+        return [roots[position] for position in positions]
+
+    def _first_word_index(self) -> dict[str, list[int]]:
+        shape = (id(self.roots), len(self.roots))
+        if self._indexed != shape:
+            index: dict[str, list[int]] = {}
+            for position, root in enumerate(self.roots):
+                index.setdefault(root.command.partition(" ")[0], []).append(position)
+            self._by_first_word = index
+            self._indexed = shape
+        return self._by_first_word
 
     def first_global(self, pattern: str) -> ConfigLine | None:
         found = self.globals(pattern)
@@ -190,6 +224,60 @@ class RunningConfig:
         """Every config line, at any depth (banner text excluded), whose command matches ``pattern``."""
         regex = re.compile(pattern)
         return [line for line in self.lines() if regex.match(line.command)]
+
+
+_QUANTIFIERS = frozenset("*+?{")
+_SPECIAL = frozenset(".^$*+?{}[]()|\\")
+
+
+@lru_cache(maxsize=1024)
+def literal_prefix(pattern: str) -> str:
+    """Text that every string ``re.match(pattern, ...)`` accepts starts with ('' when unsure).
+
+    Only ever too short, never wrong: the literal characters before the first special one, less
+    one that a quantifier makes optional; nothing when an alternation ``|`` sits at the top level
+    (outside any group), since the pattern may then start with either side.
+    """
+    prefix: list[str] = []
+    collecting = True
+    depth = 0
+    position = 0
+    while position < len(pattern):
+        char = pattern[position]
+        position += 1
+        if char == "\\":
+            collecting = False
+            position += 1  # the escaped character is not special, whatever it is
+        elif char == "[":
+            collecting = False
+            position = _class_end(pattern, position)
+        elif char == "(":
+            collecting = False
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth <= 0:
+            return ""
+        elif char in _QUANTIFIERS:
+            if collecting and prefix:
+                prefix.pop()
+            collecting = False
+        elif char in _SPECIAL:
+            collecting = False
+        elif collecting:
+            prefix.append(char)
+    return "".join(prefix)
+
+
+def _class_end(pattern: str, position: int) -> int:
+    """The position after the ``]`` closing a character class whose ``[`` is just before ``position``."""
+    if pattern.startswith("^", position):
+        position += 1
+    if pattern.startswith("]", position):
+        position += 1  # a "]" first in the class is a literal
+    while position < len(pattern) and pattern[position] != "]":
+        position += 2 if pattern[position] == "\\" else 1
+    return position + 1
 
 
 def telephony_service(config: RunningConfig) -> ConfigLine | None:
@@ -312,11 +400,16 @@ def _common_space_prefix(lines: list[str]) -> int:
     """Spaces every line shares in front (a capture indented as a whole in publication)."""
     if not lines:
         return 0
-    return min(len(line) - len(line.lstrip(" ")) for line in lines)
+    shared = len(lines[0])
+    for line in lines:
+        shared = min(shared, len(line) - len(line.lstrip(" ")))
+        if not shared:
+            break  # the usual case, found at the first line: no need to measure the rest
+    return shared
 
 
 def _indent(line: str) -> int:
-    expanded = line.expandtabs(8)
+    expanded = line.expandtabs(8) if "\t" in line else line  # most lines have no TAB to expand
     return len(expanded) - len(expanded.lstrip(" "))
 
 
@@ -475,9 +568,11 @@ def _check_joined_lines(lines: list[ConfigLine], problems: _Problems) -> None:
             problems.add("elision marks ('...'): part of the config was left out in publication", line.number)
             continue
         words = command.split()
-        joined = bool(_DOC_HEADING.search(command))
+        # The substring tests skip the regexes on the many lines that cannot match them (certificate hex).
+        joined = "Example" in command and bool(_DOC_HEADING.search(command))
         if not _FREE_TEXT.match(command):
-            joined = joined or bool(_ANNOTATION.search(command)) or (len(words) > 1 and words[-1] == "!")
+            arrow = "--" in command or "==" in command  # every _ANNOTATION holds one of them
+            joined = joined or (arrow and bool(_ANNOTATION.search(command))) or (len(words) > 1 and words[-1] == "!")
             arity = _FIXED_ARITY.get(words[0])
             if words[0] == "dial-peer" and len(words) > 1 and words[1] == "voice":
                 arity = _DIAL_PEER_VOICE_ARITY
