@@ -4,7 +4,9 @@
   gives, and the same from many threads at once;
 - dial patterns share one compiled automaton per text, whose remembered answers are the answers
   a fresh automaton gives, whatever order the questions come in, from any thread;
-- ``RunningConfig.globals`` (first-word index) selects what a regex over every root selects.
+- ``RunningConfig.globals`` (first-word index) selects what a regex over every root selects;
+- ``DeviceState.derived`` builds once per device, and a check judges a device the same whether the
+  other checks ran before it on the same state or it runs on a state of its own.
 """
 
 from __future__ import annotations
@@ -13,22 +15,28 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 import textfsm
+import yaml
 from textfsm import clitable
 
-from cmelive.audit import audit_snapshot
+from cmelive.audit import audit_snapshot, run_check
+from cmelive.checks import all_checks, get_check
+from cmelive.checks.base import CheckResult
 from cmelive.commands import AUDIT_COMMANDS, RUNNING_CONFIG
 from cmelive.dialplan import ACCESS_CODES, DialPattern, _Automaton, _automaton
 from cmelive.examples import example_dir
 from cmelive.parsing import tables
 from cmelive.parsing.running_config import ConfigLine, RunningConfig, literal_prefix, parse_running_config
 from cmelive.parsing.tables import PLATFORM, ParseError, normalise_output, parse_table
-from cmelive.snapshot import read_snapshot
+from cmelive.policy import Policy
+from cmelive.snapshot import Snapshot, read_snapshot
+from cmelive.state import DeviceState
 
-from .conftest import CORPUS, REPO
+from .conftest import CORPUS, FIXTURES, REPO
 
 EXAMPLES = ("secure-cme", "insecure-cme", "plain-ios")
 GOLDEN_RAW = sorted((REPO / "tests" / "parsers").glob("show_*/*.raw"))
@@ -292,3 +300,68 @@ def test_the_index_follows_roots_added_after_a_first_query() -> None:
     assert [line.command for line in config.globals(r"interface \S")] == ["interface Gi0/0", "interface Gi0/1"]
     config.roots = [ConfigLine(1, "interface Gi0/2", 0)]
     assert [line.command for line in config.globals(r"interface \S")] == ["interface Gi0/2"]
+
+
+# --- DeviceState.derived ---------------------------------------------------------------------------
+
+
+def test_derived_builds_once_per_state_and_keeps_no_exception() -> None:
+    snapshot = read_snapshot(example_dir("insecure-cme"))
+    calls: list[DeviceState] = []
+
+    def hostname(state: DeviceState) -> str | None:
+        calls.append(state)
+        return state.config.hostname if state.config else None
+
+    first, second = DeviceState(snapshot), DeviceState(snapshot)
+    value = first.derived(hostname)
+    assert value is not None
+    assert first.derived(hostname) is value
+    assert calls == [first]
+    second.derived(hostname)
+    assert calls == [first, second]
+
+    failures: list[int] = []
+
+    def broken(state: DeviceState) -> int:
+        failures.append(1)
+        raise RuntimeError("a bug in a builder")
+
+    for _ in range(2):
+        with pytest.raises(RuntimeError):
+            first.derived(broken)
+    assert len(failures) == 2
+
+
+def isolated(snapshot: Snapshot, policy: Policy) -> dict[str, CheckResult]:
+    """Each check on a state of its own: nothing derived by one check reaches another."""
+    return {spec.id: run_check(spec, DeviceState(snapshot, policy)) for spec in all_checks()}
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_an_audit_judges_every_check_as_it_judges_it_alone(name: str) -> None:
+    snapshot = read_snapshot(example_dir(name))
+    report = audit_snapshot(snapshot)
+    alone = isolated(snapshot, Policy())
+    assert {result.check: result for result in report.results} == alone
+    backwards = DeviceState(snapshot)
+    assert {spec.id: run_check(spec, backwards) for spec in reversed(all_checks())} == alone
+
+
+FIXTURE_CASES = sorted((FIXTURES / "checks").glob("*/*/expected.yml"))
+
+
+@pytest.mark.parametrize("expected_file", FIXTURE_CASES, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}")
+def test_a_fixture_check_after_every_other_check_on_the_same_state(expected_file: Path) -> None:
+    expected = yaml.safe_load(expected_file.read_text(encoding="utf-8"))
+    policy = Policy()
+    for key, value in (expected.get("policy") or {}).items():
+        setattr(policy, key, value)
+    spec = get_check(expected_file.parent.parent.name)
+    assert spec is not None
+    snapshot = read_snapshot(expected_file.parent)
+    shared = DeviceState(snapshot, policy)
+    for other in reversed(all_checks()):  # the others first, in an order the audit never uses
+        if other.id != spec.id:
+            run_check(other, shared)
+    assert run_check(spec, shared) == run_check(spec, DeviceState(snapshot, policy))

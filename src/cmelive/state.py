@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from cmelive.checks.base import Evidence
 from cmelive.commands import RUNNING_CONFIG, CommandStatus
@@ -14,6 +15,7 @@ from cmelive.policy import Policy
 from cmelive.snapshot import CommandOutput, Snapshot
 
 Record = dict[str, Any]
+Derived = TypeVar("Derived")
 
 
 class DeviceState:
@@ -23,6 +25,7 @@ class DeviceState:
         self.snapshot = snapshot
         self.policy = policy or Policy()
         self._tables: dict[str, list[Record] | None] = {}
+        self._derived: dict[Callable[[DeviceState], object], object] = {}
         self.parse_errors: dict[str, str] = {}
 
     def output(self, command: str) -> CommandOutput:
@@ -52,6 +55,20 @@ class DeviceState:
                     self.parse_errors[command] = str(exc)
             self._tables[command] = table
         return self._tables[command]
+
+    def derived(self, build: Callable[[DeviceState], Derived]) -> Derived:
+        """``build(self)``, computed on the first call and kept for the rest of this device's audit.
+
+        For what several checks derive from the same evidence (registered phones, interfaces, WAN
+        interfaces, ACLs, dial-peers...): without it each check would rebuild it. ``build`` is the
+        key, so it must be a module-level function that reads nothing but this state (its snapshot,
+        parsed outputs and policy), and the value it returns is shared by every caller: it must be
+        immutable (a tuple, a frozen dataclass), never a list a caller might change. An exception
+        is not kept: the next caller runs ``build`` again and gets it too.
+        """
+        if build not in self._derived:
+            self._derived[build] = build(self)
+        return cast(Derived, self._derived[build])
 
     def unavailable_reason(self, command: str) -> str:
         """Why ``records(command)`` is None: the router's answer, or the parser's complaint."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import TYPE_CHECKING
@@ -311,14 +312,17 @@ class WanInterface:
         return f"{self.name} ({self.reason})"
 
 
-def wan_interfaces(config: RunningConfig, policy: Policy | None = None) -> list[WanInterface]:
+def wan_interfaces(
+    config: RunningConfig, policy: Policy | None = None, *, found: list[Interface] | None = None
+) -> list[WanInterface]:
     """The interfaces facing an untrusted network.
 
     The site policy's ``wan_interfaces`` wins when given: the site knows its own topology and we
     do not second-guess it. Otherwise they are detected from the config; an empty list means
     nothing in the config marks any interface as WAN (callers must not read that as "no WAN").
+    ``found`` is ``interfaces(config)`` when the caller already has it.
     """
-    found = interfaces(config)
+    found = interfaces(config) if found is None else found
     if policy is not None and policy.wan_interfaces:
         listed: list[WanInterface] = []
         for name in policy.wan_interfaces:
@@ -475,13 +479,13 @@ def acls(config: RunningConfig) -> list[Acl]:
     return found
 
 
-def find_acl(config: RunningConfig, name: str) -> Acl | None:
+def find_acl(config: RunningConfig, name: str, *, found: Sequence[Acl] | None = None) -> Acl | None:
     """The IPv4 access list called ``name`` (a number or a name), or None when it is not defined.
 
     ``access-list 10 ...`` and ``ip access-list standard 10`` define the same list; if a config
-    has both forms their entries are merged.
+    has both forms their entries are merged. ``found`` is ``acls(config)`` when the caller already has it.
     """
-    matching = [acl for acl in acls(config) if acl.name == name]
+    matching = [acl for acl in (acls(config) if found is None else found) if acl.name == name]
     if not matching:
         return None
     if len(matching) == 1:
@@ -496,13 +500,16 @@ def find_acl(config: RunningConfig, name: str) -> Acl | None:
     )
 
 
-def acl_names(config: RunningConfig) -> set[str]:
-    return {acl.name for acl in acls(config)}
+def acl_names(config: RunningConfig, *, found: Sequence[Acl] | None = None) -> set[str]:
+    """Names of the IPv4 access lists; ``found`` is ``acls(config)`` when the caller already has it."""
+    return {acl.name for acl in (acls(config) if found is None else found)}
 
 
-def free_standard_acl_number(config: RunningConfig, preferred: int = 10) -> int:
+def free_standard_acl_number(
+    config: RunningConfig, preferred: int = 10, *, found: Sequence[Acl] | None = None
+) -> int:
     """An unused standard ACL number, ``preferred`` when free (the guide's examples use 10)."""
-    used = acl_names(config)
+    used = acl_names(config, found=found)
     for number in (preferred, *range(preferred + 1, 100), *range(1, preferred), *range(1300, 2000)):
         if str(number) not in used:
             return number

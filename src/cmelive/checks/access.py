@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed, unknown
-from cmelive.checks.common import evidence_by_line, running_config, unique_evidence
+from cmelive.checks.common import device_acls, evidence_by_line, running_config, unique_evidence
 from cmelive.checks.registry import check
 from cmelive.commands import RUNNING_CONFIG
 from cmelive.parsing.running_config import ConfigLine, RunningConfig
@@ -202,7 +202,7 @@ def vty_access_class(state: DeviceState) -> Outcome:
                 ipv6_only.append(vty.command)
             continue
         name = access_class.words[1]
-        acl = find_acl(config, name)
+        acl = find_acl(config, name, found=device_acls(state))
         if acl is None:
             undefined.setdefault(name, []).append((vty, access_class))
         elif acl.permits_any_source() is not None:
@@ -253,7 +253,7 @@ def vty_access_class(state: DeviceState) -> Outcome:
         elif undefined:
             target = next(iter(undefined))
         else:
-            target = str(free_standard_acl_number(config))
+            target = str(free_standard_acl_number(config, found=device_acls(state)))
             remediation += _acl_definition(target, "standard", sources)
         for vty in unfiltered:
             remediation += [vty.command, f" access-class {target} in"]

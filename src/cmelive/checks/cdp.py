@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, passed, unknown
-from cmelive.checks.common import running_config
+from cmelive.checks.common import device_interfaces, device_wan_interfaces, running_config
 from cmelive.checks.registry import check
 from cmelive.commands import RUNNING_CONFIG
-from cmelive.topology import Interface, WanInterface, find_interface, interfaces, wan_interfaces
+from cmelive.topology import Interface, WanInterface, find_interface
 
 if TYPE_CHECKING:  # imported for annotations only: cmelive.policy -> checks -> here would be a cycle
     from cmelive.state import DeviceState
@@ -56,8 +56,8 @@ def cdp_on_wan(state: DeviceState) -> Outcome:
     no_run = config.first_global(r"no cdp run$")
     if no_run is not None:
         return passed(f"CDP is disabled globally (line {no_run.number})", [state.evidence(no_run)])
-    found = interfaces(config)
-    wans = wan_interfaces(config, state.policy)
+    found = device_interfaces(state)
+    wans = device_wan_interfaces(state)
     if not wans:
         candidates = [i.name for i in found if i.kind not in ("Loopback", "Null", "NVI")]
         example = candidates[0] if candidates else "<wan-interface>"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from cmelive.checks.base import Evidence
 from cmelive.parsing.running_config import RunningConfig
+from cmelive.topology import Acl, Interface, WanInterface, acls, interfaces, wan_interfaces
 
 if TYPE_CHECKING:
     from cmelive.state import DeviceState
@@ -18,6 +19,37 @@ def running_config(state: DeviceState) -> RunningConfig:
     if config is None:  # the engine checks `requires` first; this keeps mypy and a bad caller honest
         raise ValueError("running-config is not available")
     return config
+
+
+# What several check families read of the same config is built once per device (DeviceState.derived)
+# and kept as a tuple; each caller gets its own list, as from the topology functions themselves.
+
+
+def device_interfaces(state: DeviceState) -> list[Interface]:
+    """:func:`cmelive.topology.interfaces` of the device's running-config."""
+    return list(state.derived(_interfaces))
+
+
+def device_wan_interfaces(state: DeviceState) -> list[WanInterface]:
+    """:func:`cmelive.topology.wan_interfaces` of the device's running-config under its policy."""
+    return list(state.derived(_wan_interfaces))
+
+
+def device_acls(state: DeviceState) -> list[Acl]:
+    """:func:`cmelive.topology.acls` of the device's running-config."""
+    return list(state.derived(_acls))
+
+
+def _interfaces(state: DeviceState) -> tuple[Interface, ...]:
+    return tuple(interfaces(running_config(state)))
+
+
+def _wan_interfaces(state: DeviceState) -> tuple[WanInterface, ...]:
+    return tuple(wan_interfaces(running_config(state), state.policy, found=device_interfaces(state)))
+
+
+def _acls(state: DeviceState) -> tuple[Acl, ...]:
+    return tuple(acls(running_config(state)))
 
 
 def unique_evidence(evidence: Iterable[Evidence]) -> list[Evidence]:

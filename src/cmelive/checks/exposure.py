@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from cmelive.checks.access import vty_ranges
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, passed, unknown
-from cmelive.checks.common import running_config
+from cmelive.checks.common import device_acls, running_config
 from cmelive.checks.registry import check
 from cmelive.checks.snmp import communities
 from cmelive.commands import OPEN_PORTS, RUNNING_CONFIG
@@ -132,7 +132,8 @@ def listening_services(state: DeviceState) -> Outcome:
 
     snmp = _listening(found, "udp", SNMP)
     if snmp:
-        unbound = [c for c in communities(config) if c.acl is None or find_acl(config, c.acl) is None]
+        acls = device_acls(state)
+        unbound = [c for c in communities(config) if c.acl is None or find_acl(config, c.acl, found=acls) is None]
         if unbound:
             problems.append(
                 f"SNMP listens on UDP {SNMP} and "
@@ -143,8 +144,10 @@ def listening_services(state: DeviceState) -> Outcome:
             )
             evidence += shown(snmp) + [state.evidence(c.line) for c in unbound]
             # Reuse the list another community is already bound to: it names the management stations.
-            bound = [c.acl for c in communities(config) if c.acl is not None and find_acl(config, c.acl) is not None]
-            number = bound[0] if bound else str(free_standard_acl_number(config))
+            bound = [
+                c.acl for c in communities(config) if c.acl is not None and find_acl(config, c.acl, found=acls) is not None
+            ]
+            number = bound[0] if bound else str(free_standard_acl_number(config, found=acls))
             if not bound and any(c.acl is None for c in unbound):
                 remediation.append(f"access-list {number} permit {NMS_SOURCE}")
             for community in unbound:

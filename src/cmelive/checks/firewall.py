@@ -12,7 +12,13 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed, unknown
-from cmelive.checks.common import running_config, unique_evidence
+from cmelive.checks.common import (
+    device_acls,
+    device_interfaces,
+    device_wan_interfaces,
+    running_config,
+    unique_evidence,
+)
 from cmelive.checks.registry import check
 from cmelive.commands import EPHONE_REGISTERED, RUNNING_CONFIG
 from cmelive.parsing.running_config import ConfigLine, RunningConfig
@@ -26,9 +32,7 @@ from cmelive.topology import (
     find_acl,
     find_interface,
     interface_for_address,
-    interfaces,
     static_routes,
-    wan_interfaces,
 )
 
 if TYPE_CHECKING:  # imported for annotations only: cmelive.policy -> checks -> here would be a cycle
@@ -156,10 +160,11 @@ class _VoiceInterface:
 
 
 def _voice_interfaces(
-    config: RunningConfig, wan: list[WanInterface], phone_ips: list[IPv4Address]
+    config: RunningConfig, found: list[Interface], wan: list[WanInterface], phone_ips: list[IPv4Address]
 ) -> dict[str, _VoiceInterface]:
-    """The interfaces that carry voice signalling or media, each with why we think so."""
-    found = interfaces(config)
+    """The interfaces that carry voice signalling or media, each with why we think so.
+
+    ``found`` is every interface of ``config``."""
     routes = static_routes(config)
     wan_names = {uplink.name for uplink in wan}
     voice: dict[str, _VoiceInterface] = {}
@@ -256,7 +261,7 @@ def _registered_phone_ips(state: DeviceState) -> list[IPv4Address]:
 )
 def inspection_on_voice_interfaces(state: DeviceState) -> Outcome:
     config = running_config(state)
-    found = interfaces(config)
+    found = device_interfaces(state)
     applied: list[tuple[Interface, str, str, ConfigLine]] = []
     for interface in found:
         for line in interface.line.find(r"ip inspect \S+ (in|out)\b"):
@@ -264,7 +269,7 @@ def inspection_on_voice_interfaces(state: DeviceState) -> Outcome:
     zoned = [interface for interface in found if interface.zone is not None]
     if not applied and not zoned:
         return not_applicable("no ip inspect rule is applied on any interface")
-    voice = _voice_interfaces(config, wan_interfaces(config, state.policy), _registered_phone_ips(state))
+    voice = _voice_interfaces(config, found, device_wan_interfaces(state), _registered_phone_ips(state))
     if not voice:
         where = ", ".join(dict.fromkeys(i.name for i in [*(a[0] for a in applied), *zoned]))
         return unknown(
@@ -518,13 +523,13 @@ def h225_from_known_peers(state: DeviceState) -> Outcome:
     h323 = h323_use(config)
     if not h323.in_use:
         return not_applicable("no H.323: no VoIP dial-peer without session protocol sip, no gateway, no gatekeeper")
-    wan = wan_interfaces(config, state.policy)
+    wan = device_wan_interfaces(state)
     if not wan:
         return unknown(
             "no interface is recognisably WAN (no ip nat outside, public address, default route, ...): "
             "list the uplinks in the policy's wan_interfaces"
         )
-    found = interfaces(config)
+    found = device_interfaces(state)
     routes = static_routes(config)
     # Peers reached through the WAN: the ones an inbound WAN ACL must let in.
     wan_names = {w.name for w in wan}
@@ -556,7 +561,7 @@ def h225_from_known_peers(state: DeviceState) -> Outcome:
         header = state.evidence(interface.line)
         group = interface.child(r"ip access-group \S+ in\b")
         name = interface.access_group_in
-        acl = find_acl(config, name) if name is not None else None
+        acl = find_acl(config, name, found=device_acls(state)) if name is not None else None
         if name is None or acl is None or acl.kind not in ("standard", "extended"):
             if name is None:
                 problems.append(f"{uplink.describe()} has no inbound ACL: TCP {H225_PORT} is open to any source")

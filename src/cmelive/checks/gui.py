@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed, unknown
-from cmelive.checks.common import running_config, unique_evidence
+from cmelive.checks.common import device_acls, running_config, unique_evidence
 from cmelive.checks.registry import check
 from cmelive.commands import PKI_CERTIFICATES, RSA_KEYS, RUNNING_CONFIG
 from cmelive.masking import MASK
@@ -257,7 +257,7 @@ def http_access_class(state: DeviceState) -> Outcome:
     ipv4_lines = [line for line in config.globals(r"ip http access-class \S") if line.words[3] != "ipv6"]
     sources = trusted_sources(state.policy)
     if not ipv4_lines:
-        number = free_standard_acl_number(config)
+        number = free_standard_acl_number(config, found=device_acls(state))
         return failed(
             "the web server is on and no 'ip http access-class' restricts who reaches the GUI",
             _evidence(state, servers.on),
@@ -267,7 +267,7 @@ def http_access_class(state: DeviceState) -> Outcome:
     line = ipv4_lines[-1]
     words = line.command.split()
     name = words[4] if words[3] == "ipv4" and len(words) > 4 else words[3]
-    acl = find_acl(config, name)
+    acl = find_acl(config, name, found=device_acls(state))
     if acl is None:
         return failed(
             f"'ip http access-class' names access list {name}, which is not defined: it filters nothing",

@@ -17,7 +17,13 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import TYPE_CHECKING
 
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed, unknown
-from cmelive.checks.common import running_config, unique_evidence
+from cmelive.checks.common import (
+    device_acls,
+    device_interfaces,
+    device_wan_interfaces,
+    running_config,
+    unique_evidence,
+)
 from cmelive.checks.registry import check
 from cmelive.commands import EPHONE_REGISTERED, RUNNING_CONFIG, TELEPHONY_SERVICE
 from cmelive.parsing.running_config import ConfigLine, RunningConfig, telephony_service
@@ -335,6 +341,12 @@ def phone_networks(state: DeviceState, config: RunningConfig) -> PhoneNetworks:
     return PhoneNetworks(tuple(networks), tuple(evidence), tuple(notes), source)
 
 
+def _device_phone_networks(state: DeviceState) -> PhoneNetworks:
+    """:func:`phone_networks` of the device's own running-config: checks read it through
+    ``state.derived``, so it is worked out once per device."""
+    return phone_networks(state, running_config(state))
+
+
 def _unknown_networks(config: RunningConfig, networks: PhoneNetworks) -> Outcome:
     candidates = [
         str(network)
@@ -383,7 +395,7 @@ def split_by_network(phones: Iterable[RegisteredPhone], networks: PhoneNetworks)
 
 
 def _phones_or_outcome(state: DeviceState) -> PhoneList | Outcome:
-    phones = registered_phones(state)
+    phones = state.derived(registered_phones)  # several checks read the phones: parse them once
     if phones.problem is not None:
         return unknown(phones.problem)
     return phones
@@ -786,7 +798,7 @@ def _judge_wan(
         findings.problems.append(f"{wan.describe()} has no inbound access list")
         findings.evidence.append(state.evidence(interface.line))
         return
-    acl = find_acl(config, name)
+    acl = find_acl(config, name, found=device_acls(state))
     if acl is None:
         findings.problems.append(
             f"{wan.name} applies access list {name} (line {group_line.number}), which is not defined "
@@ -903,9 +915,9 @@ def sccp_blocked_on_wan(state: DeviceState) -> Outcome:
     secure = _secure_signaling(service)
     ports = [sccp_port] + ([SECURE_SCCP_PORT] if secure is not None and sccp_port != SECURE_SCCP_PORT else [])
     deny_rules = [f"deny tcp any any eq {port}" for port in ports]
-    wans = wan_interfaces(config, state.policy)
+    wans = device_wan_interfaces(state)
     if not wans:
-        candidates = [i.name for i in interfaces(config) if i.kind not in _NOT_A_LINK]
+        candidates = [i.name for i in device_interfaces(state) if i.kind not in _NOT_A_LINK]
         example = candidates[0] if candidates else "<wan-interface>"
         return unknown(
             "no interface is recognisably WAN (no ip nat outside, no WAN/Internet/ISP description, no default "
@@ -1134,7 +1146,7 @@ def phones_in_trusted_subnets(state: DeviceState) -> Outcome:
     listed = _phones_or_outcome(state)
     if isinstance(listed, Outcome):
         return listed
-    networks = phone_networks(state, config)
+    networks = state.derived(_device_phone_networks)
     if not networks.networks:
         return _unknown_networks(config, networks)
     if not listed.phones:
@@ -1244,7 +1256,7 @@ def remote_phones_use_mtp(state: DeviceState) -> Outcome:
     listed = _phones_or_outcome(state)
     if isinstance(listed, Outcome):
         return listed
-    networks = phone_networks(state, config)
+    networks = state.derived(_device_phone_networks)
     if not networks.networks:
         return _unknown_networks(config, networks)
     split = split_by_network(listed.phones, networks)

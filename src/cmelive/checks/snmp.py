@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed, unknown
-from cmelive.checks.common import running_config
+from cmelive.checks.common import device_acls, running_config
 from cmelive.checks.registry import check
 from cmelive.commands import RUNNING_CONFIG
 from cmelive.masking import MASK
 from cmelive.parsing.running_config import ConfigLine, RunningConfig
-from cmelive.topology import find_acl, free_standard_acl_number
+from cmelive.topology import Acl, find_acl, free_standard_acl_number
 
 if TYPE_CHECKING:  # imported for annotations only: cmelive.policy -> checks -> here would be a cycle
     from cmelive.policy import Policy
@@ -150,12 +150,12 @@ def _acl_definition(name: str) -> list[str]:
     return [f"ip access-list standard {name}", f" permit {NMS_SOURCE}"]
 
 
-def _acl_problem(config: RunningConfig, community: Community) -> str | None:
-    """Why ``community`` is not restricted by an IPv4 ACL, or None when it is."""
+def _acl_problem(config: RunningConfig, community: Community, acls: list[Acl]) -> str | None:
+    """Why ``community`` is not restricted by an IPv4 ACL, or None when it is (``acls``: the config's)."""
     if community.acl is None:
         ipv6 = " (its ipv6 ACL filters IPv6 only)" if community.ipv6_acl else ""
         return f"{community.label} has no ACL{ipv6}: any host that knows the string can use it"
-    if find_acl(config, community.acl) is None:
+    if find_acl(config, community.acl, found=acls) is None:
         return (
             f"{community.label} names access list {community.acl}, which is not defined "
             "(IOS then lets every address in)"
@@ -186,7 +186,8 @@ def community_acl(state: DeviceState) -> Outcome:
     found = communities(config)
     if not found:
         return not_applicable("no SNMP community is configured (SNMPv3 only, or SNMP off)")
-    bad = [(c, problem) for c in found if (problem := _acl_problem(config, c)) is not None]
+    acls = device_acls(state)
+    bad = [(c, problem) for c in found if (problem := _acl_problem(config, c, acls)) is not None]
     if not bad:
         return passed(
             "every community is bound to a defined ACL: " + ", ".join(f"{c.label} -> {c.acl}" for c in found),
@@ -194,7 +195,7 @@ def community_acl(state: DeviceState) -> Outcome:
         )
     remediation: list[str] = []
     defined: set[str] = set()
-    bound = [c.acl for c in found if c.acl is not None and find_acl(config, c.acl) is not None]
+    bound = [c.acl for c in found if c.acl is not None and find_acl(config, c.acl, found=acls) is not None]
     target = bound[0] if bound else None
     for community, _ in bad:
         if community.acl is not None:
@@ -203,7 +204,7 @@ def community_acl(state: DeviceState) -> Outcome:
                 remediation += _acl_definition(community.acl)
             continue
         if target is None:
-            target = str(free_standard_acl_number(config))
+            target = str(free_standard_acl_number(config, found=acls))
             defined.add(target)
             remediation += _acl_definition(target)
         remediation.append(community.command(community.placeholder, target))
@@ -246,7 +247,7 @@ def read_write_community(state: DeviceState) -> Outcome:
     masked: list[Community] = []
     shown_by_a_line = False
     for community in writable:
-        problem = _acl_problem(config, community)
+        problem = _acl_problem(config, community, device_acls(state))
         if problem is not None:
             bad.append((community, f"read-write {problem}"))
             shown_by_a_line = shown_by_a_line or community.acl is None

@@ -70,6 +70,17 @@ def _output_lines(state: DeviceState, command: str, pattern: str) -> list[tuple[
     ]
 
 
+def _trustpoint_uses(state: DeviceState) -> tuple[TrustpointUse, ...]:
+    """The secure-SCCP trustpoints of the running-config, read once per device (``state.derived``)."""
+    return tuple(secure_sccp_trustpoints(running_config(state)))
+
+
+def _certificates(state: DeviceState) -> tuple[Certificate, ...]:
+    """The certificates shown by ``show crypto pki certificates``, read once per device
+    (``state.derived``); asked for only once its records have parsed."""
+    return tuple(certificates(state.records(PKI_CERTIFICATES) or [], state.output(PKI_CERTIFICATES).text))
+
+
 def _parse_failure(state: DeviceState, command: str) -> Outcome:
     return unknown(state.unavailable_reason(command))
 
@@ -203,8 +214,8 @@ def trustpoints_enrolled(state: DeviceState) -> Outcome:
     records = state.records(PKI_CERTIFICATES)
     if records is None:
         return _parse_failure(state, PKI_CERTIFICATES)
-    found = certificates(records, state.output(PKI_CERTIFICATES).text)
-    uses = secure_sccp_trustpoints(config)
+    found = list(state.derived(_certificates))
+    uses = list(state.derived(_trustpoint_uses))
     servers = pki_servers(config)
     local_cas = {server.words[3] for server in servers}
     url = enrollment_url(config) or CA_URL_PLACEHOLDER
@@ -347,7 +358,7 @@ def secure_telephony_service(state: DeviceState) -> Outcome:
         return not_applicable("no telephony-service: this router is not a CME")
     if not config.sections(r"ephone \d+$") and service.has(r"no auto-reg-ephone$"):
         return not_applicable("no ephone is configured and auto-registration is off: no SCCP phone can register")
-    uses = secure_sccp_trustpoints(config)
+    uses = list(state.derived(_trustpoint_uses))
     cme_tp = _cme_trustpoint(uses)
     tftp_tp = _first_name(uses, ROLE_TFTP, ROLE_CME) or cme_tp
     # (what the guide asks for, the regex of the line that sets it, the value that passes, the fix)
@@ -441,7 +452,7 @@ def _sast_trustpoint(config: RunningConfig, preferred: str, taken: set[str]) -> 
 def ctl_file(state: DeviceState) -> Outcome:
     config = running_config(state)
     ctl = ctl_client(config)
-    uses = secure_sccp_trustpoints(config)
+    uses = list(state.derived(_trustpoint_uses))
     source = _source_address(config) or "<cme-ip-address>"
     if ctl is None:
         if not uses_secure_sccp(config):
@@ -615,7 +626,7 @@ def _normalized_mode(text: str) -> str:
 def capf_authentication(state: DeviceState) -> Outcome:
     config = running_config(state)
     capf = capf_server(config)
-    uses = secure_sccp_trustpoints(config)
+    uses = list(state.derived(_trustpoint_uses))
     label_tp = _first_name(uses, ROLE_CAPF, ROLE_CME) or "<capf-trustpoint>"
     if capf is None:
         if not uses_secure_sccp(config):
@@ -824,7 +835,7 @@ def certificates_not_expiring(state: DeviceState) -> Outcome:
     now = parse_collected_at(state.snapshot.collected_at)
     if now is None:
         return unknown(f"the snapshot's collection time '{state.snapshot.collected_at}' is not an ISO 8601 time")
-    uses = secure_sccp_trustpoints(config)
+    uses = list(state.derived(_trustpoint_uses))
     https = https_trustpoint(config)
     if https is not None:
         uses.append(https)
@@ -833,7 +844,7 @@ def certificates_not_expiring(state: DeviceState) -> Outcome:
     records = state.records(PKI_CERTIFICATES)
     if records is None:
         return _parse_failure(state, PKI_CERTIFICATES)
-    found = certificates(records, state.output(PKI_CERTIFICATES).text)
+    found = list(state.derived(_certificates))
     text = state.output(PKI_CERTIFICATES).text.split("\n")
     offsets = zone_offsets(config)
     days = state.policy.cert_expiry_days

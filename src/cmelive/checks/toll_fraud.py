@@ -86,11 +86,17 @@ def _absent(state: DeviceState, message: str) -> Outcome:
 
 
 
-def _routing_peers(config: RunningConfig) -> list[DialPeer]:
+def _dial_peers(state: DeviceState) -> tuple[DialPeer, ...]:
+    """Every dial-peer of the running-config, read once per device through ``state.derived``:
+    several checks walk them, and reading one compiles its destination patterns."""
+    return tuple(dial_peers(running_config(state)))
+
+
+def _routing_peers(state: DeviceState) -> list[DialPeer]:
     """POTS and VoIP dial-peers that can route calls: not shut down, with a destination."""
     return [
         peer
-        for peer in dial_peers(config)
+        for peer in state.derived(_dial_peers)
         if peer.kind in ("pots", "voip") and not peer.shutdown and (peer.destinations or peer.unreadable)
     ]
 
@@ -202,7 +208,7 @@ class _CorFix:
 )
 def cor_on_costly_dial_peers(state: DeviceState) -> Outcome:
     config = running_config(state)
-    peers = _routing_peers(config)
+    peers = _routing_peers(state)
     if not peers:
         return _absent(state, "no active POTS or VoIP dial-peer has a destination pattern")
     cor = cor_setup(config)
@@ -577,7 +583,7 @@ def after_hours_international(state: DeviceState) -> Outcome:
     telephony = telephony_service(config)
     if telephony is None:
         return _absent(state, "no telephony-service: CME is not configured")
-    peers = _routing_peers(config)
+    peers = _routing_peers(state)
     prefix, tail = INTERNATIONAL.forms[0]
     codes = access_codes_reaching([p for peer in peers for p in peer.patterns()], prefix, tail)
     unreadable = [peer for peer in peers if peer.unreadable]
@@ -661,7 +667,7 @@ def after_hours_fraud_area_codes(state: DeviceState) -> Outcome:
     telephony = telephony_service(config)
     if telephony is None:
         return _absent(state, "no telephony-service: CME is not configured")
-    peers = _routing_peers(config)
+    peers = _routing_peers(state)
     patterns = [p for peer in peers for p in peer.patterns()]
     area_codes = sorted(set(state.policy.fraud_area_codes))
     if not area_codes:
@@ -817,7 +823,7 @@ def _has_voip_config(config: RunningConfig) -> bool:
 )
 def voip_trusted_sources(state: DeviceState) -> Outcome:
     config = running_config(state)
-    if not dial_peers(config) and not _has_voip_config(config):
+    if not state.derived(_dial_peers) and not _has_voip_config(config):
         return _absent(state, "no dial-peer and no SIP/H.323 configuration: the router routes no calls")
     voice = config.first_global(r"voice service voip$")
     disabled = voice.first(r"no ip address trusted authenticate$") if voice is not None else None
@@ -899,8 +905,7 @@ def voip_trusted_sources(state: DeviceState) -> Outcome:
     remediation_example=("dial-peer voice 10 voip", " max-conn <max-calls>"),
 )
 def voip_max_connections(state: DeviceState) -> Outcome:
-    config = running_config(state)
-    voip = [peer for peer in dial_peers(config) if peer.kind == "voip"]
+    voip = [peer for peer in state.derived(_dial_peers) if peer.kind == "voip"]
     if not voip:
         return _absent(state, "no VoIP dial-peer")
     active = [peer for peer in voip if not peer.shutdown]
