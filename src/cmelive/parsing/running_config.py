@@ -106,6 +106,11 @@ _ELISION = re.compile(r"^\.+$")
 _MAX_EXAMPLES = 3
 
 
+# The query patterns, compiled once: ``re``'s own cache is shared with every TextFSM template and
+# drops its oldest entry when full, which made audits recompile their patterns over and over.
+_compiled = lru_cache(maxsize=4096)(re.compile)
+
+
 @dataclass
 class ConfigLine:
     """One line of the config, as printed (trailing blanks removed), with its line number."""
@@ -138,7 +143,7 @@ class ConfigLine:
 
     def find(self, pattern: str) -> list[ConfigLine]:
         """Direct children whose command matches ``pattern`` (``re.match``)."""
-        regex = re.compile(pattern)
+        regex = _compiled(pattern)
         return [c for c in self.children if regex.match(c.command)]
 
     def first(self, pattern: str) -> ConfigLine | None:
@@ -183,7 +188,7 @@ class RunningConfig:
 
     def globals(self, pattern: str) -> list[ConfigLine]:
         """Top-level lines whose command matches ``pattern`` (``re.match``)."""
-        regex = re.compile(pattern)
+        regex = _compiled(pattern)
         return [r for r in self._candidates(pattern) if regex.match(r.command)]
 
     def _candidates(self, pattern: str) -> list[ConfigLine]:
@@ -222,7 +227,7 @@ class RunningConfig:
 
     def anywhere(self, pattern: str) -> list[ConfigLine]:
         """Every config line, at any depth (banner text excluded), whose command matches ``pattern``."""
-        regex = re.compile(pattern)
+        regex = _compiled(pattern)
         return [line for line in self.lines() if regex.match(line.command)]
 
 
