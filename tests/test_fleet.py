@@ -756,7 +756,13 @@ def test_cli_ctrl_c_exits_130_with_the_reports_of_what_finished(
     script = {**CLI_SCRIPT, "plain-1": press_ctrl_c}
     db = tmp_path / "h.sqlite"
     out = tmp_path / "run"
-    done = cmelive("--out", str(out), "--db", str(db), "--workers", "1", script=script)
+    # A process started in the background by a non-interactive shell (as CI may start the
+    # tests) inherits SIGINT as ignored; a user's terminal delivers it as KeyboardInterrupt.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        done = cmelive("--out", str(out), "--db", str(db), "--workers", "1", script=script)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert done.code == 130
     assert "Interrupted:" in done.stdout
     names = [d["name"] for d in json.loads((out / "report.json").read_text())["devices"]]
