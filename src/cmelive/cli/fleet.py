@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+from types import FrameType
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, TextIO
@@ -109,6 +111,9 @@ def fleet(
     history = None if no_history else History(db if db is not None else default_db_path())
     _configure_logging(verbose, out / fleet_runner.LOG_FILE)
 
+    # systemd stops a unit with SIGTERM: wind down as for Ctrl-C (finish what is in flight,
+    # write the reports, mark the history run incomplete) rather than dying mid-write.
+    previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
     show_progress = not quiet and verbose == 0 and sys.stderr.isatty()
     progress = _ProgressLine(len(selected), sys.stderr) if show_progress else None
     try:
@@ -129,6 +134,7 @@ def fleet(
             collector_factory=fleet_runner.default_collector,
         )
     finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
         if progress is not None:
             progress.close()
         if history is not None:
@@ -145,6 +151,10 @@ def fleet(
             os._exit(exit_codes.INTERRUPTED)
         raise typer.Exit(exit_codes.INTERRUPTED)
     raise typer.Exit(common.exit_code(result.report, fail_on))
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def _configure_logging(verbosity: int, log_file: Path) -> None:
