@@ -770,3 +770,19 @@ def test_cli_ctrl_c_exits_130_with_the_reports_of_what_finished(
     assert "down-1" not in names or "plain-2" in names
     with History(db) as store:
         assert store.list_runs()[0].status == RunStatus.INCOMPLETE
+
+
+def test_cli_sigterm_winds_down_like_ctrl_c(tmp_path: Path, cmelive: Callable[..., CliRun]) -> None:
+    def systemd_stop(target: Target, commands: Sequence[str], attempt: int) -> Snapshot:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return replay("plain-ios")(target, commands, attempt)
+
+    before = signal.getsignal(signal.SIGTERM)
+    db = tmp_path / "h.sqlite"
+    done = cmelive("--out", str(tmp_path / "run"), "--db", str(db), "--workers", "1",
+                   script={**CLI_SCRIPT, "plain-1": systemd_stop})
+    assert done.code == 130
+    assert "Interrupted:" in done.stdout
+    assert signal.getsignal(signal.SIGTERM) == before  # the command restores the handler
+    with History(db) as store:
+        assert store.list_runs()[0].status == RunStatus.INCOMPLETE
