@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import paramiko
 from netmiko import ConnectHandler
@@ -69,7 +70,21 @@ def served_outputs() -> tuple[str, dict[str, str]]:
     return "inline outputs", dict(_INLINE_OUTPUTS)
 
 
-def raw_paramiko(router: FakeRouter, commands: Sequence[str], enable: bool) -> None:
+class SshEndpoint(Protocol):
+    """Where a benchmarked router listens and the host key it must show: a :class:`FakeRouter`,
+    or one router of a fake fleet served by another process (``bench_fleet.py``)."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def host_key(self) -> paramiko.PKey: ...
+
+
+def raw_paramiko(router: SshEndpoint, commands: Sequence[str], enable: bool) -> None:
     client = paramiko.SSHClient()
     client.get_host_keys().add(f"[{router.host}]:{router.port}", router.host_key.get_name(), router.host_key)
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
@@ -122,7 +137,7 @@ def cmelive_full_audit(target: Target, commands: Sequence[str]) -> None:
     render_text(report)
 
 
-def plain_netmiko(router: FakeRouter, commands: Sequence[str], enable: bool) -> None:
+def plain_netmiko(router: SshEndpoint, commands: Sequence[str], enable: bool) -> None:
     connection = ConnectHandler(
         device_type="cisco_ios",
         host=router.host,

@@ -21,9 +21,9 @@ waiting for the judge counts), so Ctrl-C never leaves more than that to finish.
 
 Why one judge thread: collecting is waiting on routers, auditing is CPU work under the GIL. When
 each collector audited its own device, the routers' answers came in waves, 50 audits ran at once
-and stalled every collector's reads: ``bench/bench_fleet.py`` measured 200 routers at 100 ms
-latency on 50 workers in ~13 s that way, ~10.5 s with one judge (2 CPUs). More judge threads would
-not audit faster under the GIL; they would only slow the collectors down again.
+and stalled every collector's reads: with ``bench/bench_fleet.py``'s fleet (200 routers at 100 ms
+latency, 50 workers, 2 CPUs) the run took 13.1-13.4 s that way and 10.5-11.5 s with one judge. More
+judge threads would not audit faster under the GIL; they only slowed the collectors down again.
 
 As in Nornir (``Task.start`` storing ``Result(exception=...)``), one device's failure never stops
 the run: :class:`~cmelive.errors.CmeliveError` becomes that device's ``error`` status with its
