@@ -594,3 +594,12 @@ def test_cli_unreadable_database(tmp_path: Path) -> None:
         assert_one_line_error(cli("history", "--db", str(db), home=tmp_path), str(db), "permission denied")
     finally:
         db.chmod(0o600)
+
+
+def test_a_transaction_cut_short_does_not_block_the_next_write(tmp_path: Path) -> None:
+    """A Ctrl-C right after BEGIN left the connection in a transaction; the next write must work."""
+    with History(tmp_path / "h.sqlite") as store:
+        store._conn.execute("BEGIN IMMEDIATE")  # as if interrupted before anything else ran
+        handle = store.start_run("inventory.yaml", 1)
+        store.finish_run(handle, complete=True)
+        assert store.list_runs()[0].status == RunStatus.COMPLETE

@@ -417,13 +417,18 @@ class History:
     def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
         """One write transaction; ``BEGIN IMMEDIATE`` takes the write lock up front (no upgrade deadlock)."""
         with self._mutex, self._errors(doing):
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
+            # A Ctrl-C can land between any two statements (after BEGIN, before the try): whatever
+            # it interrupted must not leave the connection inside a transaction for the next write.
+            if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._mutex, self._errors("cannot read the history database"):
