@@ -11,8 +11,6 @@ import typer
 from cmelive.audit import audit_snapshot, unreachable_report
 from cmelive.checks.base import Severity
 from cmelive.cli import common
-from cmelive.collect.live import NetmikoCollector
-from cmelive.commands import AUDIT_COMMANDS
 from cmelive.errors import DeviceError
 from cmelive.logs import configure_logging
 from cmelive.report.model import AuditReport
@@ -60,9 +58,7 @@ def audit(
         accept_new_host_key=accept_new_host_key,
     )
     try:
-        snapshot = NetmikoCollector(enable_secret_prompt=common.enable_secret_prompt).collect(
-            target, AUDIT_COMMANDS
-        )
+        snapshot = common.collect_live(target)
     except DeviceError as exc:
         log.error("%s: %s", host, exc)
         typer.echo(f"cmelive: {host}: {exc}", err=True)

@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from cmelive.cli import common, exit_codes
-from cmelive.collect.live import NetmikoCollector
-from cmelive.commands import AUDIT_COMMANDS, CommandStatus
+from cmelive.commands import CommandStatus
 from cmelive.logs import configure_logging
 from cmelive.snapshot import write_snapshot
 
@@ -41,9 +40,7 @@ def collect(
         known_hosts=known_hosts,
         accept_new_host_key=accept_new_host_key,
     )
-    snapshot = NetmikoCollector(enable_secret_prompt=common.enable_secret_prompt).collect(
-        target, AUDIT_COMMANDS
-    )
+    snapshot = common.collect_live(target)
     write_snapshot(snapshot, output_dir, mask=not no_mask)
     for out in snapshot.outputs.values():
         detail = f" ({out.error})" if out.error and out.status != CommandStatus.OK else ""

@@ -13,11 +13,14 @@ import typer
 from cmelive.checks.base import Severity
 from cmelive.cli import exit_codes
 from cmelive.collect import Target
+from cmelive.collect.live import NetmikoCollector
+from cmelive.commands import AUDIT_COMMANDS
 from cmelive.errors import InputError, UsageError
 from cmelive.policy import Policy, load_policy
 from cmelive.report.json_report import render_json
 from cmelive.report.model import AuditReport, DeviceStatus
 from cmelive.report.text import render_text
+from cmelive.snapshot import Snapshot
 
 PASSWORD_ENV = "CMELIVE_PASSWORD"
 ENABLE_SECRET_ENV = "CMELIVE_ENABLE_SECRET"
@@ -91,6 +94,11 @@ def build_target(
         known_hosts=tuple(known_hosts or ()),
         accept_new_host_key=accept_new_host_key,
     )
+
+
+def collect_live(target: Target) -> Snapshot:
+    """Collect every audit command from one router, asking for the enable secret only if needed."""
+    return NetmikoCollector(enable_secret_prompt=enable_secret_prompt).collect(target, AUDIT_COMMANDS)
 
 
 def enable_secret_prompt(host: str) -> str:
