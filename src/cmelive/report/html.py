@@ -43,7 +43,7 @@ from cmelive.checks import all_checks
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus
 from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
-from cmelive.report.text import FAMILY_TITLES, device_summary
+from cmelive.report.text import FAMILY_TITLES, by_family, device_summary
 
 
 @dataclass(frozen=True)
@@ -691,19 +691,6 @@ def _quiet_row(result: CheckResult) -> str:
     )
 
 
-def _grouped(results: Sequence[CheckResult], *, worst_first: bool) -> list[tuple[str, list[CheckResult]]]:
-    groups: dict[str, list[CheckResult]] = {}
-    for result in results:
-        groups.setdefault(result.family, []).append(result)
-
-    def order(item: tuple[str, list[CheckResult]]) -> tuple[int, int, str]:
-        family, members = item
-        worst = max(r.severity.rank for r in members) if worst_first else 0
-        return (-worst, _FAMILY_ORDER.get(family.upper(), len(_FAMILY_ORDER)), family)
-
-    return sorted(groups.items(), key=order)
-
-
 def _device_section(device: DeviceReport, anchor: str, today: date | None) -> str:
     # A family's anchor goes on its first (worst) group, so a heat-map cell lands on what made it red.
     anchored: set[str] = set()
@@ -718,7 +705,7 @@ def _device_section(device: DeviceReport, anchor: str, today: date | None) -> st
         if not results:
             return ""
         body = []
-        for family, members in _grouped(results, worst_first=worst_first):
+        for family, members in by_family(results, worst_first=worst_first):
             ordered = sorted(members, key=lambda r: (-r.severity.rank, r.check))
             body.append(
                 f'<section class="family"{family_id(family)}><h4>{_family_heading(family)}</h4>'
@@ -751,7 +738,7 @@ def _device_section(device: DeviceReport, anchor: str, today: date | None) -> st
     parts.append(group("waived", "Waived", waived, worst_first=True))
     if quiet:
         body = []
-        for family, members in _grouped(quiet, worst_first=False):
+        for family, members in by_family(quiet, worst_first=False):
             items = "".join(_quiet_row(r) for r in sorted(members, key=lambda r: r.check))
             body.append(
                 f'<section class="family"{family_id(family)}><h4>{_family_heading(family)}</h4>'

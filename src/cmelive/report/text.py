@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
@@ -183,19 +183,19 @@ def _device_block(device: DeviceReport, width: int, style: _Style) -> list[str]:
     quiet = [r for r in device.results if r.status in (Status.PASS, Status.NOT_APPLICABLE, Status.WAIVED)]
     if failures:
         lines += ["", style.paint(f"Failures ({len(failures)})", _BOLD)]
-        for family, members in _by_family(failures, worst_first=True):
+        for family, members in by_family(failures, worst_first=True):
             lines += ["", *_family_heading(family, width)]
             for index, result in enumerate(sorted(members, key=lambda r: (-r.severity.rank, r.check))):
                 lines += ([""] if index else []) + _failure(result, width, style)
     if unknowns:
         lines += ["", style.paint(f"Unknown ({len(unknowns)})", _BOLD)]
-        for family, members in _by_family(unknowns, worst_first=False):
+        for family, members in by_family(unknowns, worst_first=False):
             lines += ["", *_family_heading(family, width)]
             for index, result in enumerate(sorted(members, key=lambda r: r.check)):
                 lines += ([""] if index else []) + _unknown(result, width, style)
     if quiet:
         lines += ["", style.paint(f"Passed and not applicable ({len(quiet)})", _BOLD)]
-        for family, members in _by_family(quiet, worst_first=False):
+        for family, members in by_family(quiet, worst_first=False):
             lines += ["", *_family_heading(family, width)]
             for result in sorted(members, key=lambda r: r.check):
                 lines += _one_liner(result, width, style)
@@ -255,7 +255,8 @@ def _ephones(facts: dict[str, object]) -> str:
     return f"{_fact(configured)} configured, {_fact(registered)} registered"
 
 
-def _by_family(results: list[CheckResult], *, worst_first: bool) -> list[tuple[str, list[CheckResult]]]:
+def by_family(results: Sequence[CheckResult], *, worst_first: bool) -> list[tuple[str, list[CheckResult]]]:
+    """Results grouped by family: catalog order, or worst severity first (then catalog order)."""
     groups: dict[str, list[CheckResult]] = {}
     for result in results:
         groups.setdefault(result.family, []).append(result)
