@@ -28,10 +28,8 @@ import codecs
 import logging
 import re
 import socket
-import threading
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import paramiko
@@ -45,11 +43,8 @@ from netmiko.exceptions import (
 
 from cmelive.collect import Target
 from cmelive.collect.hostkeys import (
-    KnownHostEntry,
     KnownHosts,
     VerifyingSSHClient,
-    host_key_name,
-    read_known_hosts,
 )
 from cmelive.commands import CommandStatus, ios_error
 from cmelive.errors import (
@@ -417,48 +412,6 @@ def _echo_line_start(data: str, command: str) -> int:
     return max(data.rfind("\n", 0, found), data.rfind("\r", 0, found)) + 1
 
 
-class ParsedOnceKnownHosts(KnownHosts):
-    """:class:`KnownHosts` that parses a file's keys once, not at every connection.
-
-    A fleet run verifies hundreds of routers against one known_hosts file holding an entry for
-    each of them. Parsing a line costs ~40 µs (paramiko decodes every key), so reading the whole
-    file per connection cost 8 ms of CPU per router at 200 routers -- a third of the fleet
-    runner's CPU, under one GIL, and growing with the square of the fleet. The file is still read
-    at every connection; its parsed entries are reused while its bytes are unchanged, so a key
-    recorded by ``accept_new`` or an edit is seen at once. Missing and unreadable files are
-    reported as :func:`~cmelive.collect.hostkeys.read_known_hosts` reports them.
-    """
-
-    def entries_for(self, host: str, port: int) -> list[KnownHostEntry]:
-        name = host_key_name(host, port)
-        found: list[KnownHostEntry] = []
-        for path in self.files:
-            found.extend(e for e in _parsed_known_hosts(path, required=self.explicit) if e.matches(name))
-        return found
-
-
-# path -> (the bytes parsed, their entries); entries are frozen, shared read-only by the threads.
-_known_hosts_cache: dict[Path, tuple[bytes, list[KnownHostEntry]]] = {}
-_known_hosts_lock = threading.Lock()
-
-
-def _parsed_known_hosts(path: Path, *, required: bool) -> list[KnownHostEntry]:
-    try:
-        content = path.read_bytes()
-    except OSError:
-        return read_known_hosts(path, required=required)
-    with _known_hosts_lock:
-        cached = _known_hosts_cache.get(path)
-    if cached is not None and cached[0] == content:
-        return cached[1]
-    # Stored under the bytes read *before* parsing: if the file changed in between, the next
-    # read differs from them and the file is parsed again, so a newer file is never hidden.
-    entries = read_known_hosts(path, required=required)
-    with _known_hosts_lock:
-        _known_hosts_cache[path] = (content, entries)
-    return entries
-
-
 class NetmikoCollector:
     """A :class:`~cmelive.collect.Collector` that logs into an IOS router and runs show commands.
 
@@ -512,7 +465,7 @@ class NetmikoCollector:
     def _connect(self, target: Target) -> AuditSession:
         if target.key_file is not None and not target.key_file.is_file():
             raise InputError(str(target.key_file), "SSH key file does not exist")
-        known_hosts = ParsedOnceKnownHosts(target.known_hosts, accept_new=target.accept_new_host_key)
+        known_hosts = KnownHosts(target.known_hosts, accept_new=target.accept_new_host_key)
         session = AuditSession(
             known_hosts=known_hosts,
             device_type="cisco_ios",
