@@ -139,6 +139,7 @@ def test_full_collection_equals_served_outputs(router: FakeRouter, tmp_path: Pat
         assert (out.status, out.error) == (CommandStatus.OK, None)
         assert out.text == OUTPUTS[command]
     # User-level login, then enable: each session command exactly once, nothing but reads.
+    assert router.wait_until_idle()  # "exit" is logged once the router has seen the hang-up
     assert router.command_log == [
         "terminal length 0",
         "terminal width 0",

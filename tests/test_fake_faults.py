@@ -458,6 +458,7 @@ def test_collector_fail_auth(faulty: FakeRouter, tmp_path: Path) -> None:
 def test_collector_fail_enable(faulty: FakeRouter, tmp_path: Path) -> None:
     with pytest.raises(AuthenticationError, match=r"'enable' failed \(% Access denied\)"):
         collect(faulty, tmp_path)
+    assert faulty.wait_until_idle()
     assert faulty.command_log[-2:] == ["enable", "exit"]
 
 

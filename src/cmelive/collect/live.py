@@ -65,6 +65,8 @@ PAGING_OFF = "terminal length 0"
 WRAPPING_OFF = "terminal width 0"
 ENABLE = "enable"
 EXIT = "exit"
+#: Typed together right after login, in this order.
+TERMINAL_SETTINGS = (PAGING_OFF, WRAPPING_OFF)
 
 _CHUNK = 65536
 # Output redirections turn a show command into a write (to flash:, tftp:, ...).
@@ -76,8 +78,6 @@ _PASSWORD_PROMPT = re.compile(r"[Pp]assword:[ \t]*\Z")
 _NUDGE_AFTER_S = 0.5
 # After a command timed out, how long to wait for its prompt before giving up on the session.
 _RESYNC_GRACE_S = 10.0
-# How long to wait for the router to hang up after "exit".
-_LOGOUT_WAIT_S = 1.0
 # The prompt pattern is only searched for in this many trailing characters of a read.
 _TAIL = 512
 
@@ -174,34 +174,32 @@ class AuditSession(CiscoIosSSH):
         return VerifyingSSHClient(self.known_hosts)
 
     def session_preparation(self) -> None:
-        """Find the prompt while paging is turned off, then turn line wrapping off (each sent once)."""
-        self.prompt, paging_answer = self.read_login_prompt(self.conn_timeout, typed=PAGING_OFF)
+        """Type both terminal settings at once and find the prompt from their echoes.
+
+        One round trip for the two: a router reads typed-ahead lines in turn at its prompt.
+        """
+        self.prompt, answers = self.read_login_prompt(self.conn_timeout, typed=TERMINAL_SETTINGS)
         self.set_base_prompt_from(self.prompt)
-        answers = {PAGING_OFF: paging_answer, WRAPPING_OFF: None}
-        for setting, answer in answers.items():
-            if answer is None:
-                answer = self.run(setting, self.conn_timeout)
+        for index, setting in enumerate(TERMINAL_SETTINGS):
+            answer = answers[index] if answers is not None else self.run(setting, self.conn_timeout)
             error = ios_error(answer)
             if error is not None:
                 log.warning("%s: %r rejected: %s", self.host, setting, error)
 
     def cleanup(self, command: str = EXIT) -> None:
-        """Say ``exit`` and wait (briefly) for the router to hang up, so its vty line is freed.
+        """Say ``exit``; the disconnect that follows closes the session (netmiko's way too).
 
-        Nothing else is needed: we never enter configuration mode. At a ``Password:`` prompt
+        Nothing else is needed: we never enter configuration mode, and waiting for the router
+        to hang up would hold a fleet worker for one more round trip. At a ``Password:`` prompt
         the word would be taken for a secret, so then we just hang up.
         """
         channel = self.remote_conn
         if not isinstance(channel, paramiko.Channel) or channel.closed or self._at_password_prompt:
             return
-        deadline = time.monotonic() + _LOGOUT_WAIT_S
         try:
             self._write(command)
-            # A router still busy with a timed-out command reads "exit" only once it is done.
-            while self._in_sync and (remaining := deadline - time.monotonic()) > 0:
-                self._receive(remaining)
         except ConnectionLost:
-            pass  # the router closed the session: logged out
+            pass  # the router closed the session already
 
     # -- prompt and privilege ----------------------------------------------------------------------
 
@@ -217,24 +215,26 @@ class AuditSession(CiscoIosSSH):
         self.base_prompt = prompt[:-1]
         self._prompt_at_end = re.compile(r"[\r\n]" + re.escape(self.base_prompt) + r"[>#][ \t]*\Z")
 
-    def read_login_prompt(self, timeout: float, *, typed: str) -> tuple[str, str | None]:
-        """Type ``typed`` at once, read until the prompt is known: ``(prompt, typed's output)``.
+    def read_login_prompt(self, timeout: float, *, typed: Sequence[str]) -> tuple[str, list[str] | None]:
+        """Type ``typed`` at once, read until the prompt is known: ``(prompt, each one's output)``.
 
-        A router echoes what was typed when it reads it, at its prompt: the text before that echo
-        on its line, once the same prompt is back after the answer, is the prompt. A banner line
-        that happens to end in ``#``/``>`` is never taken for it, without any fixed sleep, and no
-        round trip goes to an extra Enter (one latency per router, 100 ms on a slow WAN link).
+        A router echoes what was typed when it reads it, at its prompt: the text before those
+        echoes on their lines, once the same prompt is back after the last answer, is the prompt.
+        A banner line that happens to end in ``#``/``>`` is never taken for it, without any fixed
+        sleep, and no round trip goes to an extra Enter (one latency per router, 100 ms on a slow
+        WAN link).
 
         A router whose echo does not follow its prompt is read the older way: the same prompt line
-        twice in a row at the end, pressing Enter after a silence; the output is then ``None``
+        twice in a row at the end, pressing Enter after a silence; the outputs are then ``None``
         (``typed`` may not have run: the caller sends it again).
         """
-        self._write(typed)
+        for command in typed:
+            self._write(command)
         deadline = time.monotonic() + timeout
         seen = ""
         nudges = 0
         while True:
-            answered = _answer_after_prompt(seen, typed)
+            answered = _answers_after_prompt(seen, typed)
             if answered is not None:
                 return answered
             lines = [line.strip() for line in re.split(r"[\r\n]", seen)]
@@ -390,18 +390,26 @@ class AuditSession(CiscoIosSSH):
             data += chunk
 
 
-def _answer_after_prompt(data: str, command: str) -> tuple[str, str] | None:
-    """``(prompt, output)`` once ``data`` shows ``<prompt><command>``, a line break, the command's
-    output and that prompt again at its end; else None."""
+def _answers_after_prompt(data: str, commands: Sequence[str]) -> tuple[str, list[str]] | None:
+    """``(prompt, outputs)`` once ``data`` shows, for each command in turn, ``<prompt><command>``,
+    a line break and its output, and that prompt again at the end; else None."""
     lines = re.split(r"\r\n|\r|\n", data)
     prompt = lines[-1].strip()
     if not _PROMPT_LINE.fullmatch(prompt):
         return None
-    for index in range(len(lines) - 2, -1, -1):
-        line = lines[index].rstrip()
-        if line.endswith(command) and line[: len(line) - len(command)].strip() == prompt:
-            return prompt, "".join(output + "\n" for output in lines[index + 1 : -1])
-    return None
+    outputs: list[str] = []
+    end = len(lines) - 1  # the output of the command read last ends before this line
+    for command in reversed(commands):
+        for index in range(end - 1, -1, -1):
+            line = lines[index].rstrip()
+            if line.endswith(command) and line[: len(line) - len(command)].strip() == prompt:
+                break
+        else:
+            return None
+        outputs.append("".join(output + "\n" for output in lines[index + 1 : end]))
+        end = index
+    outputs.reverse()
+    return prompt, outputs
 
 
 def _echo_line_start(data: str, command: str) -> int:

@@ -298,6 +298,7 @@ class FakeRouter(MockSshServer):
         self._bound_port: int | None = None
         self._host_key = host_key if host_key is not None else paramiko.RSAKey.generate(HOST_KEY_BITS)
         self._lock = threading.Lock()
+        self._connection_ended = threading.Condition(self._lock)
         self._command_log: list[str] = []
         self._sessions = 0
         self._handlers: set[RouterHandler] = set()
@@ -394,6 +395,7 @@ class FakeRouter(MockSshServer):
     def _forget(self, handler: RouterHandler) -> None:
         with self._lock:
             self._handlers.discard(handler)
+            self._connection_ended.notify_all()
 
     # -- what tests and tools read --------------------------------------------------------------
 
@@ -423,6 +425,15 @@ class FakeRouter(MockSshServer):
         """How many connections are being served right now (each holds a thread until it ends)."""
         with self._lock:
             return len(self._handlers)
+
+    def wait_until_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until no connection is being served; True if that happened within ``timeout``.
+
+        A client hangs up right after its last write, so what it typed last (``exit``) is in
+        :attr:`command_log` only once its connection has ended here.
+        """
+        with self._connection_ended:
+            return self._connection_ended.wait_for(lambda: not self._handlers, timeout)
 
     @property
     def sessions(self) -> int:
