@@ -414,7 +414,7 @@ class _FleetRun:
         def start_more() -> None:
             # At most ``workers`` devices between their start and their report: a device waiting
             # for the judge still counts, so Ctrl-C never leaves more than that to finish.
-            while not self.stop.is_set() and len(collecting) + len(judging) < workers:
+            while not self.stop.is_set() and len(collecting) < workers and len(judging) < 2 * workers:
                 item = next(queue, None)
                 if item is None:
                     return

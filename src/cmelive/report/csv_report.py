@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Sequence
 
 from cmelive.checks.base import CheckResult
 from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus, format_evidence, waiver_fields
@@ -59,14 +60,24 @@ CSV_ENCODING = "utf-8-sig"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def render_csv(report: AuditReport) -> str:
-    """``report`` as CSV text: a header row, then one row per device × check result."""
+def render_csv(report: AuditReport, *, device_parts: Sequence[str] | None = None) -> str:
+    """``report`` as CSV text: a header row, then one row per device × check result.
+
+    ``device_parts`` are the devices' :func:`device_csv`, when already made (a fleet makes them
+    while the run goes on).
+    """
+    parts = device_parts if device_parts is not None else [device_csv(d) for d in report.devices]
+    return _csv_text([COLUMNS]) + "".join(parts)
+
+
+def device_csv(device: DeviceReport) -> str:
+    """One device's rows as CSV text, formulas defused."""
+    return _csv_text([defuse_formula(row[column]) for column in COLUMNS] for row in device_rows(device))
+
+
+def _csv_text(rows: Iterable[Sequence[str]]) -> str:
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)  # the default "excel" dialect: QUOTE_MINIMAL, \r\n
-    writer.writerow(COLUMNS)
-    for device in report.devices:
-        for row in device_rows(device):
-            writer.writerow([defuse_formula(row[column]) for column in COLUMNS])
+    csv.writer(buffer).writerows(rows)  # the default "excel" dialect: QUOTE_MINIMAL, \r\n
     return buffer.getvalue()
 
 

@@ -124,11 +124,18 @@ def render_html(
     *,
     trend: Sequence[TrendPoint] = (),
     title: str = "cmelive fleet report",
+    device_parts: Sequence[DevicePart] | None = None,
 ) -> str:
-    """The report as one self-contained HTML page (``trend``: past runs, drawn when ≥ 2)."""
+    """The report as one self-contained HTML page (``trend``: past runs, drawn when ≥ 2).
+
+    ``device_parts`` are the devices' :func:`device_html`, when already made (a fleet makes them
+    while the run goes on): each carries the anchor the heat map links to.
+    """
     families = heatmap_families(report)
-    anchors = _device_anchors(report.devices)
     today = _report_date(report.generated_at)
+    if device_parts is None:
+        device_parts = [device_html(d, anchor, today) for d, anchor in zip(report.devices, device_anchors(report.devices))]
+    anchors = [part.anchor for part in device_parts]
     css = _asset("report.css")
     guard_js = _asset("errors.js")
     main_js = _asset("report.js")
@@ -149,7 +156,7 @@ def render_html(
         _trend(trend),
         '<section class="devices" aria-labelledby="devices-h">',
         '<h2 id="devices-h">Devices</h2>',
-        *(_device_section(d, anchors[i], today) for i, d in enumerate(report.devices)),
+        *(part.html for part in device_parts),
         "</section>",
         "</main>",
         f"<footer><p>cmelive {_e(__version__)} · report generated {_time(report.generated_at)}."
@@ -223,12 +230,14 @@ def _report_date(stamp: str) -> date | None:
         return None
 
 
-def _device_anchors(devices: Sequence[DeviceReport]) -> list[str]:
+def device_anchors(devices: Sequence[DeviceReport]) -> list[str]:
+    """The devices' HTML ids, in order: ``dev-<position>-<name made safe>``."""
+    return [device_anchor(index, device.name) for index, device in enumerate(devices)]
+
+
+def device_anchor(index: int, name: str) -> str:
     # The index keeps ids unique when two inventory names differ only in punctuation.
-    return [
-        f"dev-{index + 1}-{re.sub(r'[^A-Za-z0-9_-]+', '-', device.name).strip('-') or 'device'}"
-        for index, device in enumerate(devices)
-    ]
+    return f"dev-{index + 1}-{re.sub(r'[^A-Za-z0-9_-]+', '-', name).strip('-') or 'device'}"
 
 
 def _family_anchor(device_anchor: str, family: str) -> str:
@@ -689,6 +698,19 @@ def _quiet_row(result: CheckResult) -> str:
         f'<span class="title">{_e(result.title)}</span>'
         f' <span class="message">— {_e(result.message)}</span></li>'
     )
+
+
+@dataclass(frozen=True)
+class DevicePart:
+    """One device's section of the page, and its id (the heat map's cells link to it)."""
+
+    anchor: str
+    html: str
+
+
+def device_html(device: DeviceReport, anchor: str, today: date | None) -> DevicePart:
+    """One device's section, with ``anchor`` as its id; ``today`` dates its waivers' expiry."""
+    return DevicePart(anchor, _device_section(device, anchor, today))
 
 
 def _device_section(device: DeviceReport, anchor: str, today: date | None) -> str:

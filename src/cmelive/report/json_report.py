@@ -1,11 +1,31 @@
-"""The JSON report (schema 1): stable, documented in the README, reused by fleets."""
+"""The JSON report (schema 1): stable, documented in the README, reused by fleets.
+
+A fleet renders each device's part while the run goes on (:func:`device_json`, in a judge) and
+joins the parts at the end: the text is the same as one ``json.dumps`` of the whole report.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
-from cmelive.report.model import AuditReport
+from cmelive.report.model import AuditReport, DeviceReport
+
+_DEVICE_INDENT = "\n    "  # a device is an item of the top-level "devices" list: two levels deep
 
 
-def render_json(report: AuditReport) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+def device_json(device: DeviceReport) -> str:
+    """One device's entry of the report's ``devices`` list, indented as it stands there."""
+    return json.dumps(device.to_dict(), indent=2, ensure_ascii=False).replace("\n", _DEVICE_INDENT)
+
+
+def render_json(report: AuditReport, *, device_parts: Sequence[str] | None = None) -> str:
+    """``report`` as JSON text; ``device_parts`` are its devices' :func:`device_json`, when already made."""
+    parts = device_parts if device_parts is not None else [device_json(d) for d in report.devices]
+    head = report.to_dict(devices=False)
+    head["devices"] = []
+    text = json.dumps(head, indent=2, ensure_ascii=False)
+    if not parts:
+        return text + "\n"
+    # "devices" is the last key: the text ends with its empty list, "[]\n}".
+    return text[: -len("[]\n}")] + "[" + _DEVICE_INDENT + ("," + _DEVICE_INDENT).join(parts) + "\n  ]\n}\n"

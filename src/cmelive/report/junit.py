@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cmelive.checks.base import CheckResult, Status
@@ -48,6 +49,13 @@ from cmelive.report.model import (
 
 DEVICE_CLASSNAME = "cmelive.device"
 DEVICE_TESTCASE = "collect and audit"
+
+# Stands for the device suites while the root is indented; a name no report text can contain
+# (text is escaped: "<" never appears raw in it).
+_PARTS_PLACEHOLDER = "cmelive-device-suites"
+# How a device part's start tag ends before render_junit stamps it: attribute values cannot hold a
+# raw '"', so only the time stamp attribute (the last) can end this way.
+_NO_TIMESTAMP = ' timestamp="">'
 
 # Everything outside XML 1.0's Char production (tab, LF, CR and the printable planes).
 _NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -73,23 +81,39 @@ class _Counts:
         element.set("skipped", str(self.skipped))
 
 
-def render_junit(report: AuditReport) -> str:
-    """``report`` as JUnit XML text (UTF-8 declared), one ``<testsuite>`` per device."""
+def render_junit(report: AuditReport, *, device_parts: Sequence[str] | None = None) -> str:
+    """``report`` as JUnit XML text (UTF-8 declared), one ``<testsuite>`` per device.
+
+    ``device_parts`` are the devices' :func:`device_junit`, when already made (a fleet makes them
+    while the run goes on); each suite gets the report's time stamp here.
+    """
+    parts = device_parts if device_parts is not None else [device_junit(d) for d in report.devices]
     root = ET.Element("testsuites", {"name": "cmelive"})
     total = _Counts()
-    total_time = 0.0
     for device in report.devices:
-        suite, counts, seconds = _testsuite(device, report.generated_at)
-        root.append(suite)
-        total.add(counts)
-        total_time += seconds
+        total.add(_device_counts(device))
     total.write(root)
-    root.set("time", _seconds(total_time))
+    root.set("time", _seconds(sum(_device_seconds(d) for d in report.devices)))
+    if parts:
+        ET.SubElement(root, _PARTS_PLACEHOLDER)
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    text = ET.tostring(root, encoding="unicode")
+    if parts:
+        stamp = f' timestamp="{_escape_attribute(report.generated_at)}">'
+        suites = "\n  ".join(part.replace(_NO_TIMESTAMP, stamp, 1) for part in parts)
+        text = text.replace(f"<{_PARTS_PLACEHOLDER} />", suites, 1)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"
 
 
-def _testsuite(device: DeviceReport, timestamp: str) -> tuple[ET.Element, _Counts, float]:
+def device_junit(device: DeviceReport) -> str:
+    """One device's ``<testsuite>``, indented as it stands in the report, its time stamp left empty
+    (:func:`render_junit` fills in the report's)."""
+    suite = _testsuite(device)
+    ET.indent(suite, level=1)
+    return ET.tostring(suite, encoding="unicode")
+
+
+def _testsuite(device: DeviceReport) -> ET.Element:
     suite = ET.Element("testsuite", {"name": _xml(device.name)})
     properties = ET.SubElement(suite, "properties")
     for name, value in (
@@ -99,48 +123,57 @@ def _testsuite(device: DeviceReport, timestamp: str) -> tuple[ET.Element, _Count
     ):
         ET.SubElement(properties, "property", {"name": name, "value": _xml(value)})
 
-    counts = _Counts()
     if device.status == DeviceStatus.ERROR:
         case = ET.SubElement(suite, "testcase", {"classname": DEVICE_CLASSNAME, "name": DEVICE_TESTCASE})
         error = device.error or "error"
         element = ET.SubElement(case, "error", {"type": "device-error", "message": _xml(error)})
         element.text = _xml(f"{device.name} ({device.host}) could not be audited: {error}")
-        counts.tests += 1
-        counts.errors += 1
     # An errored device normally has no results; any it does have are reported, not dropped.
     for result in device.results:
-        _testcase(suite, device, result, counts)
+        _testcase(suite, device, result)
 
-    seconds = sum(c.duration_s for c in device.commands)
-    counts.write(suite)
-    suite.set("time", _seconds(seconds))
-    suite.set("timestamp", timestamp)
-    return suite, counts, seconds
+    _device_counts(device).write(suite)
+    suite.set("time", _seconds(_device_seconds(device)))
+    suite.set("timestamp", "")
+    return suite
 
 
-def _testcase(suite: ET.Element, device: DeviceReport, result: CheckResult, counts: _Counts) -> None:
+def _device_counts(device: DeviceReport) -> _Counts:
+    counts = _Counts()
+    if device.status == DeviceStatus.ERROR:
+        counts.tests += 1
+        counts.errors += 1
+    for result in device.results:
+        counts.tests += 1
+        if result.status == Status.FAIL:
+            counts.failures += 1
+        elif result.status in (Status.UNKNOWN, Status.NOT_APPLICABLE, Status.WAIVED):
+            counts.skipped += 1
+    return counts
+
+
+def _device_seconds(device: DeviceReport) -> float:
+    return sum(c.duration_s for c in device.commands)
+
+
+def _testcase(suite: ET.Element, device: DeviceReport, result: CheckResult) -> None:
     case = ET.SubElement(
         suite,
         "testcase",
         {"classname": _xml(f"cmelive.{result.family}"), "name": _xml(f"{result.check} {result.title}")},
     )
-    counts.tests += 1
     if result.status == Status.FAIL:
         failure = ET.SubElement(
             case, "failure", {"type": str(result.severity), "message": _xml(result.message)}
         )
         failure.text = _xml(_details(device, result))
-        counts.failures += 1
     elif result.status == Status.UNKNOWN:
         ET.SubElement(case, "skipped", {"message": _xml(f"unknown: {result.message}")})
-        counts.skipped += 1
     elif result.status == Status.NOT_APPLICABLE:
         ET.SubElement(case, "skipped", {"message": _xml(f"not applicable: {result.message}")})
-        counts.skipped += 1
     elif result.status == Status.WAIVED:
         skipped = ET.SubElement(case, "skipped", {"message": _xml(waiver_note(result.waiver))})
         skipped.text = _xml(_details(device, result))
-        counts.skipped += 1
 
 
 def _details(device: DeviceReport, result: CheckResult) -> str:
@@ -162,3 +195,9 @@ def _xml(text: str) -> str:
 
 def _seconds(value: float) -> str:
     return f"{value:.3f}"
+
+
+def _escape_attribute(value: str) -> str:
+    # Exactly as ElementTree writes an attribute value, without the quotes around it.
+    written = ET.tostring(ET.Element("x", {"v": _xml(value)}), encoding="unicode")
+    return written[len('<x v="') : -len('" />')]

@@ -78,13 +78,16 @@ class AuditReport:
     devices: list[DeviceReport]
     generated_at: str = field(default_factory=utc_now)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, *, devices: bool = True) -> dict[str, Any]:
+        """The JSON form; ``devices=False`` leaves the device list out (the report's head)."""
+        head: dict[str, Any] = {
             "schema": SCHEMA_VERSION,
             "tool": {"name": "cmelive", "version": __version__},
             "generated_at": self.generated_at,
-            "devices": [d.to_dict() for d in self.devices],
         }
+        if devices:
+            head["devices"] = [d.to_dict() for d in self.devices]
+        return head
 
 
 def format_evidence(evidence: Evidence) -> str:

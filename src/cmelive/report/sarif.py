@@ -33,7 +33,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import cache
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
@@ -73,9 +75,18 @@ _FINDINGS = (Status.FAIL, Status.WAIVED)
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
+# A result is an item of runs[0]["results"]: four levels deep.
+_RESULT_INDENT = "\n        "
+# How the log's text ends while its (last) results list is empty.
+_EMPTY_RESULTS_END = "[]\n    }\n  ]\n}"
+
 
 def render_sarif(
-    report: AuditReport, *, snapshots_dir: str = "snapshots", device_dirs: Mapping[str, str] | None = None
+    report: AuditReport,
+    *,
+    snapshots_dir: str = "snapshots",
+    device_dirs: Mapping[str, str] | None = None,
+    device_parts: Sequence[str] | None = None,
 ) -> str:
     """``report`` as a SARIF 2.1.0 log (JSON text).
 
@@ -83,22 +94,24 @@ def render_sarif(
     is written to (``snapshots`` in a fleet run directory); an absolute path is refused, since a
     relative ``uri`` with a ``uriBaseId`` cannot carry one. ``device_dirs`` maps a device name to
     its snapshot directory's name when the two differ (the fleet runner makes names with ``/``
-    or a leading dot safe for the file system); by default they are the same.
+    or a leading dot safe for the file system); by default they are the same. ``device_parts``
+    are the devices' :func:`device_sarif` with the same directories, when already made (a fleet
+    makes them while the run goes on).
     """
-    if snapshots_dir.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", snapshots_dir):
-        raise ValueError(f"snapshots_dir must be relative to the report's directory, got {snapshots_dir!r}")
+    _check_relative(snapshots_dir)
     rules, rule_index = _rules(report)
-    results: list[dict[str, Any]] = []
+    if device_parts is None or len(rules) > len(_registered_rule_index()):
+        # Results of checks this cmelive does not know shift no index, but need their own rules.
+        device_parts = [
+            _device_results(device, rule_index, snapshots_dir, (device_dirs or {}).get(device.name, device.name))
+            for device in report.devices
+        ]
     notifications: list[dict[str, Any]] = []
     for device in report.devices:
         if device.status == DeviceStatus.ERROR:
             notifications.append(_error_notification(device))
         elif device.status == DeviceStatus.PARTIAL:
             notifications.append(_partial_notification(device))
-        for result in device.results:
-            if result.status in _FINDINGS:
-                device_dir = (device_dirs or {}).get(device.name, device.name)
-                results.append(_result(device, result, rule_index[result.check], snapshots_dir, device_dir))
 
     audited_any = any(d.status != DeviceStatus.ERROR for d in report.devices)
     invocation: dict[str, Any] = {
@@ -131,12 +144,40 @@ def render_sarif(
                         }
                     }
                 },
-                "results": results,
                 "properties": {"generatedAt": report.generated_at},
+                # Last, so that the devices' parts are joined in at the end of the text.
+                "results": [],
             }
         ],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(log, indent=2, ensure_ascii=False)
+    parts = [part for part in device_parts if part]
+    if not parts:
+        return text + "\n"
+    return text[: -len(_EMPTY_RESULTS_END)] + "[" + _RESULT_INDENT + ("," + _RESULT_INDENT).join(parts) + (
+        "\n      ]\n    }\n  ]\n}\n"
+    )
+
+
+def device_sarif(device: DeviceReport, *, snapshots_dir: str = "snapshots", device_dir: str | None = None) -> str:
+    """One device's results (its failures), as they stand in the log's ``results`` list; "" if none."""
+    _check_relative(snapshots_dir)
+    return _device_results(device, _registered_rule_index(), snapshots_dir, device_dir or device.name)
+
+
+def _device_results(device: DeviceReport, rule_index: Mapping[str, int], snapshots_dir: str, device_dir: str) -> str:
+    results = [
+        json.dumps(_result(device, result, rule_index[result.check], snapshots_dir, device_dir), indent=2,
+                   ensure_ascii=False).replace("\n", _RESULT_INDENT)
+        for result in device.results
+        if result.status in _FINDINGS and result.check in rule_index
+    ]
+    return ("," + _RESULT_INDENT).join(results)
+
+
+def _check_relative(snapshots_dir: str) -> None:
+    if snapshots_dir.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", snapshots_dir):
+        raise ValueError(f"snapshots_dir must be relative to the report's directory, got {snapshots_dir!r}")
 
 
 def rule_name(title: str) -> str:
@@ -148,13 +189,18 @@ def _rules(report: AuditReport) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Every registered check as a rule, then (so every result has one) any check the report
     names that is not registered — e.g. a report produced by another cmelive version."""
     rules = [_rule_from_spec(spec) for spec in all_checks()]
-    index = {rule["id"]: i for i, rule in enumerate(rules)}
+    index = dict(_registered_rule_index())
     for device in report.devices:
         for result in device.results:
             if result.status in _FINDINGS and result.check not in index:
                 index[result.check] = len(rules)
                 rules.append(_rule_from_result(result))
     return rules, index
+
+
+@cache
+def _registered_rule_index() -> Mapping[str, int]:
+    return MappingProxyType({spec.id: i for i, spec in enumerate(all_checks())})
 
 
 def _rule_from_spec(spec: CheckSpec) -> dict[str, Any]:
