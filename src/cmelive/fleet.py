@@ -9,21 +9,20 @@ For each inventory host, on a pool of ``workers`` collector threads:
 3. collect, retrying **only** connection failures (:class:`~cmelive.errors.ConnectError`) with
    exponential backoff and jitter -- a refused login or host key would be refused again;
 
-then, on one judge thread:
+then, in a judge (:mod:`cmelive.judging`: worker processes, so that judging never competes with
+the collectors for the GIL):
 
 4. write what was collected to ``snapshots/<device>/`` (masked) *before* judging it, so a partly
    collected device keeps its outputs whatever happens next;
-5. audit it with the host's policy, apply the waivers (device name, groups, tags), and record it
-   in the run history as soon as it is done.
+5. audit it with the host's policy, apply the waivers (device name, groups, tags), and render its
+   part of every report;
 
-At most ``workers`` devices are between their start and their report at any time (a device
-waiting for the judge counts), so Ctrl-C never leaves more than that to finish.
+and, back in the calling thread, record it in the run history as soon as it is judged. At the end
+the reports are the devices' parts joined: no device is rendered twice.
 
-Why one judge thread: collecting is waiting on routers, auditing is CPU work under the GIL. When
-each collector audited its own device, the routers' answers came in waves, 50 audits ran at once
-and stalled every collector's reads: with ``bench/bench_fleet.py``'s fleet (200 routers at 100 ms
-latency, 50 workers, 2 CPUs) the run took 13.1-13.4 s that way and 10.5-11.5 s with one judge. More
-judge threads would not audit faster under the GIL; they only slowed the collectors down again.
+At most ``workers`` devices are being collected at any time, and at most ``2 x workers`` wait for a
+judge: a collector is free for the next router as soon as its device is collected, and Ctrl-C
+never leaves more than that to finish.
 
 As in Nornir (``Task.start`` storing ``Result(exception=...)``), one device's failure never stops
 the run: :class:`~cmelive.errors.CmeliveError` becomes that device's ``error`` status with its
@@ -53,23 +52,22 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cmelive.audit import audit_snapshot
 from cmelive.collect import Collector, Target
 from cmelive.collect.live import NetmikoCollector
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus
 from cmelive.errors import AuthenticationError, CmeliveError, ConnectError, HistoryError, InputError, UsageError
 from cmelive.history import History, RunHandle
 from cmelive.inventory import InventoryHost, host_policy, resolve_credentials
-from cmelive.masking import mask_text
 from cmelive.policy import Policy
-from cmelive.report.csv_report import CSV_ENCODING, render_csv
-from cmelive.report.html import TrendPoint, render_html
-from cmelive.report.json_report import render_json
-from cmelive.report.junit import render_junit
+from cmelive.judging import DeviceParts, Judges, JudgeJob, Verdict, default_judge_processes, unexpected
+from cmelive.report.csv_report import CSV_ENCODING, device_csv, render_csv
+from cmelive.report.html import TrendPoint, device_anchor, device_html, render_html
+from cmelive.report.json_report import device_json, render_json
+from cmelive.report.junit import device_junit, render_junit
 from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
-from cmelive.report.sarif import render_sarif
-from cmelive.snapshot import Snapshot, utc_now, write_snapshot
-from cmelive.waivers import Waiver, WaiverUsage, apply_waivers
+from cmelive.report.sarif import device_sarif, render_sarif
+from cmelive.snapshot import Snapshot, utc_now
+from cmelive.waivers import Waiver, WaiverUsage
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +105,7 @@ class FleetDevice:
     snapshot_dir: Path | None  # None when nothing was collected
     attempts: int  # connection attempts made (0: never tried, e.g. credentials missing)
     elapsed_s: float
+    parts: DeviceParts | None = None  # its part of each report, made by its judge
 
 
 @dataclass
@@ -257,6 +256,7 @@ def run_fleet(
     sleep: Sleep | None = None,
     jitter: Callable[[], float] = random_module.random,
     today: date | None = None,
+    judge_processes: int | None = None,
 ) -> FleetResult:
     """Audit ``hosts`` concurrently and write the run directory; see the module docstring.
 
@@ -265,6 +265,8 @@ def run_fleet(
     ``progress`` is called in the calling thread with each device's report as it finishes.
     ``sleep`` waits between retries (default: a wait that Ctrl-C cuts short); ``jitter`` draws
     in [0, 1) for the backoff; ``today`` decides waiver expiry (default: the local date).
+    ``judge_processes`` is how many worker processes judge the devices (default: one per CPU, at
+    most 4; 0 judges in this process).
 
     Raises :class:`~cmelive.errors.UsageError` for bad arguments or a non-empty ``out_dir``, and
     :class:`~cmelive.errors.RunLockedError` at once when another run holds ``history``.
@@ -277,6 +279,8 @@ def run_fleet(
         raise UsageError(f"--retries must be 0 or more, not {retries}")
     if timeout <= 0:
         raise UsageError(f"--timeout must be positive, not {timeout:g}")
+    if judge_processes is not None and judge_processes < 0:
+        raise UsageError(f"judge processes must be 0 or more, not {judge_processes}")
     prepare_run_dir(out_dir)
     runner = _FleetRun(
         hosts=list(hosts),
@@ -298,11 +302,13 @@ def run_fleet(
     try:
         with tempfile.TemporaryDirectory(prefix="cmelive-fleet-") as scratch:
             runner.scratch = Path(scratch)
-            finished, interrupted, abandoned = runner.run_all(workers, history, handle, progress)
+            processes = default_judge_processes() if judge_processes is None else judge_processes
+            finished, interrupted, abandoned = runner.run_all(workers, processes, history, handle, progress)
         devices = [finished[index] for index in sorted(finished)]
         report = AuditReport([device.report for device in devices], generated_at=utc_now())
         trend = _trend(history) if history is not None else []
-        files = _write_reports(out_dir, report, trend, runner.dir_names, runner.problems)
+        parts = [device.parts or runner.render_parts(device) for device in devices]
+        files = _write_reports(out_dir, report, parts, trend, runner.dir_names, runner.problems)
         complete = not interrupted and not runner.history_failed
     finally:
         if history is not None and handle is not None:
@@ -369,6 +375,7 @@ class _FleetRun:
     def run_all(
         self,
         workers: int,
+        judge_processes: int,
         history: History | None,
         handle: RunHandle | None,
         progress: Callable[[DeviceReport], None] | None,
@@ -379,7 +386,7 @@ class _FleetRun:
         recorded: set[int] = set()
         handed_over: set[int] = set()
         collecting: dict[Future[_Collected], int] = {}
-        judging: dict[Future[FleetDevice], int] = {}
+        judging: dict[Future[Verdict], _Collected] = {}
 
         def take_done(done: set[Future[Any]]) -> None:
             # Written so that a Ctrl-C landing anywhere in here loses no device: a future leaves
@@ -390,13 +397,14 @@ class _FleetRun:
                     index = collecting[future]
                     if index not in handed_over:
                         collected = future.result()  # collect_device catches every Exception
-                        judging[judges.submit(self.judge_device, collected)] = index
+                        judging[judges.submit(self.job(collected))] = collected
                         handed_over.add(index)
                     del collecting[future]
                 elif future in judging:
-                    index = judging[future]
+                    collected = judging[future]
+                    index = collected.index
                     if index not in finished:
-                        finished[index] = future.result()  # judge_device catches every Exception
+                        finished[index] = self.finish(collected, future.result())  # judge() never raises
                     del judging[future]
                     if index not in recorded:
                         recorded.add(index)
@@ -412,17 +420,19 @@ class _FleetRun:
         queue = iter(enumerate(self.hosts))
 
         def start_more() -> None:
-            # At most ``workers`` devices between their start and their report: a device waiting
-            # for the judge still counts, so Ctrl-C never leaves more than that to finish.
+            # A collector is free once its device is collected; judging is bounded apart, so that
+            # Ctrl-C never leaves more than 3 x workers devices to finish.
             while not self.stop.is_set() and len(collecting) < workers and len(judging) < 2 * workers:
                 item = next(queue, None)
                 if item is None:
                     return
                 index, host = item
-                collecting[collectors.submit(self.collect_device, host)] = index
+                collecting[collectors.submit(self.collect_device, index, host)] = index
 
+        # Judges first: their worker processes are forked before any thread of the run exists.
+        judges = Judges(min(judge_processes, len(self.hosts)))
+        log.info("judging in %s", f"{judges.processes} worker process(es)" if judges.processes else "this process")
         collectors = ThreadPoolExecutor(max_workers=min(workers, len(self.hosts)), thread_name_prefix="cmelive-fleet")
-        judges = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmelive-judge")
         interrupted = abandoned = False
         try:
             start_more()
@@ -445,10 +455,10 @@ class _FleetRun:
                 log.warning("interrupted again: %d device(s) abandoned", len(collecting) + len(judging))
         finally:
             collectors.shutdown(wait=not abandoned, cancel_futures=True)
-            judges.shutdown(wait=not abandoned, cancel_futures=True)
+            judges.shutdown(wait=not abandoned)
         for index in sorted(set(finished) - recorded):
             self.record(history, handle, finished[index])
-        in_flight = {*collecting.values(), *judging.values()} - set(finished)
+        in_flight = {*collecting.values(), *(c.index for c in judging.values())} - set(finished)
         return finished, interrupted, sorted(in_flight) if abandoned else []
 
     def record(self, history: History | None, handle: RunHandle | None, device: FleetDevice) -> None:
@@ -464,52 +474,61 @@ class _FleetRun:
 
     # -- one device ----------------------------------------------------------------------------
 
-    def collect_device(self, host: InventoryHost) -> _Collected:
+    def collect_device(self, index: int, host: InventoryHost) -> _Collected:
         """Credentials, target, collection (on a collector thread); never raises (an ``Exception``)."""
         started = time.monotonic()
         attempts = _Attempts()
         try:
             password, enable_secret = resolve_credentials(host)
             target = self.target(host, password, enable_secret)
-            return _Collected(host, started, attempts, snapshot=self.collect(target, attempts))
+            return _Collected(index, host, started, attempts, snapshot=self.collect(target, attempts))
         except CmeliveError as exc:
             log.error("%s: %s", host.name, exc)
-            return _Collected(host, started, attempts, error=str(exc))
+            return _Collected(index, host, started, attempts, error=str(exc))
         except Exception as exc:  # one device's bug must not stop the fleet
             log.exception("%s: unexpected error", host.name)
-            return _Collected(host, started, attempts, error=_unexpected("unexpected error", exc))
+            return _Collected(index, host, started, attempts, error=unexpected("unexpected error", exc))
 
-    def judge_device(self, collected: _Collected) -> FleetDevice:
-        """Keep, audit and waive what was collected (on the judge thread); never raises (an ``Exception``)."""
+    def job(self, collected: _Collected) -> JudgeJob:
         host = collected.host
-        snapshot_dir: Path | None = None
-        if collected.snapshot is None:
-            report = _error_report(host, collected.error or "not collected")
-        else:
-            try:
-                snapshot_dir = self.keep(host, collected.snapshot)
-                report = audit_snapshot(collected.snapshot, host_policy(host, self.base_policy), name=host.name)
-            except CmeliveError as exc:
-                log.error("%s: %s", host.name, exc)
-                report = _error_report(host, str(exc))
-            except Exception as exc:  # one device's bug must not stop the fleet
-                log.exception("%s: unexpected error", host.name)
-                report = _error_report(host, _unexpected("unexpected error", exc))
-        try:
-            report = apply_waivers(
-                report, self.waivers, groups=host.groups, tags=host.tags, today=self.today, usage=self.usage
-            )
-        except Exception as exc:
-            log.exception("%s: applying waivers failed", host.name)
-            report = _error_report(host, _unexpected("unexpected error applying waivers", exc))
+        return JudgeJob(
+            host=host,
+            snapshot=collected.snapshot,
+            error=collected.error,
+            policy=host_policy(host, self.base_policy),
+            waivers=tuple(self.waivers),
+            today=self.today,
+            snapshot_dir=self.out_dir / SNAPSHOTS_DIR / self.dir_names[host.name],
+            snapshots_dir=SNAPSHOTS_DIR,
+            anchor=device_anchor(collected.index, host.name),
+        )
+
+    def finish(self, collected: _Collected, verdict: Verdict) -> FleetDevice:
+        """Take in a judge's verdict (in the calling thread): its log lines, problems, waiver use."""
+        host = collected.host
+        for message in verdict.errors:
+            log.error("%s", message)
+        self.problems.extend(verdict.problems)
+        self.usage.applied |= verdict.usage.applied
+        self.usage.expired |= verdict.usage.expired
+        self.usage.undetermined |= verdict.usage.undetermined
+        report = verdict.report
         elapsed = time.monotonic() - collected.started
         attempts = collected.attempts.count
         log.info("%s: %s in %.2fs (%d attempt(s))", host.name, report.status, elapsed, attempts)
-        return FleetDevice(host, report, snapshot_dir, attempts, elapsed)
+        return FleetDevice(host, report, verdict.snapshot_dir, attempts, elapsed, verdict.parts)
 
-    def audit_device(self, host: InventoryHost) -> FleetDevice:
-        """Everything for one host, in the calling thread; never raises (an ``Exception``)."""
-        return self.judge_device(self.collect_device(host))
+    def render_parts(self, device: FleetDevice) -> DeviceParts:
+        """A device's report parts, made here when its judge could not make them."""
+        index = self.hosts.index(device.host)
+        report = device.report
+        return DeviceParts(
+            json=device_json(report),
+            csv=device_csv(report),
+            sarif=device_sarif(report, snapshots_dir=SNAPSHOTS_DIR, device_dir=self.dir_names[device.host.name]),
+            junit=device_junit(report),
+            html=device_html(report, device_anchor(index, device.host.name), self.today),
+        )
 
     def target(self, host: InventoryHost, password: str | None, enable_secret: str | None) -> Target:
         ssh_config = host.ssh_config
@@ -549,17 +568,6 @@ class _FleetRun:
                 if self.stop.is_set():
                     raise
 
-    def keep(self, host: InventoryHost, snapshot: Snapshot) -> Path | None:
-        """Write the snapshot (masked); a failure to write is the run's problem, not the device's."""
-        directory = self.out_dir / SNAPSHOTS_DIR / self.dir_names[host.name]
-        try:
-            return write_snapshot(snapshot, directory, mask=True)
-        except (CmeliveError, OSError) as exc:
-            self.problems.append(f"{host.name}: snapshot not saved: {exc}")
-            log.error("%s: snapshot not saved: %s", host.name, exc)
-            return None
-
-
 @dataclass
 class _Attempts:
     count: int = 0
@@ -569,21 +577,12 @@ class _Attempts:
 class _Collected:
     """What a collector hands to the judge: the snapshot, or why there is none."""
 
+    index: int  # in the inventory
     host: InventoryHost
     started: float  # time.monotonic() when the device's turn began
     attempts: _Attempts
     snapshot: Snapshot | None = None
     error: str | None = None
-
-
-def _error_report(host: InventoryHost, message: str) -> DeviceReport:
-    return DeviceReport(name=host.name, host=host.address, hostname=None, status=DeviceStatus.ERROR, error=message)
-
-
-def _unexpected(what: str, exc: Exception) -> str:
-    # Our own errors are worded to name no secret; a foreign exception's text may quote whatever a
-    # router or a library printed, so it is masked like a log line.
-    return f"{what}: {type(exc).__name__}: {mask_text(str(exc)).strip()}"
 
 
 def _trend(history: History) -> list[TrendPoint]:
@@ -593,16 +592,19 @@ def _trend(history: History) -> list[TrendPoint]:
 def _write_reports(
     out_dir: Path,
     report: AuditReport,
+    parts: Sequence[DeviceParts],
     trend: Sequence[TrendPoint],
     dir_names: Mapping[str, str],
     problems: list[str],
 ) -> dict[str, Path]:
     renderers: dict[str, Callable[[], str]] = {
-        "json": lambda: render_json(report),
-        "csv": lambda: render_csv(report),
-        "sarif": lambda: render_sarif(report, snapshots_dir=SNAPSHOTS_DIR, device_dirs=dir_names),
-        "junit": lambda: render_junit(report),
-        "html": lambda: render_html(report, trend=trend),
+        "json": lambda: render_json(report, device_parts=[p.json for p in parts]),
+        "csv": lambda: render_csv(report, device_parts=[p.csv for p in parts]),
+        "sarif": lambda: render_sarif(
+            report, snapshots_dir=SNAPSHOTS_DIR, device_dirs=dir_names, device_parts=[p.sarif for p in parts]
+        ),
+        "junit": lambda: render_junit(report, device_parts=[p.junit for p in parts]),
+        "html": lambda: render_html(report, trend=trend, device_parts=[p.html for p in parts]),
     }
     written: dict[str, Path] = {}
     for kind, render in renderers.items():

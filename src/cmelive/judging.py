@@ -1,0 +1,268 @@
+"""Judging a collected device, off the collectors' interpreter.
+
+To judge a device is to keep its snapshot (masked, before anything else, so a partly collected
+device keeps its outputs), audit it with its policy, apply the waivers, and render its part of
+every fleet report. :func:`judge` does all of it for one :class:`JudgeJob` and never raises.
+
+Why worker processes: collecting is waiting on routers, judging is CPU work. In one interpreter
+the two share the GIL, so every audit delays every collector's next read; on
+``bench/bench_fleet.py``'s fleet (200 routers at 100 ms per answer, 50 workers, 2 CPUs) the
+client process was CPU-bound on one core for the whole run. :class:`Judges` runs jobs in a pool of
+processes (one per CPU, at most :data:`MAX_JUDGE_PROCESSES`) and falls back to one thread of this
+process when processes cannot be had, or when the pool breaks mid-run (a worker killed, e.g. by
+the OOM killer): a device is never lost to the pool.
+
+The workers are forked (where the platform can) before the first collector thread starts, so no
+lock of ours can be held at the fork; they ignore SIGINT (Ctrl-C is the parent's to handle: it
+waits for the devices in flight, whose judging must finish) and run at a lower priority, so that
+the collectors, which hold SSH sessions open and wait on every answer, get the CPU first.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import traceback
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from cmelive.audit import audit_snapshot
+from cmelive.errors import CmeliveError
+from cmelive.inventory import InventoryHost
+from cmelive.masking import mask_text
+from cmelive.policy import Policy
+from cmelive.report.csv_report import device_csv
+from cmelive.report.html import DevicePart, device_html
+from cmelive.report.json_report import device_json
+from cmelive.report.junit import device_junit
+from cmelive.report.model import DeviceReport, DeviceStatus
+from cmelive.report.sarif import device_sarif
+from cmelive.snapshot import Snapshot, write_snapshot
+from cmelive.waivers import Waiver, WaiverUsage, apply_waivers
+
+log = logging.getLogger(__name__)
+
+#: More judges than this would only take CPU from the collectors: one audit is ~5-25 ms.
+MAX_JUDGE_PROCESSES = 4
+# Judges yield the CPU to the collectors when both want it (see the module docstring).
+_JUDGE_NICENESS = 10
+
+
+@dataclass(frozen=True)
+class JudgeJob:
+    """Everything one device's judging needs (it crosses to a worker process: all picklable)."""
+
+    host: InventoryHost
+    snapshot: Snapshot | None  # None: nothing was collected, ``error`` says why
+    error: str | None
+    policy: Policy
+    waivers: tuple[Waiver, ...]
+    today: date  # waivers expire by it; the HTML part dates their expiry by it
+    snapshot_dir: Path  # where to keep the snapshot
+    snapshots_dir: str  # the snapshots' directory, relative to the reports (SARIF locations)
+    anchor: str  # the device's id in report.html
+
+
+@dataclass(frozen=True)
+class DeviceParts:
+    """One device's part of each fleet report (see :mod:`cmelive.report`'s ``device_*``)."""
+
+    json: str
+    csv: str
+    sarif: str
+    junit: str
+    html: DevicePart
+
+
+@dataclass
+class Verdict:
+    """What judging one device gave."""
+
+    report: DeviceReport  # waivers applied
+    snapshot_dir: Path | None  # None when nothing was kept
+    parts: DeviceParts | None  # None only if rendering failed (the run renders it again)
+    usage: WaiverUsage = field(default_factory=WaiverUsage)
+    problems: list[str] = field(default_factory=list)  # the run's problems (a snapshot not saved)
+    errors: list[str] = field(default_factory=list)  # for the parent's log, at ERROR
+
+
+def judge(job: JudgeJob) -> Verdict:
+    """Keep, audit, waive and render one device; never raises (an ``Exception``)."""
+    host = job.host
+    verdict = Verdict(report=_error_report(host, job.error or "not collected"), snapshot_dir=None, parts=None)
+    if job.snapshot is not None:
+        verdict.snapshot_dir = _keep(job, verdict)
+        try:
+            verdict.report = audit_snapshot(job.snapshot, job.policy, name=host.name)
+        except CmeliveError as exc:
+            verdict.errors.append(f"{host.name}: {exc}")
+            verdict.report = _error_report(host, str(exc))
+        except Exception as exc:  # one device's bug must not stop the fleet
+            verdict.errors.append(f"{host.name}: unexpected error\n{traceback.format_exc()}")
+            verdict.report = _error_report(host, unexpected("unexpected error", exc))
+    try:
+        verdict.report = apply_waivers(
+            verdict.report, job.waivers, groups=host.groups, tags=host.tags, today=job.today, usage=verdict.usage
+        )
+    except Exception as exc:
+        verdict.errors.append(f"{host.name}: applying waivers failed\n{traceback.format_exc()}")
+        verdict.report = _error_report(host, unexpected("unexpected error applying waivers", exc))
+    verdict.parts = _render_parts(job, verdict)
+    return verdict
+
+
+def _keep(job: JudgeJob, verdict: Verdict) -> Path | None:
+    """Write the snapshot (masked); a failure to write is the run's problem, not the device's."""
+    assert job.snapshot is not None
+    try:
+        return write_snapshot(job.snapshot, job.snapshot_dir, mask=True)
+    except (CmeliveError, OSError) as exc:
+        verdict.problems.append(f"{job.host.name}: snapshot not saved: {exc}")
+        verdict.errors.append(f"{job.host.name}: snapshot not saved: {exc}")
+        return None
+
+
+def _render_parts(job: JudgeJob, verdict: Verdict) -> DeviceParts | None:
+    report = verdict.report
+    try:
+        return DeviceParts(
+            json=device_json(report),
+            csv=device_csv(report),
+            sarif=device_sarif(report, snapshots_dir=job.snapshots_dir, device_dir=job.snapshot_dir.name),
+            junit=device_junit(report),
+            html=device_html(report, job.anchor, job.today),
+        )
+    except Exception:  # the reports are rendered again at the end, where a renderer's bug is reported
+        verdict.errors.append(f"{job.host.name}: rendering its report parts failed\n{traceback.format_exc()}")
+        return None
+
+
+def _error_report(host: InventoryHost, message: str) -> DeviceReport:
+    return DeviceReport(name=host.name, host=host.address, hostname=None, status=DeviceStatus.ERROR, error=message)
+
+
+def unexpected(what: str, exc: Exception) -> str:
+    """``what: Type: message``, the message masked.
+
+    Our own errors are worded to name no secret; a foreign exception's text may quote whatever a
+    router or a library printed, so it is masked like a log line.
+    """
+    return f"{what}: {type(exc).__name__}: {mask_text(str(exc)).strip()}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Where jobs run
+
+
+class Judges:
+    """Runs :func:`judge` in worker processes, or in one thread of this process.
+
+    ``processes=0`` judges in this process only. Otherwise the pool is started at once (call this
+    before starting threads of your own) and, should it fail to start or break later, jobs go to
+    the in-process judge: :meth:`submit` always returns a future that completes with a verdict.
+    """
+
+    def __init__(self, processes: int) -> None:
+        self._lock = threading.Lock()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmelive-judge")
+        self._pool: Executor | None = None
+        self.processes = 0
+        if processes > 0:
+            self._pool = self._start_pool(processes)
+
+    def _start_pool(self, processes: int) -> Executor | None:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        try:
+            pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_worker_started)
+            # Start every worker now: with "fork", before any collector thread exists.
+            for ready in [pool.submit(_ready) for _ in range(processes)]:
+                ready.result()
+        except (OSError, BrokenProcessPool, RuntimeError) as exc:
+            log.warning("judging in this process: worker processes could not start (%s)", exc)
+            return None
+        self.processes = processes
+        return pool
+
+    def submit(self, job: JudgeJob) -> Future[Verdict]:
+        with self._lock:
+            pool = self._pool
+        if pool is None:
+            return self._thread.submit(judge, job)
+        outcome: Future[Verdict] = Future()
+        try:
+            remote = pool.submit(judge, job)
+        except (BrokenProcessPool, RuntimeError) as exc:
+            self._lost_pool(pool, exc)
+            return self._thread.submit(judge, job)
+        remote.add_done_callback(lambda done: self._settle(done, job, outcome, pool))
+        return outcome
+
+    def _settle(self, remote: Future[Verdict], job: JudgeJob, outcome: Future[Verdict], pool: Executor) -> None:
+        try:
+            outcome.set_result(remote.result())
+            return
+        except BaseException as exc:  # judge() never raises: the pool itself failed (or was cancelled)
+            if remote.cancelled():
+                outcome.cancel()
+                outcome.set_running_or_notify_cancel()
+                return
+            self._lost_pool(pool, exc)
+        local = self._thread.submit(judge, job)
+        local.add_done_callback(lambda done: _copy_outcome(done, outcome))
+
+    def _lost_pool(self, pool: Executor, exc: BaseException) -> None:
+        with self._lock:
+            if self._pool is not pool:
+                return
+            self._pool = None
+            self.processes = 0
+        log.warning("judge processes lost (%s: %s); judging the rest in this process", type(exc).__name__, exc)
+        pool.shutdown(wait=False, cancel_futures=False)
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=not wait)
+        self._thread.shutdown(wait=wait, cancel_futures=not wait)
+
+
+def _copy_outcome(done: Future[Verdict], outcome: Future[Verdict]) -> None:
+    if done.cancelled():
+        outcome.cancel()
+        outcome.set_running_or_notify_cancel()
+    elif (error := done.exception()) is not None:
+        outcome.set_exception(error)
+    else:
+        outcome.set_result(done.result())
+
+
+def default_judge_processes() -> int:
+    """One per CPU this process may use, at most :data:`MAX_JUDGE_PROCESSES`."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count() or 1
+    return max(1, min(usable, MAX_JUDGE_PROCESSES))
+
+
+def _worker_started() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        os.nice(_JUDGE_NICENESS)
+    except (AttributeError, OSError):
+        pass  # not everywhere, and not always allowed: judging at the same priority is fine
+
+
+def _ready() -> int:
+    return os.getpid()
+
+
+__all__ = ["DeviceParts", "JudgeJob", "Judges", "MAX_JUDGE_PROCESSES", "Verdict", "default_judge_processes", "judge"]
