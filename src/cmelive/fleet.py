@@ -56,7 +56,7 @@ from cmelive.collect import Collector, Target
 from cmelive.collect.live import NetmikoCollector
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus
 from cmelive.errors import AuthenticationError, CmeliveError, ConnectError, HistoryError, InputError, UsageError
-from cmelive.history import History, RunHandle
+from cmelive.history import DeviceRows, History, RunHandle
 from cmelive.inventory import InventoryHost, host_policy, resolve_credentials
 from cmelive.policy import Policy
 from cmelive.judging import DeviceParts, Judges, JudgeJob, Verdict, default_judge_processes, unexpected
@@ -106,6 +106,7 @@ class FleetDevice:
     attempts: int  # connection attempts made (0: never tried, e.g. credentials missing)
     elapsed_s: float
     parts: DeviceParts | None = None  # its part of each report, made by its judge
+    history_rows: DeviceRows | None = None  # what the run history records of it, made by its judge
 
 
 @dataclass
@@ -465,7 +466,7 @@ class _FleetRun:
         if history is None or handle is None:
             return
         try:
-            history.record_device(handle, device.report)
+            history.record_device(handle, device.report, device.history_rows)
         except HistoryError as exc:
             # The audit itself stands (its reports are written); the history run will say incomplete.
             self.history_failed = True
@@ -516,7 +517,7 @@ class _FleetRun:
         elapsed = time.monotonic() - collected.started
         attempts = collected.attempts.count
         log.info("%s: %s in %.2fs (%d attempt(s))", host.name, report.status, elapsed, attempts)
-        return FleetDevice(host, report, verdict.snapshot_dir, attempts, elapsed, verdict.parts)
+        return FleetDevice(host, report, verdict.snapshot_dir, attempts, elapsed, verdict.parts, verdict.history_rows)
 
     def render_parts(self, device: FleetDevice) -> DeviceParts:
         """A device's report parts, made here when its judge could not make them."""

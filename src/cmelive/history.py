@@ -357,6 +357,44 @@ def diff_reports(run_a: RunSummary, report_a: AuditReport, run_b: RunSummary, re
 # The database
 
 
+
+@dataclass(frozen=True)
+class DeviceRows:
+    """A device's rows for the ``devices`` and ``results`` tables, without the run id."""
+
+    device: tuple[Any, ...]  # name, host, hostname, status, error, facts, commands
+    results: list[tuple[Any, ...]]  # device, check_id, title, ... waiver
+
+
+def device_rows(device: DeviceReport) -> DeviceRows:
+    """What :meth:`History.record_device` inserts for ``device``; pure, so a judge can make it."""
+    commands = [
+        {"command": c.command, "status": str(c.status), "duration_s": round(c.duration_s, 4), "error": c.error}
+        for c in device.commands
+    ]
+    results = [
+        (
+            device.name,
+            r.check,
+            r.title,
+            r.family,
+            str(r.severity),
+            str(r.status),
+            r.reference,
+            r.message,
+            # Evidence is masked when it is built; masking again costs little and guards the file.
+            json.dumps([{"command": e.command, "line": e.line, "text": mask_line(e.text)} for e in r.evidence]),
+            json.dumps(list(r.remediation)),
+            json.dumps(r.waiver) if r.waiver is not None else None,
+        )
+        for r in device.results
+    ]
+    facts = json.dumps(device.facts, default=str)
+    return DeviceRows(
+        (device.name, device.host, device.hostname, str(device.status), device.error, facts, json.dumps(commands)),
+        results,
+    )
+
 class History:
     """The run history database at ``path``.
 
@@ -539,53 +577,26 @@ class History:
             )
         return f"another fleet run holds {lock_path}; runs never overlap: wait for it to finish"
 
-    def record_device(self, handle: RunHandle, device: DeviceReport) -> None:
-        """Record one finished device, in its own transaction (committed on return)."""
+    def record_device(self, handle: RunHandle, device: DeviceReport, rows: DeviceRows | None = None) -> None:
+        """Record one finished device, in its own transaction (committed on return).
+
+        ``rows`` are its :func:`device_rows`, when already made (a fleet's judges make them).
+        """
         if not handle.active:
             raise HistoryError(self._where, f"run {handle.run_id} is finished; cannot record {device.name!r}")
-        commands = [
-            {"command": c.command, "status": str(c.status), "duration_s": round(c.duration_s, 4), "error": c.error}
-            for c in device.commands
-        ]
-        result_rows = [
-            (
-                handle.run_id,
-                device.name,
-                r.check,
-                r.title,
-                r.family,
-                str(r.severity),
-                str(r.status),
-                r.reference,
-                r.message,
-                # Evidence is masked when it is built; masking again costs little and guards the file.
-                json.dumps([{"command": e.command, "line": e.line, "text": mask_line(e.text)} for e in r.evidence]),
-                json.dumps(list(r.remediation)),
-                json.dumps(r.waiver) if r.waiver is not None else None,
-            )
-            for r in device.results
-        ]
+        if rows is None:
+            rows = device_rows(device)
         try:
             with self._transaction(f"cannot record device {device.name!r}") as conn:
                 conn.execute(
                     "INSERT INTO devices (run_id, name, host, hostname, status, error, facts, commands, recorded_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        handle.run_id,
-                        device.name,
-                        device.host,
-                        device.hostname,
-                        str(device.status),
-                        device.error,
-                        json.dumps(device.facts, default=str),
-                        json.dumps(commands),
-                        utc_now(),
-                    ),
+                    (handle.run_id, *rows.device, utc_now()),
                 )
                 conn.executemany(
                     "INSERT INTO results (run_id, device, check_id, title, family, severity, status, reference,"
                     " message, evidence, remediation, waiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    result_rows,
+                    [(handle.run_id, *row) for row in rows.results],
                 )
         except HistoryError as exc:
             if isinstance(exc.__cause__, sqlite3.IntegrityError):

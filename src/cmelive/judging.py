@@ -2,7 +2,7 @@
 
 To judge a device is to keep its snapshot (masked, before anything else, so a partly collected
 device keeps its outputs), audit it with its policy, apply the waivers, and render its part of
-every fleet report. :func:`judge` does all of it for one :class:`JudgeJob` and never raises.
+every fleet report and its rows for the run history. :func:`judge` does all of it for one :class:`JudgeJob` and never raises.
 
 Why worker processes: collecting is waiting on routers, judging is CPU work. In one interpreter
 the two share the GIL, so every audit delays every collector's next read; on
@@ -34,6 +34,7 @@ from pathlib import Path
 
 from cmelive.audit import audit_snapshot
 from cmelive.errors import CmeliveError
+from cmelive.history import DeviceRows, device_rows
 from cmelive.inventory import InventoryHost
 from cmelive.masking import mask_text
 from cmelive.policy import Policy
@@ -87,6 +88,7 @@ class Verdict:
     report: DeviceReport  # waivers applied
     snapshot_dir: Path | None  # None when nothing was kept
     parts: DeviceParts | None  # None only if rendering failed (the run renders it again)
+    history_rows: DeviceRows | None = None  # None only if making them failed (made again when recorded)
     usage: WaiverUsage = field(default_factory=WaiverUsage)
     problems: list[str] = field(default_factory=list)  # the run's problems (a snapshot not saved)
     errors: list[str] = field(default_factory=list)  # for the parent's log, at ERROR
@@ -114,6 +116,10 @@ def judge(job: JudgeJob) -> Verdict:
         verdict.errors.append(f"{host.name}: applying waivers failed\n{traceback.format_exc()}")
         verdict.report = _error_report(host, unexpected("unexpected error applying waivers", exc))
     verdict.parts = _render_parts(job, verdict)
+    try:
+        verdict.history_rows = device_rows(verdict.report)
+    except Exception:  # recorded all the same: record_device makes the rows itself
+        verdict.errors.append(f"{host.name}: making its history rows failed\n{traceback.format_exc()}")
     return verdict
 
 
