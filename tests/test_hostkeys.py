@@ -184,3 +184,23 @@ def test_unusable_lines_are_skipped_and_line_numbers_kept(tmp_path: Path, key_a:
     assert [(e.line, e.patterns) for e in entries] == [(7, ("no-final-newline",))]
     KnownHosts([given], accept_new=True).verify("other", 22, key_a)
     assert given.read_text().endswith(f"{key_a.get_base64()}\nother {key_a.get_name()} {key_a.get_base64()}\n")
+
+
+def test_entries_for_keeps_file_order_across_plain_and_patterned_lines(
+    tmp_path: Path, key_a: paramiko.PKey, key_b: paramiko.PKey, rsa_key: paramiko.PKey
+) -> None:
+    """Plain names are looked up by name (a fleet's file has a line per router); hashed and
+    wildcard lines are matched one by one; together they come back in file order."""
+    name = f"[10.9.0.5]:{PORT}"
+    given = tmp_path / "kh"
+    given.write_text(
+        "".join(entry_line(f"[10.9.0.{i}]:{PORT}", key_b) for i in range(1, 5))
+        + entry_line(paramiko.HostKeys.hash_host(name), key_a)  # line 5
+        + entry_line(f"other,{name.upper()}", rsa_key)  # line 6: names compare case-insensitively
+        + entry_line("[10.9.0.*]:2222,![10.9.0.9]:2222", key_b)  # line 7
+        + entry_line(name, key_a)  # line 8
+    )
+    found = KnownHosts([given]).entries_for("10.9.0.5", PORT)
+    assert [entry.line for entry in found] == [5, 6, 7, 8]
+    assert [entry.line for entry in KnownHosts([given]).entries_for("10.9.0.9", PORT)] == []
+    assert [entry.line for entry in KnownHosts([given]).entries_for("10.9.0.2", PORT)] == [2, 7]

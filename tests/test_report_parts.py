@@ -84,3 +84,17 @@ def test_html_parts_join_to_the_whole(report: AuditReport) -> None:
     today = date.fromisoformat(GENERATED_AT[:10])  # the date the whole page reads from generated_at
     parts = [device_html(d, a, today) for d, a in zip(report.devices, anchors, strict=True)]
     assert render_html(report, device_parts=parts) == render_html(report)
+
+
+def test_one_line_parts_make_the_same_json(report: AuditReport) -> None:
+    """A fleet's report.json has a device per line and report.sarif a result per line: same JSON."""
+    text = render_json(report, device_parts=[device_json(d, indent=False) for d in report.devices])
+    assert json.loads(text) == report.to_dict()
+    assert [line.startswith('    {"name": ') for line in text.splitlines()].count(True) == len(report.devices)
+
+    dirs = {d.name: d.name.replace("/", "_") for d in report.devices}
+    one_line = [device_sarif(d, device_dir=dirs[d.name], indent=False) for d in report.devices]
+    sarif = render_sarif(report, device_dirs=dirs, device_parts=one_line)
+    assert json.loads(sarif) == json.loads(render_sarif(report, device_dirs=dirs))
+    findings = len(json.loads(sarif)["runs"][0]["results"])
+    assert [line.startswith('        {"ruleId": ') for line in sarif.splitlines()].count(True) == findings

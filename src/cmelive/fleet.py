@@ -524,9 +524,11 @@ class _FleetRun:
         index = self.hosts.index(device.host)
         report = device.report
         return DeviceParts(
-            json=device_json(report),
+            json=device_json(report, indent=False),
             csv=device_csv(report),
-            sarif=device_sarif(report, snapshots_dir=SNAPSHOTS_DIR, device_dir=self.dir_names[device.host.name]),
+            sarif=device_sarif(
+                report, snapshots_dir=SNAPSHOTS_DIR, device_dir=self.dir_names[device.host.name], indent=False
+            ),
             junit=device_junit(report),
             html=device_html(report, device_anchor(index, device.host.name), self.today),
         )

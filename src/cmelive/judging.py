@@ -138,9 +138,9 @@ def _render_parts(job: JudgeJob, verdict: Verdict) -> DeviceParts | None:
     report = verdict.report
     try:
         return DeviceParts(
-            json=device_json(report),
+            json=device_json(report, indent=False),
             csv=device_csv(report),
-            sarif=device_sarif(report, snapshots_dir=job.snapshots_dir, device_dir=job.snapshot_dir.name),
+            sarif=device_sarif(report, snapshots_dir=job.snapshots_dir, device_dir=job.snapshot_dir.name, indent=False),
             junit=device_junit(report),
             html=device_html(report, job.anchor, job.today),
         )

@@ -24,10 +24,10 @@ surfaces as :class:`~cmelive.errors.HostKeyError`, never as a netmiko timeout.
 from __future__ import annotations
 
 import binascii
-import fnmatch
 import hmac
 import logging
 import os
+import re
 import socket
 import threading
 from collections.abc import Sequence
@@ -121,7 +121,9 @@ def _pattern_matches(pattern: str, name: str) -> bool:
             return False
         return hmac.compare_digest(hashed.encode(), pattern.encode())
     if "*" in pattern or "?" in pattern:
-        return fnmatch.fnmatchcase(name.lower(), pattern.lower())
+        # OpenSSH's wildcards are "*" and "?" only: "[" is literal ("[host]:port"), not a class.
+        wildcard = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+        return re.fullmatch(wildcard, name, re.IGNORECASE | re.DOTALL) is not None
     return pattern.lower() == name.lower()
 
 
@@ -158,31 +160,54 @@ def read_known_hosts(path: Path, *, required: bool = False) -> list[KnownHostEnt
     return entries
 
 
-# A fleet run verifies hundreds of routers against one known_hosts file holding an entry for each
-# of them. Parsing a line costs ~40 µs (paramiko decodes every key), so parsing the whole file at
-# every connection cost 8 ms of CPU per router at 200 routers -- a third of the fleet runner's CPU,
-# under one GIL, growing with the square of the fleet. The file is still read at every connection;
-# its parsed entries are reused while its bytes are unchanged, so a key recorded by accept-new or
-# an edit is seen at once. path -> (the bytes parsed, their entries), shared read-only by threads.
-_parsed_cache: dict[Path, tuple[bytes, list[KnownHostEntry]]] = {}
+class _ParsedFile:
+    """A known_hosts file's entries, indexed by name for the lines that hold plain names only.
+
+    A fleet verifies every router against one file holding an entry for each of them: a scan of
+    every entry per connection grows with the square of the fleet (40,000 matches for 200
+    routers). Lines with hashed names, wildcards or negations are still matched one by one.
+    """
+
+    def __init__(self, entries: list[KnownHostEntry]) -> None:
+        self.by_name: dict[str, list[tuple[int, KnownHostEntry]]] = {}
+        self.patterned: list[tuple[int, KnownHostEntry]] = []
+        for position, entry in enumerate(entries):
+            if any(p.startswith(("!", "|1|")) or "*" in p or "?" in p for p in entry.patterns):
+                self.patterned.append((position, entry))
+                continue
+            for name in {p.lower() for p in entry.patterns}:
+                self.by_name.setdefault(name, []).append((position, entry))
+
+    def entries_for(self, name: str) -> list[KnownHostEntry]:
+        """The entries for ``name``, in file order."""
+        found = self.by_name.get(name.lower(), []) + [(i, e) for i, e in self.patterned if e.matches(name)]
+        return [entry for _, entry in sorted(found, key=lambda item: item[0])]
+
+
+# Parsing a line costs ~40 µs (paramiko decodes every key), so parsing the whole file at every
+# connection cost 8 ms of CPU per router at 200 routers -- a third of the fleet runner's CPU, under
+# one GIL, growing with the square of the fleet. The file is still read at every connection; its
+# parsed entries are reused while its bytes are unchanged, so a key recorded by accept-new or an
+# edit is seen at once. path -> (the bytes parsed, their entries), shared read-only by threads.
+_parsed_cache: dict[Path, tuple[bytes, _ParsedFile]] = {}
 _parsed_cache_lock = threading.Lock()
 
 
-def _parsed_known_hosts(path: Path, *, required: bool) -> list[KnownHostEntry]:
+def _parsed_known_hosts(path: Path, *, required: bool) -> _ParsedFile:
     try:
         content = path.read_bytes()
     except OSError:
-        return read_known_hosts(path, required=required)  # reports missing/unreadable files its way
+        return _ParsedFile(read_known_hosts(path, required=required))  # reports missing/unreadable files its way
     with _parsed_cache_lock:
         cached = _parsed_cache.get(path)
     if cached is not None and cached[0] == content:
         return cached[1]
     # Stored under the bytes read *before* parsing: if the file changed in between, the next
     # read differs from them and the file is parsed again, so a newer file is never hidden.
-    entries = read_known_hosts(path, required=required)
+    parsed = _ParsedFile(read_known_hosts(path, required=required))
     with _parsed_cache_lock:
-        _parsed_cache[path] = (content, entries)
-    return entries
+        _parsed_cache[path] = (content, parsed)
+    return parsed
 
 
 class KnownHosts:
@@ -211,7 +236,7 @@ class KnownHosts:
         name = host_key_name(host, port)
         found: list[KnownHostEntry] = []
         for path in self.files:
-            found.extend(e for e in _parsed_known_hosts(path, required=self.explicit) if e.matches(name))
+            found.extend(_parsed_known_hosts(path, required=self.explicit).entries_for(name))
         return found
 
     def verify(self, host: str, port: int, key: paramiko.PKey) -> None:

@@ -131,8 +131,9 @@ def _is_config_dump(command: str) -> bool:
 
 
 def _ends_with_end(text: str) -> bool:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return bool(lines) and lines[-1] == "end"
+    # Only the last non-blank line matters: a config is thousands of lines.
+    tail = text.rstrip()[-64:].splitlines()
+    return bool(tail) and tail[-1].strip() == "end"
 
 
 class ConnectionLost(Exception):
@@ -554,7 +555,8 @@ class NetmikoCollector:
         duration = time.perf_counter() - started
         status, error = classify(command, text)
         if status == CommandStatus.OK:
-            log.info("%s: %s -> ok (%.3fs)", session.host, command, duration)
+            # DEBUG: a fleet's log keeps one line per device, and the commands that went wrong.
+            log.debug("%s: %s -> ok (%.3fs)", session.host, command, duration)
         else:
             # A rejected command is an ordinary finding (the router lacks the feature), reported
             # as its checks' unknown results; not a warning about the run.

@@ -1,7 +1,9 @@
 """The JSON report (schema 1): stable, documented in the README, reused by fleets.
 
 A fleet renders each device's part while the run goes on (:func:`device_json`, in a judge) and
-joins the parts at the end: the text is the same as one ``json.dumps`` of the whole report.
+joins the parts at the end. Indented parts join to the same text as one ``json.dumps`` of the whole
+report; a fleet's are one line per device (the same JSON, written by ``json``'s C encoder, which
+``indent`` would bypass: 3-4x faster, and a device per line suits ``grep`` and ``jq`` alike).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from cmelive.report.model import AuditReport, DeviceReport
 _DEVICE_INDENT = "\n    "  # a device is an item of the top-level "devices" list: two levels deep
 
 
-def device_json(device: DeviceReport) -> str:
-    """One device's entry of the report's ``devices`` list, indented as it stands there."""
+def device_json(device: DeviceReport, *, indent: bool = True) -> str:
+    """One device's entry of the report's ``devices`` list: indented as it stands there, or one line."""
+    if not indent:
+        return json.dumps(device.to_dict(), ensure_ascii=False)
     return json.dumps(device.to_dict(), indent=2, ensure_ascii=False).replace("\n", _DEVICE_INDENT)
 
 

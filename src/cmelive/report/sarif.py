@@ -159,20 +159,28 @@ def render_sarif(
     )
 
 
-def device_sarif(device: DeviceReport, *, snapshots_dir: str = "snapshots", device_dir: str | None = None) -> str:
-    """One device's results (its failures), as they stand in the log's ``results`` list; "" if none."""
+def device_sarif(
+    device: DeviceReport, *, snapshots_dir: str = "snapshots", device_dir: str | None = None, indent: bool = True
+) -> str:
+    """One device's results (its failures) as they stand in the log's ``results`` list ("" if none):
+    indented, or one line per result (``json``'s C encoder; see :mod:`cmelive.report.json_report`)."""
     _check_relative(snapshots_dir)
-    return _device_results(device, _registered_rule_index(), snapshots_dir, device_dir or device.name)
+    return _device_results(device, _registered_rule_index(), snapshots_dir, device_dir or device.name, indent)
 
 
-def _device_results(device: DeviceReport, rule_index: Mapping[str, int], snapshots_dir: str, device_dir: str) -> str:
+def _device_results(
+    device: DeviceReport, rule_index: Mapping[str, int], snapshots_dir: str, device_dir: str, indent: bool = True
+) -> str:
     results = [
-        json.dumps(_result(device, result, rule_index[result.check], snapshots_dir, device_dir), indent=2,
-                   ensure_ascii=False).replace("\n", _RESULT_INDENT)
+        _result(device, result, rule_index[result.check], snapshots_dir, device_dir)
         for result in device.results
         if result.status in _FINDINGS and result.check in rule_index
     ]
-    return ("," + _RESULT_INDENT).join(results)
+    if not indent:
+        texts = [json.dumps(result, ensure_ascii=False) for result in results]
+    else:
+        texts = [json.dumps(result, indent=2, ensure_ascii=False).replace("\n", _RESULT_INDENT) for result in results]
+    return ("," + _RESULT_INDENT).join(texts)
 
 
 def _check_relative(snapshots_dir: str) -> None:
