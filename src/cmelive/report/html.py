@@ -131,11 +131,17 @@ def render_html(
     ``device_parts`` are the devices' :func:`device_html`, when already made (a fleet makes them
     while the run goes on): each carries the anchor the heat map links to.
     """
-    families = heatmap_families(report)
+    families = _families_of(report.devices)
     today = _report_date(report.generated_at)
     if device_parts is None:
-        device_parts = [device_html(d, anchor, today) for d, anchor in zip(report.devices, device_anchors(report.devices))]
+        device_parts = [
+            device_html(d, anchor, today) for d, anchor in zip(report.devices, device_anchors(report.devices), strict=True)
+        ]
     anchors = [part.anchor for part in device_parts]
+    rows = [
+        part.heatmap_row if part.families == families else _heatmap_row(device, part.anchor, families)
+        for device, part in zip(report.devices, device_parts, strict=True)
+    ]
     css = _asset("report.css")
     guard_js = _asset("errors.js")
     main_js = _asset("report.js")
@@ -152,7 +158,7 @@ def render_html(
         _controls(),
         "<main>",
         _summary(report, anchors, today),
-        _heatmap(report, families, anchors),
+        _heatmap(families, rows),
         _trend(trend),
         '<section class="devices" aria-labelledby="devices-h">',
         '<h2 id="devices-h">Devices</h2>',
@@ -189,13 +195,23 @@ def render_html(
 def heatmap_families(report: AuditReport) -> list[str]:
     """The heat map's columns: every family of the catalog, in catalog order, then any other family
     the report's results name (a report from a newer or older catalog)."""
-    found: list[str] = []
-    for family in [spec.family for spec in all_checks()] + [
-        r.family for d in report.devices for r in d.results
-    ]:
-        if family not in found:
-            found.append(family)
-    return sorted(found, key=lambda f: (_FAMILY_ORDER.get(f.upper(), len(_FAMILY_ORDER)), f))
+    return list(_families_of(report.devices))
+
+
+def _families_of(devices: Sequence[DeviceReport]) -> tuple[str, ...]:
+    found = dict.fromkeys(_catalog_families())
+    for device in devices:
+        for result in device.results:
+            found.setdefault(result.family)
+    if len(found) == len(_catalog_families()):
+        return _catalog_families()
+    return tuple(sorted(found, key=lambda f: (_FAMILY_ORDER.get(f.upper(), len(_FAMILY_ORDER)), f)))
+
+
+@cache
+def _catalog_families() -> tuple[str, ...]:
+    found = dict.fromkeys(spec.family for spec in all_checks())
+    return tuple(sorted(found, key=lambda f: (_FAMILY_ORDER.get(f.upper(), len(_FAMILY_ORDER)), f)))
 
 
 # --- small helpers -------------------------------------------------------------------------------
@@ -415,51 +431,53 @@ def _cell_counts(results: Sequence[CheckResult]) -> str:
     return ", ".join(parts) or "no result"
 
 
-def _heatmap(report: AuditReport, families: list[str], anchors: list[str]) -> str:
+def _heatmap_row(device: DeviceReport, anchor: str, families: Sequence[str]) -> str:
+    """The device's row of the heat map: its worst result per family, linked to its findings."""
+    by_family: dict[str, list[CheckResult]] = {}
+    for result in device.results:
+        by_family.setdefault(result.family, []).append(result)
+    cells = []
+    for family in families:
+        members = by_family.get(family, [])
+        family_title = FAMILY_TITLES.get(family.upper(), family)
+        if device.status == DeviceStatus.ERROR:
+            kind = "error"
+            reason = device.error or "error"
+            tooltip = f"{device.name} · {family} {family_title}: not audited — {reason}"
+            target = anchor
+            label = _CELL_LABELS[kind]
+        else:
+            kind = _cell_kind(members)
+            tooltip = f"{device.name} · {family} {family_title}: {_cell_counts(members)}"
+            target = _family_anchor(anchor, family) if members else anchor
+            label = _CELL_LABELS[kind]
+            fails = sum(1 for r in members if r.status == Status.FAIL)
+            if fails:
+                label += f'<span class="n">{fails}</span>'
+        cells.append(
+            f'<td class="cell {kind}" data-device="{_e(device.name)}" data-family="{_e(family)}"'
+            f' title="{_e(tooltip)}"><a href="#{target}" aria-label="{_e(tooltip)}">{label}</a></td>'
+        )
+    failures = _severity_counts(device.results)
+    unknown = sum(1 for r in device.results if r.status == Status.UNKNOWN)
+    if device.status == DeviceStatus.ERROR:
+        total = "not audited"
+    else:
+        total = f"{sum(failures.values())} fail" + (f" · {unknown} unknown" if unknown else "")
+    return (
+        f'<tr data-name="{_e(device.name.lower())}"><th scope="row">'
+        f'<a href="#{anchor}" title="{_e(device.name)}">'
+        f"{_e(device.name)}</a> {_status_badge(device.status)}</th>{''.join(cells)}"
+        f'<td class="total" title="{_e(_severity_phrase(failures) or "no failures")}">'
+        f"{_e(total)}</td></tr>"
+    )
+
+
+def _heatmap(families: Sequence[str], rows: Sequence[str]) -> str:
     head = "".join(
         f'<th scope="col"><abbr title="{_e(FAMILY_TITLES.get(f.upper(), f))}">{_e(f)}</abbr></th>'
         for f in families
     )
-    rows = []
-    for device, anchor in zip(report.devices, anchors, strict=True):
-        by_family: dict[str, list[CheckResult]] = {}
-        for result in device.results:
-            by_family.setdefault(result.family, []).append(result)
-        cells = []
-        for family in families:
-            members = by_family.get(family, [])
-            family_title = FAMILY_TITLES.get(family.upper(), family)
-            if device.status == DeviceStatus.ERROR:
-                kind = "error"
-                reason = device.error or "error"
-                tooltip = f"{device.name} · {family} {family_title}: not audited — {reason}"
-                target = anchor
-                label = _CELL_LABELS[kind]
-            else:
-                kind = _cell_kind(members)
-                tooltip = f"{device.name} · {family} {family_title}: {_cell_counts(members)}"
-                target = _family_anchor(anchor, family) if members else anchor
-                label = _CELL_LABELS[kind]
-                fails = sum(1 for r in members if r.status == Status.FAIL)
-                if fails:
-                    label += f'<span class="n">{fails}</span>'
-            cells.append(
-                f'<td class="cell {kind}" data-device="{_e(device.name)}" data-family="{_e(family)}"'
-                f' title="{_e(tooltip)}"><a href="#{target}" aria-label="{_e(tooltip)}">{label}</a></td>'
-            )
-        failures = _severity_counts(device.results)
-        unknown = sum(1 for r in device.results if r.status == Status.UNKNOWN)
-        if device.status == DeviceStatus.ERROR:
-            total = "not audited"
-        else:
-            total = f"{sum(failures.values())} fail" + (f" · {unknown} unknown" if unknown else "")
-        rows.append(
-            f'<tr data-name="{_e(device.name.lower())}"><th scope="row">'
-            f'<a href="#{anchor}" title="{_e(device.name)}">'
-            f"{_e(device.name)}</a> {_status_badge(device.status)}</th>{''.join(cells)}"
-            f'<td class="total" title="{_e(_severity_phrase(failures) or "no failures")}">'
-            f"{_e(total)}</td></tr>"
-        )
     legend = "".join(
         f'<li><span class="swatch {kind}">{_CELL_LABELS[kind]}</span> {_e(_CELL_MEANINGS[kind])}</li>'
         for kind in (*_CELL_KINDS, "error", "none")
@@ -702,15 +720,22 @@ def _quiet_row(result: CheckResult) -> str:
 
 @dataclass(frozen=True)
 class DevicePart:
-    """One device's section of the page, and its id (the heat map's cells link to it)."""
+    """One device's section of the page, its id (the heat map's cells link to it), and its heat map
+    row for the columns ``families`` (made again when the page has other columns)."""
 
     anchor: str
     html: str
+    heatmap_row: str
+    families: tuple[str, ...]
 
 
 def device_html(device: DeviceReport, anchor: str, today: date | None) -> DevicePart:
-    """One device's section, with ``anchor`` as its id; ``today`` dates its waivers' expiry."""
-    return DevicePart(anchor, _device_section(device, anchor, today))
+    """One device's section and heat map row, with ``anchor`` as its id; ``today`` dates its
+    waivers' expiry."""
+    families = _families_of([device])
+    return DevicePart(
+        anchor, _device_section(device, anchor, today), _heatmap_row(device, anchor, families), families
+    )
 
 
 def _device_section(device: DeviceReport, anchor: str, today: date | None) -> str:
