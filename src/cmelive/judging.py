@@ -20,6 +20,7 @@ the collectors, which hold SSH sessions open and wait on every answer, get the C
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -178,11 +179,18 @@ class Judges:
         self._lock = threading.Lock()
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmelive-judge")
         self._pool: Executor | None = None
+        self._frozen = False
         self.processes = 0
         if processes > 0:
             self._pool = self._start_pool(processes)
 
     def _start_pool(self, processes: int) -> Executor | None:
+        # What exists now (modules, classes: ~50,000 objects) outlives the run: frozen, it is out of
+        # the garbage collector's sight, so neither this process's full collections (which stop
+        # every collector thread) nor the forked workers' walk it, or copy its pages. shutdown()
+        # thaws it.
+        gc.freeze()
+        self._frozen = True
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         try:
@@ -238,6 +246,9 @@ class Judges:
         if pool is not None:
             pool.shutdown(wait=wait, cancel_futures=not wait)
         self._thread.shutdown(wait=wait, cancel_futures=not wait)
+        if self._frozen:
+            self._frozen = False
+            gc.unfreeze()
 
 
 def _copy_outcome(done: Future[Verdict], outcome: Future[Verdict]) -> None:
