@@ -127,6 +127,7 @@ class FleetResult:
     expired_waivers: list[Waiver]
     problems: list[str]  # run-level trouble that did not stop the run (history, snapshot writes)
     elapsed_s: float
+    judge_processes: int = 0  # worker processes that judged (0: this process did)
 
     @property
     def errors(self) -> list[FleetDevice]:
@@ -329,6 +330,7 @@ def run_fleet(
         expired_waivers=[w for w in waivers if w in usage.expired],
         problems=list(runner.problems),
         elapsed_s=time.monotonic() - started,
+        judge_processes=runner.judge_processes,
     )
 
 
@@ -370,6 +372,7 @@ class _FleetRun:
         self.problems: list[str] = []
         self.history_failed = False
         self.scratch = out_dir
+        self.judge_processes = 0
 
     # -- the pool ------------------------------------------------------------------------------
 
@@ -432,6 +435,7 @@ class _FleetRun:
 
         # Judges first: their worker processes are forked before any thread of the run exists.
         judges = Judges(min(judge_processes, len(self.hosts)))
+        self.judge_processes = judges.processes
         log.info("judging in %s", f"{judges.processes} worker process(es)" if judges.processes else "this process")
         collectors = ThreadPoolExecutor(max_workers=min(workers, len(self.hosts)), thread_name_prefix="cmelive-fleet")
         interrupted = abandoned = False
@@ -457,6 +461,8 @@ class _FleetRun:
         finally:
             collectors.shutdown(wait=not abandoned, cancel_futures=True)
             judges.shutdown(wait=not abandoned)
+            if judges.lost is not None:
+                self.problems.append(f"judge processes lost ({judges.lost}); the rest were judged in this process")
         for index in sorted(set(finished) - recorded):
             self.record(history, handle, finished[index])
         in_flight = {*collecting.values(), *(c.index for c in judging.values())} - set(finished)

@@ -181,6 +181,7 @@ class Judges:
         self._pool: Executor | None = None
         self._frozen = False
         self.processes = 0
+        self.lost: str | None = None  # why the pool was given up mid-run, if it was
         if processes > 0:
             self._pool = self._start_pool(processes)
 
@@ -236,8 +237,8 @@ class Judges:
             if self._pool is not pool:
                 return
             self._pool = None
-            self.processes = 0
-        log.warning("judge processes lost (%s: %s); judging the rest in this process", type(exc).__name__, exc)
+            self.lost = f"{type(exc).__name__}: {exc}"
+        log.warning("judge processes lost (%s); judging the rest in this process", self.lost)
         pool.shutdown(wait=False, cancel_futures=False)
 
     def shutdown(self, *, wait: bool = True) -> None:

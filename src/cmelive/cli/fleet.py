@@ -58,6 +58,15 @@ def fleet(
     workers: Annotated[
         int, typer.Option("--workers", "-w", min=1, help="Routers audited at the same time.")
     ] = fleet_runner.DEFAULT_WORKERS,
+    judges: Annotated[
+        int | None,
+        typer.Option(
+            "--judges",
+            min=0,
+            help="Worker processes that audit what was collected (default: one per CPU, at most 4; "
+            "0: audit in this process).",
+        ),
+    ] = None,
     hosts: Annotated[list[str] | None, typer.Option("--host", help="Only this host (repeatable).")] = None,
     groups: Annotated[
         list[str] | None, typer.Option("--group", help="Only hosts in this group (repeatable).")
@@ -121,6 +130,7 @@ def fleet(
             selected,
             out_dir=out,
             workers=workers,
+            judge_processes=judges,
             timeout=timeout,
             retries=retries,
             base_policy=policy,
