@@ -9,8 +9,9 @@ server's CPU does not share this process's GIL. Everything talks to 127.0.0.1 on
 the same run:
 
 1. cmelive's fleet wall time: :func:`cmelive.fleet.run_fleet` over the fake fleet's inventory
-   with ``--workers`` threads, the whole pipeline as ``cmelive fleet`` runs it: collect, write the
-   masked snapshots, audit, waivers (none), history (a temporary SQLite database, unless
+   with ``--workers`` threads, the whole pipeline as ``cmelive fleet`` runs it: collect, then in
+   its judge worker processes (one per CPU, at most 4) write the masked snapshots, audit, waivers
+   (none) and each device's report parts, then history (a temporary SQLite database, unless
    ``--no-history``), the five reports, an INFO log file;
 2. the ideal: ``ceil(N / workers)`` x one device's floor, the floor being the median time of a raw
    paramiko shell client (``bench_single.raw_paramiko``) running the same session on one of the
@@ -22,8 +23,8 @@ the same run:
    ``--skip-netmiko`` leaves it out.
 
 Then the ratios against the targets of issue 4: per-device cost <= 2x the raw floor, fleet wall
-<= 1.3x the ideal. CPU times (``getrusage`` for this process, ``/proc`` for the fake fleet) say
-where the machine's cores went. Wall times on a shared machine are noisy: rerun to see the spread.
+<= 1.3x the ideal. CPU times (``getrusage`` for this process and its reaped judge workers,
+``/proc`` for the fake fleet) say where the machine's cores went. Wall times on a shared machine are noisy: rerun to see the spread.
 """
 
 from __future__ import annotations
@@ -186,24 +187,34 @@ def client_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def reaped_children_cpu_seconds() -> float:
+    """CPU of this process's children that ended and were waited for: the fleet's judge workers
+    (the fake fleet is reaped only when it stops, after the measurements)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 @dataclass
 class Cost:
     wall_s: float
     client_cpu_s: float
     server_cpu_s: float
+    judges_cpu_s: float = 0.0
 
 
 @contextmanager
 def measured(fleet: FakeFleetProcess) -> Iterator[Cost]:
     """Wall time, this process's CPU and the fake fleet's CPU over the ``with`` block."""
     cost = Cost(0.0, 0.0, 0.0)
-    client, server, started = client_cpu_seconds(), fleet.cpu_seconds(), time.perf_counter()
+    client, server, judges = client_cpu_seconds(), fleet.cpu_seconds(), reaped_children_cpu_seconds()
+    started = time.perf_counter()
     try:
         yield cost
     finally:
         cost.wall_s = time.perf_counter() - started
         cost.client_cpu_s = client_cpu_seconds() - client
         cost.server_cpu_s = fleet.cpu_seconds() - server
+        cost.judges_cpu_s = reaped_children_cpu_seconds() - judges
 
 
 @dataclass
@@ -328,6 +339,7 @@ def describe_fleet_run(run: FleetRun) -> list[str]:
         f"      first device done at {run.first_device_done_s:.2f} s, last at {run.last_device_done_s:.2f} s; "
         f"then {tail:.2f} s for the reports" + (" and closing the history run" if run.result.run_id is not None else ""),
         f"      CPU during the run: this process {run.cost.client_cpu_s:.1f} s (user+sys, all threads), "
+        f"its {run.result.judge_processes} judge process(es) {run.cost.judges_cpu_s:.1f} s, "
         f"fake fleet {run.cost.server_cpu_s:.1f} s",
     ]
 
