@@ -58,14 +58,22 @@ from cmelive.commands import AUDIT_COMMANDS, CommandStatus
 from cmelive.errors import AuthenticationError, CmeliveError, ConnectError, HistoryError, InputError, UsageError
 from cmelive.history import DeviceRows, History, RunHandle
 from cmelive.inventory import InventoryHost, host_policy, resolve_credentials
+from cmelive.judging import (
+    DeviceParts,
+    Judges,
+    JudgeJob,
+    Verdict,
+    default_judge_processes,
+    render_parts,
+    unexpected,
+)
 from cmelive.policy import Policy
-from cmelive.judging import DeviceParts, Judges, JudgeJob, Verdict, default_judge_processes, unexpected
-from cmelive.report.csv_report import CSV_ENCODING, device_csv, render_csv
-from cmelive.report.html import TrendPoint, device_anchor, device_html, render_html
-from cmelive.report.json_report import device_json, render_json
-from cmelive.report.junit import device_junit, render_junit
+from cmelive.report.csv_report import CSV_ENCODING, render_csv
+from cmelive.report.html import TrendPoint, device_anchor, render_html
+from cmelive.report.json_report import render_json
+from cmelive.report.junit import render_junit
 from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
-from cmelive.report.sarif import device_sarif, render_sarif
+from cmelive.report.sarif import render_sarif
 from cmelive.snapshot import Snapshot, utc_now
 from cmelive.waivers import Waiver, WaiverUsage
 
@@ -527,16 +535,10 @@ class _FleetRun:
 
     def render_parts(self, device: FleetDevice) -> DeviceParts:
         """A device's report parts, made here when its judge could not make them."""
-        index = self.hosts.index(device.host)
-        report = device.report
-        return DeviceParts(
-            json=device_json(report, indent=False),
-            csv=device_csv(report),
-            sarif=device_sarif(
-                report, snapshots_dir=SNAPSHOTS_DIR, device_dir=self.dir_names[device.host.name], indent=False
-            ),
-            junit=device_junit(report),
-            html=device_html(report, device_anchor(index, device.host.name), self.today),
+        name = device.host.name
+        return render_parts(
+            device.report, snapshots_dir=SNAPSHOTS_DIR, device_dir=self.dir_names[name],
+            anchor=device_anchor(self.hosts.index(device.host), name), today=self.today,
         )
 
     def target(self, host: InventoryHost, password: str | None, enable_secret: str | None) -> Target:

@@ -2,7 +2,8 @@
 
 To judge a device is to keep its snapshot (masked, before anything else, so a partly collected
 device keeps its outputs), audit it with its policy, apply the waivers, and render its part of
-every fleet report and its rows for the run history. :func:`judge` does all of it for one :class:`JudgeJob` and never raises.
+every fleet report and its rows for the run history. :func:`judge` does all of it for one
+:class:`JudgeJob` and never raises.
 
 Why worker processes: collecting is waiting on routers, judging is CPU work. In one interpreter
 the two share the GIL, so every audit delays every collector's next read; on
@@ -137,18 +138,27 @@ def _keep(job: JudgeJob, verdict: Verdict) -> Path | None:
 
 
 def _render_parts(job: JudgeJob, verdict: Verdict) -> DeviceParts | None:
-    report = verdict.report
     try:
-        return DeviceParts(
-            json=device_json(report, indent=False),
-            csv=device_csv(report),
-            sarif=device_sarif(report, snapshots_dir=job.snapshots_dir, device_dir=job.snapshot_dir.name, indent=False),
-            junit=device_junit(report),
-            html=device_html(report, job.anchor, job.today),
+        return render_parts(
+            verdict.report, snapshots_dir=job.snapshots_dir, device_dir=job.snapshot_dir.name, anchor=job.anchor,
+            today=job.today,
         )
     except Exception:  # the reports are rendered again at the end, where a renderer's bug is reported
         verdict.errors.append(f"{job.host.name}: rendering its report parts failed\n{traceback.format_exc()}")
         return None
+
+
+def render_parts(
+    report: DeviceReport, *, snapshots_dir: str, device_dir: str, anchor: str, today: date
+) -> DeviceParts:
+    """A device's part of each fleet report: report.json and report.sarif entries one line each."""
+    return DeviceParts(
+        json=device_json(report, indent=False),
+        csv=device_csv(report),
+        sarif=device_sarif(report, snapshots_dir=snapshots_dir, device_dir=device_dir, indent=False),
+        junit=device_junit(report),
+        html=device_html(report, anchor, today),
+    )
 
 
 def _error_report(host: InventoryHost, message: str) -> DeviceReport:
@@ -285,4 +295,14 @@ def _ready() -> int:
     return os.getpid()
 
 
-__all__ = ["DeviceParts", "JudgeJob", "Judges", "MAX_JUDGE_PROCESSES", "Verdict", "default_judge_processes", "judge"]
+__all__ = [
+    "MAX_JUDGE_PROCESSES",
+    "DeviceParts",
+    "JudgeJob",
+    "Judges",
+    "Verdict",
+    "default_judge_processes",
+    "judge",
+    "render_parts",
+    "unexpected",
+]

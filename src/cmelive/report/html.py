@@ -134,9 +134,8 @@ def render_html(
     families = _families_of(report.devices)
     today = _report_date(report.generated_at)
     if device_parts is None:
-        device_parts = [
-            device_html(d, anchor, today) for d, anchor in zip(report.devices, device_anchors(report.devices), strict=True)
-        ]
+        anchors = device_anchors(report.devices)
+        device_parts = [device_html(d, anchor, today) for d, anchor in zip(report.devices, anchors, strict=True)]
     anchors = [part.anchor for part in device_parts]
     rows = [
         part.heatmap_row if part.families == families else _heatmap_row(device, part.anchor, families)
