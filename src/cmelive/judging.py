@@ -36,7 +36,9 @@ from datetime import date
 from pathlib import Path
 
 from cmelive.audit import audit_snapshot
+from cmelive.checks import all_checks
 from cmelive.errors import CmeliveError
+from cmelive.examples import EXAMPLES, example_dir
 from cmelive.history import DeviceRows, device_rows
 from cmelive.inventory import InventoryHost
 from cmelive.masking import mask_text
@@ -47,7 +49,7 @@ from cmelive.report.json_report import device_json
 from cmelive.report.junit import device_junit
 from cmelive.report.model import DeviceReport, DeviceStatus
 from cmelive.report.sarif import device_sarif
-from cmelive.snapshot import Snapshot, write_snapshot
+from cmelive.snapshot import Snapshot, read_snapshot, write_snapshot
 from cmelive.waivers import Waiver, WaiverUsage, apply_waivers
 
 log = logging.getLogger(__name__)
@@ -197,6 +199,8 @@ class Judges:
             self._pool = self._start_pool(processes)
 
     def _start_pool(self, processes: int) -> Executor | None:
+        # The registry, loaded once here, is inherited by forked workers; the reports need it too.
+        all_checks()
         # What exists now (modules, classes: ~50,000 objects) outlives the run: frozen, it is out of
         # the garbage collector's sight, so neither this process's full collections (which stop
         # every collector thread) nor the forked workers' walk it, or copy its pages. shutdown()
@@ -208,9 +212,9 @@ class Judges:
         context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         try:
             pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_worker_started)
-            # Start every worker now: with "fork", before any collector thread exists.
-            for ready in [pool.submit(_ready) for _ in range(processes)]:
-                ready.result()
+            # The first submit starts every worker (with "fork", before any collector thread exists);
+            # not waited for: a worker that cannot start breaks the pool, and jobs fall back here.
+            pool.submit(os.getpid)
         except (OSError, BrokenProcessPool, RuntimeError) as exc:
             log.warning("judging in this process: worker processes could not start (%s)", exc)
             return None
@@ -289,10 +293,21 @@ def _worker_started() -> None:
         os.nice(_JUDGE_NICENESS)
     except (AttributeError, OSError):
         pass  # not everywhere, and not always allowed: judging at the same priority is fine
+    _warm_up()
 
 
-def _ready() -> int:
-    return os.getpid()
+def _warm_up() -> None:
+    """Audit the bundled examples once, before the first real device.
+
+    A fresh process spends ~0.3 s compiling the TextFSM templates and the checks' patterns on its
+    first audits; a worker does it while the first routers are still being collected (it would
+    otherwise be idle), so the first wave's verdicts do not wait for it.
+    """
+    try:
+        for name in EXAMPLES:
+            audit_snapshot(read_snapshot(example_dir(name)))
+    except Exception:  # a warm-up is an optimisation: the real audits report their own trouble
+        log.debug("judge warm-up failed", exc_info=True)
 
 
 __all__ = [
