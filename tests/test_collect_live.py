@@ -541,3 +541,22 @@ def test_replay_orders_by_commands_and_marks_missing(tmp_path: Path) -> None:
     assert replayed.outputs[SHOW_VERSION].text == "v\n"
     assert replayed.outputs[RUNNING_CONFIG].text == RUNNING
     assert replayed.outputs["show ctl-client"].status == CommandStatus.NOT_COLLECTED
+
+
+# -- the prompt, from the echoes of the typed-ahead terminal settings ----------------------------------
+
+
+def test_both_terminal_settings_are_answered_from_their_echoes() -> None:
+    from cmelive.collect.live import TERMINAL_SETTINGS, _answers_after_prompt
+
+    banner = "\r\n*** Authorized use only: CME-Lab1# is monitored ***\r\n\r\n"
+    first = "CME-Lab1>terminal length 0\r\n"
+    second = "CME-Lab1>terminal width 0\r\n% Invalid input detected at '^' marker.\r\n\r\n"
+    assert _answers_after_prompt(banner + first, TERMINAL_SETTINGS) is None  # the second echo is not in
+    assert _answers_after_prompt(banner + first + second, TERMINAL_SETTINGS) is None  # nor the prompt after it
+    assert _answers_after_prompt(banner + first + second + "CME-Lab1>", TERMINAL_SETTINGS) == (
+        "CME-Lab1>",
+        ["", "% Invalid input detected at '^' marker.\n\n"],
+    )
+    # A banner line ending in '#' is never the prompt: the echoes decide.
+    assert _answers_after_prompt("Welcome#\r\n" + first + "CME-Lab1>", TERMINAL_SETTINGS) is None
