@@ -165,7 +165,6 @@ class AuditSession(CiscoIosSSH):
         self.prompt = ""
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="cmelive-latin1")
         self._at_password_prompt = False
-        self._in_sync = True  # False while a timed-out command may still be printing
         super().__init__(**kwargs)
 
     # -- netmiko hooks -------------------------------------------------------------------------
@@ -290,7 +289,6 @@ class AuditSession(CiscoIosSSH):
         try:
             raw = self._read_until(self._prompt_at_end, timeout, echo=command)
         except CommandTimeout as exc:
-            self._in_sync = False
             exc.partial = self._clean(exc.partial, prompt_included=False)
             raise
         except ConnectionLost as exc:
@@ -304,7 +302,6 @@ class AuditSession(CiscoIosSSH):
             self._read_until(self._prompt_at_end, timeout)
         except CommandTimeout:
             return False
-        self._in_sync = True
         return True
 
     def _clean(self, raw: str, *, prompt_included: bool) -> str:
