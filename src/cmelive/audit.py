@@ -104,7 +104,7 @@ def audit_snapshot(
     )
 
 
-def unreachable_report(name: str, host: str, error: Exception) -> DeviceReport:
+def unreachable_report(name: str, host: str, error: Exception | str) -> DeviceReport:
     """The report of a device that could not be audited: its status and the reason, nothing else."""
     return DeviceReport(
         name=name, host=host, hostname=None, status=DeviceStatus.ERROR, error=str(error)

@@ -550,9 +550,7 @@ class _FleetRun:
         for message in verdict.errors:
             log.error("%s", message)
         self.problems.extend(verdict.problems)
-        self.usage.applied |= verdict.usage.applied
-        self.usage.expired |= verdict.usage.expired
-        self.usage.undetermined |= verdict.usage.undetermined
+        self.usage.update(verdict.usage)
         report = verdict.report
         elapsed = time.monotonic() - collected.started
         attempts = collected.attempts.count

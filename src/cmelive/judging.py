@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from cmelive.audit import audit_snapshot
+from cmelive.audit import audit_snapshot, unreachable_report
 from cmelive.checks import all_checks
 from cmelive.errors import CmeliveError
 from cmelive.examples import EXAMPLES, example_dir
@@ -47,7 +47,7 @@ from cmelive.report.csv_report import device_csv
 from cmelive.report.html import DevicePart, device_html
 from cmelive.report.json_report import device_json
 from cmelive.report.junit import device_junit
-from cmelive.report.model import DeviceReport, DeviceStatus
+from cmelive.report.model import DeviceReport
 from cmelive.report.sarif import device_sarif
 from cmelive.snapshot import Snapshot, read_snapshot, write_snapshot
 from cmelive.waivers import Waiver, WaiverUsage, apply_waivers
@@ -102,24 +102,24 @@ class Verdict:
 def judge(job: JudgeJob) -> Verdict:
     """Keep, audit, waive and render one device; never raises (an ``Exception``)."""
     host = job.host
-    verdict = Verdict(report=_error_report(host, job.error or "not collected"), snapshot_dir=None, parts=None)
+    verdict = Verdict(report=unreachable_report(host.name, host.address, job.error or "not collected"), snapshot_dir=None, parts=None)
     if job.snapshot is not None:
         verdict.snapshot_dir = _keep(job, verdict)
         try:
             verdict.report = audit_snapshot(job.snapshot, job.policy, name=host.name)
         except CmeliveError as exc:
             verdict.errors.append(f"{host.name}: {exc}")
-            verdict.report = _error_report(host, str(exc))
+            verdict.report = unreachable_report(host.name, host.address, str(exc))
         except Exception as exc:  # one device's bug must not stop the fleet
             verdict.errors.append(f"{host.name}: unexpected error\n{traceback.format_exc()}")
-            verdict.report = _error_report(host, unexpected("unexpected error", exc))
+            verdict.report = unreachable_report(host.name, host.address, unexpected("unexpected error", exc))
     try:
         verdict.report = apply_waivers(
             verdict.report, job.waivers, groups=host.groups, tags=host.tags, today=job.today, usage=verdict.usage
         )
     except Exception as exc:
         verdict.errors.append(f"{host.name}: applying waivers failed\n{traceback.format_exc()}")
-        verdict.report = _error_report(host, unexpected("unexpected error applying waivers", exc))
+        verdict.report = unreachable_report(host.name, host.address, unexpected("unexpected error applying waivers", exc))
     verdict.parts = _render_parts(job, verdict)
     try:
         verdict.history_rows = device_rows(verdict.report)
@@ -161,10 +161,6 @@ def render_parts(
         junit=device_junit(report),
         html=device_html(report, anchor, today),
     )
-
-
-def _error_report(host: InventoryHost, message: str) -> DeviceReport:
-    return DeviceReport(name=host.name, host=host.address, hostname=None, status=DeviceStatus.ERROR, error=message)
 
 
 def unexpected(what: str, exc: Exception) -> str:

@@ -92,6 +92,12 @@ class WaiverUsage:
     # we cannot tell whether the waiver is still needed, so it is not called stale.
     undetermined: set[Waiver] = field(default_factory=set)
 
+    def update(self, other: WaiverUsage) -> None:
+        """Take in what ``other`` recorded (a device judged in another process)."""
+        self.applied |= other.applied
+        self.expired |= other.expired
+        self.undetermined |= other.undetermined
+
     def stale(self, waivers: Iterable[Waiver]) -> list[Waiver]:
         """Waivers that matched no failure (nor any device where the check could not be judged)."""
         used = self.applied | self.expired | self.undetermined
