@@ -46,30 +46,22 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from queue import Empty, SimpleQueue
 from typing import Any
 
 from cmelive.collect import Collector, Target
 from cmelive.collect.live import NetmikoCollector
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus
-from cmelive.errors import (
-    AuthenticationError,
-    CmeliveError,
-    ConnectError,
-    HistoryError,
-    InputError,
-    UsageError,
-)
+from cmelive.errors import AuthenticationError, CmeliveError, ConnectError, HistoryError, InputError, UsageError
 from cmelive.history import DeviceRows, History, RunHandle
 from cmelive.inventory import InventoryHost, host_policy, resolve_credentials
 from cmelive.judging import (
     DeviceParts,
-    JudgeJob,
     Judges,
+    JudgeJob,
     Verdict,
     default_judge_processes,
     render_parts,
@@ -412,12 +404,12 @@ class _FleetRun:
             # Written so that a Ctrl-C landing anywhere in here loses no device: a future leaves
             # its dict only once its device has moved on (to a judge, or into ``finished``); a
             # future seen done twice is not handed over twice; the history catches up below.
-            for future in list(done):
+            for future in done:
                 if future in collecting:
                     index = collecting[future]
                     if index not in handed_over:
                         collected = future.result()  # collect_device catches every Exception
-                        judging[tracked(judges.submit(self.job(collected)))] = collected
+                        judging[judges.submit(self.job(collected))] = collected
                         handed_over.add(index)
                     del collecting[future]
                 elif future in judging:
@@ -431,29 +423,11 @@ class _FleetRun:
                         self.record(history, handle, finished[index])
                         if progress is not None:
                             progress(finished[index].report)
-                done.discard(future)
-
-        # Futures report here when done: a blocking get() per event, where wait(FIRST_COMPLETED)
-        # hooked itself onto every future in flight (up to 3 x workers) at each turn.
-        settled: SimpleQueue[Future[Any]] = SimpleQueue()
-
-        def tracked(future: Future[Any]) -> Future[Any]:
-            future.add_done_callback(settled.put)
-            return future
-
-        # Settled but not yet taken in: a Ctrl-C inside take_done leaves the rest here for the
-        # next turn (each future leaves only once it has been dealt with).
-        pending: set[Future[Any]] = set()
 
         def wait_for_any() -> None:
-            if not pending:
-                pending.add(settled.get())
-            while True:
-                try:
-                    pending.add(settled.get_nowait())
-                except Empty:
-                    break
-            take_done(pending)
+            futures: list[Future[Any]] = [*collecting, *judging]
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            take_done(done)
 
         queue = iter(enumerate(self.hosts))
 
@@ -465,7 +439,7 @@ class _FleetRun:
                 if item is None:
                     return
                 index, host = item
-                collecting[tracked(collectors.submit(self.collect_device, index, host))] = index
+                collecting[collectors.submit(self.collect_device, index, host)] = index
 
         # Judges first: their worker processes are forked before any thread of the run exists.
         judges = Judges(min(judge_processes, len(self.hosts)))
