@@ -8,6 +8,8 @@ key and ssh_config logins, the read-only guard, and that secrets never reach the
 from __future__ import annotations
 
 import logging
+import random
+import re
 import socket
 import threading
 from collections.abc import Iterator, Mapping
@@ -18,7 +20,13 @@ import pytest
 
 from cmelive.collect import Target
 from cmelive.collect.hostkeys import cmelive_known_hosts_file
-from cmelive.collect.live import AuditSession, NetmikoCollector, classify, ensure_read_only
+from cmelive.collect.live import (
+    AuditSession,
+    NetmikoCollector,
+    classify,
+    ensure_read_only,
+    normalize_line_breaks,
+)
 from cmelive.collect.replay import ReplayCollector
 from cmelive.commands import (
     AUDIT_COMMANDS,
@@ -26,6 +34,7 @@ from cmelive.commands import (
     SHOW_VERSION,
     TELEPHONY_SERVICE,
     CommandStatus,
+    ios_error,
 )
 from cmelive.errors import AuthenticationError, ConnectError, HostKeyError, UsageError
 from cmelive.fake import FakeRouter
@@ -494,6 +503,29 @@ def test_guard_accepts_show_commands() -> None:
 )
 def test_classify(command: str, text: str, status: CommandStatus) -> None:
     assert classify(command, text)[0] == status
+
+
+def _netmiko_normalize_linefeeds(text: str) -> str:
+    # netmiko 4's BaseConnection.normalize_linefeeds with RESPONSE_RETURN "\n", its regexes as written there
+    text = re.compile("(\r\r\r\n|\r\r\n|\r\n|\n\r)").sub("\n", text)
+    return re.sub("\r", "\n", text)
+
+
+def test_line_breaks_are_normalised_as_netmiko_does() -> None:
+    rng = random.Random(20261126)
+    cases = ["", "a\r\nb\r\n", "a\n\r\nb", "\r\r\n", "\r\n\r", "x\ry", "\n\r\n\r\n"]
+    cases += ["".join(rng.choice("\r\n\r\na") for _ in range(rng.randint(0, 12))) for _ in range(20000)]
+    for text in cases:
+        assert normalize_line_breaks(text) == _netmiko_normalize_linefeeds(text), repr(text)
+
+
+def test_router_error_is_looked_for_in_the_first_six_lines_only() -> None:
+    error = "% Invalid input detected at '^' marker."
+    assert ios_error(f"\r\n{'a' * 2000}\r\n{error}\r\n") == error  # lines longer than any prefix read
+    assert ios_error("\n".join(["x"] * 5 + [error])) == error
+    assert ios_error("\n".join(["x"] * 6 + [error])) is None
+    assert ios_error("\r".join(["x"] * 5 + [error])) == error  # every line break splitlines knows
+    assert ios_error("ok\n" * 20000 + error) is None
 
 
 def test_classify_keeps_the_router_error_line() -> None:

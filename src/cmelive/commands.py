@@ -74,11 +74,22 @@ def ios_error(output: str) -> str | None:
     Only the first few lines are looked at: an error marker deep inside a long, otherwise good
     output (e.g. a banner quoting one) is not a rejection.
     """
-    for line in output.splitlines()[:6]:
+    for line in _first_lines(output, 6):
         for marker in IOS_ERROR_MARKERS:
             if marker in line:
                 return line.strip()
     return None
+
+
+def _first_lines(text: str, count: int) -> list[str]:
+    """``text.splitlines()[:count]`` without splitting the rest of a long output."""
+    size = 512
+    while True:
+        lines = text[:size].splitlines()
+        # More lines than wanted: the wanted ones all ended inside the prefix.
+        if len(lines) > count or size >= len(text):
+            return lines[:count]
+        size *= 4
 
 
 def is_prompt_line(line: str) -> bool:

@@ -2,7 +2,7 @@
 
 What netmiko does for us: the SSH connection (ssh_config file, key files, timeouts, the
 authentication and TCP error handling), the host-key hook (``_build_ssh_client``, filled by
-:class:`~cmelive.collect.hostkeys.VerifyingSSHClient`), writes, and a clean disconnect.
+:class:`~cmelive.collect.hostkeys.VerifyingSSHClient`), and a clean disconnect.
 
 What we do ourselves, and why:
 
@@ -16,10 +16,12 @@ What we do ourselves, and why:
   dropped) and logs everything it reads at DEBUG: a running-config with its secrets would reach
   the log. Our reader decodes incrementally, falls back to Latin-1 for bytes that are not UTF-8,
   and never logs output.
+* **Writing.** Straight to the channel: netmiko's ``write_channel`` logs what it writes (the
+  enable secret among it) and takes a session lock per write, which a session used by one thread
+  does not need.
 * **Read-only by construction.** Only ``show ...``, ``terminal ...``, ``enable`` and ``exit`` can
   be written (:func:`ensure_read_only`, checked again at the lowest write).
-* **Secrets.** The enable secret is written straight to the channel, never through netmiko's
-  logged ``write_channel``; netmiko's session log stays off.
+* **Secrets.** netmiko's session log stays off, and nothing we write or read is logged.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ from netmiko.exceptions import (
     NetmikoAuthenticationException,
     NetmikoTimeoutException,
     ReadTimeout,
-    WriteException,
 )
 
 from cmelive.collect import Target
@@ -310,12 +311,11 @@ class AuditSession(CiscoIosSSH):
         Without a prompt (the output of a command cut short), the text is kept exactly as far as
         it came: no line break is added after its last line, nor a blank line after its last break.
         """
-        lines = self.normalize_linefeeds(raw).split("\n")
+        text = normalize_line_breaks(raw)
         if not prompt_included:
-            return "\n".join(lines[1:])
-        lines.pop()
-        lines = lines[1:]
-        return "".join(line + "\n" for line in lines)
+            return text.partition("\n")[2]
+        # From the line after the echo up to the prompt line (a lone line: nothing).
+        return text[text.find("\n") + 1 : text.rfind("\n") + 1]
 
     # -- the channel ---------------------------------------------------------------------------------
 
@@ -328,15 +328,14 @@ class AuditSession(CiscoIosSSH):
     def _write(self, command: str) -> None:
         if command:
             _ensure_session_command(command)
-        try:
-            self.write_channel(command + self.RETURN)
-        except (OSError, EOFError, paramiko.SSHException, WriteException) as exc:
-            raise ConnectionLost(f"write failed: {exc}") from exc
+        self._send(command + self.RETURN)
 
     def _write_secret(self, secret: str) -> None:
-        # Straight to the channel: netmiko's write_channel logs what it writes.
+        self._send(secret + self.RETURN)
+
+    def _send(self, text: str) -> None:
         try:
-            self._channel().sendall((secret + self.RETURN).encode(self.encoding))
+            self._channel().sendall(text.encode(self.encoding))
         except (OSError, EOFError, paramiko.SSHException) as exc:
             raise ConnectionLost(f"write failed: {exc}") from exc
 
@@ -386,6 +385,22 @@ class AuditSession(CiscoIosSSH):
                 partial = data[echo_start:] if echo_start >= 0 else ""
                 raise CommandTimeout(f"no data for {timeout:g}s and no prompt", partial)
             data += chunk
+
+
+_LINE_BREAK_RUN = re.compile("\r\r\r\n|\r\r\n|\r\n|\n\r")
+
+
+def normalize_line_breaks(text: str) -> str:
+    """One ``\n`` per line break: what netmiko's ``normalize_linefeeds`` returns, in less time.
+
+    IOS ends its lines with ``\r\n``. When every ``\r`` is the first half of such a pair,
+    replacing the pairs is all netmiko's two regex passes would do (they look at every character
+    of a 40 kB running-config: the largest CPU cost of a fleet's collector threads after SSH).
+    Other text (``\r\r\n``, lone ``\r``) takes netmiko's way.
+    """
+    if text.count("\r") == text.count("\r\n"):
+        return text.replace("\r\n", "\n")
+    return _LINE_BREAK_RUN.sub("\n", text).replace("\r", "\n")
 
 
 def _answers_after_prompt(data: str, commands: Sequence[str]) -> tuple[str, list[str]] | None:
