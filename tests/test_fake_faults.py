@@ -348,6 +348,30 @@ def test_delay_then_answers_everything(host_key: paramiko.PKey) -> None:
             assert stdout.read().decode() == VERSION.replace("\n", "\r\n")
 
 
+def test_delay_is_a_latency_lines_typed_ahead_are_answered_together(host_key: paramiko.PKey) -> None:
+    # Four lines in one packet come back about one latency after they left, as over a real link:
+    # not one latency per line in turn (2 s here). The margins are wide: this is the model, not
+    # a speed measurement.
+    latency = 0.5
+    with new_router(host_key, Faults(delay_ms=int(latency * 1000))) as router, connect(router) as client:
+        channel = client.invoke_shell()
+        read_for(channel, 10, until="BR1>")
+        sent = time.monotonic()
+        channel.sendall(b"show privilege\nshow privilege\nshow privilege\nshow privilege\n")
+        answers = 0
+        while answers < 4:
+            answers += read_for(channel, 10, until="Current privilege level is 1\r\nBR1>").count("level is 1")
+        together = time.monotonic() - sent
+        # A client that waits for each answer before typing on waits one latency per line.
+        sent = time.monotonic()
+        for _ in range(2):
+            channel.sendall(b"show privilege\n")
+            read_for(channel, 10, until="Current privilege level is 1\r\nBR1>")
+        one_by_one = time.monotonic() - sent
+    assert latency <= together < 3 * latency
+    assert one_by_one >= 2 * latency
+
+
 def test_hang_stays_silent_and_frees_its_thread_when_the_client_leaves(host_key: paramiko.PKey) -> None:
     router = new_router(host_key, Faults(hang_on=("show running-config",))).start()
     try:

@@ -38,7 +38,7 @@ def fake_router(
     delay_ms: Annotated[
         int,
         typer.Option(
-            "--delay-ms", min=0, help="Fault: answer every command (and the first prompt) this many ms late."
+            "--delay-ms", min=0, help="Fault: answer every command (and the first prompt) this many ms after it arrives."
         ),
     ] = 0,
     hang_on: Annotated[

@@ -42,7 +42,8 @@ class Faults:
     ``fail_auth``: every login is refused (password and public key).
     ``fail_enable``: ``enable`` asks for the secret, then answers ``% Access denied`` (a right
     secret too).
-    ``delay_ms``: every answer (the first prompt after login too) is sent this late.
+    ``delay_ms``: every answer (the first prompt after login too) is sent this long after what it
+    answers arrived: a link's latency, so lines typed ahead together are answered together.
     ``hang_on``: commands that never answer; the session stays open and silent until the client
     leaves or the router stops.
     ``drop_on``: commands that print the first half of their output lines, after which the TCP

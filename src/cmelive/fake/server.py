@@ -32,6 +32,7 @@ import hmac
 import logging
 import socket
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from queue import Empty, SimpleQueue
@@ -150,9 +151,10 @@ class RouterHandler(MockSshHandler):
             data = channel.recv(4096)
             if not data:
                 return
+            arrived = time.monotonic()
             for reply in session.replies(decoder.decode(data)):
                 if reply.answers:
-                    self._wait_latency()
+                    self._wait_latency(since=arrived)
                 channel.sendall(reply.text.encode("utf-8"))
         self._act_on(session.fault, channel)
 
@@ -165,11 +167,22 @@ class RouterHandler(MockSshHandler):
             channel.send_exit_status(0)
         self._act_on(cli.fault, channel)
 
-    def _wait_latency(self) -> None:
+    def _wait_latency(self, *, since: float | None = None) -> None:
+        """Hold an answer until the router's latency has passed since what it answers arrived
+        (``since``, a ``time.monotonic()``; default: now).
+
+        The latency of a network, not a router's thinking time: lines typed ahead in one go are
+        answered together, one latency after they arrived, as over a real link; a client that
+        waits for each answer before typing on (netmiko, the benchmark's raw floor) waits one
+        latency per line either way.
+        """
         # A sleep in this connection's thread only: no lock held, other sessions unaffected.
         # Cut short when the router stops, so stop() never waits for a simulated latency.
         delay = self.server.faults.delay_s
-        if delay > 0 and self.server._stopping.wait(delay):
+        if delay <= 0:
+            return
+        remaining = delay if since is None else since + delay - time.monotonic()
+        if remaining > 0 and self.server._stopping.wait(remaining):
             raise _RouterStopping
 
     def _act_on(self, fault: SessionFault | None, channel: paramiko.Channel) -> None:
