@@ -434,9 +434,12 @@ class _FleetRun:
         queue = iter(enumerate(self.hosts))
 
         def start_more() -> None:
-            # A collector is free once its device is collected; judging is bounded apart, so that
-            # Ctrl-C never leaves more than 3 x workers devices to finish.
-            while not self.stop.is_set() and len(collecting) < workers and len(judging) < 2 * workers:
+            # Up to ``workers`` devices wait in the collectors' queue behind the ``workers`` being
+            # collected: a collector that is done takes the next one at once, without waiting
+            # for this thread (busy with verdicts) to hand it over. A collector is free once its
+            # device is collected; judging is bounded apart. Ctrl-C cancels the queued devices,
+            # and never leaves more than 3 x workers to finish.
+            while not self.stop.is_set() and len(collecting) < 2 * workers and len(judging) < 2 * workers:
                 item = next(queue, None)
                 if item is None:
                     return
