@@ -102,9 +102,15 @@ def write_snapshot(snapshot: Snapshot, directory: Path, *, mask: bool = True) ->
 
 def _write_private(path: Path, text: str) -> None:
     # Unmasked snapshots hold secrets: never world-readable, whatever the umask.
+    data = text.encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
+    try:
+        # os.write, not a text file object: a fleet writes a dozen of these per router.
+        written = 0
+        while written < len(data):
+            written += os.write(fd, data[written:])
+    finally:
+        os.close(fd)
 
 
 def read_snapshot(directory: Path) -> Snapshot:

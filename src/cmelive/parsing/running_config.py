@@ -111,7 +111,7 @@ _MAX_EXAMPLES = 3
 _compiled = lru_cache(maxsize=4096)(re.compile)
 
 
-@dataclass
+@dataclass(slots=True)  # a config has thousands of them, each made once and read many times
 class ConfigLine:
     """One line of the config, as printed (trailing blanks removed), with its line number."""
 
@@ -124,7 +124,10 @@ class ConfigLine:
 
     def __post_init__(self) -> None:
         # Computed once: checks match regexes against every line's command many times over.
-        self.command = " ".join(self.text.split())
+        stripped = self.text.strip(" ")
+        # Most lines have single spaces only (isprintable: no TAB or other blank that split()
+        # would also fold): the same as the join, without splitting.
+        self.command = stripped if "  " not in stripped and stripped.isprintable() else " ".join(stripped.split())
 
     @property
     def words(self) -> list[str]:
@@ -569,19 +572,19 @@ def _check_joined_lines(lines: list[ConfigLine], problems: _Problems) -> None:
             if SECTION_HEADERS.match(command[1:].strip()):
                 problems.add("lines that look like two lines joined in publication", line.number)
             continue
-        if _ELISION.match(command):
+        if command[0] == "." and _ELISION.match(command):
             problems.add("elision marks ('...'): part of the config was left out in publication", line.number)
             continue
-        words = command.split()
         # The substring tests skip the regexes on the many lines that cannot match them (certificate hex).
         joined = "Example" in command and bool(_DOC_HEADING.search(command))
         if not _FREE_TEXT.match(command):
             arrow = "--" in command or "==" in command  # every _ANNOTATION holds one of them
-            joined = joined or (arrow and bool(_ANNOTATION.search(command))) or (len(words) > 1 and words[-1] == "!")
-            arity = _FIXED_ARITY.get(words[0])
-            if words[0] == "dial-peer" and len(words) > 1 and words[1] == "voice":
+            joined = joined or (arrow and bool(_ANNOTATION.search(command))) or command.endswith(" !")
+            first, _, rest = command.partition(" ")
+            arity = _FIXED_ARITY.get(first)
+            if first == "dial-peer" and rest.startswith("voice") and rest[5:6] in ("", " "):
                 arity = _DIAL_PEER_VOICE_ARITY
-            if arity is not None and len(words) > arity:
+            if arity is not None and command.count(" ") + 1 > arity:
                 joined = True
         if joined:
             problems.add("lines that look like two lines joined in publication", line.number)
