@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 
 from cmelive.commands import RUNNING_CONFIG
 from cmelive.fake.faults import STARTUP_CONFIG, Faults, SessionFault, without_cme
@@ -328,6 +329,14 @@ def _invalid_at(column: int) -> str:
 
 
 def _build_tree(outputs: Mapping[str, str], *, privileged: bool) -> _Node:
+    return _tree_for(tuple(outputs), privileged)
+
+
+# One tree per command set and privilege, shared by every session that serves them: a fake fleet
+# opens hundreds of sessions, and building two trees of ~200 keywords for each was a tenth of its
+# CPU. Sessions only walk a tree (``_match``), never change it.
+@lru_cache(maxsize=64)
+def _tree_for(outputs: tuple[str, ...], privileged: bool) -> _Node:
     root = _Node()
     for keyword in _PRIVILEGED_EXEC_KEYWORDS if privileged else _USER_EXEC_KEYWORDS:
         root.child(keyword).refused = True
