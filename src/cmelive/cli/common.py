@@ -61,7 +61,11 @@ FailOn = Annotated[
     Severity, typer.Option("--fail-on", help="Exit 1 when a check fails at or above this severity.")
 ]
 PolicyOpt = Annotated[Path | None, typer.Option("--policy", help="Site policy YAML (trusted subnets, WAN interfaces, ...).")]
-Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log progress to stderr (-vv: debug).")]
+Verbose = Annotated[
+    int,
+    # A flag to repeat: no value to show, and "0" is no default worth printing.
+    typer.Option("--verbose", "-v", count=True, metavar="", show_default=False, help="Log progress to stderr (-vv: debug)."),
+]
 
 
 def build_target(
