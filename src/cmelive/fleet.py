@@ -53,7 +53,6 @@ from pathlib import Path
 from typing import Any
 
 from cmelive.collect import Collector, Target
-from cmelive.collect.live import NetmikoCollector
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus
 from cmelive.errors import AuthenticationError, CmeliveError, ConnectError, HistoryError, InputError, UsageError
 from cmelive.history import DeviceRows, History, RunHandle
@@ -148,6 +147,8 @@ class FleetResult:
 
 def default_collector() -> Collector:
     """netmiko, with no one to ask for an enable secret: the inventory must name it."""
+    from cmelive.collect.live import NetmikoCollector  # paramiko and netmiko load when first needed
+
     return NetmikoCollector(enable_secret_prompt=_enable_secret_missing)
 
 

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 
 from cmelive import __version__
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
-from cmelive.collect.hostkeys import state_dir
+from cmelive.userdirs import state_dir
 from cmelive.commands import CommandStatus
 from cmelive.errors import HistoryError, RunLockedError, UsageError
 from cmelive.masking import mask_line

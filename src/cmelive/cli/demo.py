@@ -13,12 +13,9 @@ import typer
 from cmelive.audit import audit_snapshot
 from cmelive.cli import common, exit_codes
 from cmelive.collect import Target
-from cmelive.collect.live import NetmikoCollector
 from cmelive.commands import AUDIT_COMMANDS
 from cmelive.examples import EXAMPLES, example_dir
 from cmelive.fake.faults import Faults
-from cmelive.fake.fleet import FakeFleet, FakeRouterSpec
-from cmelive.fake.server import FakeRouter
 from cmelive.fleet import LOG_FILE, FleetResult, prepare_run_dir, run_fleet
 from cmelive.history import History
 from cmelive.inventory import load_inventory
@@ -31,6 +28,10 @@ from cmelive.snapshot import read_snapshot
 
 def run_demo_audits(names: tuple[str, ...] = EXAMPLES) -> AuditReport:
     """Serve each example on a free loopback port and audit it over real SSH, like a real router."""
+    # Loaded here: paramiko and netmiko are a quarter of the CLI's start-up.
+    from cmelive.collect.live import NetmikoCollector
+    from cmelive.fake.server import FakeRouter
+
     devices: list[DeviceReport] = []
     with tempfile.TemporaryDirectory(prefix="cmelive-demo-") as scratch:
         for name in names:
@@ -77,6 +78,8 @@ _DEMO_ENABLE_ENV = "CMELIVE_DEMO_ENABLE_SECRET"
 
 def run_demo_fleet(out_dir: Path, *, timeout: float = 3.0) -> tuple[FleetResult, Path]:
     """Serve a small faulty fake fleet and audit it with the fleet runner; returns the result and DB."""
+    from cmelive.fake.fleet import FakeFleet, FakeRouterSpec  # paramiko: loaded when needed
+
     password, enable_secret = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
     specs = [
         FakeRouterSpec(

@@ -6,24 +6,17 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from cmelive.cli import exit_codes
 from cmelive.errors import InputError
 from cmelive.fake.faults import Faults
-from cmelive.fake.fleet import (
-    DEFAULT_ENABLE_SECRET,
-    DEFAULT_PASSWORD,
-    DEFAULT_USERNAME,
-    FakeFleet,
-    FakeRouterError,
-    FakeRouterSpec,
-    RouterFaults,
-    apply_faults,
-    load_faults_file,
-)
+from cmelive.fake.ios_cli import DEFAULT_ENABLE_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME
+
+if TYPE_CHECKING:
+    from cmelive.fake.fleet import FakeFleet, RouterFaults
 
 PASSWORD_ENV = "CMELIVE_FLEET_PASSWORD"
 ENABLE_SECRET_ENV = "CMELIVE_FLEET_ENABLE_SECRET"
@@ -111,6 +104,9 @@ def _build_fleet(
     delay_ms: int,
     faults_file: Path | None,
 ) -> FakeFleet:
+    # paramiko (under the fake routers) is loaded only by the commands that serve routers.
+    from cmelive.fake.fleet import FakeFleet, FakeRouterError, FakeRouterSpec, apply_faults, load_faults_file
+
     directories = _snapshot_directories(snapshots_dir)
     if base_port and base_port + len(directories) - 1 > _MAX_PORT:
         raise InputError(str(snapshots_dir), f"{len(directories)} routers do not fit in ports {base_port}-{_MAX_PORT}")

@@ -13,7 +13,6 @@ import typer
 from cmelive.cli import exit_codes
 from cmelive.errors import InputError
 from cmelive.fake.faults import Faults
-from cmelive.fake.server import from_snapshot_dir
 
 
 def fake_router(
@@ -65,6 +64,8 @@ def fake_router(
     ] = False,
 ) -> None:
     """Serve SNAPSHOT_DIR as a read-only fake IOS router over SSH until Ctrl-C."""
+    from cmelive.fake.server import from_snapshot_dir  # paramiko: loaded by the commands that need it
+
     try:
         faults = Faults(
             fail_auth=fail_auth,

@@ -23,7 +23,6 @@ import typer
 from cmelive import fleet as fleet_runner
 from cmelive.checks.base import Severity, Status
 from cmelive.cli import common, exit_codes
-from cmelive.collect.hostkeys import read_known_hosts
 from cmelive.errors import UsageError
 from cmelive.history import History, default_db_path
 from cmelive.inventory import load_inventory, select
@@ -114,6 +113,8 @@ def fleet(
         raise UsageError(f"no host of {inventory} matches all of the --host/--group/--tag filters")
     policy = common.read_policy(policy_file)
     waivers: list[Waiver] = load_waivers(waivers_file) if waivers_file is not None else []
+    from cmelive.collect.hostkeys import read_known_hosts  # paramiko: loaded when a command needs it
+
     for path in known_hosts or ():
         read_known_hosts(path, required=True)  # an unreadable file is a usage error, not 200 device errors
     fleet_runner.prepare_run_dir(out)

@@ -39,18 +39,11 @@ import paramiko
 from paramiko.hostkeys import HostKeyEntry, InvalidHostKey
 
 from cmelive.errors import HostKeyError, InputError
+from cmelive.userdirs import state_dir
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SSH_PORT = 22
-
-
-def state_dir() -> Path:
-    """cmelive's per-user state directory (``$XDG_STATE_HOME/cmelive``)."""
-    xdg = os.environ.get("XDG_STATE_HOME", "").strip()
-    # The XDG spec says a relative value is invalid and must be ignored.
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "state"
-    return base / "cmelive"
 
 
 def cmelive_known_hosts_file() -> Path:

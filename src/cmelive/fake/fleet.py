@@ -37,13 +37,11 @@ import yaml
 
 from cmelive.errors import InputError
 from cmelive.fake.faults import Faults
+from cmelive.fake.ios_cli import DEFAULT_ENABLE_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME
 from cmelive.fake.server import HOST_KEY_BITS, FakeRouter
 from cmelive.snapshot import Snapshot, read_snapshot
 
 KnownHost = Literal["match", "missing", "changed"]
-DEFAULT_USERNAME = "admin"
-DEFAULT_PASSWORD = "cisco"
-DEFAULT_ENABLE_SECRET = "cisco-enable"
 LOCALHOST = "127.0.0.1"
 
 

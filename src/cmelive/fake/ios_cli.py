@@ -32,6 +32,10 @@ SHOW_PRIVILEGE = "show privilege"
 #: Privilege level 1 cannot see the configuration (real IOS does not even parse the keyword).
 PRIVILEGED_ONLY_SHOWS = frozenset({RUNNING_CONFIG, STARTUP_CONFIG})
 DEFAULT_HOSTNAME = "Router"
+#: A fake fleet's logins unless told otherwise (test routers only: never a real credential).
+DEFAULT_USERNAME = "admin"
+DEFAULT_PASSWORD = "cisco"
+DEFAULT_ENABLE_SECRET = "cisco-enable"
 PASSWORD_PROMPT = "Password: "
 #: IOS gives up on ``enable`` after this many wrong secrets in a row.
 MAX_SECRET_TRIES = 3
