@@ -583,6 +583,7 @@ class _FleetRun:
                 if self.stop.is_set():
                     raise
 
+
 class _Completions:
     """The watched futures that are done and not yet taken in, in the order they finished.
 
