@@ -12,7 +12,7 @@ import typer
 
 from cmelive.checks.base import Severity
 from cmelive.cli import exit_codes
-from cmelive.collect import Target
+from cmelive.collect import ENABLE_SECRET_ENV, Target
 from cmelive.commands import AUDIT_COMMANDS
 from cmelive.errors import InputError, UsageError
 from cmelive.policy import Policy, load_policy
@@ -22,7 +22,6 @@ from cmelive.report.text import render_text
 from cmelive.snapshot import Snapshot
 
 PASSWORD_ENV = "CMELIVE_PASSWORD"
-ENABLE_SECRET_ENV = "CMELIVE_ENABLE_SECRET"
 
 
 class ReportFormat(StrEnum):

@@ -14,6 +14,9 @@ from typing import Protocol
 
 from cmelive.snapshot import Snapshot
 
+#: Where a single-router audit reads the enable secret from (the collector names it when it is missing).
+ENABLE_SECRET_ENV = "CMELIVE_ENABLE_SECRET"
+
 
 @dataclass
 class Target:
@@ -62,4 +65,4 @@ class Collector(Protocol):
         ...
 
 
-__all__ = ["Collector", "Target"]
+__all__ = ["ENABLE_SECRET_ENV", "Collector", "Target"]

@@ -42,7 +42,7 @@ from netmiko.exceptions import (
     ReadTimeout,
 )
 
-from cmelive.collect import Target
+from cmelive.collect import ENABLE_SECRET_ENV, Target
 from cmelive.collect.hostkeys import (
     KnownHosts,
     VerifyingSSHClient,
@@ -58,8 +58,6 @@ from cmelive.errors import (
 from cmelive.snapshot import CommandOutput, Snapshot
 
 log = logging.getLogger(__name__)
-
-ENABLE_SECRET_ENV = "CMELIVE_ENABLE_SECRET"
 
 #: Session commands cmelive itself sends, besides the caller's show commands.
 PAGING_OFF = "terminal length 0"
