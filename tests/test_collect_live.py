@@ -39,6 +39,7 @@ from cmelive.commands import (
 from cmelive.errors import AuthenticationError, ConnectError, HostKeyError, UsageError
 from cmelive.fake import FakeRouter
 from cmelive.fake.ios_cli import IosCli, TerminalSession
+from cmelive.masking import mask_text
 from cmelive.snapshot import CommandOutput, Snapshot, write_snapshot
 
 PASSWORD = "Pw-l0gin-7731"
@@ -239,11 +240,13 @@ def test_wrong_password_is_an_authentication_error(router: FakeRouter, tmp_path:
 
 def test_wrong_enable_secret_is_an_authentication_error(router: FakeRouter, tmp_path: Path) -> None:
     target = trusted(router, tmp_path, enable_secret="not-the-secret")
-    with pytest.raises(AuthenticationError, match="enable secret was refused") as caught:
+    with pytest.raises(AuthenticationError, match="the router refused the enable secret") as caught:
         NetmikoCollector().collect(target, [SHOW_VERSION])
     assert "not-the-secret" not in str(caught.value)
     assert "% Access denied" in str(caught.value)
     assert SHOW_VERSION not in router.command_log
+    # Worded so that a fleet's masked log reads it whole: no word after "secret".
+    assert mask_text(str(caught.value)) == str(caught.value)
 
 
 def test_user_level_login_without_enable_secret_says_what_to_set(router: FakeRouter, tmp_path: Path) -> None:

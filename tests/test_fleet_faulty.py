@@ -201,7 +201,7 @@ def assert_device(name: str, report: DeviceReport, run_dir: Path, port: int) -> 
         )
     elif kind == "enable":
         assert report.status == DeviceStatus.ERROR
-        assert report.error == f"127.0.0.1:{port}: 'enable' failed (% Access denied): the enable secret was refused"
+        assert report.error == f"127.0.0.1:{port}: 'enable' failed (% Access denied): the router refused the enable secret"
     elif kind == "down":
         assert report.status == DeviceStatus.ERROR
         assert report.error == (

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cmelive.errors import InputError, UsageError
+from cmelive.masking import mask_text
 from cmelive.inventory import (
     CredentialError,
     Inventory,
@@ -554,9 +555,11 @@ def test_keyring_package_missing_is_said_clearly(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(CredentialError) as caught:
         resolve_credentials(host_with(keyring=KeyringEntry("cmelive", "audit")))
     assert str(caught.value) == (
-        "host 'br-01': the inventory takes its password from a keyring entry (service 'cmelive', user "
-        "'audit'), but the Python package 'keyring' is not installed (pip install keyring)"
+        "host 'br-01': the inventory names a keyring entry (service 'cmelive', user 'audit') for its "
+        "password, but the Python package 'keyring' is not installed (pip install keyring)"
     )
+    # Worded so that the masked log of a fleet run reads it whole: no word after "password".
+    assert mask_text(str(caught.value)) == str(caught.value)
 
 
 def fake_keyring(entries: dict[tuple[str, str], str], fail: Exception | None = None) -> types.ModuleType:

@@ -259,7 +259,7 @@ def _read_keyring(host: InventoryHost, entry: KeyringEntry) -> str:
         module = importlib.import_module("keyring")
     except ImportError as exc:
         raise CredentialError(
-            f"host {host.name!r}: the inventory takes its password from a {described}, but the Python "
+            f"host {host.name!r}: the inventory names a {described} for its password, but the Python "
             "package 'keyring' is not installed (pip install keyring)"
         ) from exc
     get_password: Callable[[str, str], str | None] = module.get_password

@@ -263,7 +263,7 @@ class AuditSession(CiscoIosSSH):
             if _PASSWORD_PROMPT.search(answer):
                 self._at_password_prompt = True
                 raise AuthenticationError(
-                    f"{self.host}:{self.port}: the enable secret was refused (the router asked again)"
+                    f"{self.host}:{self.port}: the router refused the enable secret: it asked for it again"
                 )
         lines = [line.strip() for line in re.split(r"[\r\n]", answer) if line.strip()]
         final = lines[-1] if lines else ""
@@ -273,7 +273,7 @@ class AuditSession(CiscoIosSSH):
         said = next((line for line in reversed(lines[:-1]) if line.startswith("%")), "")
         raise AuthenticationError(
             f"{self.host}:{self.port}: 'enable' failed" + (f" ({said})" if said else "")
-            + ": the enable secret was refused"
+            + ": the router refused the enable secret"
         )
 
     # -- commands ------------------------------------------------------------------------------------
