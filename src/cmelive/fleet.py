@@ -55,6 +55,7 @@ from typing import Any
 from cmelive.collect import Collector, Target
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus
 from cmelive.errors import AuthenticationError, CmeliveError, ConnectError, HistoryError, InputError, UsageError
+from cmelive.fleet_defaults import DEFAULT_RETRIES, DEFAULT_WORKERS, LOG_FILE, REPORT_FILES, SNAPSHOTS_DIR
 from cmelive.history import DeviceRows, History, RunHandle
 from cmelive.inventory import InventoryHost, host_policy, resolve_credentials
 from cmelive.judging import (
@@ -78,22 +79,9 @@ from cmelive.waivers import Waiver, WaiverUsage
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WORKERS = 20
-DEFAULT_RETRIES = 1
 #: The first retry waits about this long; each next one twice as long, up to the cap.
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 30.0
-
-SNAPSHOTS_DIR = "snapshots"
-#: The run's log file, which ``cmelive fleet`` writes in the run directory.
-LOG_FILE = "cmelive.log"
-REPORT_FILES: dict[str, str] = {
-    "json": "report.json",
-    "csv": "report.csv",
-    "sarif": "report.sarif",
-    "junit": "report.junit.xml",
-    "html": "report.html",
-}
 
 CollectorFactory = Callable[[], Collector]
 Sleep = Callable[[float], object]
@@ -698,6 +686,7 @@ def command_problems(report: DeviceReport) -> list[str]:
 __all__ = [
     "DEFAULT_RETRIES",
     "DEFAULT_WORKERS",
+    "LOG_FILE",
     "REPORT_FILES",
     "SNAPSHOTS_DIR",
     "FleetDevice",

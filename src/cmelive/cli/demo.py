@@ -6,7 +6,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,14 +16,15 @@ from cmelive.collect import Target
 from cmelive.commands import AUDIT_COMMANDS
 from cmelive.examples import EXAMPLES, example_dir
 from cmelive.fake.faults import Faults
-from cmelive.fleet import LOG_FILE, FleetResult, prepare_run_dir, run_fleet
-from cmelive.history import History
-from cmelive.inventory import load_inventory
+from cmelive.fleet_defaults import LOG_FILE
 from cmelive.cli.fleet import render_summary
 from cmelive.logs import configure_logging
 from cmelive.policy import Policy
 from cmelive.report.model import AuditReport, DeviceReport
 from cmelive.snapshot import read_snapshot
+
+if TYPE_CHECKING:
+    from cmelive.fleet import FleetResult
 
 
 def run_demo_audits(names: tuple[str, ...] = EXAMPLES) -> AuditReport:
@@ -78,7 +79,11 @@ _DEMO_ENABLE_ENV = "CMELIVE_DEMO_ENABLE_SECRET"
 
 def run_demo_fleet(out_dir: Path, *, timeout: float = 3.0) -> tuple[FleetResult, Path]:
     """Serve a small faulty fake fleet and audit it with the fleet runner; returns the result and DB."""
-    from cmelive.fake.fleet import FakeFleet, FakeRouterSpec  # paramiko: loaded when needed
+    # paramiko (under the fake routers), the fleet runner and the history: loaded when needed.
+    from cmelive.fake.fleet import FakeFleet, FakeRouterSpec
+    from cmelive.fleet import prepare_run_dir, run_fleet
+    from cmelive.history import History
+    from cmelive.inventory import load_inventory
 
     password, enable_secret = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
     specs = [

@@ -16,19 +16,20 @@ import sys
 from types import FrameType
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from cmelive import fleet as fleet_runner
 from cmelive.checks.base import Severity, Status
 from cmelive.cli import common, exit_codes
 from cmelive.errors import UsageError
-from cmelive.history import History, default_db_path
-from cmelive.inventory import load_inventory, select
 from cmelive.logs import MaskingFilter
 from cmelive.report.model import DeviceReport, DeviceStatus
-from cmelive.waivers import Waiver, load_waivers
+from cmelive.fleet_defaults import DEFAULT_RETRIES, DEFAULT_WORKERS, LOG_FILE, SNAPSHOTS_DIR
+
+if TYPE_CHECKING:
+    from cmelive.fleet import FleetResult
+    from cmelive.waivers import Waiver
 
 #: Severity columns of the summary table, worst first.
 SUMMARY_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
@@ -56,7 +57,7 @@ def fleet(
     ],
     workers: Annotated[
         int, typer.Option("--workers", "-w", min=1, help="Routers audited at the same time.")
-    ] = fleet_runner.DEFAULT_WORKERS,
+    ] = DEFAULT_WORKERS,
     judges: Annotated[
         int | None,
         typer.Option(
@@ -80,7 +81,7 @@ def fleet(
             help="Extra attempts after a connection failure (with backoff: ~1s, 2s, 4s...). "
             "Refused logins and host keys are never retried.",
         ),
-    ] = fleet_runner.DEFAULT_RETRIES,
+    ] = DEFAULT_RETRIES,
     db: Annotated[
         Path | None,
         typer.Option(
@@ -105,6 +106,13 @@ def fleet(
     Credentials come from the environment variables (or keyring entries) the inventory names.
     A device that is down, slow or refuses us gets its own status and message; the others carry on.
     """
+    # The runner, its judges, reports and history load here, not when the CLI starts.
+    from cmelive import fleet as fleet_runner
+    from cmelive.collect.hostkeys import read_known_hosts
+    from cmelive.history import History, default_db_path
+    from cmelive.inventory import load_inventory, select
+    from cmelive.waivers import load_waivers
+
     if no_history and db is not None:
         raise UsageError("--db and --no-history contradict each other: give one")
     loaded = load_inventory(inventory)
@@ -113,13 +121,11 @@ def fleet(
         raise UsageError(f"no host of {inventory} matches all of the --host/--group/--tag filters")
     policy = common.read_policy(policy_file)
     waivers: list[Waiver] = load_waivers(waivers_file) if waivers_file is not None else []
-    from cmelive.collect.hostkeys import read_known_hosts  # paramiko: loaded when a command needs it
-
     for path in known_hosts or ():
         read_known_hosts(path, required=True)  # an unreadable file is a usage error, not 200 device errors
     fleet_runner.prepare_run_dir(out)
     history = None if no_history else History(db if db is not None else default_db_path())
-    _configure_logging(verbose, out / fleet_runner.LOG_FILE)
+    _configure_logging(verbose, out / LOG_FILE)
 
     # systemd stops a unit with SIGTERM: wind down as for Ctrl-C (finish what is in flight,
     # write the reports, mark the history run incomplete) rather than dying mid-write.
@@ -225,14 +231,16 @@ def device_note(report: DeviceReport) -> str:
     """Why a device is not ``ok``: its error, or the first command that did not complete."""
     if report.status == DeviceStatus.ERROR:
         return report.error or "could not be audited"
-    problems = fleet_runner.command_problems(report)
+    from cmelive.fleet import command_problems
+
+    problems = command_problems(report)
     if not problems:
         return ""
     more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
     return problems[0] + more
 
 
-def render_summary(result: fleet_runner.FleetResult, *, history_path: Path | None = None) -> str:
+def render_summary(result: FleetResult, *, history_path: Path | None = None) -> str:
     """The table (one row per device) and what the run wrote, as the command prints it."""
     devices = [d.report for d in result.devices]
     name_width = min(max([len("DEVICE"), *(len(d.name) for d in devices)]), _MAX_NAME_COLUMN)
@@ -267,8 +275,8 @@ def render_summary(result: fleet_runner.FleetResult, *, history_path: Path | Non
     lines += ["", f"Written to {result.out_dir}:"]
     lines += [f"  {path}" for path in result.files.values()]
     kept = sum(1 for d in result.devices if d.snapshot_dir is not None)
-    lines.append(f"  {result.out_dir / fleet_runner.SNAPSHOTS_DIR}/ ({kept} device snapshot{'s' if kept != 1 else ''}, masked)")
-    lines.append(f"  {result.out_dir / fleet_runner.LOG_FILE}")
+    lines.append(f"  {result.out_dir / SNAPSHOTS_DIR}/ ({kept} device snapshot{'s' if kept != 1 else ''}, masked)")
+    lines.append(f"  {result.out_dir / LOG_FILE}")
     if result.run_id is not None:
         lines.append(f"History: run {result.run_id} in {history_path}" if history_path else f"History: run {result.run_id}")
     if result.stale_waivers:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cmelive.checks.base import Severity, Status
 from cmelive.errors import HistoryError
-from cmelive.history import DeviceDiff, FindingChange, History, Presence, RunDiff, RunSummary, default_db_path
+
+if TYPE_CHECKING:
+    from cmelive.history import DeviceDiff, FindingChange, History, RunDiff, RunSummary
 
 DbOpt = Annotated[
     Path | None,
@@ -25,6 +27,8 @@ class DiffFormat(StrEnum):
 
 
 def _open(db: Path | None) -> History:
+    from cmelive.history import History, default_db_path  # loaded by the commands that read it
+
     return History(db if db is not None else default_db_path(), create=False)
 
 
@@ -102,6 +106,8 @@ def _now(change: FindingChange) -> str:
 
 
 def _device_block(device: DeviceDiff) -> list[str]:
+    from cmelive.history import Presence
+
     if device.presence == Presence.REMOVED:
         return [f"{device.device}: removed (not in the later run)"]
     if device.presence == Presence.ADDED:
