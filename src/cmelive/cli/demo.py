@@ -16,8 +16,8 @@ from cmelive.collect import Target
 from cmelive.commands import AUDIT_COMMANDS
 from cmelive.examples import EXAMPLES, example_dir
 from cmelive.fake.faults import Faults
-from cmelive.fleet_defaults import LOG_FILE
 from cmelive.cli.fleet import render_summary
+from cmelive.fleet_defaults import LOG_FILE
 from cmelive.logs import configure_logging
 from cmelive.policy import Policy
 from cmelive.report.model import AuditReport, DeviceReport

@@ -23,9 +23,9 @@ import typer
 from cmelive.checks.base import Severity, Status
 from cmelive.cli import common, exit_codes
 from cmelive.errors import UsageError
+from cmelive.fleet_defaults import DEFAULT_RETRIES, DEFAULT_WORKERS, LOG_FILE, SNAPSHOTS_DIR
 from cmelive.logs import MaskingFilter
 from cmelive.report.model import DeviceReport, DeviceStatus
-from cmelive.fleet_defaults import DEFAULT_RETRIES, DEFAULT_WORKERS, LOG_FILE, SNAPSHOTS_DIR
 
 if TYPE_CHECKING:
     from cmelive.fleet import FleetResult
