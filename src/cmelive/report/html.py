@@ -43,7 +43,7 @@ from cmelive.checks import all_checks
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus
 from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
-from cmelive.report.text import FAMILY_TITLES, by_family, device_summary
+from cmelive.report.text import FAMILY_TITLES, by_family, device_summary, family_order
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,6 @@ class TrendPoint:
 MAX_TREND_POINTS = 60
 
 _SEVERITIES_WORST_FIRST = sorted(Severity, key=lambda s: s.rank, reverse=True)
-_FAMILY_ORDER = {family: index for index, family in enumerate(FAMILY_TITLES)}
 _COMMAND_ORDER = {command: index for index, command in enumerate(AUDIT_COMMANDS)}
 
 # Heat-map cell kinds, worst first; the index is the rank used to pick a cell's worst status.
@@ -204,13 +203,13 @@ def _families_of(devices: Sequence[DeviceReport]) -> tuple[str, ...]:
             found.setdefault(result.family)
     if len(found) == len(_catalog_families()):
         return _catalog_families()
-    return tuple(sorted(found, key=lambda f: (_FAMILY_ORDER.get(f.upper(), len(_FAMILY_ORDER)), f)))
+    return tuple(sorted(found, key=family_order))
 
 
 @cache
 def _catalog_families() -> tuple[str, ...]:
     found = dict.fromkeys(spec.family for spec in all_checks())
-    return tuple(sorted(found, key=lambda f: (_FAMILY_ORDER.get(f.upper(), len(_FAMILY_ORDER)), f)))
+    return tuple(sorted(found, key=family_order))
 
 
 # --- small helpers -------------------------------------------------------------------------------
@@ -432,12 +431,12 @@ def _cell_counts(results: Sequence[CheckResult]) -> str:
 
 def _heatmap_row(device: DeviceReport, anchor: str, families: Sequence[str]) -> str:
     """The device's row of the heat map: its worst result per family, linked to its findings."""
-    by_family: dict[str, list[CheckResult]] = {}
+    results_of: dict[str, list[CheckResult]] = {}
     for result in device.results:
-        by_family.setdefault(result.family, []).append(result)
+        results_of.setdefault(result.family, []).append(result)
     cells = []
     for family in families:
-        members = by_family.get(family, [])
+        members = results_of.get(family, [])
         family_title = FAMILY_TITLES.get(family.upper(), family)
         if device.status == DeviceStatus.ERROR:
             kind = "error"

@@ -261,12 +261,17 @@ def by_family(results: Sequence[CheckResult], *, worst_first: bool) -> list[tupl
     for result in results:
         groups.setdefault(result.family, []).append(result)
 
-    def order(item: tuple[str, list[CheckResult]]) -> tuple[int, int, str]:
+    def order(item: tuple[str, list[CheckResult]]) -> tuple[int, tuple[int, str]]:
         family, members = item
         worst = max(r.severity.rank for r in members) if worst_first else 0
-        return (-worst, _FAMILY_ORDER.get(family.upper(), len(_FAMILY_ORDER)), family)
+        return (-worst, family_order(family))
 
     return sorted(groups.items(), key=order)
+
+
+def family_order(family: str) -> tuple[int, str]:
+    """Sort key of a check family: the catalog's order, unknown families after it by name."""
+    return (_FAMILY_ORDER.get(family.upper(), len(_FAMILY_ORDER)), family)
 
 
 def _family_heading(family: str, width: int) -> list[str]:
