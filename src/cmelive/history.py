@@ -34,12 +34,12 @@ from typing import Any, NamedTuple
 
 from cmelive import __version__
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
-from cmelive.userdirs import state_dir
 from cmelive.commands import CommandStatus
 from cmelive.errors import HistoryError, RunLockedError, UsageError
 from cmelive.masking import mask_line
 from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
 from cmelive.snapshot import CommandOutput, utc_now
+from cmelive.userdirs import state_dir
 
 DB_FILE_NAME = "history.sqlite"
 # How long a statement waits for another connection's write transaction (one device's rows) to
@@ -357,7 +357,6 @@ def diff_reports(run_a: RunSummary, report_a: AuditReport, run_b: RunSummary, re
 # The database
 
 
-
 @dataclass(frozen=True)
 class DeviceRows:
     """A device's rows for the ``devices`` and ``results`` tables, without the run id."""
@@ -394,6 +393,7 @@ def device_rows(device: DeviceReport) -> DeviceRows:
         (device.name, device.host, device.hostname, str(device.status), device.error, facts, json.dumps(commands)),
         results,
     )
+
 
 class History:
     """The run history database at ``path``.
