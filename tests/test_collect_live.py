@@ -375,10 +375,10 @@ def test_connection_dropped_midway_keeps_what_was_collected(
 ) -> None:
     real_run = AuditSession.run
 
-    def run_then_drop(session: AuditSession, command: str, timeout: float) -> str:
+    def run_then_drop(session: AuditSession, command: str, timeout: float, **options: bool) -> str:
         if command == RUNNING_CONFIG:
             router.stop()  # the router goes away just before the second command
-        return real_run(session, command, timeout)
+        return real_run(session, command, timeout, **options)
 
     monkeypatch.setattr(AuditSession, "run", run_then_drop)
     commands = [SHOW_VERSION, RUNNING_CONFIG, TELEPHONY_SERVICE]
@@ -578,20 +578,25 @@ def test_replay_orders_by_commands_and_marks_missing(tmp_path: Path) -> None:
     assert replayed.outputs["show ctl-client"].status == CommandStatus.NOT_COLLECTED
 
 
-# -- the prompt, from the echoes of the typed-ahead terminal settings ----------------------------------
+# -- the prompt at login ---------------------------------------------------------------------------
 
 
-def test_both_terminal_settings_are_answered_from_their_echoes() -> None:
-    from cmelive.collect.live import TERMINAL_SETTINGS, _answers_after_prompt
+@pytest.mark.parametrize(
+    ("data", "prompt"),
+    [
+        ("\r\nCME-Lab1>", "CME-Lab1>"),
+        ("\r\nCME-Lab1# ", "CME-Lab1#"),  # a blank after the prompt
+        ("\r\nCME-Lab1>CME-Lab1>CME-Lab1>", "CME-Lab1>"),  # glued: one prompt
+        ("\r\nCME-Lab1> CME-Lab1>", "CME-Lab1>"),
+        ("banner\nCME-Lab1#", "CME-Lab1#"),
+        ("\r\nRouter#\r\n", None),  # a banner line: terminated, so not the prompt
+        ("\r\nWelcome to CME-Lab1#", None),  # blanks: a sentence, not a prompt
+        ("\r\nCME-Lab1>Router>", None),  # two different names glued: not one prompt
+        ("\r\n####", None),
+        ("", None),
+    ],
+)
+def test_trailing_prompt(data: str, prompt: str | None) -> None:
+    from cmelive.collect.live import _trailing_prompt
 
-    banner = "\r\n*** Authorized use only: CME-Lab1# is monitored ***\r\n\r\n"
-    first = "CME-Lab1>terminal length 0\r\n"
-    second = "CME-Lab1>terminal width 0\r\n% Invalid input detected at '^' marker.\r\n\r\n"
-    assert _answers_after_prompt(banner + first, TERMINAL_SETTINGS) is None  # the second echo is not in
-    assert _answers_after_prompt(banner + first + second, TERMINAL_SETTINGS) is None  # nor the prompt after it
-    assert _answers_after_prompt(banner + first + second + "CME-Lab1>", TERMINAL_SETTINGS) == (
-        "CME-Lab1>",
-        ["", "% Invalid input detected at '^' marker.\n\n"],
-    )
-    # A banner line ending in '#' is never the prompt: the echoes decide.
-    assert _answers_after_prompt("Welcome#\r\n" + first + "CME-Lab1>", TERMINAL_SETTINGS) is None
+    assert _trailing_prompt(data) == prompt

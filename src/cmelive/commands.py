@@ -52,6 +52,8 @@ IOS_ERROR_MARKERS: tuple[str, ...] = (
     "% Unknown command",
     "% Authorization failed",
     "% Invalid command",
+    # AAA command authorization (TACACS+) refusing a command: no '%' on IOS.
+    "Command authorization failed",
 )
 
 _PROMPT_LINE = re.compile(r"^[\w.\-/:()@]*[#>]{1,2}\s*\S")

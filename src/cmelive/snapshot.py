@@ -18,6 +18,7 @@ from cmelive import __version__
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus, command_from_file_name, file_name, ios_error
 from cmelive.errors import InputError
 from cmelive.masking import mask_text
+from cmelive.router_log import split_log_messages
 
 META_FILE = "meta.json"
 # A snapshot file larger than this is not a show output someone saved by hand.
@@ -33,6 +34,9 @@ class CommandOutput:
     text: str = ""
     duration_s: float = 0.0
     error: str | None = None
+    #: Router log messages (``%SYS-5-CONFIG_I: ...``) that arrived mixed into the output, taken
+    #: out of ``text`` and kept here, in order.
+    log_messages: tuple[str, ...] = ()
 
     @property
     def usable(self) -> bool:
@@ -73,6 +77,7 @@ class Snapshot:
                     "duration_s": round(out.duration_s, 4),
                     "error": out.error,
                     "file": file_name(out.command),
+                    **({"log_messages": list(out.log_messages)} if out.log_messages else {}),
                 }
                 for out in self.outputs.values()
             ],
@@ -96,6 +101,10 @@ def write_snapshot(snapshot: Snapshot, directory: Path, *, mask: bool = True) ->
         _write_private(directory / file_name(out.command), text)
     meta = snapshot.meta()
     meta["masked"] = mask or snapshot.masked
+    if mask:
+        for entry in meta["commands"]:
+            if "log_messages" in entry:
+                entry["log_messages"] = [mask_text(message) for message in entry["log_messages"]]
     _write_private(directory / META_FILE, json.dumps(meta, indent=2) + "\n")
     return directory
 
@@ -132,7 +141,8 @@ def read_snapshot(directory: Path) -> Snapshot:
     outputs: dict[str, CommandOutput] = {}
     for path in files:
         command = command_from_file_name(path.name)
-        text = _read_text(path)
+        # A capture from a terminal log may hold the router's log messages: not output.
+        text, found_messages = split_log_messages(_read_text(path))
         recorded = statuses.get(command, {})
         status, error = _replayed_status(text, recorded)
         outputs[command] = CommandOutput(
@@ -141,6 +151,7 @@ def read_snapshot(directory: Path) -> Snapshot:
             text=text,
             duration_s=float(recorded.get("duration_s") or 0.0),
             error=error,
+            log_messages=_recorded_messages(recorded) + found_messages,
         )
     # Commands the live run tried but got nothing for are still reported, with their status.
     for recorded_command, recorded in statuses.items():
@@ -158,6 +169,13 @@ def read_snapshot(directory: Path) -> Snapshot:
         masked=bool(meta.get("masked", False)),
         source="replay",
     )
+
+
+def _recorded_messages(recorded: dict[str, Any]) -> tuple[str, ...]:
+    messages = recorded.get("log_messages")
+    if not isinstance(messages, list):
+        return ()
+    return tuple(str(message) for message in messages)
 
 
 def _collection_order(command: str, recorded: list[object]) -> tuple[int, int, str]:

@@ -48,6 +48,7 @@ from cmelive.collect.hostkeys import (
     VerifyingSSHClient,
 )
 from cmelive.commands import CommandStatus, ios_error
+from cmelive.router_log import is_log_message, split_log_messages
 from cmelive.errors import (
     AuthenticationError,
     ConnectError,
@@ -64,17 +65,31 @@ PAGING_OFF = "terminal length 0"
 WRAPPING_OFF = "terminal width 0"
 ENABLE = "enable"
 EXIT = "exit"
-#: Typed together right after login, in this order.
+#: Sent right after login, in this order, each once its predecessor's prompt is back.
 TERMINAL_SETTINGS = (PAGING_OFF, WRAPPING_OFF)
+#: The only key cmelive presses that is not a line: the space that pages on at ``--More--``.
+PAGER_KEY = " "
 
 _CHUNK = 65536
 # Output redirections turn a show command into a write (to flash:, tftp:, ...).
 _REDIRECTION = re.compile(r"\|\s*(?:redirect|tee|append)\b", re.IGNORECASE)
-# A prompt line: a name without blanks, then ">" (user EXEC) or "#" (privileged EXEC).
-_PROMPT_LINE = re.compile(r"([^\s>#]+)([>#])[ \t]*")
+# One prompt: a name without blanks, then ">" (user EXEC) or "#" (privileged EXEC).
+_PROMPT_TOKEN = r"[^\s>#]+[>#]"
+# A line holding nothing but prompts: one, or several glued ("R1>R1>R1>"), blanks between or after.
+_PROMPTS_LINE = re.compile(r"[ \t]*((" + _PROMPT_TOKEN + r")(?:[ \t]*\2)*)[ \t]*")
 _PASSWORD_PROMPT = re.compile(r"[Pp]assword:[ \t]*\Z")
-# When the router is silent this long after login with one prompt shown, press Enter again.
+# IOS's pager at the end of what arrived, and the pager marks to take out of an output: the
+# marker, and what erases it once a key is pressed (backspaces and blanks, or a carriage return).
+_MORE_AT_END = re.compile(r"--More--[ \t]*\Z")
+_PAGER_MARK = re.compile(r"[ ]?--More--[ ]?(?:\x08+[ ]*\x08*|\r[ ]+\r)?")
+# When nothing that looks like a prompt has come this long after login, press Enter.
 _NUDGE_AFTER_S = 0.5
+# After Enter had to be pressed at login, how long the line must stay quiet before the prompt
+# count is trusted: the prompts those Enters produce may still be on their way.
+_LOGIN_SETTLE_S = 0.5
+# A configuration that seems to end (a prompt-like line at the end of what arrived) without its
+# final "end": how long to wait for more before taking it as cut off. Only that case pays it.
+_CONFIG_SETTLE_S = 1.0
 # After a command timed out, how long to wait for its prompt before giving up on the session.
 _RESYNC_GRACE_S = 10.0
 # The prompt pattern is only searched for in this many trailing characters of a read.
@@ -108,7 +123,7 @@ def ensure_read_only(command: str) -> str:
 
 def _ensure_session_command(command: str) -> str:
     """The guard at the lowest write: show commands, terminal settings, enable, exit."""
-    if command in (ENABLE, EXIT) or (command.startswith("terminal ") and "|" not in command):
+    if command in (ENABLE, EXIT, "") or (command.startswith("terminal ") and "|" not in command):
         if any(ord(ch) < 32 for ch in command):
             raise UsageError(f"refusing to send {command!r}: it contains a control character")
         return command
@@ -157,13 +172,28 @@ class AuditSession(CiscoIosSSH):
 
     Create with ``auto_connect=False``, then :meth:`establish_connection`,
     :meth:`session_preparation` and, at a ``>`` prompt, :meth:`elevate`.
+
+    **Which output is whose.** One line is sent at a time, and the next only once the router has
+    answered the last one: its echo has come back, then its output, then the prompt. An output
+    is what lies between the echo of its own command and the prompt that follows it; whatever
+    came before that echo (a stray prompt, a log message) belongs to no command. Nothing is
+    typed ahead: routers differ in what they do with type-ahead (echo it at once, before the
+    answers; echo it when read; throw it away), and a reader that guesses wrong attributes every
+    later output to the wrong command. The one round trip type-ahead saved is not worth that.
     """
 
     def __init__(self, *, known_hosts: KnownHosts, **kwargs: Any) -> None:
         self.known_hosts = known_hosts
         self.prompt = ""
+        #: True when the router refused ``terminal length 0``: outputs come page by page.
+        self.paging = False
+        #: Router log messages that arrived with the last command's answer (see :meth:`run`).
+        self.log_messages: tuple[str, ...] = ()
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="cmelive-latin1")
         self._at_password_prompt = False
+        self._prompt_at_end = re.compile(r"(?!)")
+        self._pending = ""  # what _more_arrives read ahead, for the next read
+        self._before_echo = ""  # what the last read dropped before its command's echo
         super().__init__(**kwargs)
 
     # -- netmiko hooks -------------------------------------------------------------------------
@@ -173,17 +203,20 @@ class AuditSession(CiscoIosSSH):
         return VerifyingSSHClient(self.known_hosts)
 
     def session_preparation(self) -> None:
-        """Type both terminal settings at once and find the prompt from their echoes.
+        """Find the prompt, then send the terminal settings, one at a time.
 
-        One round trip for the two: a router reads typed-ahead lines in turn at its prompt.
+        The prompt seen at login is confirmed by the first setting: the prompt that follows its
+        echo is the router's (a banner line that looked like a prompt is then forgotten).
         """
-        self.prompt, answers = self.read_login_prompt(self.conn_timeout, typed=TERMINAL_SETTINGS)
+        self.prompt = self.read_login_prompt(self.conn_timeout)
         self.set_base_prompt_from(self.prompt)
-        for index, setting in enumerate(TERMINAL_SETTINGS):
-            answer = answers[index] if answers is not None else self.run(setting, self.conn_timeout)
+        for setting in TERMINAL_SETTINGS:
+            answer = self.run(setting, self.conn_timeout, learn_prompt=setting == TERMINAL_SETTINGS[0])
             error = ios_error(answer)
             if error is not None:
                 log.warning("%s: %r rejected: %s", self.host, setting, error)
+                if setting == PAGING_OFF:
+                    self.paging = True
 
     def cleanup(self, command: str = EXIT) -> None:
         """Say ``exit``; the disconnect that follows closes the session (netmiko's way too).
@@ -211,43 +244,38 @@ class AuditSession(CiscoIosSSH):
         return self.prompt.endswith("#")
 
     def set_base_prompt_from(self, prompt: str) -> None:
+        self.prompt = prompt
         self.base_prompt = prompt[:-1]
-        self._prompt_at_end = re.compile(r"[\r\n]" + re.escape(self.base_prompt) + r"[>#][ \t]*\Z")
+        # The router's prompt (either privilege), alone or glued to itself, ending what arrived.
+        token = re.escape(self.base_prompt) + r"[>#]"
+        self._prompt_at_end = re.compile(r"(?:^|[\r\n])[ \t]*(?:" + token + r"[ \t]*)+\Z")
 
-    def read_login_prompt(self, timeout: float, *, typed: Sequence[str]) -> tuple[str, list[str] | None]:
-        """Type ``typed`` at once, read until the prompt is known: ``(prompt, each one's output)``.
+    def read_login_prompt(self, timeout: float) -> str:
+        """Read what the router prints after login until it ends in a prompt; return the prompt.
 
-        A router echoes what was typed when it reads it, at its prompt: the text before those
-        echoes on their lines, once the same prompt is back after the last answer, is the prompt.
-        A banner line that happens to end in ``#``/``>`` is never taken for it, without any fixed
-        sleep, and no round trip goes to an extra Enter (one latency per router, 100 ms on a slow
-        WAN link).
-
-        A router whose echo does not follow its prompt is read the older way: the same prompt line
-        twice in a row at the end, pressing Enter after a silence; the outputs are then ``None``
-        (``typed`` may not have run: the caller sends it again).
+        The prompt is the last line, unterminated: banner lines end with a line break, so a banner
+        line that looks like a prompt (``Router#``) is not taken for it. Glued prompts
+        (``R1>R1>``) count as one. A router that shows nothing prompt-like for a while gets an
+        Enter (at most three); each Enter makes it print one more prompt, so then the line must
+        stay quiet for a moment before the next command is sent, lest a late prompt be taken for
+        that command's answer.
         """
-        for command in typed:
-            self._write(command)
         deadline = time.monotonic() + timeout
         seen = ""
         nudges = 0
         while True:
-            answered = _answers_after_prompt(seen, typed)
-            if answered is not None:
-                return answered
-            lines = [line.strip() for line in re.split(r"[\r\n]", seen)]
-            last = lines[-1] if lines else ""
-            shown = [line for line in lines if line]
-            if last and _PROMPT_LINE.fullmatch(last):
-                if len(shown) >= 2 and shown[-2] == last:
-                    return last, None
+            prompt = _trailing_prompt(seen)
+            if prompt is not None:
+                if nudges and self._receive(_LOGIN_SETTLE_S):
+                    seen += self._drain(_LOGIN_SETTLE_S)
+                    continue
+                return prompt
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise CommandTimeout("no prompt after login", seen)
             chunk = self._receive(min(remaining, _NUDGE_AFTER_S))
-            if not chunk and last and _PROMPT_LINE.fullmatch(last) and nudges < 3:
-                # Some routers print the prompt once and wait for input.
+            if not chunk and nudges < 3:
+                # Some routers and terminal servers wait for a key before they show the prompt.
                 self._write("")
                 nudges += 1
             seen += chunk
@@ -265,12 +293,12 @@ class AuditSession(CiscoIosSSH):
                 raise AuthenticationError(
                     f"{self.host}:{self.port}: the router refused the enable secret: it asked for it again"
                 )
-        lines = [line.strip() for line in re.split(r"[\r\n]", answer) if line.strip()]
-        final = lines[-1] if lines else ""
-        if final.endswith("#"):
-            self.prompt = final
+        final = _trailing_prompt(answer)
+        if final is not None and final.endswith("#"):
+            self.set_base_prompt_from(final)
             return
-        said = next((line for line in reversed(lines[:-1]) if line.startswith("%")), "")
+        lines = [line.strip() for line in re.split(r"[\r\n]", answer) if line.strip()]
+        said = next((line for line in reversed(lines) if line.startswith("%")), "")
         raise AuthenticationError(
             f"{self.host}:{self.port}: 'enable' failed" + (f" ({said})" if said else "")
             + ": the router refused the enable secret"
@@ -278,22 +306,40 @@ class AuditSession(CiscoIosSSH):
 
     # -- commands ------------------------------------------------------------------------------------
 
-    def run(self, command: str, timeout: float) -> str:
-        """Send one command and return what the router printed, without echo or prompt.
+    def run(self, command: str, timeout: float, *, learn_prompt: bool = False) -> str:
+        """Send one command and return what the router printed, without echo, prompt, pager
+        marks or log messages (those are kept in :attr:`log_messages`).
 
+        With ``learn_prompt``, any prompt after the echo ends the answer and becomes the prompt.
         Raises :class:`CommandTimeout` when the router stays silent for ``timeout`` seconds
         before the prompt is back, :class:`ConnectionLost` when the session ends.
         """
+        self.log_messages = ()
         self._write(command)
+        if learn_prompt:
+            pattern = re.compile(r"(?:^|[\r\n])[ \t]*(?:" + _PROMPT_TOKEN + r"[ \t]*)+\Z")
+        else:
+            pattern = self._prompt_at_end
+        settle = _CONFIG_SETTLE_S if _is_config_dump(command) else 0.0
         try:
-            raw = self._read_until(self._prompt_at_end, timeout, echo=command)
-        except CommandTimeout as exc:
-            exc.partial = self._clean(exc.partial, prompt_included=False)
+            raw = self._read_until(pattern, timeout, echo=command, settle_unless_end=settle)
+        except (CommandTimeout, ConnectionLost) as exc:
+            exc.partial, messages = self._clean(exc.partial, prompt_included=False)
+            self.log_messages = self._messages_before_echo() + messages
             raise
-        except ConnectionLost as exc:
-            exc.partial = self._clean(exc.partial, prompt_included=False)
-            raise
-        return self._clean(raw, prompt_included=True)
+        if learn_prompt:
+            prompt = _trailing_prompt(raw)
+            if prompt is not None and prompt != self.prompt:
+                log.debug("%s: the prompt is %r, not %r", self.host, prompt, self.prompt)
+                self.set_base_prompt_from(prompt)
+        text, messages = self._clean(raw, prompt_included=True)
+        self.log_messages = self._messages_before_echo() + messages
+        return text
+
+    def _messages_before_echo(self) -> tuple[str, ...]:
+        # Log messages printed between two commands belong to neither output, but are kept.
+        before, self._before_echo = self._before_echo, ""
+        return split_log_messages(normalize_line_breaks(before))[1] if "%" in before else ()
 
     def resync(self, timeout: float) -> bool:
         """After a timeout: wait for the prompt of the command still running; True once back."""
@@ -303,17 +349,37 @@ class AuditSession(CiscoIosSSH):
             return False
         return True
 
-    def _clean(self, raw: str, *, prompt_included: bool) -> str:
-        """Drop the echo line (``raw`` starts with it) and the prompt; one ``\n`` per line.
+    def _clean(self, raw: str, *, prompt_included: bool) -> tuple[str, tuple[str, ...]]:
+        """``raw`` (from the echo line on) as the output: one ``\n`` per line, no echo line, no
+        pager marks, no prompt; and the router log messages taken out of it.
 
+        A prompt reprinted after a log message (``logging synchronous``) follows the real end:
+        the answer ends at the first prompt line after which only prompts and log messages came.
         Without a prompt (the output of a command cut short), the text is kept exactly as far as
         it came: no line break is added after its last line, nor a blank line after its last break.
         """
+        if "--More--" in raw:
+            raw = _PAGER_MARK.sub("", raw)
         text = normalize_line_breaks(raw)
         if not prompt_included:
-            return text.partition("\n")[2]
+            return split_log_messages(text.partition("\n")[2])
         # From the line after the echo up to the prompt line (a lone line: nothing).
-        return text[text.find("\n") + 1 : text.rfind("\n") + 1]
+        body = text[text.find("\n") + 1 : text.rfind("\n") + 1]
+        return split_log_messages(self._before_reprinted_prompts(body))
+
+    def _before_reprinted_prompts(self, body: str) -> str:
+        if not body or self.base_prompt not in body[-_TAIL:]:
+            return body
+        lines = body.splitlines(keepends=True)
+        end = len(lines)
+        cut = end
+        for index in range(end - 1, -1, -1):
+            line = lines[index].rstrip("\n")
+            if self._prompt_at_end.fullmatch(line) or self._prompt_at_end.search("\n" + line):
+                cut = index
+            elif not is_log_message(line):
+                break
+        return "".join(lines[:cut]) + "".join(line for line in lines[cut:] if is_log_message(line.rstrip("\n")))
 
     # -- the channel ---------------------------------------------------------------------------------
 
@@ -324,12 +390,13 @@ class AuditSession(CiscoIosSSH):
         return channel
 
     def _write(self, command: str) -> None:
-        if command:
-            _ensure_session_command(command)
-        self._send(command + self.RETURN)
+        self._send(_ensure_session_command(command) + self.RETURN)
 
     def _write_secret(self, secret: str) -> None:
         self._send(secret + self.RETURN)
+
+    def _press_pager_key(self) -> None:
+        self._send(PAGER_KEY)
 
     def _send(self, text: str) -> None:
         try:
@@ -356,33 +423,62 @@ class AuditSession(CiscoIosSSH):
             data += more
         return str(self._decoder.decode(data))
 
-    def _read_until(self, pattern: re.Pattern[str], timeout: float, *, echo: str = "") -> str:
+    def _drain(self, quiet: float) -> str:
+        """Everything that arrives until the line has been quiet for ``quiet`` seconds."""
+        data = ""
+        while True:
+            chunk = self._receive(quiet)
+            if not chunk:
+                return data
+            data += chunk
+
+    def _read_until(
+        self, pattern: re.Pattern[str], timeout: float, *, echo: str = "", settle_unless_end: float = 0.0
+    ) -> str:
         """Read until ``pattern`` matches the end of the data; silence for ``timeout`` is a timeout.
 
         With ``echo``, the match only counts after the router has echoed that command, and what
-        came before the echo line (a stray prompt from an extra Enter) is dropped: a reply is
-        never taken for the previous command's. The limit restarts whenever data arrives, so a
-        long running-config that keeps streaming is not cut off; a router that stops talking is.
+        came before the echo line (a stray prompt, a log message) is dropped: a reply is never
+        taken for the previous command's. The limit restarts whenever data arrives, so a long
+        running-config that keeps streaming is not cut off; a router that stops talking is.
+        ``--More--`` at the end is answered with a space. With ``settle_unless_end``, a match
+        whose output does not end with a configuration's ``end`` line must also be followed by
+        that long a silence (a banner line inside a running-config can look like the prompt).
         """
         data = ""
         echo_start = -1 if echo else 0
         while True:
             if echo_start < 0:
                 echo_start = _echo_line_start(data, echo)
+                if echo_start >= 0:
+                    self._before_echo = data[:echo_start]
             if echo_start >= 0:
                 offset = max(echo_start, len(data) - _TAIL)
-                if pattern.search(data, offset):
+                tail_match = pattern.search(data, offset)
+                if tail_match is not None and not (
+                    settle_unless_end
+                    and not _ends_with_end(data[echo_start : tail_match.start()])
+                    and self._more_arrives(settle_unless_end)
+                ):
                     return data[echo_start:]
+                if _MORE_AT_END.search(data, offset):
+                    self._press_pager_key()
             try:
-                chunk = self._receive(timeout)
+                chunk = self._pending or self._receive(timeout)
             except ConnectionLost as exc:
                 # What arrived before the line went dead is evidence too: the caller keeps it.
                 exc.partial = data[echo_start:] if echo_start >= 0 else ""
                 raise
+            self._pending = ""
             if not chunk:
                 partial = data[echo_start:] if echo_start >= 0 else ""
                 raise CommandTimeout(f"no data for {timeout:g}s and no prompt", partial)
             data += chunk
+
+    def _more_arrives(self, wait: float) -> bool:
+        """True when more data comes within ``wait`` seconds (kept for the next read)."""
+        self._pending = self._receive(wait)
+        return bool(self._pending)
 
 
 _LINE_BREAK_RUN = re.compile("\r\r\r\n|\r\r\n|\r\n|\n\r")
@@ -401,34 +497,22 @@ def normalize_line_breaks(text: str) -> str:
     return _LINE_BREAK_RUN.sub("\n", text).replace("\r", "\n")
 
 
-def _answers_after_prompt(data: str, commands: Sequence[str]) -> tuple[str, list[str]] | None:
-    """``(prompt, outputs)`` once ``data`` shows, for each command in turn, ``<prompt><command>``,
-    a line break and its output, and that prompt again at the end; else None."""
-    lines = re.split(r"\r\n|\r|\n", data)
-    prompt = lines[-1].strip()
-    if not _PROMPT_LINE.fullmatch(prompt):
-        return None
-    outputs: list[str] = []
-    end = len(lines) - 1  # the output of the command read last ends before this line
-    for command in reversed(commands):
-        for index in range(end - 1, -1, -1):
-            line = lines[index].rstrip()
-            if line.endswith(command) and line[: len(line) - len(command)].strip() == prompt:
-                break
-        else:
-            return None
-        outputs.append("".join(output + "\n" for output in lines[index + 1 : end]))
-        end = index
-    outputs.reverse()
-    return prompt, outputs
+def _trailing_prompt(data: str) -> str | None:
+    """The prompt ``data`` ends with: its last line, unterminated, holding only prompts (glued
+    copies of one count once; blanks around are not part of it); else None."""
+    last = data[max(data.rfind("\n"), data.rfind("\r")) + 1 :]
+    found = _PROMPTS_LINE.fullmatch(last)
+    return found.group(2) if found else None
 
 
 def _echo_line_start(data: str, command: str) -> int:
     """Where the line echoing ``command`` starts in ``data``, once that line is complete; else -1."""
     found = data.find(command)
-    if found < 0 or not re.search(r"[\r\n]", data[found + len(command) :]):
-        return -1
-    return max(data.rfind("\n", 0, found), data.rfind("\r", 0, found)) + 1
+    while found >= 0:
+        if re.search(r"[\r\n]", data[found + len(command) :]):
+            return max(data.rfind("\n", 0, found), data.rfind("\r", 0, found)) + 1
+        found = data.find(command, found + 1)
+    return -1
 
 
 class NetmikoCollector:
@@ -561,8 +645,12 @@ class NetmikoCollector:
                 exc.partial,
                 duration,
                 f"timed out: the router was silent for {timeout:g}s before its prompt came back",
+                session.log_messages,
             )
         duration = time.perf_counter() - started
+        messages = session.log_messages
+        if messages:
+            log.info("%s: %d router log message(s) arrived with %s (kept apart)", session.host, len(messages), command)
         status, error = classify(command, text)
         if status == CommandStatus.OK:
             # DEBUG: a fleet's log keeps one line per device, and the commands that went wrong.
@@ -571,7 +659,7 @@ class NetmikoCollector:
             # A rejected command is an ordinary finding (the router lacks the feature), reported
             # as its checks' unknown results; not a warning about the run.
             log.info("%s: %s -> %s: %s", session.host, command, status, error)
-        return CommandOutput(command, status, text, duration, error)
+        return CommandOutput(command, status, text, duration, error, messages)
 
     def _recovered(self, session: AuditSession, target: Target) -> bool:
         try:

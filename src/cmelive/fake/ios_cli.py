@@ -26,6 +26,7 @@ from functools import lru_cache
 
 from cmelive.commands import RUNNING_CONFIG
 from cmelive.fake.faults import STARTUP_CONFIG, Faults, SessionFault, without_cme
+from cmelive.fake.terminal import AUTHORIZATION_FAILED, MORE, MORE_ERASE, TerminalStyle
 from cmelive.snapshot import Snapshot
 
 SHOW_PRIVILEGE = "show privilege"
@@ -68,6 +69,8 @@ _REFUSED_PIPE_FILTERS = frozenset({"append", "format", "redirect", "tee"})
 _WORD = re.compile(r"\S+")
 _NUMBER_RANGE = re.compile(r"^<(\d+)-(\d+)>$")
 _HOSTNAME_LINE = re.compile(r"^hostname\s+(\S+)", re.MULTILINE)
+# An output line a careless reader would take for a prompt (a banner line such as "CME1#").
+_PROMPT_LIKE = re.compile(r"[^\s>#]+[>#]")
 
 
 class _Verb(Enum):
@@ -429,34 +432,44 @@ def _sections(lines: list[str], pattern: re.Pattern[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Reply:
-    """A piece of what the router sends back; ``answers`` when it ends with a command's answer.
+    """A piece of what the router sends back; ``answers`` when it starts a line's answer.
 
     A transport that simulates latency waits before the pieces that answer an Enter, not before
-    the echo of keys typed one at a time.
+    the echo of keys typed one at a time; ``pause_s`` is a pause within an answer (a router
+    that prints a long output in bursts), waited before this piece is sent.
     """
 
     text: str
     answers: bool
+    pause_s: float = 0.0
 
 
 class TerminalSession:
-    """What a vty line does around the CLI: echo, line editing, ``\\r\\n``, the prompt.
+    """What a vty line does around the CLI: echo, line editing, line ends, the prompt, the pager.
 
     :meth:`feed` takes what the client typed (any chunking: one key at a time or a pasted
     batch of lines) and returns everything to send back, prompt included, in one piece, so
     a client waiting for the prompt sees it right after the output. :meth:`replies` returns the
-    same text cut after each answered line.
+    same text cut after each answered line (and into the pieces a slow style sends).
+
+    ``style`` (:class:`~cmelive.fake.terminal.TerminalStyle`) sets the field quirks: echo mode,
+    type-ahead flushing, line ends, prompt trailer, banner, pauses, log messages, pager.
 
     After a command with a hang or drop fault (:attr:`fault`), the line ends after that command's
     echo (and, for a drop, its partial output): no prompt, and whatever was typed after is lost.
     """
 
-    def __init__(self, cli: IosCli, *, echo: bool = True) -> None:
+    def __init__(self, cli: IosCli, *, echo: bool = True, style: TerminalStyle | None = None) -> None:
         self.cli = cli
         self.echo = echo
+        self.style = style if style is not None else TerminalStyle()
         self._line: list[str] = []
         self._after_cr = False
         self._escape = ""  # an ANSI escape sequence being swallowed (arrow keys and such)
+        self._logs_sent = 0
+        # At --More--: the output lines not shown yet, and what follows the output.
+        self._paged: list[str] | None = None
+        self._after_paged = ""
 
     @property
     def closed(self) -> bool:
@@ -468,7 +481,8 @@ class TerminalSession:
 
     def greeting(self) -> str:
         """What the router prints when the session opens."""
-        return "\r\n" + self.cli.prompt
+        banner = "".join(line + "\n" for line in self.style.banner)
+        return self.style.wire("\n" + banner) + self._prompt() * self.style.greeting_prompts
 
     def feed(self, data: str) -> str:
         return "".join(reply.text for reply in self.replies(data))
@@ -476,10 +490,17 @@ class TerminalSession:
     def replies(self, data: str) -> list[Reply]:
         """What to send back for ``data``, cut after every Enter (empty pieces left out)."""
         replies: list[Reply] = []
+        if self.style.echo == "immediate" and self._echoing and self._paged is None:
+            echoed = self._immediate_echo(data)
+            if echoed:
+                replies.append(Reply(echoed, answers=False))
         out: list[str] = []
         for char in data:
             if self.cli.closed or self.cli.fault is not None:
                 break  # typed after "exit" or into a stuck line: the input is gone
+            if self._paged is not None:
+                replies.extend(self._pager_key(char))
+                continue
             if self._escape or char == "\x1b":
                 self._swallow_escape(char)
                 continue
@@ -488,39 +509,148 @@ class TerminalSession:
                 continue
             self._after_cr = char == "\r"
             if char in "\r\n":
-                out.append(self._enter())
-                replies.append(Reply("".join(out), answers=True))
+                answer = self._enter()
+                # The echo typed so far travels with the answer, as one piece.
+                answer[0] = Reply("".join(out) + answer[0].text, answers=True, pause_s=answer[0].pause_s)
                 out.clear()
+                replies.extend(answer)
+                if self.style.discard_typeahead:
+                    break  # the router flushes its input buffer when the command starts
             elif char in "\x7f\x08":
                 if self._line:
                     self._line.pop()
-                    if self._echoing:
+                    if self._echoing_at_read:
                         out.append("\b \b")
             elif char == "\x15":  # Ctrl-U: erase the line
-                if self._echoing:
+                if self._echoing_at_read:
                     out.append("\b \b" * len(self._line))
                 self._line.clear()
             elif char >= " ":
                 self._line.append(char)
-                if self._echoing:
+                if self._echoing_at_read:
                     out.append(char)
             # Other control characters (Tab, Ctrl-C, Ctrl-Z, ...) do nothing at the exec prompt.
         if out:
             replies.append(Reply("".join(out), answers=False))
-        return replies
+        return [reply for reply in replies if reply.text]
 
     @property
     def _echoing(self) -> bool:
         return self.echo and not self.cli.awaiting_secret
 
-    def _enter(self) -> str:
+    @property
+    def _echoing_at_read(self) -> bool:
+        return self._echoing and self.style.echo == "ios"
+
+    def _prompt(self) -> str:
+        if self.cli.awaiting_secret:
+            return self.cli.prompt
+        return self.cli.prompt + self.style.prompt_trailer
+
+    def _immediate_echo(self, data: str) -> str:
+        """What a cooked tty echoes of ``data`` the moment it arrives."""
+        echoed: list[str] = []
+        after_cr = self._after_cr
+        for char in data:
+            if char == "\n" and after_cr:
+                after_cr = False
+                continue
+            after_cr = char == "\r"
+            if char in "\r\n":
+                echoed.append(self.style.line_end)
+            elif char in "\x7f\x08":
+                echoed.append("\b \b")
+            elif char >= " ":
+                echoed.append(char)
+        return "".join(echoed)
+
+    def _enter(self) -> list[Reply]:
         line = "".join(self._line)
         self._line.clear()
+        was_secret = self.cli.awaiting_secret
         output = self.cli.handle_line(line)
-        wire = "\r\n" + output.replace("\n", "\r\n")
+        if self.style.pager and not was_secret and _is_terminal_length(line):
+            output = AUTHORIZATION_FAILED + "\n"  # AAA command authorization refuses it
+        # An echo at read ends the line when the Enter is read; an immediate echo already did.
+        lead = "" if self.style.echo == "immediate" and self.echo and not was_secret else "\n"
         if self.cli.closed or self.cli.fault is not None:
-            return wire
-        return wire + self.cli.prompt
+            return [Reply(self.style.wire(lead + output), answers=True)]
+        lines = self._with_log_messages(output.splitlines(keepends=True))
+        closing = self._closing(bool(output))
+        if self.style.pager and len(lines) > self.style.page_lines:
+            shown, self._paged = lines[: self.style.page_lines], lines[self.style.page_lines :]
+            self._after_paged = closing
+            return [Reply(self.style.wire(lead + "".join(shown)) + MORE, answers=True)]
+        return self._pieces(lead, lines, closing)
+
+    def _closing(self, printed: bool) -> str:
+        """The prompt after an answer, with the log message the style prints around it."""
+        prompt = self._prompt()
+        if not self.style.log_messages or not printed:
+            return prompt
+        message = self.style.wire(self._next_log_message() + "\n")
+        if self.style.reprint_prompt_after_log:
+            return prompt + self.style.line_end + message + prompt
+        return message + prompt
+
+    def _with_log_messages(self, lines: list[str]) -> list[str]:
+        every = self.style.log_every_lines
+        if not self.style.log_messages or every <= 0 or len(lines) <= every:
+            return lines
+        mixed: list[str] = []
+        for index, line in enumerate(lines, start=1):
+            mixed.append(line)
+            if index % every == 0 and index < len(lines):
+                mixed.append(self._next_log_message() + "\n")
+        return mixed
+
+    def _next_log_message(self) -> str:
+        message = self.style.log_messages[self._logs_sent % len(self.style.log_messages)]
+        self._logs_sent += 1
+        return message
+
+    def _pieces(self, lead: str, lines: list[str], closing: str) -> list[Reply]:
+        """The answer in one piece, or in bursts when the style pauses."""
+        style = self.style
+        if style.pause_ms <= 0:
+            return [Reply(style.wire(lead + "".join(lines)) + closing, answers=True)]
+        pause = style.pause_ms / 1000.0
+        pieces: list[Reply] = []
+        current = lead
+        for index, line in enumerate(lines, start=1):
+            current += line
+            if index % style.pause_every_lines == 0 or _PROMPT_LIKE.fullmatch(line.strip()):
+                pieces.append(Reply(style.wire(current), answers=not pieces, pause_s=pause if pieces else 0.0))
+                current = ""
+        if style.reprint_prompt_after_log and closing.count(self._prompt()) == 2:
+            first, _, rest = closing.partition(style.line_end)
+            pieces.append(Reply(style.wire(current) + first, answers=not pieces, pause_s=pause if pieces else 0.0))
+            pieces.append(Reply(style.line_end + rest, answers=False, pause_s=pause))
+            return pieces
+        pieces.append(Reply(style.wire(current) + closing, answers=not pieces, pause_s=pause if pieces else 0.0))
+        return pieces
+
+    def _pager_key(self, char: str) -> list[Reply]:
+        """A key pressed at ``--More--``: space a page, Enter a line, anything else stops."""
+        assert self._paged is not None
+        if char == "\n" and self._after_cr:
+            self._after_cr = False
+            return []
+        self._after_cr = char == "\r"
+        if char == " ":
+            count = self.style.page_lines
+        elif char in "\r\n":
+            count = 1
+        else:
+            count = 0
+            self._paged = []
+        shown, rest = self._paged[:count], self._paged[count:]
+        text = MORE_ERASE + self.style.wire("".join(shown))
+        if rest:
+            self._paged = rest
+            return [Reply(text + MORE, answers=True)]
+        self._paged = None
+        return [Reply(text + self._after_paged, answers=True)]
 
     def _swallow_escape(self, char: str) -> None:
         self._escape += char
@@ -528,3 +658,15 @@ class TerminalSession:
             self._escape = ""  # ESC + one character
         elif len(self._escape) > 2 and "\x40" <= char <= "\x7e":
             self._escape = ""  # end of a CSI sequence
+
+
+def _is_terminal_length(line: str) -> bool:
+    """``terminal length ...`` as IOS accepts it abbreviated (``term len 0``)."""
+    words = line.split()
+    return (
+        len(words) >= 2
+        and len(words[0]) >= 4
+        and "terminal".startswith(words[0].lower())
+        and len(words[1]) >= 3
+        and "length".startswith(words[1].lower())
+    )

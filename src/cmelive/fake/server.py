@@ -50,6 +50,7 @@ from paramiko.common import (
 
 from cmelive.fake.faults import Faults, SessionFault, without_cme
 from cmelive.fake.ios_cli import IosCli, TerminalSession, hostname_from, normalize_command, outputs_from_snapshot
+from cmelive.fake.terminal import TerminalStyle
 from cmelive.snapshot import Snapshot, read_snapshot
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ class RouterHandler(MockSshHandler):
             channel.close()
 
     def _serve_shell(self, channel: paramiko.Channel) -> None:
-        session = TerminalSession(self.server._new_cli())
+        session = TerminalSession(self.server._new_cli(), style=self.server.terminal)
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._wait_latency()
         channel.sendall(session.greeting().encode("utf-8"))
@@ -152,9 +153,12 @@ class RouterHandler(MockSshHandler):
             if not data:
                 return
             arrived = time.monotonic()
+            self.server._record_input(data)
             for reply in session.replies(decoder.decode(data)):
                 if reply.answers:
                     self._wait_latency(since=arrived)
+                if reply.pause_s > 0 and self.server._stopping.wait(reply.pause_s):
+                    raise _RouterStopping
                 channel.sendall(reply.text.encode("utf-8"))
         self._act_on(session.fault, channel)
 
@@ -289,8 +293,11 @@ class FakeRouter(MockSshServer):
         port: int = 0,
         host_key: paramiko.PKey | None = None,
         faults: Faults | None = None,
+        terminal: TerminalStyle | None = None,
     ) -> None:
         super().__init__({})
+        #: How its vty lines echo, end lines, page and print log messages.
+        self.terminal = terminal if terminal is not None else TerminalStyle()
         if isinstance(outputs_or_snapshot, Snapshot):
             outputs = outputs_from_snapshot(outputs_or_snapshot)
             snapshot_hostname = outputs_or_snapshot.hostname
@@ -313,6 +320,7 @@ class FakeRouter(MockSshServer):
         self._lock = threading.Lock()
         self._connection_ended = threading.Condition(self._lock)
         self._command_log: list[str] = []
+        self._input = bytearray()
         self._sessions = 0
         self._handlers: set[RouterHandler] = set()
         self._stopping = threading.Event()
@@ -434,6 +442,13 @@ class FakeRouter(MockSshServer):
             return list(self._command_log)
 
     @property
+    def bytes_received(self) -> bytes:
+        """Every byte typed into any shell session so far, as it arrived (secrets included:
+        for tests that prove what a client sends)."""
+        with self._lock:
+            return bytes(self._input)
+
+    @property
     def open_connections(self) -> int:
         """How many connections are being served right now (each holds a thread until it ends)."""
         with self._lock:
@@ -488,6 +503,10 @@ class FakeRouter(MockSshServer):
     def _record_command(self, line: str) -> None:
         with self._lock:
             self._command_log.append(line)
+
+    def _record_input(self, data: bytes) -> None:
+        with self._lock:
+            self._input += data
 
     def _count_session(self) -> None:
         with self._lock:
