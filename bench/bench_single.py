@@ -1,6 +1,6 @@
 """Time one router's collection: raw paramiko floor vs NetmikoCollector vs plain netmiko.
 
-Run: ``python bench/bench_single.py [--repetitions N] [--enable]``
+Run: ``python bench/bench_single.py [--repetitions N] [--enable] [--latency-ms MS]``
 
 One fake IOS router is started on 127.0.0.1 and the same session is timed three ways, N times
 each (median reported), all in this one run:
@@ -13,7 +13,9 @@ c. plain netmiko with default settings: ``ConnectHandler``, ``send_command`` per
 
 Every way runs ``cmelive.commands.AUDIT_COMMANDS``; (b)'s outputs are checked against what the
 router serves before anything is timed. By default the login is privileged (``#``);
-``--enable`` makes it user-level so that every way also runs ``enable``.
+``--enable`` makes it user-level so that every way also runs ``enable``. ``--latency-ms`` gives
+the router a link's latency (every answer leaves that long after what it answers arrived): on a
+WAN link, round trips are what a session costs.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from cmelive.audit import audit_snapshot
 from cmelive.collect import Target
 from cmelive.collect.live import NetmikoCollector
 from cmelive.commands import AUDIT_COMMANDS, RUNNING_CONFIG, SHOW_VERSION, CommandStatus
-from cmelive.fake import FakeRouter
+from cmelive.fake import FakeRouter, Faults
 from cmelive.report.model import AuditReport
 from cmelive.report.text import render_text
 from cmelive.snapshot import read_snapshot
@@ -169,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repetitions", "-n", type=int, default=15, help="timed runs per way (median)")
     parser.add_argument("--enable", action="store_true", help="user-level login: every way runs enable")
+    parser.add_argument("--latency-ms", type=int, default=0, help="the router's link latency (default 0)")
     args = parser.parse_args(argv)
     # The fake router's rejections of unknown commands and its peers' resets are expected here.
     logging.disable(logging.CRITICAL)
@@ -182,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         enable_secret=ENABLE_SECRET,
         privileged_login=not args.enable,
         host_key=paramiko.RSAKey.generate(2048),
+        faults=Faults(delay_ms=args.latency_ms),
     ) as router:
         known_hosts = Path(scratch) / "known_hosts"
         known_hosts.write_text(router.known_hosts_line() + "\n")
@@ -212,7 +216,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         netmiko_default = median_seconds(lambda: plain_netmiko(router, commands, args.enable), args.repetitions)
 
     login = "user-level + enable" if args.enable else "privileged"
-    print(f"one fake router on 127.0.0.1, {len(commands)} audit commands, {login} login, served from {source}")
+    print(
+        f"one fake router on 127.0.0.1, {len(commands)} audit commands, {login} login, "
+        f"{args.latency_ms} ms latency, served from {source}"
+    )
     print(f"median of {args.repetitions} runs each:")
     print(f"  (a) raw paramiko shell      {floor * 1000:8.1f} ms")
     print(f"  (b) cmelive NetmikoCollector {ours * 1000:7.1f} ms   b/a = {ours / floor:5.2f}")

@@ -328,3 +328,47 @@ def test_concurrent_logins(openssh_router: OpensshRouter) -> None:
 def test_wrong_password_is_refused(openssh_router: OpensshRouter) -> None:
     with pytest.raises(NetmikoAuthenticationException):
         netmiko_login(openssh_router, password="wrong-" + openssh_router.password)
+
+
+@pytest.fixture(params=["raw", "cooked"])
+def tty_mode(request: pytest.FixtureRequest, openssh_router: OpensshRouter) -> Iterator[str]:
+    """The fake shell's tty: "raw" echoes as IOS does; "cooked" leaves it to the kernel's line
+    discipline, which echoes every line the moment it arrives (a real Linux tty, not ours)."""
+    settings_file = openssh_router.command_log.parent / ".cmelive-fake-shell.json"
+    saved = settings_file.read_text()
+    settings_file.write_text(json.dumps({**json.loads(saved), "tty": request.param}))
+    try:
+        yield str(request.param)
+    finally:
+        settings_file.write_text(saved)
+
+
+def test_collector_reads_every_output_whole_behind_openssh(
+    openssh_router: OpensshRouter, tty_mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cmelive.collect import Target
+    from cmelive.collect.live import NetmikoCollector
+    from cmelive.commands import CommandStatus
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    target = Target(
+        "127.0.0.1",
+        openssh_router.port,
+        username=USER,
+        password=openssh_router.password,
+        enable_secret=ENABLE_SECRET,
+        accept_new_host_key=True,
+        timeout=15.0,
+    )
+    served = {
+        "show version": SHOW_VERSION,
+        "show running-config": RUNNING_CONFIG,
+        "show ephone registered": EPHONES,
+    }
+    snapshot = NetmikoCollector().collect(target, list(served))
+
+    assert snapshot.hostname == "CMEOSSH"
+    for command, text in served.items():
+        assert snapshot.outputs[command].status == CommandStatus.OK, (tty_mode, command)
+        assert snapshot.outputs[command].text == text, (tty_mode, command)

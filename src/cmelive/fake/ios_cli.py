@@ -572,7 +572,7 @@ class TerminalSession:
         if self.style.pager and not was_secret and _is_terminal_length(line):
             output = AUTHORIZATION_FAILED + "\n"  # AAA command authorization refuses it
         # An echo at read ends the line when the Enter is read; an immediate echo already did.
-        lead = "" if self.style.echo == "immediate" and self.echo and not was_secret else "\n"
+        lead = "" if self.style.echo == "immediate" and not was_secret else "\n"
         if self.cli.closed or self.cli.fault is not None:
             return [Reply(self.style.wire(lead + output), answers=True)]
         lines = self._with_log_messages(output.splitlines(keepends=True))

@@ -8,7 +8,8 @@ Make it a local user's login shell and sshd serves that user a fake router: the 
      "enable_secret": "cisco-enable", # optional; absent or null: "% No password set"
      "command_log": "commands.log",   # optional; every command typed is appended there
      "privileged": false,             # optional; true logs in at privilege 15
-     "hostname": "CME1"}              # optional; default: the snapshot's hostname
+     "hostname": "CME1",              # optional; default: the snapshot's hostname
+     "tty": "raw"}                    # optional; "cooked" leaves the echo to the kernel's tty
 
 sshd runs a login shell as ``-cmelive-fake-shell`` for an interactive session and as
 ``cmelive-fake-shell -c COMMAND`` when the client names a command; both are served.
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from cmelive.errors import InputError
 from cmelive.fake.ios_cli import IosCli, TerminalSession, hostname_from, outputs_from_snapshot
+from cmelive.fake.terminal import TerminalStyle
 from cmelive.snapshot import read_snapshot
 
 CONFIG_FILE = ".cmelive-fake-shell.json"
@@ -44,6 +46,9 @@ class ShellSettings:
     command_log: Path | None = None
     privileged: bool = False
     hostname: str | None = None
+    #: "raw": the shell echoes as IOS does, key by key as it reads; "cooked": the kernel's tty
+    #: echoes every line the moment it arrives, typed-ahead lines included (ECHO, ICANON, ONLCR).
+    tty: str = "raw"
 
 
 def load_settings(home: Path) -> ShellSettings:
@@ -68,12 +73,16 @@ def load_settings(home: Path) -> ShellSettings:
         raise InputError(str(path), '"command_log" must be a file path or null')
     if hostname is not None and not isinstance(hostname, str):
         raise InputError(str(path), '"hostname" must be a string or null')
+    tty_mode = raw.get("tty", "raw")
+    if tty_mode not in ("raw", "cooked"):
+        raise InputError(str(path), '"tty" must be "raw" or "cooked"')
     return ShellSettings(
         snapshot=home / raw["snapshot"],  # an absolute path replaces home
         enable_secret=secret,
         command_log=home / log_file if log_file else None,
         privileged=bool(raw.get("privileged", False)),
         hostname=hostname,
+        tty=tty_mode,
     )
 
 
@@ -106,7 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``cmelive-fake-shell`` (argv without the program name)."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        cli = build_cli(load_settings(Path(os.environ.get("HOME") or Path.home())))
+        settings = load_settings(Path(os.environ.get("HOME") or Path.home()))
+        cli = build_cli(settings)
     except InputError as exc:
         print(f"cmelive-fake-shell: {exc}", file=sys.stderr)
         return EXIT_BAD_SETUP
@@ -114,18 +124,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = args[1] if len(args) > 1 else ""
         _write_all(sys.stdout.fileno(), cli.handle_line(command).replace("\n", "\r\n"))
         return EXIT_OK
-    _serve(cli, sys.stdin.fileno(), sys.stdout.fileno())
+    _serve(cli, sys.stdin.fileno(), sys.stdout.fileno(), cooked=settings.tty == "cooked")
     return EXIT_OK
 
 
-def _serve(cli: IosCli, fd_in: int, fd_out: int) -> None:
+def _serve(cli: IosCli, fd_in: int, fd_out: int, *, cooked: bool = False) -> None:
     is_terminal = os.isatty(fd_in)
-    # A real tty gets the same line editing as the SSH server: raw mode, we echo (or not, at the
-    # Password: prompt) and send \r\n ourselves.
-    session = TerminalSession(cli, echo=is_terminal)
     saved = termios.tcgetattr(fd_in) if is_terminal else None
+    if is_terminal and cooked:
+        # The kernel echoes and edits lines, and turns our \n into \r\n; we echo nothing.
+        session = TerminalSession(cli, echo=False, style=TerminalStyle(echo="immediate", line_end="\n"))
+    else:
+        # Raw mode: the same line editing as the SSH server; we echo (or not, at the Password:
+        # prompt) and send \r\n ourselves.
+        session = TerminalSession(cli, echo=is_terminal)
     try:
-        if is_terminal:
+        if is_terminal and not cooked:
             tty.setraw(fd_in, termios.TCSANOW)
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         _write_all(fd_out, session.greeting())
@@ -134,6 +148,8 @@ def _serve(cli: IosCli, fd_in: int, fd_out: int) -> None:
             if not data:
                 return
             reply = session.feed(decoder.decode(data))
+            if is_terminal and cooked:
+                _set_echo(fd_in, on=not cli.awaiting_secret)  # as getpass does at Password:
             if reply:
                 _write_all(fd_out, reply)
     except OSError:
@@ -144,6 +160,14 @@ def _serve(cli: IosCli, fd_in: int, fd_out: int) -> None:
                 termios.tcsetattr(fd_in, termios.TCSADRAIN, saved)
             except termios.error:
                 pass
+
+
+def _set_echo(fd: int, *, on: bool) -> None:
+    attributes = termios.tcgetattr(fd)
+    wanted = attributes[3] | termios.ECHO if on else attributes[3] & ~termios.ECHO
+    if wanted != attributes[3]:
+        attributes[3] = wanted
+        termios.tcsetattr(fd, termios.TCSANOW, attributes)
 
 
 def _write_all(fd: int, text: str) -> None:
