@@ -45,8 +45,8 @@ from netmiko.exceptions import (
 from cmelive.collect import ENABLE_SECRET_ENV, Target
 from cmelive.collect.hostkeys import (
     KnownHosts,
-    VerifyingSSHClient,
 )
+from cmelive.collect.sshinfo import RecordingSSHClient, ssh_session_of
 from cmelive.commands import CommandStatus, ios_error
 from cmelive.errors import (
     AuthenticationError,
@@ -169,8 +169,9 @@ class AuditSession(CiscoIosSSH):
     # -- netmiko hooks -------------------------------------------------------------------------
 
     def _build_ssh_client(self) -> paramiko.SSHClient:
-        """Replace netmiko's client (AutoAddPolicy unless ssh_strict) with one that verifies."""
-        return VerifyingSSHClient(self.known_hosts)
+        """Replace netmiko's client (AutoAddPolicy unless ssh_strict) with one that verifies
+        host keys and records what the SSH session shows (:mod:`cmelive.collect.sshinfo`)."""
+        return RecordingSSHClient(self.known_hosts)
 
     def session_preparation(self) -> None:
         """Type both terminal settings at once and find the prompt from their echoes.
@@ -450,6 +451,7 @@ class NetmikoCollector:
         wanted = list(dict.fromkeys(ensure_read_only(command) for command in commands))
         snapshot = Snapshot(host=target.host)
         session = self._connect(target)
+        snapshot.ssh = ssh_session_of(session.remote_conn_pre)
         try:
             self._prepare(session, target)
             snapshot.hostname = session.hostname
