@@ -100,6 +100,7 @@ def audit_snapshot(
         facts=device_facts(state),
         commands=list(snapshot.outputs.values()),
         results=results,
+        ssh=snapshot.ssh,
     )
 
 
