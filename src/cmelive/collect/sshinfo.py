@@ -71,9 +71,9 @@ class RecordingSSHClient(VerifyingSSHClient):
         super().connect(hostname, port, *args, **kwargs)
 
 
-def ssh_session_of(client: paramiko.SSHClient) -> SshSession | None:
+def ssh_session_of(client: paramiko.SSHClient | None) -> SshSession | None:
     """What the session of ``client`` (connected) showed; None when it was not recorded."""
-    transport = client.get_transport()
+    transport = client.get_transport() if client is not None else None
     if not isinstance(transport, RecordingTransport) or transport.offered is None:
         return None
     key = transport.host_key

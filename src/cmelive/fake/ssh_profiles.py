@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -45,6 +46,14 @@ CISCO_SSH_2 = "SSH-2.0-Cisco-1.25"
 CISCO_SSH_1_99 = "SSH-1.99-Cisco-1.25"
 
 _GROUP_EXCHANGE = "diffie-hellman-group-exchange-"
+
+
+class SshProfileName(StrEnum):
+    """The profiles' names, as ``--ssh-profile`` and a faults file's ``ssh_profile`` spell them."""
+
+    MODERN = "modern"
+    IOS15 = "ios15"
+    IOS124 = "ios124"
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,7 @@ PROFILES: dict[str, SshProfile] = {
     profile.name: profile
     for profile in (
         SshProfile(
-            name="modern",
+            name=SshProfileName.MODERN,
             description="IOS XE 16/17: ECDH and SHA-2 key exchanges, rsa-sha2 host keys, AES-CTR/GCM, HMAC-SHA2",
             server_version=CISCO_SSH_2,
             kex=(
@@ -99,7 +108,7 @@ PROFILES: dict[str, SshProfile] = {
             host_key_bits=2048,
         ),
         SshProfile(
-            name="ios15",
+            name=SshProfileName.IOS15,
             description="IOS 15.x: SHA-1 key exchanges and ssh-rsa only, RSA 2048, AES-CTR, HMAC-SHA1",
             server_version=CISCO_SSH_2,
             kex=SHA1_KEX,
@@ -109,7 +118,7 @@ PROFILES: dict[str, SshProfile] = {
             host_key_bits=2048,
         ),
         SshProfile(
-            name="ios124",
+            name=SshProfileName.IOS124,
             description="IOS 12.4: SSH 1.99, SHA-1 key exchanges with group1, ssh-rsa, RSA 1024, CBC ciphers, MD5",
             server_version=CISCO_SSH_1_99,
             kex=(*SHA1_KEX, "diffie-hellman-group1-sha1"),
@@ -120,13 +129,13 @@ PROFILES: dict[str, SshProfile] = {
         ),
     )
 }
-PROFILE_NAMES: tuple[str, ...] = tuple(PROFILES)
+PROFILE_NAMES: tuple[str, ...] = tuple(str(name) for name in SshProfileName)
 
 
 def get_profile(name: str) -> SshProfile:
     """The profile called ``name``; ``ValueError`` naming the choices when there is none."""
     try:
-        return PROFILES[name]
+        return PROFILES[str(name)]
     except KeyError:
         raise ValueError(f"unknown SSH profile {name!r} (choose from {', '.join(PROFILE_NAMES)})") from None
 
