@@ -924,6 +924,7 @@ CLASSIC_IOS_CANNOT = (
     "! upgrade to IOS XE 16 or later: IOS 12.4/15.x offers no key exchange or host-key signature without SHA-1"
 )
 _IOS_MAJOR = re.compile(r"^0*(\d+)\.")
+_IOS_BANNER = re.compile(r"^Cisco IOS(?: XE)? Software\b.*?\bVersion (\d[\w.()]*)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -938,6 +939,10 @@ class _Platform:
 def _platform(state: DeviceState) -> _Platform:
     records = state.records(SHOW_VERSION)
     version = str(records[0].get("version") or "") if records else ""
+    if not version and state.output(SHOW_VERSION).usable:
+        # A capture the template cannot parse (cut short, pasted partly): its banner line still names the release.
+        banner = _IOS_BANNER.search(state.output(SHOW_VERSION).text)
+        version = banner.group(1) if banner else ""
     match = _IOS_MAJOR.match(version)
     if match is None:
         return _Platform("unknown")
