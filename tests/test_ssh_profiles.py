@@ -19,7 +19,9 @@ import re
 import secrets
 import shutil
 import socket
+import struct
 import subprocess
+import threading
 from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
@@ -31,11 +33,13 @@ from cmelive.audit import audit_snapshot
 from cmelive.collect import Target
 from cmelive.collect.live import NetmikoCollector
 from cmelive.collect.sshinfo import offered_algorithms
+from cmelive.errors import ConnectError
 from cmelive.commands import SHOW_VERSION
 from cmelive.examples import example_dir
 from cmelive.fake import FakeFleet, FakeRouter, FakeRouterSpec
 from cmelive.fake.fleet import apply_faults, load_faults_file
 from cmelive.fake.ssh_profiles import PROFILE_NAMES, PROFILES, SshProfile, SshProfileName, shared_host_key
+from cmelive.report.sarif import device_sarif
 from cmelive.snapshot import META_FILE, read_snapshot, write_snapshot
 from cmelive.ssh_session import SshNegotiated
 
@@ -275,6 +279,63 @@ def test_bad_ssh_block_in_meta_json_is_refused(ssh: object, problem: str, tmp_pa
     assert replayed.returncode == 2
     assert replayed.stderr.strip() == f"cmelive: error: {tmp_path / META_FILE}: {problem}"
 
+
+
+def test_sarif_locates_session_evidence_in_meta_json() -> None:
+    snapshot = read_snapshot(REPO / "fixtures" / "checks" / ACC_11 / "fail-ios15")
+    log = json.loads("[" + device_sarif(audit_snapshot(snapshot, name="b7"), device_dir="b7", indent=False) + "]")
+    (finding,) = [r for r in log if r["ruleId"] == ACC_11]
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"] for loc in finding["locations"]}
+    assert uris == {"snapshots/b7/meta.json", "snapshots/b7/show_version.txt"}
+    session = [loc for loc in finding["locations"] if loc["physicalLocation"]["artifactLocation"]["uri"].endswith("meta.json")]
+    assert session[1]["message"]["text"] == "kex offered: diffie-hellman-group-exchange-sha1, diffie-hellman-group14-sha1"
+
+
+def _kexinit_packet(kex: list[str]) -> bytes:
+    """An unencrypted SSH packet (RFC 4253 6) holding a KEXINIT that offers ``kex``."""
+    payload = bytes([20]) + bytes(16)
+    for names in (kex, ["ssh-rsa"], ["aes128-ctr"], ["aes128-ctr"], ["hmac-sha1"], ["hmac-sha1"], ["none"], ["none"], [], []):
+        raw = ",".join(names).encode()
+        payload += struct.pack(">I", len(raw)) + raw
+    payload += b"\x00" + struct.pack(">I", 0)
+    padding = 8 - (len(payload) + 5) % 8
+    padding += 8 if padding < 4 else 0
+    return struct.pack(">IB", len(payload) + padding + 1, padding) + payload + bytes(padding)
+
+
+def test_a_refused_negotiation_says_what_the_router_offers(tmp_path: Path) -> None:
+    """A router offering nothing paramiko speaks: the error names what it offered."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.sendall(b"SSH-2.0-Cisco-1.25\r\n")
+            conn.recv(1024)  # the client's identification
+            conn.sendall(_kexinit_packet(["sntrup761x25519-sha512@openssh.com", "diffie-hellman-group17-sha512"]))
+            conn.settimeout(10)
+            try:
+                while conn.recv(4096):
+                    pass
+            except OSError:
+                pass
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    target = Target("127.0.0.1", listener.getsockname()[1], "admin", "x", known_hosts=(tmp_path / "kh",), timeout=5)
+    try:
+        with pytest.raises(ConnectError) as refused:
+            NetmikoCollector().collect(target, [SHOW_VERSION])
+    finally:
+        listener.close()
+        server.join(10)
+    assert str(refused.value).endswith(
+        "SSH negotiation failed: Incompatible ssh peer (no acceptable kex algorithm); the router offers "
+        "kex: sntrup761x25519-sha512@openssh.com, diffie-hellman-group17-sha512; host key: ssh-rsa; "
+        "ciphers: aes128-ctr; MACs: hmac-sha1"
+    )
 
 # --- fleets mix profiles --------------------------------------------------------------------------
 

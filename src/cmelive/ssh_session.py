@@ -55,6 +55,11 @@ class SshAlgorithms:
     ciphers: tuple[str, ...] = ()
     macs: tuple[str, ...] = ()
 
+    def describe(self) -> str:
+        """The four lists on one line, ``kex: a, b; host key: c; ciphers: ...; MACs: ...``."""
+        parts = (("kex", self.kex), ("host key", self.host_key), ("ciphers", self.ciphers), ("MACs", self.macs))
+        return "; ".join(f"{label}: {', '.join(names) or 'none'}" for label, names in parts)
+
 
 @dataclass(frozen=True)
 class SshNegotiated:
@@ -92,10 +97,8 @@ class SshSession:
 
     @property
     def offered_text(self) -> str:
-        """The four offered lists on one line, ``kex: a, b; host key: c; ciphers: ...; MACs: ...``."""
-        offered = self.offered
-        parts = (("kex", offered.kex), ("host key", offered.host_key), ("ciphers", offered.ciphers), ("MACs", offered.macs))
-        return "; ".join(f"{label}: {', '.join(names) or 'none'}" for label, names in parts)
+        """The four offered lists on one line (:meth:`SshAlgorithms.describe`)."""
+        return self.offered.describe()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, in ``meta.json`` and in the JSON report (``devices[].ssh``)."""

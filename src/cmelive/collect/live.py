@@ -46,7 +46,7 @@ from cmelive.collect import ENABLE_SECRET_ENV, Target
 from cmelive.collect.hostkeys import (
     KnownHosts,
 )
-from cmelive.collect.sshinfo import RecordingSSHClient, ssh_session_of
+from cmelive.collect.sshinfo import RecordingSSHClient, offer_note, ssh_session_of
 from cmelive.commands import CommandStatus, ios_error
 from cmelive.errors import (
     AuthenticationError,
@@ -164,6 +164,8 @@ class AuditSession(CiscoIosSSH):
         self.prompt = ""
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="cmelive-latin1")
         self._at_password_prompt = False
+        # Ours to keep: netmiko drops its reference (remote_conn_pre) when a negotiation fails.
+        self.ssh_client: RecordingSSHClient | None = None
         super().__init__(**kwargs)
 
     # -- netmiko hooks -------------------------------------------------------------------------
@@ -171,7 +173,8 @@ class AuditSession(CiscoIosSSH):
     def _build_ssh_client(self) -> paramiko.SSHClient:
         """Replace netmiko's client (AutoAddPolicy unless ssh_strict) with one that verifies
         host keys and records what the SSH session shows (:mod:`cmelive.collect.sshinfo`)."""
-        return RecordingSSHClient(self.known_hosts)
+        self.ssh_client = RecordingSSHClient(self.known_hosts)
+        return self.ssh_client
 
     def session_preparation(self) -> None:
         """Type both terminal settings at once and find the prompt from their echoes.
@@ -451,7 +454,7 @@ class NetmikoCollector:
         wanted = list(dict.fromkeys(ensure_read_only(command) for command in commands))
         snapshot = Snapshot(host=target.host)
         session = self._connect(target)
-        snapshot.ssh = ssh_session_of(session.remote_conn_pre)
+        snapshot.ssh = ssh_session_of(session.ssh_client)
         try:
             self._prepare(session, target)
             snapshot.hostname = session.hostname
@@ -520,12 +523,10 @@ class NetmikoCollector:
                 f"{target.address}: authentication failed: the router refused the login{user} "
                 "(wrong username, key or password)"
             ) from exc
-        except NetmikoTimeoutException as exc:
+        except (NetmikoTimeoutException, OSError, EOFError, paramiko.SSHException) as exc:
+            offered = offer_note(session.ssh_client)  # what a failed negotiation could not accept
             session.disconnect()
-            raise ConnectError(f"cannot connect to {target.address}: {_connect_failure(exc, target)}") from exc
-        except (OSError, EOFError, paramiko.SSHException) as exc:
-            session.disconnect()
-            raise ConnectError(f"cannot connect to {target.address}: {_connect_failure(exc, target)}") from exc
+            raise ConnectError(f"cannot connect to {target.address}: {_connect_failure(exc, target)}{offered}") from exc
         except BaseException:
             session.disconnect()
             raise

@@ -64,17 +64,43 @@ class RecordingTransport(paramiko.Transport):
 
 
 class RecordingSSHClient(VerifyingSSHClient):
-    """:class:`VerifyingSSHClient` over a :class:`RecordingTransport`."""
+    """:class:`VerifyingSSHClient` over a :class:`RecordingTransport`, kept in :attr:`recorded`.
+
+    Kept also when the connection fails: netmiko closes a client whose negotiation failed (which
+    drops paramiko's reference to the transport) before the caller can ask what the router offered.
+    """
+
+    recorded: RecordingTransport | None = None
 
     def connect(self, hostname: str, port: int = DEFAULT_SSH_PORT, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("transport_factory", RecordingTransport)
-        super().connect(hostname, port, *args, **kwargs)
+        try:
+            super().connect(hostname, port, *args, **kwargs)
+        finally:
+            transport = self.get_transport()
+            if isinstance(transport, RecordingTransport):
+                self.recorded = transport
+
+
+def _recorded(client: paramiko.SSHClient | None) -> RecordingTransport | None:
+    return client.recorded if isinstance(client, RecordingSSHClient) else None
+
+
+def offer_note(client: paramiko.SSHClient | None) -> str:
+    """``; the router offers kex: ...`` when ``client``'s negotiation got the server's lists, else "".
+
+    For the error of a failed negotiation: it says what the router offered that we could not accept.
+    """
+    transport = _recorded(client)
+    if transport is None or transport.offered is None:
+        return ""
+    return f"; the router offers {transport.offered.describe()}"
 
 
 def ssh_session_of(client: paramiko.SSHClient | None) -> SshSession | None:
     """What the session of ``client`` (connected) showed; None when it was not recorded."""
-    transport = client.get_transport() if client is not None else None
-    if not isinstance(transport, RecordingTransport) or transport.offered is None:
+    transport = _recorded(client)
+    if transport is None or transport.offered is None:
         return None
     key = transport.host_key
     negotiated = None
