@@ -364,6 +364,48 @@ def test_fake_fleet_mixes_profiles_from_a_faults_file(tmp_path: Path) -> None:
             assert snapshot.ssh is not None and snapshot.ssh.offered.kex == PROFILES[expected].kex
 
 
+def test_fake_fleet_cli_mixes_profiles_and_a_fleet_audit_records_each(tmp_path: Path) -> None:
+    """``cmelive fake-fleet --ssh-profile ios15`` with one router made ios124 and one modern by the
+    faults file, audited by ``cmelive fleet`` from the inventory it wrote."""
+    from .test_fake_fleet import fake_fleet, read_announcement, snapshots_dir
+
+    faults = tmp_path / "faults.yaml"
+    faults.write_text("br-west: {ssh_profile: ios124}\nbr-east: {ssh_profile: modern}\n", encoding="utf-8")
+    inventory = tmp_path / "fleet.yaml"
+    proc = fake_fleet(
+        str(snapshots_dir(tmp_path)), "--ssh-profile", "ios15", "--faults-file", str(faults),
+        "--inventory-out", str(inventory), "--password", PASSWORD, "--enable-secret", ENABLE_SECRET,
+    )  # fmt: skip
+    try:
+        lines = read_announcement(proc)
+        assert re.match(r"fake fleet: 3 routers on 127\.0\.0\.1, host keys: RSA 2048 SHA256:\S+, RSA 1024 SHA256:", lines[0])
+        assert [line.split("  ssh: ")[1] for line in lines[1:4]] == ["modern", "ios15", "ios124"]
+        env = {"CMELIVE_FLEET_PASSWORD": PASSWORD, "CMELIVE_FLEET_ENABLE_SECRET": ENABLE_SECRET}
+        known_hosts = inventory.with_name("fleet.known_hosts")  # written beside the inventory
+        run = cli(
+            "fleet", str(inventory), "--out", str(tmp_path / "run"), "--no-history", "--judges", "0",
+            "--known-hosts", str(known_hosts), env={**env, "XDG_STATE_HOME": str(tmp_path / "state")},
+        )  # fmt: skip
+    finally:
+        proc.send_signal(2)  # SIGINT, as Ctrl-C
+        proc.communicate(timeout=30)
+    assert run.returncode in (0, 1), run.stdout + run.stderr
+    report = json.loads((tmp_path / "run" / "report.json").read_text(encoding="utf-8"))
+    seen = {
+        device["name"]: (
+            device["ssh"]["offered"]["kex"],
+            device["ssh"]["host_key"]["bits"],
+            next(r["status"] for r in device["results"] if r["check"] == ACC_11),
+        )
+        for device in report["devices"]
+    }
+    assert seen == {
+        "br-east": (list(PROFILES["modern"].kex), 2048, "pass"),
+        "br-plain": (list(PROFILES["ios15"].kex), 2048, "fail"),
+        "br-west": (list(PROFILES["ios124"].kex), 1024, "fail"),
+    }
+
+
 def test_faults_file_refuses_an_unknown_profile(tmp_path: Path) -> None:
     faults = tmp_path / "faults.yaml"
     faults.write_text("r1:\n  ssh_profile: ios11\n", encoding="utf-8")
