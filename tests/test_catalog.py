@@ -11,6 +11,7 @@ from cmelive.checks.docs import render_checks_markdown
 from cmelive.cli.catalog import explanation
 from cmelive.commands import AUDIT_COMMANDS, RUNNING_CONFIG
 from cmelive.parsing.tables import ParseError, parse_table
+from cmelive.ssh_session import SSH_SESSION
 
 from .conftest import CORPUS, REPO
 
@@ -48,15 +49,16 @@ def test_every_check_documents_itself() -> None:
             assert field.strip(), spec.id
         assert spec.requires, spec.id
         assert spec.remediation_example, spec.id
-        assert set(spec.requires) | set(spec.uses) <= set(AUDIT_COMMANDS), spec.id
+        # Evidence sources: the commands an audit sends, and what the SSH session showed at login.
+        assert set(spec.requires) | set(spec.uses) <= {*AUDIT_COMMANDS, SSH_SESSION}, spec.id
         assert spec.id in explanation(spec)
 
 
 def test_every_required_command_has_a_parser() -> None:
     for spec in all_checks():
         for command in (*spec.requires, *spec.uses):
-            if command == RUNNING_CONFIG:
-                continue  # parsed by cmelive.parsing.running_config, not TextFSM
+            if command in (RUNNING_CONFIG, SSH_SESSION):
+                continue  # parsed by cmelive.parsing.running_config / recorded structured, not TextFSM
             try:
                 parse_table(command, "")
             except ParseError as exc:

@@ -43,6 +43,7 @@ from cmelive.masking import mask_text
 from cmelive.policy import Policy
 from cmelive.report.model import DeviceReport, DeviceStatus
 from cmelive.snapshot import CommandOutput, Snapshot, read_snapshot
+from cmelive.ssh_session import SshSession
 
 PASSWORD_ENV = "FAKE_FLEET_PASSWORD"
 ENABLE_ENV = "FAKE_FLEET_ENABLE"
@@ -145,11 +146,13 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 # What each router should give
 
 
-def replay_of(expected: Expected) -> DeviceReport:
-    """The audit of the snapshot the router serves (for a no-CME router: what it serves instead)."""
+def replay_of(expected: Expected, ssh: SshSession | None = None) -> DeviceReport:
+    """The audit of the snapshot the router serves (for a no-CME router: what it serves instead),
+    with what the live SSH session showed (``ssh``), which the served captures cannot hold."""
     snapshot = read_snapshot(example_dir(expected.example))
     if expected.kind == "no_cme":
         snapshot = without_cme_snapshot(snapshot)
+    snapshot.ssh = ssh
     return audit_snapshot(snapshot)
 
 
@@ -178,11 +181,13 @@ def assert_device(name: str, report: DeviceReport, run_dir: Path, port: int) -> 
     saved_dir = run_dir / "snapshots" / name
     kind = expected.kind
     if kind in ("healthy", "slow", "no_cme"):
-        replayed = replay_of(expected)
+        assert report.ssh is not None, name
+        replayed = replay_of(expected, report.ssh)
         assert report.status == replayed.status, (name, report.error)
         assert comparable(report.results) == comparable(replayed.results), name
         # Everything collected was kept, masked, byte for byte.
         saved = read_snapshot(saved_dir)
+        assert saved.ssh == report.ssh, name
         source = without_cme_snapshot(read_snapshot(example_dir(expected.example))) if kind == "no_cme" else \
             read_snapshot(example_dir(expected.example))
         for command in AUDIT_COMMANDS:
@@ -361,4 +366,5 @@ def device_from_json(data: dict[str, Any]) -> DeviceReport:
         error=data["error"],
         commands=commands,
         results=results,
+        ssh=SshSession.from_dict(data["ssh"], "report.json") if data["ssh"] is not None else None,
     )

@@ -148,7 +148,11 @@ def _machine_wide_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _serve_with_openssh(shell: Path, tmp: Path, password: str) -> Iterator[OpensshRouter]:
+def _serve_with_openssh(
+    shell: Path, tmp: Path, password: str, *, host_key: tuple[str, ...] = ("ed25519",), extra_config: tuple[str, ...] = ()
+) -> Iterator[OpensshRouter]:
+    """``host_key``: ssh-keygen's type and options (``("rsa", "-b", "2048")``); ``extra_config``:
+    sshd_config lines appended (algorithm lists, for one)."""
     try:
         pwd.getpwnam(USER)
         _run("usermod", "-s", str(shell), USER)  # left by a run that could not remove it
@@ -187,7 +191,7 @@ def _serve_with_openssh(shell: Path, tmp: Path, password: str) -> Iterator[Opens
         assert probe.returncode == 0 and b"Cisco IOS" in probe.stdout, probe.stderr.decode()
         command_log.unlink(missing_ok=True)
 
-        _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp / "host_key"))
+        _run("ssh-keygen", "-q", "-t", *host_key, "-N", "", "-f", str(tmp / "host_key"))
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation directory
         config = tmp / "sshd_config"
         config.write_text(
@@ -209,6 +213,7 @@ def _serve_with_openssh(shell: Path, tmp: Path, password: str) -> Iterator[Opens
                     "PrintLastLog no",
                     "UseDNS no",
                     "LogLevel INFO",
+                    *extra_config,
                 ]
             )
             + "\n"

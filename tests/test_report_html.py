@@ -29,6 +29,7 @@ from cmelive.examples import example_dir
 from cmelive.report.html import MAX_TREND_POINTS, TrendPoint, heatmap_families, render_html
 from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
 from cmelive.snapshot import CommandOutput, read_snapshot
+from cmelive.ssh_session import SshAlgorithms, SshNegotiated, SshSession
 
 HOSTILE = "<script>alert(1)</script>"
 HOSTILE_TEXT = f"description {HOSTILE} & \"double\" 'single' </pre></article>"
@@ -59,6 +60,19 @@ def fleet_report() -> AuditReport:
     # A command that hung: the checks that need it must come out unknown, with the reason.
     snapshot.outputs[EPHONE_REGISTERED] = CommandOutput(
         EPHONE_REGISTERED, CommandStatus.TIMEOUT, duration_s=30.0, error="no prompt within 30 s"
+    )
+    # What an IOS 15 router's SSH server shows at login (captures from files do not hold it).
+    snapshot.ssh = SshSession(
+        server_version="SSH-2.0-Cisco-1.25",
+        offered=SshAlgorithms(
+            kex=("diffie-hellman-group-exchange-sha1", "diffie-hellman-group14-sha1"),
+            host_key=("ssh-rsa",),
+            ciphers=("aes128-ctr", "aes192-ctr", "aes256-ctr"),
+            macs=("hmac-sha1", "hmac-sha1-96"),
+        ),
+        negotiated=SshNegotiated("diffie-hellman-group-exchange-sha1", "ssh-rsa", "aes128-ctr", "hmac-sha1"),
+        host_key_type="ssh-rsa",
+        host_key_bits=2048,
     )
     insecure = audit_snapshot(snapshot, name="insecure-cme")
     assert any(r.status == Status.UNKNOWN for r in insecure.results)
@@ -424,6 +438,8 @@ def test_device_section_orders_failures_unknowns_waived_then_collapsed_passes(
     assert "show ephone registered" in commands.all_text() and "no prompt within 30 s" in commands.all_text()
     facts = next(n for n in section.walk() if "facts" in n.classes()).all_text()
     assert "cme-branch-legacy" in facts and "15.1(4)M12a" in facts and "8.6" in facts
+    assert "SSH-2.0-Cisco-1.25" in facts and "ssh-rsa, 2048 bits" in facts
+    assert "kex: diffie-hellman-group-exchange-sha1, diffie-hellman-group14-sha1; host key: ssh-rsa" in facts
 
 
 def test_waivers_show_reason_owner_expiry_and_expired_ones_are_flagged(page: str) -> None:

@@ -40,11 +40,10 @@ def run_check(spec: CheckSpec, state: DeviceState) -> CheckResult:
 def _guarded_outcome(spec: CheckSpec, state: DeviceState) -> Outcome:
     if spec.cme_only and _runs_no_cme(state):
         return Outcome(Status.NOT_APPLICABLE, "the router does not run CME (no telephony-service configured)")
-    for command in spec.requires:
-        out = state.output(command)
-        if not out.usable:
-            reason = out.error or str(out.status)
-            return Outcome(Status.UNKNOWN, f"needs '{command}', which was {out.status}: {reason}")
+    for source in spec.requires:
+        unmet = state.requirement_unmet(source)
+        if unmet is not None:
+            return Outcome(Status.UNKNOWN, unmet)
     try:
         outcome = spec.func(state)
     except Exception:  # a check bug must cost one result, not the device's whole report
@@ -101,6 +100,7 @@ def audit_snapshot(
         facts=device_facts(state),
         commands=list(snapshot.outputs.values()),
         results=results,
+        ssh=snapshot.ssh,
     )
 
 

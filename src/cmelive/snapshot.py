@@ -19,6 +19,7 @@ from cmelive.commands import AUDIT_COMMANDS, CommandStatus, command_from_file_na
 from cmelive.errors import InputError
 from cmelive.masking import mask_text
 from cmelive.router_log import split_log_messages
+from cmelive.ssh_session import SshSession
 
 META_FILE = "meta.json"
 # A snapshot file larger than this is not a show output someone saved by hand.
@@ -55,6 +56,8 @@ class Snapshot:
     tool_version: str = __version__
     masked: bool = False
     source: str = "live"  # "live" or "replay"; informational only
+    #: What the SSH session showed at login (live only; kept in meta.json). None: not recorded.
+    ssh: SshSession | None = None
 
     def get(self, command: str) -> CommandOutput:
         """The output of ``command``, or a NOT_COLLECTED placeholder."""
@@ -64,7 +67,7 @@ class Snapshot:
         return found
 
     def meta(self) -> dict[str, Any]:
-        return {
+        meta: dict[str, Any] = {
             "host": self.host,
             "hostname": self.hostname,
             "collected_at": self.collected_at,
@@ -82,6 +85,9 @@ class Snapshot:
                 for out in self.outputs.values()
             ],
         }
+        if self.ssh is not None:
+            meta["ssh"] = self.ssh.to_dict()
+        return meta
 
 
 def utc_now() -> str:
@@ -130,6 +136,7 @@ def read_snapshot(directory: Path) -> Snapshot:
     if not directory.is_dir():
         raise InputError(where, "not a directory (a snapshot is a directory of show_*.txt files)")
     meta = _read_meta(directory)
+    ssh = meta.get("ssh")
     try:
         files = sorted(p for p in directory.iterdir() if p.suffix == ".txt" and p.is_file())
     except OSError as exc:
@@ -168,6 +175,7 @@ def read_snapshot(directory: Path) -> Snapshot:
         tool_version=str(meta.get("cmelive_version") or __version__),
         masked=bool(meta.get("masked", False)),
         source="replay",
+        ssh=SshSession.from_dict(ssh, str(directory / META_FILE)) if ssh is not None else None,
     )
 
 

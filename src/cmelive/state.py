@@ -13,6 +13,7 @@ from cmelive.parsing.running_config import ConfigLine, RunningConfig, parse_runn
 from cmelive.parsing.tables import ParseError, parse_table
 from cmelive.policy import Policy
 from cmelive.snapshot import CommandOutput, Snapshot
+from cmelive.ssh_session import SSH_SESSION, SshSession
 
 Record = dict[str, Any]
 Derived = TypeVar("Derived")
@@ -30,6 +31,26 @@ class DeviceState:
 
     def output(self, command: str) -> CommandOutput:
         return self.snapshot.get(command)
+
+    @property
+    def ssh(self) -> SshSession | None:
+        """What the SSH session showed at login; None for captures that did not record it."""
+        return self.snapshot.ssh
+
+    def requirement_unmet(self, source: str) -> str | None:
+        """Why a check's required ``source`` (a command, or :data:`SSH_SESSION`) cannot be read; None when it can."""
+        if source == SSH_SESSION:
+            if self.snapshot.ssh is not None:
+                return None
+            return (
+                "needs what the SSH session showed at login (server version, offered algorithms, host key), "
+                "which this snapshot does not hold (captures from files, or collected before cmelive recorded it): "
+                "audit the router live to judge it"
+            )
+        out = self.output(source)
+        if out.usable:
+            return None
+        return f"needs '{source}', which was {out.status}: {out.error or str(out.status)}"
 
     @cached_property
     def config(self) -> RunningConfig | None:
@@ -79,6 +100,8 @@ class DeviceState:
 
     def source_complete(self, command: str) -> bool:
         """False when ``command``'s output is known to be cut off or its layout damaged."""
+        if command == SSH_SESSION:
+            return self.snapshot.ssh is not None
         if command == RUNNING_CONFIG:
             config = self.config
             return config is not None and config.complete

@@ -1,5 +1,6 @@
 """Basic access security: enable secret, password encryption, vty filtering and transport, SSH,
-login authentication, AAA fallback and accounting, privilege levels, local user secrets.
+login authentication, AAA fallback and accounting, privilege levels, local user secrets, and the
+crypto the SSH server offers at login.
 
 Guide: "Configuring Basic Cisco Unified CME Access Security".
 """
@@ -13,8 +14,9 @@ from typing import TYPE_CHECKING
 from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed, unknown
 from cmelive.checks.common import device_acls, evidence_by_line, running_config, unique_evidence
 from cmelive.checks.registry import check
-from cmelive.commands import RUNNING_CONFIG
+from cmelive.commands import RUNNING_CONFIG, SHOW_VERSION
 from cmelive.parsing.running_config import ConfigLine, RunningConfig
+from cmelive.ssh_session import SSH_SESSION
 from cmelive.topology import Acl, find_acl, free_standard_acl_number, numbered_acl_kind, trusted_sources
 
 if TYPE_CHECKING:  # imported for annotations only: cmelive.policy -> checks -> here would be a cycle
@@ -893,3 +895,179 @@ def local_user_secrets(state: DeviceState) -> Outcome:
         [state.evidence(line) for line, _ in bad],
         remediation,
     )
+
+
+# --- CME-ACC-11 ------------------------------------------------------------------------------------
+
+#: Key exchanges whose exchange hash is SHA-1: RFC 4253's groups 1 and 14, RFC 4419's group
+#: exchange, and their GSS-API forms (RFC 4462).
+_SHA1_KEX = re.compile(r"(diffie-hellman-group(1|14|-exchange)-sha1|gss-(group1|group14|gex)-sha1-.*)")
+#: Host-key algorithms that sign with SHA-1: ssh-rsa and ssh-dss (RFC 4253), their X.509 (RFC 6187)
+#: and OpenSSH certificate forms.
+_SHA1_HOST_KEY = frozenset(
+    {
+        "ssh-rsa",
+        "ssh-dss",
+        "x509v3-ssh-rsa",
+        "x509v3-ssh-dss",
+        "ssh-rsa-cert-v01@openssh.com",
+        "ssh-dss-cert-v01@openssh.com",
+    }
+)
+_RSA_HOST_KEY = "ssh-rsa"  # the key type of an RSA host key, whatever signature it makes
+_GROUP_EXCHANGE = "diffie-hellman-group-exchange-"
+#: What IOS XE 16 and later offer instead, in the order Cisco's hardening examples give them.
+SSH_KEX_WITHOUT_SHA1 = "ip ssh server algorithm kex ecdh-sha2-nistp521 ecdh-sha2-nistp384 ecdh-sha2-nistp256"
+SSH_HOSTKEY_WITHOUT_SHA1 = "ip ssh server algorithm hostkey rsa-sha2-512 rsa-sha2-256"
+SSH_DH_MIN_SIZE = "ip ssh dh min size 2048"
+CLASSIC_IOS_CANNOT = (
+    "! upgrade to IOS XE 16 or later: IOS 12.4/15.x offers no key exchange or host-key signature without SHA-1"
+)
+_IOS_MAJOR = re.compile(r"^0*(\d+)\.")
+_IOS_BANNER = re.compile(r"^Cisco IOS(?: XE)? Software\b.*?\bVersion (\d[\w.()]*)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class _Platform:
+    """Whether the router's IOS can offer SSH without SHA-1 (IOS XE 16+), from ``show version``."""
+
+    generation: str  # "xe" (IOS XE 16 and later), "classic" (IOS 12.x/15.x, IOS XE 3.x), "unknown"
+    version: str | None = None
+    evidence: Evidence | None = None
+
+
+def _platform(state: DeviceState) -> _Platform:
+    records = state.records(SHOW_VERSION)
+    version = str(records[0].get("version") or "") if records else ""
+    if not version and state.output(SHOW_VERSION).usable:
+        # A capture the template cannot parse (cut short, pasted partly): its banner line still names the release.
+        banner = _IOS_BANNER.search(state.output(SHOW_VERSION).text)
+        version = banner.group(1) if banner else ""
+    match = _IOS_MAJOR.match(version)
+    if match is None:
+        return _Platform("unknown")
+    # IOS XE 3.x numbers its releases 03.xx and runs an IOS 15 image: classic for SSH's purposes.
+    generation = "xe" if int(match.group(1)) >= 16 else "classic"
+    return _Platform(generation, version, state.find_line(SHOW_VERSION, version))
+
+
+def _ssh_key_label(state: DeviceState) -> str:
+    hostname = state.snapshot.hostname
+    if not hostname:
+        records = state.records(SHOW_VERSION)
+        hostname = str(records[0].get("hostname") or "") if records else ""
+    return f"{hostname or '<hostname>'}-SSH"
+
+
+def _ssh_evidence(state: DeviceState) -> list[Evidence]:
+    ssh = state.ssh
+    assert ssh is not None  # the engine checks `requires` first
+    lines = [
+        f"server: {ssh.server_version}",
+        f"kex offered: {', '.join(ssh.offered.kex) or 'none'}",
+        f"host-key algorithms offered: {', '.join(ssh.offered.host_key) or 'none'}",
+        f"host key: {ssh.host_key_text}",
+    ]
+    return [state.evidence_text(SSH_SESSION, None, line) for line in lines]
+
+
+@check(
+    id="CME-ACC-11",
+    title="The SSH server offers key exchange and host-key signatures without SHA-1, with a long enough RSA key",
+    severity=Severity.MEDIUM,
+    family="ACC",
+    reference=f"{SECTION} > Configuring SSH Access",
+    rationale=(
+        "The guide moves vty access to SSH and has the router generate its RSA key. What that SSH server then "
+        "offers decides what protects the session: SHA-1 is broken for signatures (chosen-prefix collisions) "
+        "and OpenSSH no longer accepts ssh-rsa signatures or SHA-1 key exchanges by default, the 1024-bit "
+        "Oakley group 1 is within reach of a state-level attacker, and a short RSA host key can be factored. "
+        "IOS 12.4 and 15.x offer nothing else; IOS XE 16 and later can be told to offer ECDH key exchange and "
+        "rsa-sha2 host-key signatures instead. Seen by cmelive itself at login, not read from the "
+        "configuration (which lists none of it), so it is what every client of the router gets."
+    ),
+    passes_when=(
+        "what the SSH server showed when cmelive logged in (evidence source `ssh session`: the server's "
+        "identification string, its offered key exchanges and host-key algorithms, and its host key, kept in "
+        "the snapshot's meta.json) includes a key exchange other than `diffie-hellman-group1-sha1`, "
+        "`diffie-hellman-group14-sha1` and `diffie-hellman-group-exchange-sha1`, and a host-key signature "
+        "other than `ssh-rsa`/`ssh-dss` (e.g. `rsa-sha2-256`), and its RSA host key is at least policy "
+        "`min_rsa_bits` (default 2048). The remediation depends on `show version`: IOS XE 16 and later get "
+        "`ip ssh server algorithm kex`/`hostkey` lines; IOS 12.4/15.x cannot do better than SHA-1 and are told "
+        "to upgrade. Unknown on a snapshot that holds no SSH facts (captures replayed from files)."
+    ),
+    requires=(SSH_SESSION,),
+    uses=(SHOW_VERSION,),
+    example_evidence=(
+        "ssh session: server: SSH-2.0-Cisco-1.25",
+        "ssh session: kex offered: diffie-hellman-group-exchange-sha1, diffie-hellman-group14-sha1",
+        "ssh session: host-key algorithms offered: ssh-rsa",
+        "ssh session: host key: ssh-rsa, 1024 bits",
+    ),
+    remediation_example=(
+        "crypto key generate rsa general-keys label cme-branch-7-SSH modulus 2048",
+        "ip ssh rsa keypair-name cme-branch-7-SSH",
+        SSH_DH_MIN_SIZE,
+        "! on IOS XE 16 or later:",
+        SSH_KEX_WITHOUT_SHA1,
+        SSH_HOSTKEY_WITHOUT_SHA1,
+    ),
+)
+def ssh_crypto_without_sha1(state: DeviceState) -> Outcome:
+    ssh = state.ssh
+    assert ssh is not None  # the engine checks `requires` first
+    evidence = _ssh_evidence(state)
+    offered = ssh.offered
+    if not offered.kex or not offered.host_key:
+        return unknown("the recorded SSH session holds no key exchange or host-key list", evidence)
+    strong_kex = [name for name in offered.kex if not _SHA1_KEX.fullmatch(name)]
+    strong_host_key = [name for name in offered.host_key if name not in _SHA1_HOST_KEY]
+    minimum = state.policy.min_rsa_bits
+    is_rsa = ssh.host_key_type == _RSA_HOST_KEY
+    if is_rsa and ssh.host_key_bits is None and strong_kex and strong_host_key:
+        return unknown("the size of the RSA host key was not recorded", evidence)
+    short_key = is_rsa and ssh.host_key_bits is not None and ssh.host_key_bits < minimum
+    problems: list[str] = []
+    if not strong_kex:
+        problems.append(f"only SHA-1 key exchanges are offered ({', '.join(offered.kex)})")
+    if not strong_host_key:
+        problems.append(f"only SHA-1 host-key signatures are offered ({', '.join(offered.host_key)})")
+    if short_key:
+        problems.append(f"the RSA host key is {ssh.host_key_bits} bits (policy: at least {minimum})")
+    if not problems:
+        key = f"; its RSA host key is {ssh.host_key_bits} bits" if is_rsa else f"; its host key is {ssh.host_key_text}"
+        return passed(
+            f"the SSH server offers key exchanges without SHA-1 ({', '.join(strong_kex)}) and host-key "
+            f"signatures without SHA-1 ({', '.join(strong_host_key)}){key}; negotiated: {ssh.negotiated_text}",
+            evidence,
+        )
+    platform = _platform(state)
+    remediation: list[str] = []
+    if short_key:
+        label = _ssh_key_label(state)
+        remediation += [
+            f"crypto key generate rsa general-keys label {label} modulus {max(minimum, 2048)}",
+            f"ip ssh rsa keypair-name {label}",
+        ]
+    if ssh.server_version.startswith("SSH-1.99-"):
+        remediation.append("ip ssh version 2")  # 1.99: SSH version 1 is accepted too (CME-ACC-05)
+    sha1_only = not strong_kex or not strong_host_key
+    if not strong_kex and platform.generation != "xe" and any(k.startswith(_GROUP_EXCHANGE) for k in offered.kex):
+        remediation.append(SSH_DH_MIN_SIZE)  # the group exchange then uses at least a 2048-bit group
+    algorithm_lines = ([] if strong_kex else [SSH_KEX_WITHOUT_SHA1]) + (
+        [] if strong_host_key else [SSH_HOSTKEY_WITHOUT_SHA1]
+    )
+    if platform.generation == "xe":
+        remediation += algorithm_lines
+    elif platform.generation == "classic" and sha1_only:
+        problems.append(f"IOS {platform.version} cannot offer better than SHA-1: upgrade to IOS XE 16 or later")
+        remediation.append(CLASSIC_IOS_CANNOT)
+    elif sha1_only:
+        problems.append("'show version' was not read, so whether this IOS can do better is not known")
+        remediation += [
+            "! IOS XE 16 or later: configure the lines below; IOS 12.4/15.x cannot offer them (upgrade)",
+            *algorithm_lines,
+        ]
+    if platform.evidence is not None and sha1_only:
+        evidence.append(platform.evidence)
+    return failed("; ".join(problems), evidence, remediation)

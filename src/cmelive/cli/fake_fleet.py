@@ -14,6 +14,7 @@ from cmelive.cli import exit_codes
 from cmelive.errors import InputError
 from cmelive.fake.faults import Faults
 from cmelive.fake.ios_cli import DEFAULT_ENABLE_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME
+from cmelive.fake.ssh_profiles import SshProfileName
 
 if TYPE_CHECKING:
     from cmelive.fake.fleet import FakeFleet, RouterFaults
@@ -57,13 +58,23 @@ def fake_fleet(
         typer.Option(
             "--faults-file",
             help="YAML mapping router names to fault options, e.g. "
-            "{branch-07: {delay_ms: 200, hang_on: ['show running-config']}}.",
+            "{branch-07: {delay_ms: 200, hang_on: ['show running-config']}, branch-08: {ssh_profile: ios124}}.",
+        ),
+    ] = None,
+    ssh_profile: Annotated[
+        SshProfileName | None,
+        typer.Option(
+            "--ssh-profile",
+            help="What every router's SSH server offers (a faults file's ssh_profile overrides it per router): "
+            "modern, ios15 or ios124. Default: everything paramiko offers.",
         ),
     ] = None,
 ) -> None:
     """Serve every snapshot directory under SNAPSHOTS_DIR as a fake router, until Ctrl-C."""
     try:
-        fleet = _build_fleet(snapshots_dir, base_port, username, password, enable_secret, delay_ms, faults_file)
+        fleet = _build_fleet(
+            snapshots_dir, base_port, username, password, enable_secret, delay_ms, faults_file, ssh_profile
+        )
     except InputError as exc:
         _fail(str(exc))
     try:
@@ -103,6 +114,7 @@ def _build_fleet(
     enable_secret: str,
     delay_ms: int,
     faults_file: Path | None,
+    ssh_profile: SshProfileName | None = None,
 ) -> FakeFleet:
     # paramiko (under the fake routers) is loaded only by the commands that serve routers.
     from cmelive.fake.fleet import FakeFleet, FakeRouterError, FakeRouterSpec, apply_faults, load_faults_file
@@ -120,6 +132,7 @@ def _build_fleet(
             password=password,
             enable_secret=enable_secret,
             port=base_port + index if base_port else 0,
+            ssh_profile=str(ssh_profile) if ssh_profile is not None else None,
         )
         for index, directory in enumerate(directories)
     ]
@@ -173,12 +186,19 @@ def _write_files(fleet: FakeFleet, inventory_out: Path | None, known_hosts_out: 
 
 def _announce(fleet: FakeFleet, written: list[str]) -> None:
     width = max(len(name) for name in fleet.specs)
-    typer.echo(f"fake fleet: {len(fleet.specs)} routers on {fleet.host}, one host key ({fleet.host_key.fingerprint})")
+    keys = fleet.host_keys
+    if len(keys) == 1:
+        typer.echo(f"fake fleet: {len(fleet.specs)} routers on {fleet.host}, one host key ({keys[0].fingerprint})")
+    else:
+        described = ", ".join(f"RSA {key.get_bits()} {key.fingerprint}" for key in keys)
+        typer.echo(f"fake fleet: {len(fleet.specs)} routers on {fleet.host}, host keys: {described}")
     for name, spec in fleet.specs.items():
         router = fleet.routers.get(name)
         hostname = router.hostname if router is not None else "-"
         faults = spec.describe_faults()
         line = f"{name:<{width}}  {fleet.host}:{fleet.port(name):<5}  {hostname}"
+        if spec.ssh_profile is not None:
+            line += f"  ssh: {spec.ssh_profile}"
         typer.echo(line + (f"  faults: {faults}" if faults != "none" else ""))
     for line in written:
         typer.echo(line)

@@ -13,6 +13,7 @@ import typer
 from cmelive.cli import exit_codes
 from cmelive.errors import InputError
 from cmelive.fake.faults import Faults
+from cmelive.fake.ssh_profiles import SshProfileName
 
 
 def fake_router(
@@ -62,9 +63,18 @@ def fake_router(
             "--no-cme", help="Fault: a plain IOS router: CME commands unknown, no CME sections in the config."
         ),
     ] = False,
+    ssh_profile: Annotated[
+        SshProfileName | None,
+        typer.Option(
+            "--ssh-profile",
+            help="What the SSH server offers, as a real router: modern (IOS XE 16/17), ios15 (SHA-1 only, RSA 2048), "
+            "ios124 (SSH 1.99, SHA-1 only, RSA 1024, CBC, MD5). Default: everything paramiko offers.",
+        ),
+    ] = None,
 ) -> None:
     """Serve SNAPSHOT_DIR as a read-only fake IOS router over SSH until Ctrl-C."""
     from cmelive.fake.server import from_snapshot_dir  # paramiko: loaded by the commands that need it
+    from cmelive.fake.ssh_profiles import get_profile
 
     try:
         faults = Faults(
@@ -83,6 +93,7 @@ def fake_router(
             privileged_login=privileged,
             port=port,
             faults=faults,
+            ssh_profile=get_profile(ssh_profile) if ssh_profile is not None else None,
         )
     except InputError as exc:
         typer.echo(f"cmelive: error: {exc}", err=True)
@@ -109,6 +120,8 @@ def fake_router(
             f"fake router {router.hostname} listening on 127.0.0.1:{router.port} (user {username})"
         )
         typer.echo(router.known_hosts_line())
+        if router.ssh_profile is not None:
+            typer.echo(f"ssh profile: {router.ssh_profile.name} ({router.ssh_profile.description})")
         if router.faults.any:
             typer.echo(f"faults: {router.faults.describe()}")
         # Scripts read the port from this output while we serve: don't leave it in a buffer.

@@ -45,8 +45,8 @@ from netmiko.exceptions import (
 from cmelive.collect import ENABLE_SECRET_ENV, Target
 from cmelive.collect.hostkeys import (
     KnownHosts,
-    VerifyingSSHClient,
 )
+from cmelive.collect.sshinfo import RecordingSSHClient, offer_note, ssh_session_of
 from cmelive.commands import CommandStatus, ios_error
 from cmelive.router_log import is_log_message, split_log_messages
 from cmelive.errors import (
@@ -194,13 +194,17 @@ class AuditSession(CiscoIosSSH):
         self._prompt_at_end = re.compile(r"(?!)")
         self._pending = ""  # what _more_arrives read ahead, for the next read
         self._before_echo = ""  # what the last read dropped before its command's echo
+        # Ours to keep: netmiko drops its reference (remote_conn_pre) when a negotiation fails.
+        self.ssh_client: RecordingSSHClient | None = None
         super().__init__(**kwargs)
 
     # -- netmiko hooks -------------------------------------------------------------------------
 
     def _build_ssh_client(self) -> paramiko.SSHClient:
-        """Replace netmiko's client (AutoAddPolicy unless ssh_strict) with one that verifies."""
-        return VerifyingSSHClient(self.known_hosts)
+        """Replace netmiko's client (AutoAddPolicy unless ssh_strict) with one that verifies
+        host keys and records what the SSH session shows (:mod:`cmelive.collect.sshinfo`)."""
+        self.ssh_client = RecordingSSHClient(self.known_hosts)
+        return self.ssh_client
 
     def session_preparation(self) -> None:
         """Find the prompt, then send the terminal settings, one at a time.
@@ -534,6 +538,7 @@ class NetmikoCollector:
         wanted = list(dict.fromkeys(ensure_read_only(command) for command in commands))
         snapshot = Snapshot(host=target.host)
         session = self._connect(target)
+        snapshot.ssh = ssh_session_of(session.ssh_client)
         try:
             self._prepare(session, target)
             snapshot.hostname = session.hostname
@@ -602,12 +607,10 @@ class NetmikoCollector:
                 f"{target.address}: authentication failed: the router refused the login{user} "
                 "(wrong username, key or password)"
             ) from exc
-        except NetmikoTimeoutException as exc:
+        except (NetmikoTimeoutException, OSError, EOFError, paramiko.SSHException) as exc:
+            offered = offer_note(session.ssh_client)  # what a failed negotiation could not accept
             session.disconnect()
-            raise ConnectError(f"cannot connect to {target.address}: {_connect_failure(exc, target)}") from exc
-        except (OSError, EOFError, paramiko.SSHException) as exc:
-            session.disconnect()
-            raise ConnectError(f"cannot connect to {target.address}: {_connect_failure(exc, target)}") from exc
+            raise ConnectError(f"cannot connect to {target.address}: {_connect_failure(exc, target)}{offered}") from exc
         except BaseException:
             session.disconnect()
             raise

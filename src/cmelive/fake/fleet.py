@@ -20,6 +20,12 @@ The faults of a fleet can also come from a YAML file (:func:`load_faults_file`):
     branch-12: {fail_enable: true}
     branch-13: {down: true}
     branch-14: {known_host: changed}
+    branch-15: {ssh_profile: ios124}
+
+``ssh_profile`` is not a fault but what the router's SSH server offers
+(:mod:`cmelive.fake.ssh_profiles`: ``modern``, ``ios15``, ``ios124``), so that one fleet mixes
+IOS XE, IOS 15 and IOS 12.4 routers. A profile's host key has the profile's size: the routers
+of a profile whose size differs from the fleet's key share the process's key of that size.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from cmelive.errors import InputError
 from cmelive.fake.faults import Faults
 from cmelive.fake.ios_cli import DEFAULT_ENABLE_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME
 from cmelive.fake.server import HOST_KEY_BITS, FakeRouter
+from cmelive.fake.ssh_profiles import PROFILE_NAMES, SshProfile, get_profile, shared_host_key
 from cmelive.snapshot import Snapshot, read_snapshot
 
 KnownHost = Literal["match", "missing", "changed"]
@@ -53,7 +60,8 @@ class FakeRouterSpec:
     ``hostname``). ``snapshot`` is a snapshot or its directory. ``port`` 0 takes any free port.
     ``down``: nothing answers on its port (connection refused), faults aside. ``known_host``:
     what the fleet's known_hosts file says about it. ``host_key``: its own key instead of the
-    fleet's shared one.
+    fleet's shared one. ``ssh_profile``: the name of what its SSH server offers (None: paramiko's
+    full lists).
     """
 
     name: str
@@ -70,12 +78,15 @@ class FakeRouterSpec:
     down: bool = False
     known_host: KnownHost = "match"
     host_key: paramiko.PKey | None = field(default=None, repr=False)
+    ssh_profile: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name or self.name != self.name.strip():
             raise ValueError(f"a fake router needs a name without surrounding blanks, not {self.name!r}")
         if self.known_host not in get_args(KnownHost):
             raise ValueError(f"{self.name}: known_host must be one of {', '.join(get_args(KnownHost))}")
+        if self.ssh_profile is not None and self.ssh_profile not in PROFILE_NAMES:
+            raise ValueError(f"{self.name}: ssh_profile must be one of {', '.join(PROFILE_NAMES)}")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"{self.name}: port {self.port} is not a TCP port")
         for name in ("groups", "tags"):
@@ -137,6 +148,7 @@ class FakeFleet:
             if spec.down:
                 continue
             snapshot = spec.snapshot if isinstance(spec.snapshot, Snapshot) else read_snapshot(spec.snapshot)
+            profile = get_profile(spec.ssh_profile) if spec.ssh_profile is not None else None
             try:
                 self.routers[spec.name] = FakeRouter(
                     snapshot,
@@ -147,8 +159,9 @@ class FakeFleet:
                     privileged_login=spec.privileged_login,
                     host=host,
                     port=spec.port,
-                    host_key=spec.host_key if spec.host_key is not None else self.host_key,
+                    host_key=spec.host_key if spec.host_key is not None else self._key_of(profile),
                     faults=spec.faults,
+                    ssh_profile=profile,
                 )
             except ValueError as exc:
                 raise FakeRouterError(spec.name, str(exc)) from None
@@ -157,6 +170,21 @@ class FakeFleet:
         self._refusing: dict[str, socket.socket] = {}
         self._other_key: paramiko.PKey | None = None
         self._started = False
+
+    def _key_of(self, profile: SshProfile | None) -> paramiko.PKey:
+        """The fleet's key, unless ``profile`` wants another size: then the process's key of that size."""
+        if profile is None or profile.host_key_bits == self.host_key.get_bits():
+            return self.host_key
+        return shared_host_key(profile.host_key_bits)
+
+    @property
+    def host_keys(self) -> list[paramiko.PKey]:
+        """Every distinct host key the routers serve, the fleet's first."""
+        keys = [self.host_key]
+        for router in self.routers.values():
+            if all(router.host_key != key for key in keys):
+                keys.append(router.host_key)
+        return keys
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -265,7 +293,8 @@ class FakeFleet:
 
         Credentials are references: every host names ``password_env`` and ``enable_secret_env``.
         A faulty host carries its faults as ``data: {fake_faults: {...}}``, spelled as in a faults
-        file (checks ignore ``data``; a test can read what to expect of each host from it).
+        file (checks ignore ``data``; a test can read what to expect of each host from it), and a
+        router with an SSH profile its name as ``data: {fake_ssh_profile: ...}``.
         ``known_hosts`` gets every router's entry (see :meth:`known_hosts_lines`).
         """
         self.write_known_hosts(known_hosts)
@@ -281,8 +310,13 @@ class FakeFleet:
                 "groups": list(spec.groups),
                 "tags": list(spec.tags),
             }
+            data: dict[str, object] = {}
             if spec.fault_options():
-                host["data"] = {"fake_faults": spec.fault_options()}
+                data["fake_faults"] = spec.fault_options()
+            if spec.ssh_profile is not None:
+                data["fake_ssh_profile"] = spec.ssh_profile
+            if data:
+                host["data"] = data
             hosts[name] = host
         document = {"defaults": {}, "groups": {group: {} for group in groups}, "hosts": hosts}
         header = (
@@ -320,7 +354,7 @@ def _refusing_port(host: str, port: int) -> socket.socket:
 
 _FLAGS = ("fail_auth", "fail_enable", "no_cme", "down")
 _COMMAND_LISTS = ("hang_on", "drop_on")
-_KEYS = (*_FLAGS, "delay_ms", *_COMMAND_LISTS, "known_host")
+_KEYS = (*_FLAGS, "delay_ms", *_COMMAND_LISTS, "known_host", "ssh_profile")
 
 
 @dataclass(frozen=True)
@@ -331,6 +365,7 @@ class RouterFaults:
     down: bool = False
     known_host: KnownHost = "match"
     line: int = 0
+    ssh_profile: str | None = None  # None: the router keeps the fleet's profile
 
 
 def load_faults_file(path: Path, names: Sequence[str], base: Faults | None = None) -> dict[str, RouterFaults]:
@@ -338,7 +373,8 @@ def load_faults_file(path: Path, names: Sequence[str], base: Faults | None = Non
 
     Options: ``fail_auth``, ``fail_enable``, ``no_cme``, ``down`` (booleans), ``delay_ms`` (ms,
     a whole number >= 0), ``hang_on``/``drop_on`` (a command or a list of them) and
-    ``known_host`` (``match``, ``missing`` or ``changed``). An entry's options replace those of
+    ``known_host`` (``match``, ``missing`` or ``changed``); besides the faults, ``ssh_profile``
+    (``modern``, ``ios15`` or ``ios124``: what the router's SSH server offers). An entry's options replace those of
     ``base`` (the fleet-wide faults, e.g. a latency for every router); the rest of ``base`` stays.
     Raises InputError (``file:line``).
     """
@@ -391,11 +427,14 @@ def _router_faults(where: str, name: str, key_node: yaml.Node, node: yaml.Node, 
         options[option] = _option_value(where, name, option, value_node)
     known_host = options.pop("known_host", "match")
     down = bool(options.pop("down", False))
+    ssh_profile = options.pop("ssh_profile", None)
     try:
         faults = dataclasses.replace(base, **options)  # type: ignore[arg-type]  # values checked above
     except ValueError as exc:
         raise InputError(where, f"{name}: {exc}", _line(key_node)) from None
-    return RouterFaults(faults, down=down, known_host=known_host, line=_line(key_node))  # type: ignore[arg-type]
+    return RouterFaults(
+        faults, down=down, known_host=known_host, line=_line(key_node), ssh_profile=ssh_profile  # type: ignore[arg-type]
+    )
 
 
 def _option_value(where: str, name: str, option: str, node: yaml.Node) -> object:
@@ -411,6 +450,10 @@ def _option_value(where: str, name: str, option: str, node: yaml.Node) -> object
     if option == "delay_ms":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InputError(where, f"{context} must be a whole number of milliseconds >= 0", _line(node))
+        return value
+    if option == "ssh_profile":
+        if value not in PROFILE_NAMES:
+            raise InputError(where, f"{context} must be one of {', '.join(PROFILE_NAMES)}", _line(node))
         return value
     if option == "known_host":
         if value not in get_args(KnownHost):
@@ -434,7 +477,13 @@ def apply_faults(
             applied.append(spec)
         else:
             applied.append(
-                dataclasses.replace(spec, faults=entry.faults, down=entry.down, known_host=entry.known_host)
+                dataclasses.replace(
+                    spec,
+                    faults=entry.faults,
+                    down=entry.down,
+                    known_host=entry.known_host,
+                    ssh_profile=entry.ssh_profile if entry.ssh_profile is not None else spec.ssh_profile,
+                )
             )
     return applied
 

@@ -8,6 +8,8 @@ gets wrong:
   under ``-W error``: our overrides create them with ``daemon=True``;
 - ``listen(5)`` drops bursts of connections: we listen with a backlog of 256;
 - its bundled host key is public: every server generates a fresh RSA-2048 key (or is given one);
+  a router with an SSH profile (:mod:`cmelive.fake.ssh_profiles`: what IOS 12.4, 15.x or XE
+  offers) takes the process's shared key of its profile's size;
 - it only serves exec requests, by running them in a local shell: we serve pty + shell
   requests with the IOS emulation and answer exec requests with it too; nothing ever runs a
   local command, and its SFTP subsystem is not registered;
@@ -51,6 +53,7 @@ from paramiko.common import (
 from cmelive.fake.faults import Faults, SessionFault, without_cme
 from cmelive.fake.ios_cli import IosCli, TerminalSession, hostname_from, normalize_command, outputs_from_snapshot
 from cmelive.fake.terminal import TerminalStyle
+from cmelive.fake.ssh_profiles import SshProfile, shared_host_key
 from cmelive.snapshot import Snapshot, read_snapshot
 
 log = logging.getLogger(__name__)
@@ -96,9 +99,13 @@ class RouterHandler(MockSshHandler):
         self.requests: dict[int, SimpleQueue[tuple[str, str]]] = {}
         client, _ = client_conn
         client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.transport = paramiko.Transport(client)
+        profile = server.ssh_profile
+        if profile is None:
+            self.transport = paramiko.Transport(client)
+            self.transport.local_version = SSH_BANNER
+        else:
+            self.transport = profile.server_transport(client)
         self.transport.set_log_channel(TRANSPORT_LOG)
-        self.transport.local_version = SSH_BANNER
         self.transport.add_server_key(server.host_key)
 
     def run(self) -> None:
@@ -274,6 +281,9 @@ class FakeRouter(MockSshServer):
     ``faults`` makes it misbehave (see :class:`~cmelive.fake.faults.Faults`); a ``hang_on`` or
     ``drop_on`` command it does not serve is a ``ValueError`` here.
     ``host_key``: generating a fresh RSA-2048 key costs ~80 ms; a fleet shares one.
+    ``ssh_profile``: what the SSH server offers (:mod:`cmelive.fake.ssh_profiles`); None keeps
+    paramiko's full lists. Without ``host_key`` a profiled router uses the process's shared key of
+    its profile's size.
     """
 
     handler_cls = RouterHandler
@@ -294,6 +304,7 @@ class FakeRouter(MockSshServer):
         host_key: paramiko.PKey | None = None,
         faults: Faults | None = None,
         terminal: TerminalStyle | None = None,
+        ssh_profile: SshProfile | None = None,
     ) -> None:
         super().__init__({})
         #: How its vty lines echo, end lines, page and print log messages.
@@ -316,7 +327,14 @@ class FakeRouter(MockSshServer):
         self.host = host
         self._requested_port = port
         self._bound_port: int | None = None
-        self._host_key = host_key if host_key is not None else paramiko.RSAKey.generate(HOST_KEY_BITS)
+        self.ssh_profile = ssh_profile
+        if host_key is None:
+            host_key = (
+                shared_host_key(ssh_profile.host_key_bits)
+                if ssh_profile is not None
+                else paramiko.RSAKey.generate(HOST_KEY_BITS)
+            )
+        self._host_key = host_key
         self._lock = threading.Lock()
         self._connection_ended = threading.Condition(self._lock)
         self._command_log: list[str] = []
@@ -531,6 +549,7 @@ def from_snapshot_dir(
     port: int = 0,
     host_key: paramiko.PKey | None = None,
     faults: Faults | None = None,
+    ssh_profile: SshProfile | None = None,
 ) -> FakeRouter:
     """A (not yet started) fake router serving the snapshot directory ``path``.
 
@@ -547,4 +566,5 @@ def from_snapshot_dir(
         port=port,
         host_key=host_key,
         faults=faults,
+        ssh_profile=ssh_profile,
     )

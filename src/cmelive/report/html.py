@@ -632,6 +632,13 @@ def _facts(device: DeviceReport) -> str:
         ]
         if facts.get("uptime"):
             rows.append(("Uptime", str(facts["uptime"])))
+    if device.ssh is not None:
+        rows += [
+            ("SSH server", device.ssh.server_version),
+            ("SSH host key", device.ssh.host_key_text),
+            ("SSH agreed", device.ssh.negotiated_text),
+            ("SSH offered", device.ssh.offered_text),
+        ]
     rows.append(("Status", str(device.status)))
     body = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows)
     return f'<dl class="facts kv">{body}</dl>'

@@ -9,6 +9,7 @@ from typing import Any
 from cmelive import __version__
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.snapshot import CommandOutput, utc_now
+from cmelive.ssh_session import SshSession
 
 SCHEMA_VERSION = 1
 
@@ -29,6 +30,8 @@ class DeviceReport:
     facts: dict[str, Any] = field(default_factory=dict)
     commands: list[CommandOutput] = field(default_factory=list)
     results: list[CheckResult] = field(default_factory=list)
+    #: What the SSH session showed at login (None: not recorded, e.g. replayed captures).
+    ssh: SshSession | None = None
 
     def failures_at_or_above(self, threshold: Severity) -> list[CheckResult]:
         return [
@@ -43,6 +46,7 @@ class DeviceReport:
             "status": str(self.status),
             "error": self.error,
             "facts": self.facts,
+            "ssh": self.ssh.to_dict() if self.ssh is not None else None,
             "commands": [
                 {
                     "command": c.command,

@@ -15,7 +15,8 @@ and friends). The shape:
 - each evidence line becomes a location: the snapshot file it came from,
   ``<snapshots_dir>/<device>/<file_name(command)>`` relative to the ``SNAPSHOTS`` base (the
   directory the SARIF file is written to — the fleet run directory), with the line number and the
-  (already masked) line as a snippet. A failure without evidence (concluded from a missing line)
+  (already masked) line as a snippet (what the SSH session showed at login, ``ssh session``, is
+  kept in the device's ``meta.json`` and has no line number). A failure without evidence (concluded from a missing line)
   points at the whole file of the command the check reads, and names the device as a logical
   location;
 - ``partialFingerprints`` hold a hash of (device, check, evidence texts): line numbers are left
@@ -44,6 +45,8 @@ from cmelive.checks import all_checks, get_check
 from cmelive.checks.base import CheckResult, CheckSpec, Evidence, Severity, Status
 from cmelive.commands import CommandStatus, file_name
 from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
+from cmelive.snapshot import META_FILE
+from cmelive.ssh_session import SSH_SESSION
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -322,7 +325,8 @@ def _artifact(device_dir: str, command: str, snapshots_dir: str) -> dict[str, st
     # Device names come from the inventory and may hold spaces or '#': percent-encode each segment
     # so the uri stays a valid relative reference.
     segments = [s for s in snapshots_dir.split("/") if s not in ("", ".")]
-    segments += [device_dir, file_name(command)]
+    # What the SSH session showed is kept in the snapshot's meta.json, not in a command's file.
+    segments += [device_dir, META_FILE if command == SSH_SESSION else file_name(command)]
     return {
         "uri": "/".join(quote(s, safe="") for s in segments),
         "uriBaseId": SNAPSHOTS_BASE_ID,

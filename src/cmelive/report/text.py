@@ -216,6 +216,12 @@ def _header(device: DeviceReport, width: int) -> list[str]:
             ("CME", _cme(facts)),
             ("Ephones", _ephones(facts)),
         ]
+    if device.ssh is not None:
+        fields += [
+            ("SSH", f"{device.ssh.server_version}, host key {device.ssh.host_key_text}"),
+            ("Agreed", device.ssh.negotiated_text),
+            ("Offered", device.ssh.offered_text),
+        ]
     fields.append(("Status", str(device.status)))
     if device.error:
         fields.append(("Error", device.error))
