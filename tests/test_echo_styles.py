@@ -11,6 +11,8 @@ a show command, a terminal setting, ``enable``, the secret, ``exit``, an Enter o
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +24,9 @@ from cmelive.collect.live import NetmikoCollector
 from cmelive.commands import AUDIT_COMMANDS, RUNNING_CONFIG, CommandStatus
 from cmelive.fake import FakeRouter
 from cmelive.fake.terminal import STYLES, TerminalStyle
+from cmelive.snapshot import CommandOutput, Snapshot, read_snapshot, write_snapshot
+
+from .livefake import cli
 
 PASSWORD = "Pw-echo-4471"
 ENABLE_SECRET = "En-echo-9053"
@@ -166,8 +171,6 @@ def test_every_byte_sent_is_read_only(
 
 
 def test_log_messages_survive_in_the_saved_snapshot(host_key: paramiko.PKey, tmp_path: Path) -> None:
-    from cmelive.snapshot import read_snapshot, write_snapshot
-
     style = STYLES["log-lines"]
     with serve(host_key, style, privileged=True) as router:
         snapshot = NetmikoCollector().collect(target_for(router, tmp_path), COMMANDS)
@@ -178,3 +181,42 @@ def test_log_messages_survive_in_the_saved_snapshot(host_key: paramiko.PKey, tmp
     assert running.text == RUNNING
     assert running.log_messages == snapshot.outputs[RUNNING_CONFIG].log_messages
     assert len(running.log_messages) >= 2
+
+
+def test_fake_router_cli_serves_a_terminal_style_that_a_live_audit_reads(tmp_path: Path) -> None:
+    outputs = {command: CommandOutput(command, CommandStatus.OK, text) for command, text in OUTPUTS.items()}
+    served = write_snapshot(Snapshot(host="served", outputs=outputs), tmp_path / "served", mask=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cmelive", "fake-router", str(served), "--password", PASSWORD,
+         "--enable-secret", ENABLE_SECRET, "--terminal-style", "pager"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        found = re.fullmatch(r"fake router CME1 listening on 127\.0\.0\.1:(\d+) \(user admin\)\n", proc.stdout.readline())
+        assert found
+        known = tmp_path / "known_hosts"
+        known.write_text(proc.stdout.readline())
+        assert proc.stdout.readline() == "terminal style: pager\n"
+        done = cli(
+            "collect", "127.0.0.1", "--port", found.group(1), "-u", "admin", "--known-hosts", str(known),
+            "--no-mask", "-o", str(tmp_path / "collected"),
+            env={"CMELIVE_PASSWORD": PASSWORD, "CMELIVE_ENABLE_SECRET": ENABLE_SECRET},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    collected = read_snapshot(tmp_path / "collected")
+    for command, text in OUTPUTS.items():
+        assert collected.outputs[command].text == text, command
+
+
+def test_fake_router_cli_refuses_an_unknown_terminal_style(tmp_path: Path) -> None:
+    (tmp_path / "show_version.txt").write_text(OUTPUTS["show version"])
+    done = cli("fake-router", str(tmp_path), "--terminal-style", "teletype")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith("cmelive: error: --terminal-style: unknown style 'teletype' (one of: ")
+

@@ -14,6 +14,7 @@ from cmelive.cli import exit_codes
 from cmelive.errors import InputError
 from cmelive.fake.faults import Faults
 from cmelive.fake.ssh_profiles import SshProfileName
+from cmelive.fake.terminal import STYLES
 
 
 def fake_router(
@@ -71,11 +72,26 @@ def fake_router(
             "ios124 (SSH 1.99, SHA-1 only, RSA 1024, CBC, MD5). Default: everything paramiko offers.",
         ),
     ] = None,
+    terminal_style: Annotated[
+        str,
+        typer.Option(
+            "--terminal-style",
+            metavar="STYLE",
+            help="How its vty line behaves (echo, prompts, line ends, pauses, log messages, pager): "
+            "ios, immediate-echo, pager, log-lines, ... (a wrong name lists them all).",
+        ),
+    ] = "ios",
 ) -> None:
     """Serve SNAPSHOT_DIR as a read-only fake IOS router over SSH until Ctrl-C."""
     from cmelive.fake.server import from_snapshot_dir  # paramiko: loaded by the commands that need it
     from cmelive.fake.ssh_profiles import get_profile
 
+    if terminal_style not in STYLES:
+        typer.echo(
+            f"cmelive: error: --terminal-style: unknown style {terminal_style!r} (one of: {', '.join(sorted(STYLES))})",
+            err=True,
+        )
+        raise typer.Exit(exit_codes.BAD_INPUT)
     try:
         faults = Faults(
             fail_auth=fail_auth,
@@ -94,6 +110,7 @@ def fake_router(
             port=port,
             faults=faults,
             ssh_profile=get_profile(ssh_profile) if ssh_profile is not None else None,
+            terminal=STYLES[terminal_style],
         )
     except InputError as exc:
         typer.echo(f"cmelive: error: {exc}", err=True)
@@ -122,6 +139,8 @@ def fake_router(
         typer.echo(router.known_hosts_line())
         if router.ssh_profile is not None:
             typer.echo(f"ssh profile: {router.ssh_profile.name} ({router.ssh_profile.description})")
+        if terminal_style != "ios":
+            typer.echo(f"terminal style: {terminal_style}")
         if router.faults.any:
             typer.echo(f"faults: {router.faults.describe()}")
         # Scripts read the port from this output while we serve: don't leave it in a buffer.

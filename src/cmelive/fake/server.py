@@ -549,6 +549,7 @@ def from_snapshot_dir(
     port: int = 0,
     host_key: paramiko.PKey | None = None,
     faults: Faults | None = None,
+    terminal: TerminalStyle | None = None,
     ssh_profile: SshProfile | None = None,
 ) -> FakeRouter:
     """A (not yet started) fake router serving the snapshot directory ``path``.
@@ -566,5 +567,6 @@ def from_snapshot_dir(
         port=port,
         host_key=host_key,
         faults=faults,
+        terminal=terminal,
         ssh_profile=ssh_profile,
     )
