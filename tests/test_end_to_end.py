@@ -145,6 +145,9 @@ def test_demo_audits_every_example() -> None:
     for device in report["devices"]:
         assert device["status"] in ("ok", "partial"), device
         assert device["results"], device["name"]
+    # Each example is served with an SSH server of its kind: the insecure one is classic IOS 12.4.
+    ssh_check = {d["name"]: next(r["status"] for r in d["results"] if r["check"] == "CME-ACC-11") for d in report["devices"]}
+    assert ssh_check == {"secure-cme": "pass", "insecure-cme": "fail", "plain-ios": "fail"}
 
 
 def test_demo_fleet_writes_a_run_with_every_fault_isolated(tmp_path: Path) -> None:

@@ -27,11 +27,17 @@ if TYPE_CHECKING:
     from cmelive.fleet import FleetResult
 
 
+#: The SSH server each example offers: the insecure CME router answers as its configuration says
+#: (SSH 1.99, a 1024-bit key, SHA-1 only: CME-ACC-11 fails), the plain router as IOS 15; the secure one is modern.
+DEMO_SSH_PROFILES = {"insecure-cme": "ios124", "plain-ios": "ios15"}
+
+
 def run_demo_audits(names: tuple[str, ...] = EXAMPLES) -> AuditReport:
     """Serve each example on a free loopback port and audit it over real SSH, like a real router."""
     # Loaded here: paramiko and netmiko are a quarter of the CLI's start-up.
     from cmelive.collect.live import NetmikoCollector
     from cmelive.fake.server import FakeRouter
+    from cmelive.fake.ssh_profiles import get_profile
 
     devices: list[DeviceReport] = []
     with tempfile.TemporaryDirectory(prefix="cmelive-demo-") as scratch:
@@ -39,7 +45,13 @@ def run_demo_audits(names: tuple[str, ...] = EXAMPLES) -> AuditReport:
             password = secrets.token_urlsafe(12)
             enable_secret = secrets.token_urlsafe(12)
             snapshot = read_snapshot(example_dir(name))
-            with FakeRouter(snapshot, password=password, enable_secret=enable_secret) as router:
+            profile = DEMO_SSH_PROFILES.get(name)
+            with FakeRouter(
+                snapshot,
+                password=password,
+                enable_secret=enable_secret,
+                ssh_profile=get_profile(profile) if profile is not None else None,
+            ) as router:
                 # The demo's routers are ours: pin their freshly generated keys rather than
                 # weakening host-key checking.
                 known_hosts = Path(scratch) / f"{name}.known_hosts"
