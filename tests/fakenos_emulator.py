@@ -51,6 +51,7 @@ class Variant:
     enable_secret: bool = False  # False: fakenos's own enable, which asks no password
     terminal_length_answer: str = ""
     trailing_blanks: bool = False
+    privileged_prompt: str = PRIVILEGED_PROMPT  # fakenos's cisco_ios user prompt is fixed: "<host>>"
 
     def output(self, command: str) -> str:
         """The output fakenos is given for ``command``."""
@@ -69,26 +70,29 @@ class Variant:
 
     def commands(self) -> dict[str, dict[str, Any]]:
         """The fakenos inventory ``commands`` of a host serving this variant."""
+        privileged = self.privileged_prompt
         table: dict[str, dict[str, Any]] = {
-            command: {"output": self.output(command), "prompt": [PRIVILEGED_PROMPT], "help": command}
+            command: {"output": self.output(command), "prompt": [privileged], "help": command}
             for command in AUDIT_COMMANDS
         }
         table["terminal length 0"] = {
             "output": self.terminal_length_answer,
-            "prompt": [USER_PROMPT, PRIVILEGED_PROMPT],
+            "prompt": [USER_PROMPT, privileged],
             "help": "no paging",
         }
         # fakenos's cisco_ios knows "terminal width 511" only; IOS takes 0 too.
-        table["terminal width 0"] = {"output": "", "prompt": [USER_PROMPT, PRIVILEGED_PROMPT], "help": "no wrapping"}
+        table["terminal width 0"] = {"output": "", "prompt": [USER_PROMPT, privileged], "help": "no wrapping"}
         if self.enable_secret:
             # fakenos's way to ask for a password: a prompt that only the right line leaves.
             table["enable"] = {"output": None, "new_prompt": "Password: ", "prompt": USER_PROMPT, "help": "enable"}
             table[ENABLE_SECRET] = {
                 "output": None,
-                "new_prompt": PRIVILEGED_PROMPT,
+                "new_prompt": privileged,
                 "prompt": "Password: ",
                 "help": "the enable secret",
             }
+        elif privileged != PRIVILEGED_PROMPT:
+            table["enable"] = {"output": None, "new_prompt": privileged, "prompt": USER_PROMPT, "help": "enable"}
         return table
 
     def shell_configuration(self) -> dict[str, str]:
@@ -139,6 +143,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("crcrlf", "insecure-cme", newline="\r\r\n", enable_secret=True),
     Variant("trailing-blanks", "secure-cme", trailing_blanks=True),
     Variant("terminal-length-refused", "insecure-cme", terminal_length_answer="% Authorization failed."),
+    Variant("prompt-trailing-blank", "plain-ios", privileged_prompt="{base_prompt}# "),
 )
 
 

@@ -164,7 +164,11 @@ def _read_until(channel: paramiko.Channel, end: bytes, timeout: float = 10.0) ->
     return data
 
 
-RAW_CASES = {variant.name: variant for variant in VARIANTS if variant.name in ("fakenos-defaults", "crcrlf")}
+RAW_CASES = {
+    variant.name: variant
+    for variant in VARIANTS
+    if variant.name in ("fakenos-defaults", "crcrlf", "prompt-trailing-blank")
+}
 
 
 @pytest.mark.parametrize("name", RAW_CASES)
@@ -173,6 +177,7 @@ def test_raw_stream(name: str, emulator: Emulator) -> None:
     variant = RAW_CASES[name]
     crlf = (variant.newline or "\r\n").encode()
     prompt = name.encode()
+    privileged = variant.privileged_prompt.format(base_prompt=name).encode()
     with paramiko.SSHClient() as client:
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         client.load_host_keys(str(emulator.known_hosts))
@@ -182,6 +187,7 @@ def test_raw_stream(name: str, emulator: Emulator) -> None:
         transport = client.get_transport()
         assert transport is not None
         assert transport.remote_version == "SSH-2.0-paramiko_4.0.0"
+        assert transport.get_banner() == b"FakeNOS Paramiko SSH Server\r\n"  # sent before authentication
         channel = client.invoke_shell()
         # The shell's intro always ends in "\n" -> "\r\n" (its writer turns a bare "\n" into "\r\n").
         assert _read_until(channel, prompt + b">") == b"Custom SSH Shell\r\n" + prompt + b">"
@@ -190,16 +196,17 @@ def test_raw_stream(name: str, emulator: Emulator) -> None:
             assert _read_until(channel, b"Password: ") == b"enable\r\nPassword: "
             channel.sendall(ENABLE_SECRET.encode() + b"\n")
             # Unlike IOS, fakenos echoes the secret as typed.
-            assert _read_until(channel, prompt + b"#") == ENABLE_SECRET.encode() + b"\r\n" + prompt + b"#"
-        else:  # fakenos's own enable asks no password
-            assert _read_until(channel, prompt + b"#") == b"enable\r\n" + prompt + b"#"
+            assert _read_until(channel, privileged) == ENABLE_SECRET.encode() + b"\r\n" + privileged
+        else:
+            assert _read_until(channel, privileged) == b"enable\r\n" + privileged
         channel.sendall(b"show version\n")
-        answer = _read_until(channel, b"\n" + prompt + b"#")
+        answer = _read_until(channel, b"\n" + privileged)
         # The echo's line end is always "\r\n"; the output's is the shell's newline.
         expected = variant.output(SHOW_VERSION)
-        assert answer == b"show version\r\n" + b"".join(line.encode() + crlf for line in expected.splitlines()) + prompt + b"#"
+        output = b"".join(line.encode() + crlf for line in expected.splitlines())
+        assert answer == b"show version\r\n" + output + privileged
         channel.sendall(b"\n")
-        assert _read_until(channel, prompt + b"#") == b"\r\n" + prompt + b"#"
+        assert _read_until(channel, privileged) == b"\r\n" + privileged
         channel.sendall(b"exit\n")
         assert _read_until(channel, b"exit\r\n") == b"exit\r\n"
     assert served(expected) == variant.served(SHOW_VERSION)
