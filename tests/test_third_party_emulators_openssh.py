@@ -8,9 +8,9 @@ two typed-ahead terminal settings come back as ``terminal length 0\\r\\nterminal
 before the banner, followed by three prompts glued on one line (``R>R>R>``), and each output
 line ends in ``\\r\\r\\n`` (``\\r\\n`` with ``-onlcr``, whose echo ends in a bare ``\\n``).
 
-Plain netmiko reads this router right; cmelive's collector does not yet (issue 9, section 2:
-"Prompts glued on one line are never recognised"): those tests are strict xfails, to be
-turned on when the reading logic is rewritten. Needs root and openssh-server, as
+Plain netmiko reads this router right, and so does cmelive's collector, which types nothing
+ahead and recognises glued prompts (before issue 9's rewrite it gave up with "no usable prompt
+after login"). Needs root and openssh-server, as
 ``test_openssh_fake.py`` does (whose sshd helpers and machine-wide lock this module shares).
 """
 
@@ -36,7 +36,6 @@ from netmiko import ConnectHandler
 from cmelive.collect import Target
 from cmelive.collect.live import NetmikoCollector
 from cmelive.commands import AUDIT_COMMANDS, SHOW_VERSION
-from cmelive.errors import ConnectError
 
 from . import fakenos_login_shell
 from .fakenos_emulator import ENABLE_SECRET, Variant
@@ -237,15 +236,6 @@ def test_netmiko_reads_it_right(tty: str, openssh_fakenos: OpensshFakenos) -> No
         device.disconnect()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ConnectError,
-    reason=(
-        "issue 9 section 2: the pty echoes the typed-ahead terminal settings at once and the shell "
-        "then prints three prompts on one line ('CMEFAKENOS>CMEFAKENOS>CMEFAKENOS>'); the collector "
-        "never recognises that prompt: 'no usable prompt after login' when its timeout runs out"
-    ),
-)
 @pytest.mark.parametrize("tty", TTY_MODES)
 def test_collector_gets_every_output(tty: str, openssh_fakenos: OpensshFakenos) -> None:
     openssh_fakenos.command_log.unlink(missing_ok=True)
