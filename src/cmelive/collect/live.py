@@ -47,7 +47,7 @@ from cmelive.collect.hostkeys import (
     KnownHosts,
     VerifyingSSHClient,
 )
-from cmelive.commands import CommandStatus, ios_error
+from cmelive.commands import CommandStatus, classify, ios_error
 from cmelive.errors import (
     AuthenticationError,
     ConnectError,
@@ -113,26 +113,6 @@ def _ensure_session_command(command: str) -> str:
             raise UsageError(f"refusing to send {command!r}: it contains a control character")
         return command
     return ensure_read_only(command)
-
-
-def classify(command: str, text: str) -> tuple[CommandStatus, str | None]:
-    """The status of a command that completed (its prompt came back) with output ``text``."""
-    error = ios_error(text)
-    if error is not None:
-        return CommandStatus.REJECTED, error
-    if _is_config_dump(command) and not _ends_with_end(text):
-        return CommandStatus.TRUNCATED, "no final 'end' line: the configuration was cut off"
-    return CommandStatus.OK, None
-
-
-def _is_config_dump(command: str) -> bool:
-    return "|" not in command and command.startswith(("show running-config", "show startup-config"))
-
-
-def _ends_with_end(text: str) -> bool:
-    # Only the last non-blank line matters: a config is thousands of lines.
-    tail = text.rstrip()[-64:].splitlines()
-    return bool(tail) and tail[-1].strip() == "end"
 
 
 class ConnectionLost(Exception):
@@ -435,8 +415,9 @@ class NetmikoCollector:
     """A :class:`~cmelive.collect.Collector` that logs into an IOS router and runs show commands.
 
     Every command ends up in the snapshot with a status: OK, REJECTED (the router's ``%`` error
-    line kept as the error), TIMEOUT, TRUNCATED (a running-config without its final ``end``), or
-    NOT_COLLECTED (the session died before it; the outputs gathered so far are kept).
+    line kept as the error), UNRECOGNISED (none of the lines IOS always prints for it), TIMEOUT,
+    TRUNCATED (a running-config without its final ``end``), or NOT_COLLECTED (the session died
+    before it; the outputs gathered so far are kept); see :func:`cmelive.commands.classify`.
 
     ``enable_secret_prompt(host)`` is asked for the enable secret when the login lands in user
     EXEC mode and the target has none (the CLI prompts on a terminal); without it that is an
