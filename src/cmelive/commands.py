@@ -65,7 +65,9 @@ IOS_ERROR_MARKERS: tuple[str, ...] = (
 #:   Software", 12.x "Cisco Internetwork Operating System Software" / "IOS (tm)"), and always has
 #:   "uptime is" and "Configuration register is" lines;
 #: - ``show running-config``: "Building configuration...", "Current configuration : N bytes",
-#:   "version", "hostname" (printed even when it is the default "Router") and the final "end";
+#:   "version", "hostname" (printed even when it is the default "Router"), the "!" between
+#:   sections and the final "end" (a fragment with "!" lines is a cut config: TRUNCATED, and what
+#:   it shows still counts; an output with none of these is not a config at all);
 #: - ``show ephone registered``: an "ephone-N" block per phone, or, with none registered, "No
 #:   ephone in specified type/condition." (the CME command reference prints it for "show ephone
 #:   offhook"; field logs show it for "registered");
@@ -87,6 +89,7 @@ ALWAYS_PRINTS: dict[str, tuple[str, ...]] = {
         r"version \d",
         r"hostname \S",
         r"end\s*$",
+        r"!\s*$",
     ),
     EPHONE_REGISTERED: (r"ephone-\d+", r"No ephone in specified"),
     OPEN_PORTS: (r"Active internet connections", r"Prot\s+Local\s+Address\s+Foreign\s+Address"),

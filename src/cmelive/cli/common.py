@@ -17,7 +17,7 @@ from cmelive.commands import AUDIT_COMMANDS
 from cmelive.errors import InputError, UsageError
 from cmelive.policy import Policy, load_policy
 from cmelive.report.json_report import render_json
-from cmelive.report.model import AuditReport, DeviceStatus
+from cmelive.report.model import AuditReport
 from cmelive.report.text import render_text
 from cmelive.snapshot import Snapshot
 
@@ -148,8 +148,9 @@ def _terminal_width() -> int:
 
 
 def exit_code(report: AuditReport, fail_on: Severity) -> int:
-    """3 when a device could not be audited, else 1 when anything failed at/above ``fail_on``."""
-    if any(device.status == DeviceStatus.ERROR for device in report.devices):
+    """3 when a device was not audited (:meth:`DeviceReport.not_audited_reason`: unreachable, or
+    its running-config not collected whole), else 1 when anything failed at/above ``fail_on``."""
+    if any(device.not_audited_reason() is not None for device in report.devices):
         return exit_codes.DEVICE_UNAVAILABLE
     if any(device.failures_at_or_above(fail_on) for device in report.devices):
         return exit_codes.FINDINGS

@@ -8,6 +8,7 @@ from typing import Any
 
 from cmelive import __version__
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
+from cmelive.commands import RUNNING_CONFIG, CommandStatus
 from cmelive.snapshot import CommandOutput, utc_now
 
 SCHEMA_VERSION = 1
@@ -30,18 +31,42 @@ class DeviceReport:
     commands: list[CommandOutput] = field(default_factory=list)
     results: list[CheckResult] = field(default_factory=list)
 
+    def not_audited_reason(self) -> str | None:
+        """Why this device counts as *not audited*, or None when it was audited.
+
+        The one rule behind the exit code (3), the text summary, the fleet table and the JSON
+        ``audited`` key, for ``audit``, ``replay`` and ``fleet`` alike: a device is audited when it
+        was reached and its running-config was collected whole — status ``ok``, so not timed out,
+        cut off, left with pager marks, dropped with the session, rejected, unrecognisable (empty)
+        or missing. Every other command may fail and the device is still audited (``partial``: the
+        checks that read them say unknown). Damage inside a whole capture (a replayed config whose
+        indentation was lost in publication) does not count: its checks are unknown one by one.
+        """
+        if self.status == DeviceStatus.ERROR:
+            return self.error or "could not be audited"
+        config = next((c for c in self.commands if c.command == RUNNING_CONFIG), None)
+        if config is None:
+            return f"'{RUNNING_CONFIG}' was not collected"
+        if config.status != CommandStatus.OK:
+            why = f": {config.error}" if config.error else ""
+            return f"'{RUNNING_CONFIG}' was not collected whole ({config.status}{why})"
+        return None
+
     def failures_at_or_above(self, threshold: Severity) -> list[CheckResult]:
         return [
             r for r in self.results if r.status == Status.FAIL and r.severity.rank >= threshold.rank
         ]
 
     def to_dict(self) -> dict[str, Any]:
+        not_audited = self.not_audited_reason()
         return {
             "name": self.name,
             "host": self.host,
             "hostname": self.hostname,
             "status": str(self.status),
             "error": self.error,
+            "audited": not_audited is None,
+            "not_audited_reason": not_audited,
             "facts": self.facts,
             "commands": [
                 {
