@@ -154,6 +154,21 @@ def test_replay_of_a_cut_running_config_exits_3(tmp_path: Path) -> None:
     )
 
 
+def test_replay_of_a_running_config_with_pager_marks_exits_3(tmp_path: Path) -> None:
+    directory = tmp_path / "paged"
+    shutil.copytree(example_dir("secure-cme"), directory)
+    (directory / "meta.json").unlink()
+    config = directory / file_name(RUNNING_CONFIG)
+    lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(len(lines) // 2, " --More-- \b\b\b\b\b\b\b\b\b\b")  # a screenful's end, paged badly
+    config.write_text("".join(lines), encoding="utf-8")
+    proc = cli("replay", str(directory), "--format", "json")
+    assert proc.returncode == 3, proc.stderr
+    assert "(truncated: pager prompts ('--More--') in the output" in json.loads(proc.stdout)["devices"][0][
+        "not_audited_reason"
+    ]
+
+
 def test_replay_of_a_snapshot_without_running_config_exits_3(tmp_path: Path) -> None:
     directory = tmp_path / "no-config"
     shutil.copytree(example_dir("secure-cme"), directory)

@@ -119,6 +119,14 @@ def test_rejection_and_truncation_keep_their_statuses() -> None:
     assert classify(RUNNING_CONFIG, "hostname R1\n!\nend\nR1#show version\n")[0] == CommandStatus.OK
 
 
+def test_pager_marks_left_in_an_output_make_it_truncated() -> None:
+    paged = "Building configuration...\n!\nhostname R1\n --More-- \b\b\b\b\b\b\b\b\b!\nend\n"
+    status, error = classify(RUNNING_CONFIG, paged)
+    assert status == CommandStatus.TRUNCATED
+    assert error == "pager prompts ('--More--') in the output: lines may be missing"
+    assert classify(OPEN_PORTS, "Prot  Local Address   Foreign Address\n --More-- \n")[0] == CommandStatus.TRUNCATED
+
+
 # -- replay ------------------------------------------------------------------------------------------
 
 

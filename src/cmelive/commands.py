@@ -47,6 +47,9 @@ class CommandStatus(StrEnum):
     UNRECOGNISED = "unrecognised"
 
 
+#: What IOS prints at the bottom of each screenful when ``terminal length 0`` did not take.
+PAGER_PROMPT = "--More--"
+
 #: IOS answers that mean "this command did not run" (scrapli's FAILED_WHEN_CONTAINS for IOS-XE).
 IOS_ERROR_MARKERS: tuple[str, ...] = (
     "% Invalid input detected",
@@ -145,7 +148,8 @@ def classify(command: str, text: str) -> tuple[CommandStatus, str | None]:
 
     The one rule for live collection and replay alike: REJECTED when the router printed an IOS
     error, UNRECOGNISED when the output holds none of the lines IOS always prints for the command
-    (:data:`ALWAYS_PRINTS`), TRUNCATED when a running-config lacks its final ``end``.
+    (:data:`ALWAYS_PRINTS`), TRUNCATED when a running-config lacks its final ``end`` or any output
+    still holds pager prompts.
     """
     error = ios_error(text)
     if error is not None:
@@ -155,6 +159,9 @@ def classify(command: str, text: str) -> tuple[CommandStatus, str | None]:
         return CommandStatus.UNRECOGNISED, unrecognised
     if _is_config_dump(command) and not _ends_with_end(text):
         return CommandStatus.TRUNCATED, "no final 'end' line: the configuration was cut off"
+    if PAGER_PROMPT in text:
+        # The pager was not paged through cleanly: what stood under its prompts is lost or garbled.
+        return CommandStatus.TRUNCATED, f"pager prompts ('{PAGER_PROMPT}') in the output: lines may be missing"
     return CommandStatus.OK, None
 
 
