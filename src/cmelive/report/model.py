@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -44,13 +45,7 @@ class DeviceReport:
         """
         if self.status == DeviceStatus.ERROR:
             return self.error or "could not be audited"
-        config = next((c for c in self.commands if c.command == RUNNING_CONFIG), None)
-        if config is None:
-            return f"'{RUNNING_CONFIG}' was not collected"
-        if config.status != CommandStatus.OK:
-            why = f": {config.error}" if config.error else ""
-            return f"'{RUNNING_CONFIG}' was not collected whole ({config.status}{why})"
-        return None
+        return running_config_problem(self.commands)
 
     def failures_at_or_above(self, threshold: Severity) -> list[CheckResult]:
         return [
@@ -79,6 +74,21 @@ class DeviceReport:
             ],
             "results": [result_to_dict(r) for r in self.results],
         }
+
+
+def running_config_problem(commands: Iterable[CommandOutput]) -> str | None:
+    """Why the running-config among ``commands`` was not collected whole, or None when it was.
+
+    The heart of :meth:`DeviceReport.not_audited_reason`; ``cmelive collect`` asks it of a
+    snapshot before any report exists.
+    """
+    config = next((c for c in commands if c.command == RUNNING_CONFIG), None)
+    if config is None:
+        return f"'{RUNNING_CONFIG}' was not collected"
+    if config.status != CommandStatus.OK:
+        why = f": {config.error}" if config.error else ""
+        return f"'{RUNNING_CONFIG}' was not collected whole ({config.status}{why})"
+    return None
 
 
 def result_to_dict(result: CheckResult) -> dict[str, Any]:
