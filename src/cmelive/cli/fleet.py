@@ -122,7 +122,8 @@ def fleet(
         raise UsageError(f"no host of {inventory} matches all of the --host/--group/--tag filters")
     policy = common.read_policy(policy_file)
     waivers: list[Waiver] = load_waivers(waivers_file) if waivers_file is not None else []
-    for path in known_hosts or ():
+    inventory_files = {host.known_hosts for host in selected if host.known_hosts is not None}
+    for path in [*(known_hosts or ()), *sorted(inventory_files)]:
         read_known_hosts(path, required=True)  # an unreadable file is a usage error, not 200 device errors
     fleet_runner.prepare_run_dir(out)
     history = None if no_history else History(db if db is not None else default_db_path())
