@@ -62,9 +62,11 @@ def test_unreadable_file_as_root(tmp_path: Path) -> None:
     bad.mkdir()
     (bad / "x.txt").write_text("x")
     proc = run_cli("replay", str(tmp_path))
-    # A directory is not a capture file: it is skipped, and the rest is audited.
-    assert proc.returncode in (0, 1), proc.stderr
+    # A directory is not a capture file: it is skipped, and the rest is judged; without its
+    # running-config the device is not audited (exit 3), and the report says why.
+    assert proc.returncode == 3, proc.stderr
     assert "Traceback" not in proc.stderr
+    assert "not audited — 'show running-config' was not collected" in proc.stdout
 
 
 def test_non_text_file(tmp_path: Path) -> None:

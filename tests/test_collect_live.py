@@ -500,7 +500,7 @@ def test_guard_accepts_show_commands() -> None:
         ("show ctl-client", "% Authorization failed.\n", CommandStatus.REJECTED),
         (RUNNING_CONFIG, "hostname R1\n!\nend\n\n", CommandStatus.OK),
         (RUNNING_CONFIG, "hostname R1\n!\ninterface Gi0/0\n", CommandStatus.TRUNCATED),
-        (RUNNING_CONFIG, "", CommandStatus.TRUNCATED),
+        (RUNNING_CONFIG, "", CommandStatus.UNRECOGNISED),
         ("show running-config | include hostname", "hostname R1\n", CommandStatus.OK),
     ],
 )

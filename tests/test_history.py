@@ -16,11 +16,12 @@ import pytest
 from cmelive.audit import audit_snapshot, unreachable_report
 from cmelive.checks import get_check
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
+from cmelive.commands import RUNNING_CONFIG, CommandStatus
 from cmelive.errors import ConnectError, HistoryError, RunLockedError, UsageError
 from cmelive.examples import example_dir
 from cmelive.history import SCHEMA_VERSION, History, Presence, RunStatus, default_db_path
 from cmelive.report.model import DeviceReport, DeviceStatus
-from cmelive.snapshot import read_snapshot
+from cmelive.snapshot import CommandOutput, read_snapshot
 
 
 def result(check_id: str, status: Status, message: str = "", waiver: dict[str, str] | None = None) -> CheckResult:
@@ -41,8 +42,11 @@ def result(check_id: str, status: Status, message: str = "", waiver: dict[str, s
 
 
 def device(name: str, *results: CheckResult, status: DeviceStatus = DeviceStatus.OK) -> DeviceReport:
+    # An audited device: its running-config was collected whole (report.model's not-audited rule).
+    commands = [] if status == DeviceStatus.ERROR else [CommandOutput(RUNNING_CONFIG, CommandStatus.OK)]
     return DeviceReport(
-        name=name, host=f"10.0.0.{len(name)}", hostname=name.upper(), status=status, results=list(results)
+        name=name, host=f"10.0.0.{len(name)}", hostname=name.upper(), status=status, commands=commands,
+        results=list(results),
     )
 
 

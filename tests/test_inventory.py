@@ -270,8 +270,8 @@ BAD_CASES = [
         "unknown_key.yaml",
         3,
         "host 'br-01': unknown key 'adress' (allowed: address, data, enable_secret_env, groups, hostname, "
-        "jump_host, key_file, keyring, password_env, port, ssh_config, tags, timeout, trusted_subnets, "
-        "username, wan_interfaces)",
+        "jump_host, key_file, keyring, known_hosts, password_env, port, ssh_config, tags, timeout, "
+        "trusted_subnets, username, wan_interfaces)",
     ),
     (
         "unknown_top_key.yaml",
@@ -348,7 +348,7 @@ BAD_CASES = [
         "ansible_unknown_cmelive_var.yaml",
         5,
         "host 'br-01': unknown variable 'cmelive_tag' (cmelive's: cmelive_data, cmelive_enable_secret_env, "
-        "cmelive_jump_host, cmelive_keyring, cmelive_password_env, cmelive_ssh_config, cmelive_tags, "
+        "cmelive_jump_host, cmelive_keyring, cmelive_known_hosts, cmelive_password_env, cmelive_ssh_config, cmelive_tags, "
         "cmelive_timeout, cmelive_trusted_subnets, cmelive_wan_interfaces)",
     ),
     (

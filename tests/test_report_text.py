@@ -59,6 +59,8 @@ def device(results: list[CheckResult], **overrides: object) -> DeviceReport:
             "ephones_registered": 4,
         },
         "results": results,
+        # Audited: the running-config was collected whole (report.model's not-audited rule).
+        "commands": [CommandOutput("show running-config", CommandStatus.OK)],
     }
     fields.update(overrides)
     return DeviceReport(**fields)  # type: ignore[arg-type]

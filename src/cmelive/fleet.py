@@ -546,7 +546,10 @@ class _FleetRun:
             key_file=host.key_file,
             ssh_config=ssh_config,
             timeout=host.timeout if host.timeout is not None else self.timeout,
-            known_hosts=self.known_hosts,
+            # The command line's files first (accept-new records in the first), then the inventory's.
+            known_hosts=self.known_hosts + tuple(
+                path for path in (host.known_hosts,) if path is not None and path not in self.known_hosts
+            ),
             accept_new_host_key=self.accept_new_host_key,
             name=host.name,
         )

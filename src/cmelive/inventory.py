@@ -36,6 +36,12 @@ inventory only carries it; the fleet runner is expected to write an ssh_config s
 (``Host <address>`` / ``ProxyJump <jump_host>``) and hand it to netmiko, which turns it into
 ``ssh -W``. netmiko supports a single hop, hence no comma-separated chains.
 
+**Host keys.** ``known_hosts`` names the OpenSSH known_hosts file a router's key is checked
+against (per host, group or defaults, like any setting; relative to the inventory file). The
+fleet runner hands it to the collector with any ``--known-hosts`` files of the command line (those
+first: a key accepted with ``--accept-new-host-key`` is recorded in the first file). Without
+either, cmelive's own known_hosts file and ``~/.ssh/known_hosts`` are used.
+
 Every error is an :class:`~cmelive.errors.InputError` naming ``file:line``; line numbers come from
 the composed YAML node tree, so they point at the key or value at fault.
 
@@ -81,9 +87,10 @@ class InventoryHost:
     ``address`` is what to connect to (IP or DNS name). ``groups`` are every group the host belongs
     to, directly or through a parent group, in precedence order (the group whose values win comes
     first). ``password_env``/``enable_secret_env`` name environment variables and ``keyring`` a
-    keyring entry; at most one of ``password_env`` and ``keyring`` is set. ``key_file`` and
-    ``ssh_config`` are absolute (a relative path in the file is taken relative to the inventory
-    file's directory, ``~`` is expanded). ``timeout`` is ``None`` when the runner's default
+    keyring entry; at most one of ``password_env`` and ``keyring`` is set. ``key_file``,
+    ``ssh_config`` and ``known_hosts`` (the OpenSSH known_hosts file the router's key is checked
+    against, and where ``--accept-new-host-key`` records it) are absolute (a relative path in the
+    file is taken relative to the inventory file's directory, ``~`` is expanded). ``timeout`` is ``None`` when the runner's default
     applies; ``trusted_subnets``/``wan_interfaces`` are ``None`` when the host does not override the
     site policy (see :func:`host_policy`). ``line`` is where the host is defined.
     """
@@ -99,6 +106,7 @@ class InventoryHost:
     keyring: KeyringEntry | None = None
     key_file: Path | None = None
     ssh_config: Path | None = None
+    known_hosts: Path | None = None
     jump_host: str | None = None
     timeout: float | None = None
     trusted_subnets: tuple[str, ...] | None = None
@@ -287,6 +295,7 @@ _SETTINGS = (
     "keyring",
     "key_file",
     "ssh_config",
+    "known_hosts",
     "jump_host",
     "timeout",
     "tags",
@@ -359,6 +368,7 @@ class _Settings:
     enable_secret_env: str | None = None
     key_file: Path | None = None
     ssh_config: Path | None = None
+    known_hosts: Path | None = None
     jump_host: str | None = None
     timeout: float | None = None
     tags: tuple[str, ...] = ()
@@ -465,9 +475,13 @@ class _Reader:
                 settings.password = _PasswordSource(env=variable)
         elif key == "keyring":
             settings.password = self.keyring(node, context, label)
-        elif key in ("key_file", "ssh_config"):
+        elif key in ("key_file", "ssh_config", "known_hosts"):
             file = Path(self.string(node, context, label)).expanduser()
-            setattr(settings, key, file if file.is_absolute() else self.path.absolute().parent / file)
+            file = file if file.is_absolute() else self.path.absolute().parent / file
+            if key == "known_hosts" and file.is_dir():
+                # A missing file is fine (no key known yet; --accept-new-host-key creates it).
+                raise self.error(node, f"{context}: {label} names a directory, not a known_hosts file: {file}")
+            setattr(settings, key, file)
         elif key == "jump_host":
             text = self.string(node, context, label)
             if not _JUMP_HOST.match(text):
@@ -616,6 +630,7 @@ def _build_host(
         keyring=keyring,
         key_file=next((s.key_file for s in chain if s.key_file is not None), None),
         ssh_config=next((s.ssh_config for s in chain if s.ssh_config is not None), None),
+        known_hosts=next((s.known_hosts for s in chain if s.known_hosts is not None), None),
         jump_host=next((s.jump_host for s in chain if s.jump_host is not None), None),
         timeout=next((s.timeout for s in chain if s.timeout is not None), None),
         trusted_subnets=next((s.trusted_subnets for s in chain if s.trusted_subnets is not None), None),

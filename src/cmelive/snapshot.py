@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from cmelive import __version__
-from cmelive.commands import AUDIT_COMMANDS, CommandStatus, command_from_file_name, file_name, ios_error
+from cmelive.commands import (
+    AUDIT_COMMANDS,
+    CommandStatus,
+    classify,
+    command_from_file_name,
+    file_name,
+    ios_error,
+)
 from cmelive.errors import InputError
 from cmelive.masking import mask_text
 from cmelive.router_log import split_log_messages
@@ -151,7 +158,7 @@ def read_snapshot(directory: Path) -> Snapshot:
         # A capture from a terminal log may hold the router's log messages: not output.
         text, found_messages = split_log_messages(_read_text(path))
         recorded = statuses.get(command, {})
-        status, error = _replayed_status(text, recorded)
+        status, error = _replayed_status(command, text, recorded)
         outputs[command] = CommandOutput(
             command=command,
             status=status,
@@ -229,12 +236,20 @@ def _read_text(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _replayed_status(text: str, recorded: dict[str, Any]) -> tuple[CommandStatus, str | None]:
+def _replayed_status(command: str, text: str, recorded: dict[str, Any]) -> tuple[CommandStatus, str | None]:
+    """What the live run recorded when it saw something wrong, else the live run's own rule.
+
+    A capture recorded ``ok`` (or assembled by hand, with no meta.json) is classified again as
+    live collection would: a snapshot written before a rule existed, or a pasted capture, gets
+    the same status as a router printing that text today.
+    """
     error = ios_error(text)
     if error is not None:
         return CommandStatus.REJECTED, error
     status = _status_or(recorded.get("status"), CommandStatus.OK)
-    return status, recorded.get("error")
+    if status != CommandStatus.OK:
+        return status, recorded.get("error")
+    return classify(command, text)
 
 
 def _status_or(value: object, default: CommandStatus) -> CommandStatus:

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from cmelive.audit import audit_snapshot, unreachable_report
+from cmelive.audit import audit_snapshot
 from cmelive.checks.base import Severity
 from cmelive.cli import common
-from cmelive.errors import DeviceError
+from cmelive.errors import CmeliveError, InputError
 from cmelive.logs import configure_logging
 from cmelive.report.model import AuditReport
 from cmelive.snapshot import write_snapshot
@@ -43,30 +43,35 @@ def audit(
     """Audit one router live over SSH.
 
     The password comes from CMELIVE_PASSWORD or a prompt, the enable secret from
-    CMELIVE_ENABLE_SECRET or a prompt (only when the login is not privileged).
+    CMELIVE_ENABLE_SECRET or a prompt (only when the login is not privileged). Whatever goes
+    wrong, the report is written (to --output, in --format) with the device's error.
     """
     configure_logging(verbose)
-    policy = common.read_policy(policy_file)
-    target = common.build_target(
-        host,
-        port=port,
-        username=username,
-        key_file=key_file,
-        ssh_config=ssh_config,
-        timeout=timeout,
-        known_hosts=known_hosts,
-        accept_new_host_key=accept_new_host_key,
-    )
     try:
+        policy = common.read_policy(policy_file)
+        target = common.build_target(
+            host,
+            port=port,
+            username=username,
+            key_file=key_file,
+            ssh_config=ssh_config,
+            timeout=timeout,
+            known_hosts=known_hosts,
+            accept_new_host_key=accept_new_host_key,
+        )
         snapshot = common.collect_live(target)
-    except DeviceError as exc:
-        log.error("%s: %s", host, exc)
-        typer.echo(f"cmelive: {host}: {exc}", err=True)
-        report = AuditReport([unreachable_report(host, host, exc)])
-        common.emit_report(report, report_format, output)
-        raise typer.Exit(common.exit_code(report, fail_on)) from None
-    if save_snapshot is not None:
-        write_snapshot(snapshot, save_snapshot, mask=not no_mask)
+    except CmeliveError as exc:
+        # The message goes to stderr once, below; the log keeps it for -vv only.
+        log.debug("%s: %s", host, exc)
+        raise common.fail_with_report(host, exc, report_format, output) from None
     report = AuditReport([audit_snapshot(snapshot, policy, name=host)])
+    not_saved: InputError | None = None
+    if save_snapshot is not None:
+        try:
+            write_snapshot(snapshot, save_snapshot, mask=not no_mask)
+        except InputError as exc:
+            not_saved = exc  # the audit itself worked: its report is still written
     common.emit_report(report, report_format, output)
+    if not_saved is not None:
+        raise not_saved
     raise typer.Exit(common.exit_code(report, fail_on))

@@ -10,6 +10,7 @@ import typer
 from cmelive.cli import common, exit_codes
 from cmelive.commands import CommandStatus
 from cmelive.logs import configure_logging
+from cmelive.report.model import running_config_problem
 from cmelive.snapshot import write_snapshot
 
 
@@ -28,7 +29,11 @@ def collect(
     ] = False,
     verbose: common.Verbose = 0,
 ) -> None:
-    """Collect a snapshot of one router (secrets masked unless --no-mask)."""
+    """Collect a snapshot of one router (secrets masked unless --no-mask).
+
+    Exits 3 when the router could not be reached or its running-config was not collected whole
+    (what was collected is written all the same).
+    """
     configure_logging(verbose)
     target = common.build_target(
         host,
@@ -46,4 +51,10 @@ def collect(
         detail = f" ({out.error})" if out.error and out.status != CommandStatus.OK else ""
         typer.echo(f"{out.status:<13} {out.duration_s:6.2f}s  {out.command}{detail}")
     typer.echo(f"snapshot of {snapshot.hostname or host} written to {output_dir}")
+    # The exit-code rule of audit and replay: a snapshot without a whole running-config cannot be
+    # audited, and a scheduler must not take it for a good collection.
+    problem = running_config_problem(snapshot.outputs.values())
+    if problem is not None:
+        typer.echo(f"cmelive: {host}: not auditable: {problem}", err=True)
+        raise typer.Exit(exit_codes.DEVICE_UNAVAILABLE)
     raise typer.Exit(exit_codes.OK)

@@ -14,10 +14,10 @@ from cmelive.checks.base import Severity
 from cmelive.cli import exit_codes
 from cmelive.collect import ENABLE_SECRET_ENV, Target
 from cmelive.commands import AUDIT_COMMANDS
-from cmelive.errors import InputError, UsageError
+from cmelive.errors import AuthenticationError, CmeliveError, DeviceError, InputError, UsageError
 from cmelive.policy import Policy, load_policy
 from cmelive.report.json_report import render_json
-from cmelive.report.model import AuditReport, DeviceStatus
+from cmelive.report.model import AuditReport
 from cmelive.report.text import render_text
 from cmelive.snapshot import Snapshot
 
@@ -107,7 +107,16 @@ def collect_live(target: Target) -> Snapshot:
 
 
 def enable_secret_prompt(host: str) -> str:
-    """Asked only when the login lands in user EXEC and no CMELIVE_ENABLE_SECRET is set."""
+    """Asked only when the login lands in user EXEC and no CMELIVE_ENABLE_SECRET is set.
+
+    With no terminal to ask on, the router cannot be audited: an AuthenticationError (exit 3,
+    reported like a refused ``enable``), not a usage error raised from inside the session.
+    """
+    if not sys.stdin.isatty():
+        raise AuthenticationError(
+            f"{host}: the login lands in user EXEC mode and 'enable' needs the enable secret: "
+            f"set {ENABLE_SECRET_ENV} (there is no terminal to ask for it)"
+        )
     return _prompt_secret(f"Enable secret for {host}", ENABLE_SECRET_ENV)
 
 
@@ -140,6 +149,26 @@ def emit_report(report: AuditReport, report_format: ReportFormat, output: Path |
         raise InputError(str(output), f"--output: cannot write report: {exc.strerror}") from exc
 
 
+def fail_with_report(
+    host: str, error: CmeliveError, report_format: ReportFormat, output: Path | None
+) -> typer.Exit:
+    """Say what went wrong (one line on stderr), write the report, and return the exit to raise.
+
+    No report is lost: the report of a device that could not be audited (status ``error``, the
+    message) goes where a good one would — stdout or ``--output``, in ``--format``. A usage or
+    input error (no password and no terminal, a bad --policy file) writes it only to ``--output``:
+    the file a scheduler reads must not be left holding the last run's verdict, while stdout
+    keeps the one-line contract of bad input.
+    """
+    from cmelive.audit import unreachable_report  # the audit engine loads the check registry
+
+    device_error = isinstance(error, DeviceError)
+    typer.echo(f"cmelive: {host}: {error}" if device_error else f"cmelive: error: {error}", err=True)
+    if device_error or output is not None:
+        emit_report(AuditReport([unreachable_report(host, host, error)]), report_format, output)
+    return typer.Exit(exit_codes.exit_code_for(error))
+
+
 def _terminal_width() -> int:
     try:
         return os.get_terminal_size().columns
@@ -148,8 +177,9 @@ def _terminal_width() -> int:
 
 
 def exit_code(report: AuditReport, fail_on: Severity) -> int:
-    """3 when a device could not be audited, else 1 when anything failed at/above ``fail_on``."""
-    if any(device.status == DeviceStatus.ERROR for device in report.devices):
+    """3 when a device was not audited (:meth:`DeviceReport.not_audited_reason`: unreachable, or
+    its running-config not collected whole), else 1 when anything failed at/above ``fail_on``."""
+    if any(device.not_audited_reason() is not None for device in report.devices):
         return exit_codes.DEVICE_UNAVAILABLE
     if any(device.failures_at_or_above(fail_on) for device in report.devices):
         return exit_codes.FINDINGS

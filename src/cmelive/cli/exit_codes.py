@@ -7,12 +7,13 @@ from cmelive.errors import CmeliveError, DeviceError, InputError, UsageError
 OK = 0  # audited, nothing failed at or above --fail-on
 FINDINGS = 1  # failures at or above --fail-on
 BAD_INPUT = 2  # bad usage or bad input (a one-line message names the file/option)
-DEVICE_UNAVAILABLE = 3  # a device could not be audited; whatever was obtained is still written
+DEVICE_UNAVAILABLE = 3  # a device not audited (DeviceReport.not_audited_reason); what was obtained is still written
 INTERRUPTED = 130
 
 HELP = (
     "Exit codes: 0 audited, nothing failed at or above --fail-on; 1 failures at or above "
-    "--fail-on; 2 bad usage or bad input; 3 a device could not be audited."
+    "--fail-on; 2 bad usage or bad input; 3 a device could not be audited (unreachable, refused, or "
+    "its running-config not collected whole)."
 )
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from cmelive.cli import exit_codes
+from cmelive.cli.stop_signals import StopSignals
 from cmelive.errors import InputError
 from cmelive.fake.faults import Faults
 from cmelive.fake.ios_cli import DEFAULT_ENABLE_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME
@@ -69,11 +67,27 @@ def fake_fleet(
             "modern, ios15 or ios124. Default: everything paramiko offers.",
         ),
     ] = None,
+    host_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--host-key",
+            metavar="FILE",
+            help="Keep the fleet's shared SSH host key in FILE across restarts (created, private, when missing).",
+        ),
+    ] = None,
 ) -> None:
     """Serve every snapshot directory under SNAPSHOTS_DIR as a fake router, until Ctrl-C."""
     try:
         fleet = _build_fleet(
-            snapshots_dir, base_port, username, password, enable_secret, delay_ms, faults_file, ssh_profile
+            snapshots_dir,
+            base_port,
+            username,
+            password,
+            enable_secret,
+            delay_ms,
+            faults_file,
+            ssh_profile=ssh_profile,
+            host_key_file=host_key_file,
         )
     except InputError as exc:
         _fail(str(exc))
@@ -87,22 +101,13 @@ def fake_fleet(
         fleet.stop()
         _fail(f"{exc.filename}: cannot write: {exc.strerror or exc}")
 
-    stop = threading.Event()
-
-    def on_terminate(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    # Both installed explicitly: a background process of a non-interactive shell starts with
-    # SIGINT ignored, and Ctrl-C must still stop the fleet.
-    previous = {sig: signal.signal(sig, on_terminate) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        _announce(fleet, written)
-        stop.wait()
+        with StopSignals() as stop:
+            _announce(fleet, written)
+            stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         fleet.stop()
 
 
@@ -115,9 +120,13 @@ def _build_fleet(
     delay_ms: int,
     faults_file: Path | None,
     ssh_profile: SshProfileName | None = None,
+    host_key_file: Path | None = None,
 ) -> FakeFleet:
     # paramiko (under the fake routers) is loaded only by the commands that serve routers.
     from cmelive.fake.fleet import FakeFleet, FakeRouterError, FakeRouterSpec, apply_faults, load_faults_file
+    from cmelive.fake.hostkey import load_or_create_host_key
+
+    host_key = load_or_create_host_key(host_key_file) if host_key_file is not None else None
 
     directories = _snapshot_directories(snapshots_dir)
     if base_port and base_port + len(directories) - 1 > _MAX_PORT:
@@ -141,7 +150,7 @@ def _build_fleet(
         entries = load_faults_file(faults_file, [spec.name for spec in specs], base)
         specs = apply_faults(specs, entries)
     try:
-        return FakeFleet(specs)
+        return FakeFleet(specs, host_key=host_key)
     except FakeRouterError as exc:
         entry = entries.get(exc.name)
         if faults_file is not None and entry is not None:

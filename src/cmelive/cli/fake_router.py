@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
 
 from cmelive.cli import exit_codes
+from cmelive.cli.stop_signals import StopSignals
 from cmelive.errors import InputError
 from cmelive.fake.faults import Faults
 from cmelive.fake.ssh_profiles import SshProfileName
@@ -81,9 +79,19 @@ def fake_router(
             "ios, immediate-echo, pager, log-lines, ... (a wrong name lists them all).",
         ),
     ] = "ios",
+    host_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--host-key",
+            metavar="FILE",
+            help="Keep the router's SSH host key in FILE across restarts (created, private, when missing).",
+        ),
+    ] = None,
 ) -> None:
     """Serve SNAPSHOT_DIR as a read-only fake IOS router over SSH until Ctrl-C."""
-    from cmelive.fake.server import from_snapshot_dir  # paramiko: loaded by the commands that need it
+    # paramiko: loaded by the commands that need it
+    from cmelive.fake.hostkey import load_or_create_host_key
+    from cmelive.fake.server import from_snapshot_dir
     from cmelive.fake.ssh_profiles import get_profile
 
     if terminal_style not in STYLES:
@@ -93,6 +101,7 @@ def fake_router(
         )
         raise typer.Exit(exit_codes.BAD_INPUT)
     try:
+        host_key = load_or_create_host_key(host_key_file) if host_key_file is not None else None
         faults = Faults(
             fail_auth=fail_auth,
             fail_enable=fail_enable,
@@ -108,6 +117,7 @@ def fake_router(
             enable_secret=enable_secret,
             privileged_login=privileged,
             port=port,
+            host_key=host_key,
             faults=faults,
             ssh_profile=get_profile(ssh_profile) if ssh_profile is not None else None,
             terminal=STYLES[terminal_style],
@@ -124,31 +134,22 @@ def fake_router(
         typer.echo(f"cmelive: error: cannot listen on 127.0.0.1:{port}: {exc.strerror}", err=True)
         raise typer.Exit(exit_codes.BAD_INPUT) from None
 
-    stop = threading.Event()
-
-    def on_terminate(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    # Installed explicitly for SIGINT too: a process started in the background by a
-    # non-interactive shell inherits SIGINT as ignored, and Ctrl-C must still stop the fake.
-    previous = {sig: signal.signal(sig, on_terminate) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        typer.echo(
-            f"fake router {router.hostname} listening on 127.0.0.1:{router.port} (user {username})"
-        )
-        typer.echo(router.known_hosts_line())
-        if router.ssh_profile is not None:
-            typer.echo(f"ssh profile: {router.ssh_profile.name} ({router.ssh_profile.description})")
-        if terminal_style != "ios":
-            typer.echo(f"terminal style: {terminal_style}")
-        if router.faults.any:
-            typer.echo(f"faults: {router.faults.describe()}")
-        # Scripts read the port from this output while we serve: don't leave it in a buffer.
-        typer.get_text_stream("stdout").flush()
-        stop.wait()
+        with StopSignals() as stop:
+            typer.echo(
+                f"fake router {router.hostname} listening on 127.0.0.1:{router.port} (user {username})"
+            )
+            typer.echo(router.known_hosts_line())
+            if router.ssh_profile is not None:
+                typer.echo(f"ssh profile: {router.ssh_profile.name} ({router.ssh_profile.description})")
+            if terminal_style != "ios":
+                typer.echo(f"terminal style: {terminal_style}")
+            if router.faults.any:
+                typer.echo(f"faults: {router.faults.describe()}")
+            # Scripts read the port from this output while we serve: don't leave it in a buffer.
+            typer.get_text_stream("stdout").flush()
+            stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         router.stop()

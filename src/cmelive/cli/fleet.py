@@ -22,6 +22,7 @@ import typer
 
 from cmelive.checks.base import Severity, Status
 from cmelive.cli import common, exit_codes
+from cmelive.commands import RUNNING_CONFIG, CommandStatus
 from cmelive.errors import UsageError
 from cmelive.fleet_defaults import DEFAULT_RETRIES, DEFAULT_WORKERS, LOG_FILE, SNAPSHOTS_DIR
 from cmelive.logs import MaskingFilter
@@ -121,7 +122,8 @@ def fleet(
         raise UsageError(f"no host of {inventory} matches all of the --host/--group/--tag filters")
     policy = common.read_policy(policy_file)
     waivers: list[Waiver] = load_waivers(waivers_file) if waivers_file is not None else []
-    for path in known_hosts or ():
+    inventory_files = {host.known_hosts for host in selected if host.known_hosts is not None}
+    for path in [*(known_hosts or ()), *sorted(inventory_files)]:
         read_known_hosts(path, required=True)  # an unreadable file is a usage error, not 200 device errors
     fleet_runner.prepare_run_dir(out)
     history = None if no_history else History(db if db is not None else default_db_path())
@@ -228,12 +230,17 @@ class _ProgressLine:
 
 
 def device_note(report: DeviceReport) -> str:
-    """Why a device is not ``ok``: its error, or the first command that did not complete."""
+    """Why a device is not ``ok``: its error, why it was not audited, or the first command that did
+    not complete."""
     if report.status == DeviceStatus.ERROR:
         return report.error or "could not be audited"
     from cmelive.fleet import command_problems
 
     problems = command_problems(report)
+    not_audited = report.not_audited_reason()
+    if not_audited is not None:
+        others = sum(1 for c in report.commands if c.status != CommandStatus.OK and c.command != RUNNING_CONFIG)
+        return f"not audited: {not_audited}" + (f" (+{others} more)" if others else "")
     if not problems:
         return ""
     more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -261,11 +268,14 @@ def render_summary(result: FleetResult, *, history_path: Path | None = None) -> 
 
     by_status = Counter(d.status for d in devices)
     failures = ", ".join(f"{totals[s]} {s}" for s in SUMMARY_SEVERITIES if totals[s]) or "none"
+    not_audited = sum(1 for d in devices if d.not_audited_reason() is not None)
     lines += [
         "",
         f"{len(devices)} device{'s' if len(devices) != 1 else ''} in {result.elapsed_s:.1f}s: "
         f"{by_status[DeviceStatus.OK]} ok, {by_status[DeviceStatus.PARTIAL]} partial, "
-        f"{by_status[DeviceStatus.ERROR]} error; failures: {failures}; {waived_total} waived",
+        f"{by_status[DeviceStatus.ERROR]} error"
+        + (f" ({not_audited} not audited)" if not_audited else "")
+        + f"; failures: {failures}; {waived_total} waived",
     ]
     if result.interrupted:
         lines.append(

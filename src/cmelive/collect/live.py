@@ -47,7 +47,7 @@ from cmelive.collect.hostkeys import (
     KnownHosts,
 )
 from cmelive.collect.sshinfo import RecordingSSHClient, offer_note, ssh_session_of
-from cmelive.commands import CommandStatus, ios_error
+from cmelive.commands import CommandStatus, classify, ends_with_end, ios_error, is_config_dump
 from cmelive.router_log import is_log_message, split_log_messages
 from cmelive.errors import (
     AuthenticationError,
@@ -128,26 +128,6 @@ def _ensure_session_command(command: str) -> str:
             raise UsageError(f"refusing to send {command!r}: it contains a control character")
         return command
     return ensure_read_only(command)
-
-
-def classify(command: str, text: str) -> tuple[CommandStatus, str | None]:
-    """The status of a command that completed (its prompt came back) with output ``text``."""
-    error = ios_error(text)
-    if error is not None:
-        return CommandStatus.REJECTED, error
-    if _is_config_dump(command) and not _ends_with_end(text):
-        return CommandStatus.TRUNCATED, "no final 'end' line: the configuration was cut off"
-    return CommandStatus.OK, None
-
-
-def _is_config_dump(command: str) -> bool:
-    return "|" not in command and command.startswith(("show running-config", "show startup-config"))
-
-
-def _ends_with_end(text: str) -> bool:
-    # Only the last non-blank line matters: a config is thousands of lines.
-    tail = text.rstrip()[-64:].splitlines()
-    return bool(tail) and tail[-1].strip() == "end"
 
 
 class ConnectionLost(Exception):
@@ -324,7 +304,7 @@ class AuditSession(CiscoIosSSH):
             pattern = re.compile(r"(?:^|[\r\n])[ \t]*(?:" + _PROMPT_TOKEN + r"[ \t]*)+\Z")
         else:
             pattern = self._prompt_at_end
-        settle = _CONFIG_SETTLE_S if _is_config_dump(command) else 0.0
+        settle = _CONFIG_SETTLE_S if is_config_dump(command) else 0.0
         try:
             raw = self._read_until(pattern, timeout, echo=command, settle_unless_end=settle)
         except (CommandTimeout, ConnectionLost) as exc:
@@ -461,7 +441,7 @@ class AuditSession(CiscoIosSSH):
                 tail_match = pattern.search(data, offset)
                 if tail_match is not None and not (
                     settle_unless_end
-                    and not _ends_with_end(data[echo_start : tail_match.start()])
+                    and not _looks_whole(data[max(echo_start, tail_match.start() - 2048) : tail_match.start()])
                     and self._more_arrives(settle_unless_end)
                 ):
                     return data[echo_start:]
@@ -501,6 +481,11 @@ def normalize_line_breaks(text: str) -> str:
     return _LINE_BREAK_RUN.sub("\n", text).replace("\r", "\n")
 
 
+def _looks_whole(config_tail: str) -> bool:
+    """True when a configuration's last lines end with ``end`` (router log messages after it aside)."""
+    return ends_with_end(split_log_messages(normalize_line_breaks(config_tail))[0])
+
+
 def _trailing_prompt(data: str) -> str | None:
     """The prompt ``data`` ends with: its last line, unterminated, holding only prompts (glued
     copies of one count once; blanks around are not part of it); else None."""
@@ -523,8 +508,9 @@ class NetmikoCollector:
     """A :class:`~cmelive.collect.Collector` that logs into an IOS router and runs show commands.
 
     Every command ends up in the snapshot with a status: OK, REJECTED (the router's ``%`` error
-    line kept as the error), TIMEOUT, TRUNCATED (a running-config without its final ``end``), or
-    NOT_COLLECTED (the session died before it; the outputs gathered so far are kept).
+    line kept as the error), UNRECOGNISED (none of the lines IOS always prints for it), TIMEOUT,
+    TRUNCATED (a running-config without its final ``end``), or NOT_COLLECTED (the session died
+    before it; the outputs gathered so far are kept); see :func:`cmelive.commands.classify`.
 
     ``enable_secret_prompt(host)`` is asked for the enable secret when the login lands in user
     EXEC mode and the target has none (the CLI prompts on a terminal); without it that is an

@@ -318,7 +318,13 @@ class FakeFleet:
             if data:
                 host["data"] = data
             hosts[name] = host
-        document = {"defaults": {}, "groups": {group: {} for group in groups}, "hosts": hosts}
+        # Named in the inventory, so that a fleet run verifies every router's key with no
+        # --known-hosts and no --accept-new-host-key; relative when it sits beside the inventory.
+        try:
+            named = str(known_hosts.absolute().relative_to(path.absolute().parent))
+        except ValueError:
+            named = str(known_hosts.absolute())
+        document = {"defaults": {"known_hosts": named}, "groups": {group: {} for group in groups}, "hosts": hosts}
         header = (
             f"# A fake fleet of {len(self.specs)} routers served by cmelive on {self.host}.\n"
             f"# Credentials by reference: set {password_env} and {enable_secret_env}.\n"

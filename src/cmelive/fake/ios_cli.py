@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 
-from cmelive.commands import RUNNING_CONFIG
+from cmelive.commands import RUNNING_CONFIG, CommandStatus
 from cmelive.fake.faults import STARTUP_CONFIG, Faults, SessionFault, without_cme
 from cmelive.fake.terminal import AUTHORIZATION_FAILED, MORE, MORE_ERASE, TerminalStyle
 from cmelive.snapshot import Snapshot
@@ -107,8 +107,10 @@ def normalize_command(command: str) -> str:
 
 
 def outputs_from_snapshot(snapshot: Snapshot) -> dict[str, str]:
-    """The replayable outputs of a snapshot: complete or cut-off ones; rejected/missing are not."""
-    return {command: out.text for command, out in snapshot.outputs.items() if out.usable}
+    """The replayable outputs of a snapshot: what the router printed (complete, cut off, or not
+    recognisable as the command's output, e.g. empty); rejected and missing ones are not."""
+    printed = (CommandStatus.OK, CommandStatus.TRUNCATED, CommandStatus.UNRECOGNISED)
+    return {command: out.text for command, out in snapshot.outputs.items() if out.status in printed}
 
 
 def hostname_from(outputs: Mapping[str, str], snapshot_hostname: str | None = None) -> str:

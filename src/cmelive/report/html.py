@@ -378,13 +378,14 @@ def _summary(report: AuditReport, anchors: list[str], today: date | None) -> str
         card("st-expired", "expired waivers", expired, "count as failures"),
     ]
     total_failures = sum(failures.values())
-    errors = [d for d in devices if d.status == DeviceStatus.ERROR]
+    # Unreachable devices, and those whose running-config was not collected whole (the one rule).
+    not_audited = [(d, anchor, d.not_audited_reason()) for d, anchor in zip(devices, anchors, strict=True)]
     error_list = ""
-    if errors:
+    if any(reason is not None for _, _, reason in not_audited):
         items = "".join(
-            f'<li><a href="#{anchor}">{_e(d.name)}</a> ({_e(d.host)}): {_e(d.error or "not audited")}</li>'
-            for d, anchor in zip(devices, anchors, strict=True)
-            if d.status == DeviceStatus.ERROR
+            f'<li><a href="#{anchor}">{_e(d.name)}</a> ({_e(d.host)}): {_e(reason)}</li>'
+            for d, anchor, reason in not_audited
+            if reason is not None
         )
         error_list = f'<h3>Devices not audited</h3><ul class="errors">{items}</ul>'
     return (
@@ -462,6 +463,8 @@ def _heatmap_row(device: DeviceReport, anchor: str, families: Sequence[str]) -> 
         total = "not audited"
     else:
         total = f"{sum(failures.values())} fail" + (f" · {unknown} unknown" if unknown else "")
+        if device.not_audited_reason() is not None:
+            total = f"not audited · {total}"
     return (
         f'<tr data-name="{_e(device.name.lower())}"><th scope="row">'
         f'<a href="#{anchor}" title="{_e(device.name)}">'

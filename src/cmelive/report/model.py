@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from cmelive import __version__
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
+from cmelive.commands import RUNNING_CONFIG, CommandStatus
 from cmelive.snapshot import CommandOutput, utc_now
 from cmelive.ssh_session import SshSession
 
@@ -33,18 +35,36 @@ class DeviceReport:
     #: What the SSH session showed at login (None: not recorded, e.g. replayed captures).
     ssh: SshSession | None = None
 
+    def not_audited_reason(self) -> str | None:
+        """Why this device counts as *not audited*, or None when it was audited.
+
+        The one rule behind the exit code (3), the text summary, the fleet table and the JSON
+        ``audited`` key, for ``audit``, ``replay`` and ``fleet`` alike: a device is audited when it
+        was reached and its running-config was collected whole — status ``ok``, so not timed out,
+        cut off, left with pager marks, dropped with the session, rejected, unrecognisable (empty)
+        or missing. Every other command may fail and the device is still audited (``partial``: the
+        checks that read them say unknown). Damage inside a whole capture (a replayed config whose
+        indentation was lost in publication) does not count: its checks are unknown one by one.
+        """
+        if self.status == DeviceStatus.ERROR:
+            return self.error or "could not be audited"
+        return running_config_problem(self.commands)
+
     def failures_at_or_above(self, threshold: Severity) -> list[CheckResult]:
         return [
             r for r in self.results if r.status == Status.FAIL and r.severity.rank >= threshold.rank
         ]
 
     def to_dict(self) -> dict[str, Any]:
+        not_audited = self.not_audited_reason()
         return {
             "name": self.name,
             "host": self.host,
             "hostname": self.hostname,
             "status": str(self.status),
             "error": self.error,
+            "audited": not_audited is None,
+            "not_audited_reason": not_audited,
             "facts": self.facts,
             "ssh": self.ssh.to_dict() if self.ssh is not None else None,
             "commands": [
@@ -58,6 +78,21 @@ class DeviceReport:
             ],
             "results": [result_to_dict(r) for r in self.results],
         }
+
+
+def running_config_problem(commands: Iterable[CommandOutput]) -> str | None:
+    """Why the running-config among ``commands`` was not collected whole, or None when it was.
+
+    The heart of :meth:`DeviceReport.not_audited_reason`; ``cmelive collect`` asks it of a
+    snapshot before any report exists.
+    """
+    config = next((c for c in commands if c.command == RUNNING_CONFIG), None)
+    if config is None:
+        return f"'{RUNNING_CONFIG}' was not collected"
+    if config.status != CommandStatus.OK:
+        why = f": {config.error}" if config.error else ""
+        return f"'{RUNNING_CONFIG}' was not collected whole ({config.status}{why})"
+    return None
 
 
 def result_to_dict(result: CheckResult) -> dict[str, Any]:

@@ -125,17 +125,25 @@ def render_text(report: AuditReport, *, width: int = 80, color: bool = False) ->
 
 
 def device_summary(device: DeviceReport) -> str:
-    """``Summary: 23 checks — 5 fail (2 high, 3 medium), 14 pass, 2 not applicable, 2 unknown``."""
+    """``Summary: 23 checks — 5 fail (2 high, 3 medium), 14 pass, 2 not applicable, 2 unknown``.
+
+    A device that was not audited says so first, and why (``Summary: not audited — ...``).
+    """
+    not_audited = device.not_audited_reason()
     if device.status == DeviceStatus.ERROR and not device.results:
-        return f"Summary: not audited — {device.error or 'error'}"
+        return f"Summary: not audited — {not_audited}"
+    if not_audited is not None:
+        return f"Summary: not audited — {not_audited}; {_counts(device.results)}"
     return "Summary: " + _counts(device.results)
 
 
 def overall_summary(report: AuditReport) -> str:
     """``Overall: 3 devices (1 not audited) — 63 checks — ...`` over every device's results."""
     devices = len(report.devices)
-    not_audited = sum(1 for d in report.devices if d.status == DeviceStatus.ERROR)
-    partial = sum(1 for d in report.devices if d.status == DeviceStatus.PARTIAL)
+    not_audited = sum(1 for d in report.devices if d.not_audited_reason() is not None)
+    partial = sum(
+        1 for d in report.devices if d.status == DeviceStatus.PARTIAL and d.not_audited_reason() is None
+    )
     notes = []
     if partial:
         notes.append(f"{partial} partial")
