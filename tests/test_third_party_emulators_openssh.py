@@ -167,6 +167,24 @@ def _serve(tmp: Path) -> Iterator[OpensshFakenos]:
         subprocess.run(["userdel", "--remove", USER], capture_output=True, timeout=60)
 
 
+def _wait_for_sessions_to_end(uid: int) -> None:
+    """Until no process of ``uid`` is left (its login shells), at most ~10 s."""
+    for _ in range(200):
+        if not any(_owner(status) == uid for status in Path("/proc").glob("[0-9]*/status")):
+            return
+        time.sleep(0.05)
+
+
+def _owner(status: Path) -> int | None:
+    try:
+        for line in status.read_text().splitlines():
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    except OSError:
+        return None  # the process ended while we looked
+    return None
+
+
 def _read_until(channel: paramiko.Channel, end: bytes, timeout: float = 20.0) -> bytes:
     data = b""
     deadline = time.monotonic() + timeout
@@ -238,6 +256,8 @@ def test_netmiko_reads_it_right(tty: str, openssh_fakenos: OpensshFakenos) -> No
 
 @pytest.mark.parametrize("tty", TTY_MODES)
 def test_collector_gets_every_output(tty: str, openssh_fakenos: OpensshFakenos) -> None:
+    # An earlier test's shell may still be logging its 'exit' after that client hung up.
+    _wait_for_sessions_to_end(pwd.getpwnam(USER).pw_uid)
     openssh_fakenos.command_log.unlink(missing_ok=True)
     snapshot = NetmikoCollector().collect(openssh_fakenos.target(tty, timeout=5), AUDIT_COMMANDS)
     assert snapshot.hostname == HOSTNAME
