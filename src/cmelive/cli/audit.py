@@ -37,6 +37,7 @@ def audit(
     report_format: common.FormatOpt = common.ReportFormat.text,
     output: common.OutputOpt = None,
     fail_on: common.FailOn = Severity.HIGH,
+    fail_on_unknown: common.FailOnUnknown = False,
     policy_file: common.PolicyOpt = None,
     verbose: common.Verbose = 0,
 ) -> None:
@@ -74,4 +75,4 @@ def audit(
     common.emit_report(report, report_format, output)
     if not_saved is not None:
         raise not_saved
-    raise typer.Exit(common.exit_code(report, fail_on))
+    raise typer.Exit(common.exit_code(report, fail_on, fail_on_unknown=fail_on_unknown))

@@ -58,6 +58,13 @@ OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write th
 FailOn = Annotated[
     Severity, typer.Option("--fail-on", help="Exit 1 when a check fails at or above this severity.")
 ]
+FailOnUnknown = Annotated[
+    bool,
+    typer.Option(
+        "--fail-on-unknown",
+        help="Exit 1 also when a check at or above --fail-on is unknown (for pipelines that want every check decided).",
+    ),
+]
 PolicyOpt = Annotated[Path | None, typer.Option("--policy", help="Site policy YAML (trusted subnets, WAN interfaces, ...).")]
 Verbose = Annotated[
     int,
@@ -176,11 +183,14 @@ def _terminal_width() -> int:
         return 80
 
 
-def exit_code(report: AuditReport, fail_on: Severity) -> int:
+def exit_code(report: AuditReport, fail_on: Severity, *, fail_on_unknown: bool = False) -> int:
     """3 when a device was not audited (:meth:`DeviceReport.not_audited_reason`: unreachable, or
-    its running-config not collected whole), else 1 when anything failed at/above ``fail_on``."""
+    its running-config not collected whole), else 1 when anything failed at/above ``fail_on``
+    (or, with ``fail_on_unknown``, was unknown at/above it)."""
     if any(device.not_audited_reason() is not None for device in report.devices):
         return exit_codes.DEVICE_UNAVAILABLE
     if any(device.failures_at_or_above(fail_on) for device in report.devices):
+        return exit_codes.FINDINGS
+    if fail_on_unknown and any(device.unknown_at_or_above(fail_on) for device in report.devices):
         return exit_codes.FINDINGS
     return exit_codes.OK

@@ -95,6 +95,7 @@ def fleet(
     ] = None,
     policy_file: common.PolicyOpt = None,
     fail_on: common.FailOn = Severity.HIGH,
+    fail_on_unknown: common.FailOnUnknown = False,
     known_hosts: common.KnownHosts = None,
     accept_new_host_key: common.AcceptNewHostKey = False,
     quiet: Annotated[
@@ -169,7 +170,7 @@ def fleet(
             logging.shutdown()
             os._exit(exit_codes.INTERRUPTED)
         raise typer.Exit(exit_codes.INTERRUPTED)
-    raise typer.Exit(common.exit_code(result.report, fail_on))
+    raise typer.Exit(common.exit_code(result.report, fail_on, fail_on_unknown=fail_on_unknown))
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -23,6 +23,7 @@ def replay(
     report_format: common.FormatOpt = common.ReportFormat.text,
     output: common.OutputOpt = None,
     fail_on: common.FailOn = Severity.HIGH,
+    fail_on_unknown: common.FailOnUnknown = False,
     policy_file: common.PolicyOpt = None,
     verbose: common.Verbose = 0,
 ) -> None:
@@ -33,4 +34,4 @@ def replay(
     snapshots = [read_snapshot(directory) for directory in snapshot_dirs]
     report = AuditReport([audit_snapshot(snapshot, policy) for snapshot in snapshots])
     common.emit_report(report, report_format, output)
-    raise typer.Exit(common.exit_code(report, fail_on))
+    raise typer.Exit(common.exit_code(report, fail_on, fail_on_unknown=fail_on_unknown))

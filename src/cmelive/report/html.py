@@ -779,6 +779,9 @@ def _device_section(device: DeviceReport, anchor: str, today: date | None) -> st
         f'<h2 id="{anchor}-h">{_e(_device_title(device))} {_status_badge(device.status)}</h2>',
         f'<p class="dsum">{_e(device_summary(device))}</p>',
     ]
+    unknown = device.unknown_summary()
+    if unknown is not None:
+        parts.append(f'<p class="dsum unknown-why">{_e("Unknown: " + unknown.partition(": ")[2])}</p>')
     if device.error:
         parts.append(f'<p class="error-msg"><strong>Error:</strong> {_e(device.error)}</p>')
     parts.append(_facts(device))

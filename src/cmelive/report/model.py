@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from cmelive import __version__
+from cmelive.checks import get_check
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import RUNNING_CONFIG, CommandStatus
 from cmelive.snapshot import CommandOutput, utc_now
-from cmelive.ssh_session import SshSession
+from cmelive.ssh_session import SSH_SESSION, SshSession
 
 SCHEMA_VERSION = 1
 
@@ -50,6 +53,45 @@ class DeviceReport:
             return self.error or "could not be audited"
         return running_config_problem(self.commands)
 
+    def unknown_causes(self) -> list[tuple[str, int]]:
+        """Why checks are unknown: ``[(cause, how many)]``, the most frequent first.
+
+        Unknown is not clean: a report must say at a glance how much of the device was not
+        judged, and what stood in the way: a command the checks needed and did not get (named
+        with its status), an SSH session the snapshot does not hold, a running-config whose
+        damage could hide the evidence, masked secrets; else the first clause of the check's
+        own message.
+        """
+        outputs = {output.command: output for output in self.commands}
+        counts: Counter[str] = Counter()
+        missing: Counter[str] = Counter()  # commands not in the snapshot: one cause for them all
+        for result in self.results:
+            if result.status != Status.UNKNOWN:
+                continue
+            cause = _unknown_cause(result, outputs, self.ssh is not None)
+            if cause.endswith(_NOT_COLLECTED):
+                missing[cause.removesuffix(_NOT_COLLECTED)] += 1
+            else:
+                counts[cause] += 1
+        if missing:
+            counts["not collected: " + ", ".join(command for command, _ in missing.most_common())] = sum(
+                missing.values()
+            )
+        return counts.most_common()
+
+    def unknown_summary(self) -> str | None:
+        """``"7 unknown: show ctl-client rejected (3); ..."``; None when no check is unknown."""
+        causes = self.unknown_causes()
+        if not causes:
+            return None
+        total = sum(count for _, count in causes)
+        return f"{total} unknown: " + "; ".join(f"{cause} ({count})" for cause, count in causes)
+
+    def unknown_at_or_above(self, threshold: Severity) -> list[CheckResult]:
+        return [
+            r for r in self.results if r.status == Status.UNKNOWN and r.severity.rank >= threshold.rank
+        ]
+
     def failures_at_or_above(self, threshold: Severity) -> list[CheckResult]:
         return [
             r for r in self.results if r.status == Status.FAIL and r.severity.rank >= threshold.rank
@@ -65,6 +107,7 @@ class DeviceReport:
             "error": self.error,
             "audited": not_audited is None,
             "not_audited_reason": not_audited,
+            "unknown_summary": self.unknown_summary(),
             "facts": self.facts,
             "ssh": self.ssh.to_dict() if self.ssh is not None else None,
             "commands": [
@@ -78,6 +121,43 @@ class DeviceReport:
             ],
             "results": [result_to_dict(r) for r in self.results],
         }
+
+
+# "'show running-config' is incomplete (cut off: ...); would have been pass: ..." (cmelive.audit)
+_INCOMPLETE = re.compile(r"^'([^']+)' is incomplete \((.*?)\); would have been ")
+_FIRST_CLAUSE = re.compile(r"^(.*?)(?:[:;(]| — |$)")
+_MAX_CAUSE = 70
+_NOT_COLLECTED = " not collected"
+
+
+def _unknown_cause(result: CheckResult, outputs: dict[str, CommandOutput], ssh_recorded: bool) -> str:
+    spec = get_check(result.check)
+    # What the check needs, then what it reads when it can: an unknown result of a check whose
+    # optional command is missing or refused is unknown for that reason.
+    for source in (*spec.requires, *spec.uses) if spec is not None else ():
+        if source == SSH_SESSION:
+            if not ssh_recorded:
+                return "SSH session not recorded (not audited live)"
+            continue
+        output = outputs.get(source)
+        if output is None:
+            return source + _NOT_COLLECTED
+        if output.status == CommandStatus.NOT_COLLECTED:
+            return source + _NOT_COLLECTED
+        if not output.usable:
+            return f"{source} {output.status}"
+    incomplete = _INCOMPLETE.match(result.message)
+    if incomplete:
+        return f"{incomplete.group(1)} incomplete: {_first_clause(incomplete.group(2))}"
+    if "masked" in result.message:
+        return "secrets masked in the snapshot"
+    return _first_clause(result.message) or "not decidable from the evidence"
+
+
+def _first_clause(text: str) -> str:
+    found = _FIRST_CLAUSE.match(text)
+    clause = found.group(1).strip() if found else ""
+    return clause if len(clause) <= _MAX_CAUSE else clause[: _MAX_CAUSE - 1].rstrip() + "…"
 
 
 def running_config_problem(commands: Iterable[CommandOutput]) -> str | None:

@@ -209,6 +209,9 @@ def _device_block(device: DeviceReport, width: int, style: _Style) -> list[str]:
                 lines += _one_liner(result, width, style)
     lines.append("")
     lines += _wrap(device_summary(device), width, "", "  ")
+    unknown = device.unknown_summary()
+    if unknown is not None:
+        lines += _wrap(f"Unknown: {unknown.partition(': ')[2]}", width, "", "  ")
     return lines
 
 
