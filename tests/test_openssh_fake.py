@@ -92,6 +92,33 @@ def _grant_traverse(paths: list[Path]) -> list[tuple[Path, int]]:
     return changed
 
 
+def write_sshd_config(tmp: Path, settings: list[str], user: str = USER) -> Path:
+    """``tmp/sshd_config`` for a test sshd: password logins of ``user`` only, the host key, pid file
+    and log in ``tmp``; ``settings`` add the listen addresses and anything else (Match blocks last)."""
+    config = tmp / "sshd_config"
+    common = [
+        f"HostKey {tmp / 'host_key'}",
+        f"PidFile {tmp / 'sshd.pid'}",
+        "UsePAM no",
+        "PasswordAuthentication yes",
+        "KbdInteractiveAuthentication no",
+        "PubkeyAuthentication no",
+        "AuthorizedKeysFile none",
+        "PermitRootLogin no",
+        f"AllowUsers {user}",
+        "MaxStartups 100:30:200",
+        "StrictModes no",
+        "PrintMotd no",
+        "PrintLastLog no",
+        "UseDNS no",
+        "LogLevel INFO",
+    ]
+    listen = [line for line in settings if line.startswith("ListenAddress")]
+    rest = [line for line in settings if not line.startswith("ListenAddress")]
+    config.write_text("\n".join([*listen, *common, *rest]) + "\n")
+    return config
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -193,31 +220,7 @@ def _serve_with_openssh(
 
         _run("ssh-keygen", "-q", "-t", *host_key, "-N", "", "-f", str(tmp / "host_key"))
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation directory
-        config = tmp / "sshd_config"
-        config.write_text(
-            "\n".join(
-                [
-                    "ListenAddress 127.0.0.1",
-                    f"HostKey {tmp / 'host_key'}",
-                    f"PidFile {tmp / 'sshd.pid'}",
-                    "UsePAM no",
-                    "PasswordAuthentication yes",
-                    "KbdInteractiveAuthentication no",
-                    "PubkeyAuthentication no",
-                    "AuthorizedKeysFile none",
-                    "PermitRootLogin no",
-                    f"AllowUsers {USER}",
-                    "MaxStartups 100:30:200",
-                    "StrictModes no",
-                    "PrintMotd no",
-                    "PrintLastLog no",
-                    "UseDNS no",
-                    "LogLevel INFO",
-                    *extra_config,
-                ]
-            )
-            + "\n"
-        )
+        config = write_sshd_config(tmp, ["ListenAddress 127.0.0.1", *extra_config])
         port = _free_port()
         log = tmp / "sshd.log"
         with log.open("wb") as log_handle:

@@ -47,6 +47,7 @@ from .test_openssh_fake import (
     _run,
     _stop_sshd,
     _wait_for_listener,
+    write_sshd_config,
 )
 
 USER = "cmelivefakenos"
@@ -120,30 +121,14 @@ def _serve(tmp: Path) -> Iterator[OpensshFakenos]:
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp / "host_key"))
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation directory
         ports = {tty: _free_port() for tty in TTY_MODES}
-        config = tmp / "sshd_config"
-        config.write_text(
-            "\n".join(
-                [
-                    *(f"ListenAddress 127.0.0.1:{port}" for port in ports.values()),
-                    f"HostKey {tmp / 'host_key'}",
-                    f"PidFile {tmp / 'sshd.pid'}",
-                    "UsePAM no",
-                    "PasswordAuthentication yes",
-                    "KbdInteractiveAuthentication no",
-                    "PubkeyAuthentication no",
-                    "AuthorizedKeysFile none",
-                    "PermitRootLogin no",
-                    f"AllowUsers {USER}",
-                    "StrictModes no",
-                    "PrintMotd no",
-                    "PrintLastLog no",
-                    "UseDNS no",
-                    "LogLevel INFO",
-                    f"Match LocalPort {ports['-onlcr']}",
-                    "    SetEnv FAKENOS_TTY=-onlcr",
-                ]
-            )
-            + "\n"
+        config = write_sshd_config(
+            tmp,
+            [
+                *(f"ListenAddress 127.0.0.1:{port}" for port in ports.values()),
+                f"Match LocalPort {ports['-onlcr']}",
+                "    SetEnv FAKENOS_TTY=-onlcr",
+            ],
+            user=USER,
         )
         public = " ".join((tmp / "host_key.pub").read_text().split()[:2])
         known_hosts = tmp / "known_hosts"
