@@ -352,18 +352,20 @@ class AuditSession(CiscoIosSSH):
         return split_log_messages(self._before_reprinted_prompts(body))
 
     def _before_reprinted_prompts(self, body: str) -> str:
+        """``body`` up to its first line of prompts after which only prompts and log messages came
+        (those messages kept, for :func:`split_log_messages`)."""
         if not body or self.base_prompt not in body[-_TAIL:]:
-            return body
+            return body  # the common case: no prompt in the output's last lines
         lines = body.splitlines(keepends=True)
-        end = len(lines)
-        cut = end
-        for index in range(end - 1, -1, -1):
+        cut = len(lines)
+        for index in range(len(lines) - 1, -1, -1):
             line = lines[index].rstrip("\n")
-            if self._prompt_at_end.fullmatch(line) or self._prompt_at_end.search("\n" + line):
+            if self._prompt_at_end.match(line):
                 cut = index
             elif not is_log_message(line):
                 break
-        return "".join(lines[:cut]) + "".join(line for line in lines[cut:] if is_log_message(line.rstrip("\n")))
+        kept_messages = (line for line in lines[cut:] if is_log_message(line.rstrip("\n")))
+        return "".join(lines[:cut]) + "".join(kept_messages)
 
     # -- the channel ---------------------------------------------------------------------------------
 
