@@ -556,7 +556,10 @@ def _https_trustpoint_remediation(config: RunningConfig, minimum_bits: int) -> l
         "be parsed, whose trustpoint enrols from a CA with `enrollment url`/`enrollment terminal`). "
         "Not applicable when HTTPS is off."
     ),
-    requires=(RUNNING_CONFIG, PKI_CERTIFICATES),
+    requires=(RUNNING_CONFIG,),
+    # The configuration settles most cases (HTTPS off, no secure SCCP); the check says unknown
+    # itself when it needs the certificates and cannot read them.
+    uses=(PKI_CERTIFICATES,),
     example_evidence=("show running-config:52: ip http secure-trustpoint TP-self-signed-4146203551",),
     remediation_example=(
         "crypto pki trustpoint CME-HTTPS",

@@ -202,7 +202,10 @@ def _certificate_evidence(state: DeviceState, certificate: Certificate, *, heade
         "CA-issued certificate in `show crypto pki certificates` (the local CA's own trustpoint counts with its "
         "CA certificate). Not applicable without secure SCCP."
     ),
-    requires=(RUNNING_CONFIG, PKI_CERTIFICATES),
+    requires=(RUNNING_CONFIG,),
+    # The configuration settles most cases (HTTPS off, no secure SCCP); the check says unknown
+    # itself when it needs the certificates and cannot read them.
+    uses=(PKI_CERTIFICATES,),
     example_evidence=("show running-config:88: sast2 trustpoint sast2",),
     remediation_example=("crypto pki authenticate sast2", "crypto pki enroll sast2", "ctl-client", " regenerate"),
     cme_only=True,
@@ -826,7 +829,10 @@ def phones_registered_securely(state: DeviceState) -> Outcome:
         "are read as UTC (said in the message). Not applicable when none of these trustpoints is used or none "
         "holds a certificate."
     ),
-    requires=(PKI_CERTIFICATES, RUNNING_CONFIG),
+    requires=(RUNNING_CONFIG,),
+    # No trustpoint in use settles it from the configuration; the check says unknown itself
+    # when it needs the certificates and cannot read them.
+    uses=(PKI_CERTIFICATES,),
     example_evidence=("show crypto pki certificates:12: end   date: 10:25:13 UTC Mar 3 2024",),
     remediation_example=("crypto pki enroll cme-server", "ctl-client", " regenerate"),
 )
