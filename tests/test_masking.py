@@ -260,9 +260,14 @@ def test_lines_without_a_secret_are_untouched(line: str) -> None:
 
 
 def test_free_text_errs_on_the_side_of_masking() -> None:
-    # A description is not a secret, but "password X" anywhere masks X: unknown commands and
-    # free text must not be the way a secret leaks.
-    assert mask_line(" description password reset desk") == " description password <masked> desk"
+    # A description is not a secret, but "password X" anywhere masks the rest of the line (IOS
+    # reads most secrets as LINE, spaces included): unknown commands and free text must not be the
+    # way a secret leaks.
+    assert mask_line(" description password reset desk") == " description password <masked>"
+    # In quoted text (a message that quotes a config line) the value ends at the closing quote.
+    assert mask_line("vty 'line vty 0 4 password two words' allows telnet") == (
+        "vty 'line vty 0 4 password <masked>' allows telnet"
+    )
 
 
 def test_a_typed_prompt_or_no_in_front_does_not_hide_the_command() -> None:
