@@ -69,14 +69,20 @@ def neutralise_controls(text: str) -> str:
 # The boundary
 
 
-def scrub(text: str) -> str:
+def scrub(text: str, *, prose: bool = False) -> str:
     """The one function every outgoing text crosses: controls neutralised, then secrets masked.
+
+    ``prose`` says the text is cmelive's own sentences (a check's title or message, an error), which
+    may quote router text: a ``password``/``secret`` followed by an English word ("the enable
+    secret is set", "password on line 12") names a secret without giving it, and is kept. Lines a
+    router printed (evidence, remediation, snapshots, logs, facts) are never prose: there, the
+    value after the keyword is masked whatever it is.
 
     Neutralising first matters: a control such as ``\\x1f`` is whitespace to Python's ``split``, so a
     secret ``ab\\x1fcd`` would otherwise be masked as ``ab`` and leak ``cd``. Both steps are
     idempotent, so text scrubbed twice (a report rebuilt from the history) is unchanged.
     """
-    return mask_text(neutralise_controls(text))
+    return mask_text(neutralise_controls(text), prose=prose)
 
 
 # Report texts repeat across devices and runs (titles, references, remediation, most messages):
@@ -85,43 +91,46 @@ _CACHED_LENGTH = 512
 
 
 @lru_cache(maxsize=16384)
-def _scrub_cached(text: str) -> str:
-    return scrub(text)
+def _scrub_cached(text: str, prose: bool) -> str:
+    return scrub(text, prose=prose)
 
 
-def scrub_short(text: str) -> str:
+def scrub_short(text: str, *, prose: bool = False) -> str:
     """:func:`scrub`, remembered for short texts (the many small strings of a report)."""
-    return _scrub_cached(text) if len(text) <= _CACHED_LENGTH else scrub(text)
+    return _scrub_cached(text, prose) if len(text) <= _CACHED_LENGTH else scrub(text, prose=prose)
 
 
 _T = TypeVar("_T")
 
 
-def scrub_value(value: _T) -> _T:
+def scrub_value(value: _T, *, prose: frozenset[str] = frozenset()) -> _T:
     """``value`` with :func:`scrub` applied to every string in it: in lists, tuples, dict keys and
-    values, and the fields of (frozen or not) dataclasses. Enums, numbers and None are kept; an
-    object in which nothing changed is returned as it is (no copy)."""
-    return _scrub_any(value)  # type: ignore[no-any-return]
+    values, and the fields of (frozen or not) dataclasses, at any depth. Fields named in ``prose``
+    are scrubbed as prose (see :func:`scrub`), everything else as router lines. Enums, numbers and
+    None are kept; an object in which nothing changed is returned as it is (no copy)."""
+    return _scrub_any(value, prose, False)  # type: ignore[no-any-return]
 
 
-def _scrub_any(value: object) -> object:
+def _scrub_any(value: object, prose_fields: frozenset[str], prose: bool) -> object:
     if isinstance(value, str):
-        return value if isinstance(value, Enum) else scrub_short(value)
+        return value if isinstance(value, Enum) else scrub_short(value, prose=prose)
     if value is None or isinstance(value, (bool, int, float, Enum)):
         return value
     if isinstance(value, tuple):
-        items = tuple(_scrub_any(item) for item in value)
+        items = tuple(_scrub_any(item, prose_fields, prose) for item in value)
         return value if all(a is b for a, b in zip(items, value)) else items
     if isinstance(value, list):
-        return [_scrub_any(item) for item in value]
+        return [_scrub_any(item, prose_fields, prose) for item in value]
     if isinstance(value, dict):
-        return {_scrub_any(key): _scrub_any(item) for key, item in value.items()}
+        return {
+            _scrub_any(key, prose_fields, prose): _scrub_any(item, prose_fields, prose) for key, item in value.items()
+        }
     fields = getattr(value, "__dataclass_fields__", None)
     if fields is not None:
         changes = {}
         for name in fields:
             current = getattr(value, name)
-            cleaned = _scrub_any(current)
+            cleaned = _scrub_any(current, prose_fields, name in prose_fields)
             if cleaned is not current:
                 changes[name] = cleaned
         if not changes:
@@ -381,6 +390,17 @@ _PRIVATE_KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY-----")
 _NAME_INTRODUCERS = frozenset({"username", "user", "name", "admin", "sent-username", "hostname"})
 _SECRET_KEYWORDS = frozenset({"password", "secret"})
 _GENERIC_WORD = re.compile(r"\S+")
+# Words that follow "password"/"secret" in cmelive's own sentences, never as a secret's first word
+# there (prose only: in a router's line, "password for the win" is a secret like any other).
+_PROSE_WORDS = frozenset(
+    "a an the is are was were be been being and or nor but of for to in on at by with without from into under "
+    "over as if than then when where while that this these those which who whose it its itself not no cannot "
+    "can could may might must should will would has have had does do did exists exist equals matches lives "
+    "looks gets crosses split source versus although also only set used stored configured reused shared same "
+    "so type hash hashes value values".split()
+)
+# A value that is a placeholder, as remediation writes them ("password <new-gui-password>").
+_PLACEHOLDER_VALUE = re.compile(r"<[a-z][a-z0-9-]*>")
 _QUOTES = "'\"`"
 
 
@@ -388,7 +408,7 @@ _QUOTES = "'\"`"
 # Masking
 
 
-def mask_line(line: str, *, section: str | None = None) -> str:
+def mask_line(line: str, *, section: str | None = None, prose: bool = False) -> str:
     """``line`` with every secret value replaced by :data:`MASK`.
 
     ``section`` is the command of the section header the line sits under, when the caller knows
@@ -398,11 +418,13 @@ def mask_line(line: str, *, section: str | None = None) -> str:
     lowered = line.lower()
     if not any(word in lowered for word in _TRIGGER_WORDS) and not _MAC_ROW.match(line):
         return line
-    return _mask_candidate(line, section)
+    return _mask_candidate(line, section, prose)
 
 
-def mask_text(text: str) -> str:
-    """Mask every line of ``text``; the number of lines (and every newline) is unchanged."""
+def mask_text(text: str, *, prose: bool = False) -> str:
+    """Mask every line of ``text``; the number of lines (and every newline) is unchanged.
+
+    ``prose``: the text is cmelive's own sentences (see :func:`scrub`)."""
     lines = text.split("\n")
     candidates = _candidate_lines(text, lines)
     if not candidates:
@@ -411,16 +433,18 @@ def mask_text(text: str) -> str:
     for index in candidates:
         line = lines[index]
         section = _parent_header(lines, index) if _needs_section(line) else None
-        out[index] = _mask_candidate(line, section)
+        out[index] = _mask_candidate(line, section, prose)
     if "PRIVATE KEY-----" in text:
         _mask_private_keys(out)
     return "\n".join(out)
 
 
-def _mask_candidate(line: str, section: str | None) -> str:
-    spans = _spans(line, section)
+def _mask_candidate(line: str, section: str | None, prose: bool = False) -> str:
+    spans = _spans(line, section, prose)
     masked = line
     for start, end in sorted(spans, reverse=True):
+        if _PLACEHOLDER_VALUE.fullmatch(line, start, end):
+            continue  # "<masked>" itself, or a remediation's "<new-secret>": no value to hide
         masked = masked[:start] + MASK + masked[end:]
     if "://" in masked:
         # ftp://user:PASSWORD@host/path (archive, boot, copy targets, ddns): keep user, host and path.
@@ -428,36 +452,49 @@ def _mask_candidate(line: str, section: str | None) -> str:
     return masked
 
 
-def _spans(line: str, section: str | None) -> list[tuple[int, int]]:
+def _spans(line: str, section: str | None, prose: bool = False) -> list[tuple[int, int]]:
     """The character spans of the secrets in ``line`` (sorted, not overlapping)."""
     start = _LEAD.match(line).end()  # type: ignore[union-attr]  # matches the empty string at worst
     first = _FIRST_WORD.match(line, start)
     if first is None:
         return []
+    spans: list[tuple[int, int]] = []
+    claimed = False
     for shape in _BY_FIRST.get(first.group().lower(), ()):
         match = shape.pattern.match(line, start)
         if match is not None:
             if shape is _BARE_KEY and section is not None and _KEY_ID_SECTIONS.match(section):
                 if " " not in match.group("s1"):
                     return []  # a key chain's key id
-            return list(shape.spans(match))
-    spans: list[tuple[int, int]] = []
-    for shape in _ANYWHERE_SHAPES:
-        if shape.anchored:
-            anchored = shape.pattern.match(line, start)
-            if anchored is not None:
-                spans += shape.spans(anchored)
-            continue
-        for match in shape.pattern.finditer(line, start):
-            spans += shape.spans(match)
-    if not spans:
+            spans = list(shape.spans(match))
+            claimed = True
+            break
+    else:
+        for shape in _ANYWHERE_SHAPES:
+            if shape.anchored:
+                anchored = shape.pattern.match(line, start)
+                if anchored is not None:
+                    spans += shape.spans(anchored)
+                continue
+            for match in shape.pattern.finditer(line, start):
+                spans += shape.spans(match)
+    if prose and spans:
+        spans = [span for span in spans if not _names_no_value(line, span)]
+        claimed = claimed and bool(spans)  # a sentence that starts like a command: read it all
+    if not spans and not claimed:
         lowered = line.lower()
         if "password" in lowered or "secret" in lowered:
-            spans = _generic(line, start)
+            spans = _generic(line, start, prose)
     return _without_overlaps(spans) if len(spans) > 1 else spans
 
 
-def _generic(line: str, start: int) -> list[tuple[int, int]]:
+def _names_no_value(line: str, span: tuple[int, int]) -> bool:
+    """In prose: the "value" is an English word or a parenthesis ("secret is set", "password (line 3)")."""
+    word = line[span[0] : span[1]].split(None, 1)[0].lower()
+    return word[0] in "([" or word.rstrip(".,;:!?") in _PROSE_WORDS or word[-1] in ".,;:!?"
+
+
+def _generic(line: str, start: int, prose: bool = False) -> list[tuple[int, int]]:
     """The first ``password X`` / ``secret X`` of a line, whatever the command: to the end of the
     line, or to the closing quote when the keyword sits inside quoted text (a message that quotes
     a config line), or before ``realm``."""
@@ -478,9 +515,11 @@ def _generic(line: str, start: int) -> list[tuple[int, int]]:
         if lowered[value].isdigit() and len(lowered[value]) == 1 and value + 1 < len(words):
             value += 1  # the encryption type
         if lowered[value] == "level" or lowered[value].endswith(":"):
-            return []  # "no enable secret level 15", "Password expiry: 30"
+            continue  # "no enable secret level 15", "Password expiry: 30"
         if i == 0 and lowered[value] == "encryption":
-            return []  # "password encryption aes" is a global command
+            continue  # "password encryption aes" is a global command
+        if prose and _names_no_value(line, (words[value].start(), words[value].end())):
+            continue
         begin = words[value].start()
         end = len(line.rstrip())
         before = line[: words[i].start()]

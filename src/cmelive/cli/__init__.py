@@ -15,6 +15,7 @@ from cmelive.cli import history as history_cli
 from cmelive.cli import fake_fleet
 from cmelive.cli import fleet
 from cmelive.errors import CmeliveError
+from cmelive.masking import scrub
 
 app = typer.Typer(
     name="cmelive",
@@ -56,8 +57,9 @@ def main() -> None:
     try:
         app()
     except CmeliveError as exc:
-        # One line, no traceback: the message names the file/option/host and what is wrong.
-        print(f"cmelive: error: {exc}", file=sys.stderr)
+        # One line, no traceback: the message names the file/option/host and what is wrong (and
+        # may quote what a router printed: it crosses the outbound boundary).
+        print(f"cmelive: error: {scrub(str(exc), prose=True)}", file=sys.stderr)
         sys.exit(exit_codes.exit_code_for(exc))
     except KeyboardInterrupt:
         print("cmelive: interrupted", file=sys.stderr)

@@ -1,19 +1,33 @@
-"""The report model and its JSON form (schema 1), shared by single audits and fleets."""
+"""The report model and its JSON form (schema 1), shared by single audits and fleets.
+
+The model is where the outbound boundary sits for reports: a :class:`DeviceReport` scrubs
+everything it is given when it is made (:func:`cmelive.masking.scrub`: terminal controls
+neutralised, secrets masked) and cannot be changed afterwards. Every renderer (text, JSON, HTML,
+SARIF, CSV, JUnit), the run history and the command line's summaries read the model, so none of
+them can show a check's message, evidence, remediation, a fact, an error or a waiver that did
+not cross it -- whoever built the report, and from whatever (a live audit, a replay, the history).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
 from cmelive import __version__
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import RUNNING_CONFIG, CommandStatus
+from cmelive.masking import scrub_value
 from cmelive.snapshot import CommandOutput, utc_now
 from cmelive.ssh_session import SshSession
 
 SCHEMA_VERSION = 1
+
+#: Fields that hold cmelive's own sentences (which may quote router text), scrubbed as prose: a
+#: check's title and message, an error, a waiver's record (its reason). Every other text of the
+#: model (evidence, remediation, facts, names) is scrubbed as the router lines it is.
+PROSE_FIELDS = frozenset({"title", "message", "reference", "error", "waiver"})
 
 
 class DeviceStatus(StrEnum):
@@ -22,8 +36,10 @@ class DeviceStatus(StrEnum):
     ERROR = "error"  # could not be audited (unreachable, auth or host key refused)
 
 
-@dataclass
+@dataclass(frozen=True)
 class DeviceReport:
+    """One device's report. Made scrubbed (see the module docstring) and immutable."""
+
     name: str
     host: str
     hostname: str | None
@@ -34,6 +50,17 @@ class DeviceReport:
     results: list[CheckResult] = field(default_factory=list)
     #: What the SSH session showed at login (None: not recorded, e.g. replayed captures).
     ssh: SshSession | None = None
+
+    def __post_init__(self) -> None:
+        # The outbound boundary. Command outputs are not part of a report (snapshots hold them):
+        # each command keeps its name, status, duration and error, not its text.
+        commands = [
+            c if not c.text else CommandOutput(c.command, c.status, "", c.duration_s, c.error, c.log_messages)
+            for c in self.commands
+        ]
+        object.__setattr__(self, "commands", commands)
+        for item in fields(self):
+            object.__setattr__(self, item.name, scrub_value(getattr(self, item.name), prose=PROSE_FIELDS))
 
     def not_audited_reason(self) -> str | None:
         """Why this device counts as *not audited*, or None when it was audited.
