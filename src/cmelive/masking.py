@@ -30,12 +30,10 @@ unknown command errs on the side of masking.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
-from itertools import accumulate
 from typing import TypeVar
 
 MASK = "<masked>"
@@ -51,6 +49,9 @@ _CONTROL = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff"
     "\ud800-\udfff]|\r(?!\n)"
 )
+# The controls of an ASCII text, as bytes (CR included: most texts have none, and a CR that ends a
+# line is kept by the full pattern). bytes.translate finds them ten times faster than a regex.
+_ASCII_CONTROLS = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -60,7 +61,11 @@ def _visible(match: re.Match[str]) -> str:
 
 def neutralise_controls(text: str) -> str:
     """``text`` with every terminal/display control shown as an escape (``\\x1b``), TAB and line ends kept."""
-    if _CONTROL.search(text) is None:
+    if text.isascii():
+        data = text.encode("ascii")
+        if len(data.translate(None, _ASCII_CONTROLS)) == len(data):
+            return text
+    elif _CONTROL.search(text) is None:
         return text
     return _CONTROL.sub(_visible, text)
 
@@ -91,52 +96,76 @@ _CACHED_LENGTH = 512
 
 
 @lru_cache(maxsize=16384)
-def _scrub_cached(text: str, prose: bool) -> str:
-    return scrub(text, prose=prose)
+def _scrub_line_cached(text: str) -> str:
+    return scrub(text)
 
 
-def scrub_short(text: str, *, prose: bool = False) -> str:
+@lru_cache(maxsize=4096)
+def _scrub_prose_cached(text: str) -> str:
+    return scrub(text, prose=True)
+
+
+def scrub_short(text: str, prose: bool = False) -> str:
     """:func:`scrub`, remembered for short texts (the many small strings of a report)."""
-    return _scrub_cached(text, prose) if len(text) <= _CACHED_LENGTH else scrub(text, prose=prose)
+    if len(text) > _CACHED_LENGTH:
+        return scrub(text, prose=prose)
+    return _scrub_prose_cached(text) if prose else _scrub_line_cached(text)
 
 
 _T = TypeVar("_T")
 
 
-def scrub_value(value: _T, *, prose: frozenset[str] = frozenset()) -> _T:
+def scrub_value(value: _T, *, prose: frozenset[str] = frozenset(), as_prose: bool = False) -> _T:
     """``value`` with :func:`scrub` applied to every string in it: in lists, tuples, dict keys and
     values, and the fields of (frozen or not) dataclasses, at any depth. Fields named in ``prose``
-    are scrubbed as prose (see :func:`scrub`), everything else as router lines. Enums, numbers and
-    None are kept; an object in which nothing changed is returned as it is (no copy)."""
-    return _scrub_any(value, prose, False)  # type: ignore[no-any-return]
+    (and everything, with ``as_prose``) are scrubbed as prose (see :func:`scrub`), everything else
+    as router lines. Enums, numbers and None are kept; an object in which nothing changed is
+    returned as it is (no copy)."""
+    return _scrub_any(value, prose, as_prose)  # type: ignore[no-any-return]
 
 
 def _scrub_any(value: object, prose_fields: frozenset[str], prose: bool) -> object:
-    if isinstance(value, str):
-        return value if isinstance(value, Enum) else scrub_short(value, prose=prose)
-    if value is None or isinstance(value, (bool, int, float, Enum)):
+    # Hot: a fleet report holds thousands of strings. Exact type tests first (an Enum that is a
+    # str is not of type str), containers rebuilt only when something in them changed.
+    kind = type(value)
+    if kind is str:
+        text: str = value  # type: ignore[assignment]
+        out = scrub_short(text, prose)
+        return value if out == text else out  # the cache's equal copy is not a change
+    if value is None or kind is int or kind is float or kind is bool:
         return value
-    if isinstance(value, tuple):
-        items = tuple(_scrub_any(item, prose_fields, prose) for item in value)
-        return value if all(a is b for a, b in zip(items, value)) else items
-    if isinstance(value, list):
-        return [_scrub_any(item, prose_fields, prose) for item in value]
-    if isinstance(value, dict):
+    if kind is tuple:
+        items: tuple[object, ...] = value  # type: ignore[assignment]
+        cleaned = [_scrub_any(item, prose_fields, prose) for item in items]
+        for before, after in zip(items, cleaned):
+            if before is not after:
+                return tuple(cleaned)
+        return value
+    if kind is list:
+        return [_scrub_any(item, prose_fields, prose) for item in value]  # type: ignore[attr-defined]
+    if kind is dict:
         return {
-            _scrub_any(key, prose_fields, prose): _scrub_any(item, prose_fields, prose) for key, item in value.items()
+            _scrub_any(key, prose_fields, prose): _scrub_any(item, prose_fields, prose)
+            for key, item in value.items()  # type: ignore[attr-defined]
         }
-    fields = getattr(value, "__dataclass_fields__", None)
-    if fields is not None:
-        changes = {}
-        for name in fields:
-            current = getattr(value, name)
-            cleaned = _scrub_any(current, prose_fields, name in prose_fields)
-            if cleaned is not current:
-                changes[name] = cleaned
-        if not changes:
-            return value
-        return _replace(value, changes)
-    return value
+    if isinstance(value, Enum):
+        return value
+    if isinstance(value, str):
+        return scrub_short(str(value), prose=prose)
+    names = _DATACLASS_FIELDS.get(kind)
+    if names is None:
+        names = tuple(getattr(kind, "__dataclass_fields__", ()))
+        _DATACLASS_FIELDS[kind] = names
+    changes = {}
+    for name in names:
+        current = getattr(value, name)
+        after = _scrub_any(current, prose_fields, name in prose_fields)
+        if after is not current:
+            changes[name] = after
+    return _replace(value, changes) if changes else value
+
+
+_DATACLASS_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _replace(instance: object, changes: dict[str, object]) -> object:
@@ -169,6 +198,9 @@ class SecretShape:
     pattern: re.Pattern[str]
     #: For a form with no first word: it must start the command (a MAC address, then a value).
     anchored: bool = False
+    #: For a form with no first word: a lower-case text every line holding it contains (the
+    #: pattern is only tried on such lines: most lines hold none of these forms).
+    trigger: str = ""
 
     def spans(self, match: re.Match[str]) -> Iterator[tuple[int, int]]:
         for name, value in match.groupdict().items():
@@ -226,8 +258,10 @@ def _shape(form: str, template: str, *, ignore_case: bool = False) -> SecretShap
     return SecretShape(form, first.group(), _compile(template, ignore_case=ignore_case))
 
 
-def _anywhere(form: str, template: str, *, ignore_case: bool = False, anchored: bool = False) -> SecretShape:
-    return SecretShape(form, None, _compile(template, ignore_case=ignore_case), anchored)
+def _anywhere(
+    form: str, template: str, *, trigger: str = "", ignore_case: bool = False, anchored: bool = False
+) -> SecretShape:
+    return SecretShape(form, None, _compile(template, ignore_case=ignore_case), anchored, trigger)
 
 
 #: Every command form known to carry a secret. Within one first word, the first form that matches
@@ -269,16 +303,16 @@ SECRET_SHAPES: tuple[SecretShape, ...] = (
     _shape("snmp mib community-map COMMUNITY ...", r"snmp mib community-map {WORD}"),
     # --- routing protocols and first-hop redundancy ---------------------------------------------
     _anywhere("... key-string [TYPE] SECRET [timeout N] (key chain, HSRP/VRRP/GLBP md5)",
-              r"(?<!\S)key-string {TYPE}{SECRET_BEFORE:timeout}"),
+              r"(?<!\S)key-string {TYPE}{SECRET_BEFORE:timeout}", trigger="key-string"),
     _anywhere("... authentication-key [TYPE] SECRET (OSPF, virtual links)",
-              r"(?<!\S)authentication-key {TYPE}{SECRET}"),
+              r"(?<!\S)authentication-key {TYPE}{SECRET}", trigger="authentication-key"),
     _anywhere("... message-digest-key N md5 [TYPE] SECRET (OSPF, virtual links)",
-              r"(?<!\S)message-digest-key {N} md5 {TYPE}{SECRET}"),
+              r"(?<!\S)message-digest-key {N} md5 {TYPE}{SECRET}", trigger="message-digest-key"),
     _anywhere("... authentication ipsec spi N md5|sha1 [TYPE] KEY (OSPFv3: ipv6 ospf, ospfv3, area)",
-              r"(?<!\S)authentication ipsec spi {N} (?:md5|sha1) {TYPE}{WORD}"),
+              r"(?<!\S)authentication ipsec spi {N} (?:md5|sha1) {TYPE}{WORD}", trigger="ipsec"),
     _anywhere("... encryption ipsec spi N esp null|des|3des|aes-cbc [N] [TYPE] KEY md5|sha1 [TYPE] KEY (OSPFv3)",
               r"(?<!\S)encryption ipsec spi {N} esp (?:null|(?:des|3des|aes-cbc(?: (?:128|192|256))?) {TYPE}{WORD})"
-              r" (?:md5|sha1) {TYPE}{WORD}"),
+              r" (?:md5|sha1) {TYPE}{WORD}", trigger="ipsec"),
     _shape("standby|vrrp|glbp [N] authentication [text] SECRET",
            r"standby(?: {N})? authentication (?:text )?(?!md5\b){SECRET_BEFORE:timeout}"),
     _shape("vrrp N authentication [text] SECRET", r"vrrp(?: {N})? authentication (?:text )?(?!md5\b){SECRET}"),
@@ -314,10 +348,10 @@ SECRET_SHAPES: tuple[SecretShape, ...] = (
            r"set session-key (?:inbound|outbound) esp {N} "
            r"(?:cipher {TYPE}{WORD}(?: authenticator {TYPE}{WORD})?|authenticator {TYPE}{WORD})"),
     _anywhere("... passphrase [TYPE] SECRET (crypto key import/encrypt, pki export)",
-              r"(?<!\S)passphrase {TYPE}{SECRET}"),
-    _anywhere("... user-pin [encrypted] SECRET (crypto pki token)", r"(?<!\S)user-pin(?: encrypted)? {SECRET}"),
+              r"(?<!\S)passphrase {TYPE}{SECRET}", trigger="passphrase"),
+    _anywhere("... user-pin [encrypted] SECRET (crypto pki token)", r"(?<!\S)user-pin(?: encrypted)? {SECRET}", trigger="user-pin"),
     _anywhere("... server-key [TYPE] SECRET (aaa server radius dynamic-author)",
-              r"(?<!\S)server-key {TYPE}{SECRET}"),
+              r"(?<!\S)server-key {TYPE}{SECRET}", trigger="server-key"),
     # --- wireless ------------------------------------------------------------------------------
     _shape("wpa-psk ascii|hex [TYPE] SECRET (dot11 ssid)", r"wpa-psk (?:ascii|hex) {TYPE}{SECRET}"),
     _shape("security wpa psk set-key ascii|hex [TYPE] SECRET (wlan)",
@@ -343,11 +377,12 @@ SECRET_SHAPES: tuple[SecretShape, ...] = (
     # --- what show commands print ----------------------------------------------------------------
     # show ephone: "Username:u Password:p"; the value ends at the next "Label:" or the line's end.
     _anywhere("Password:SECRET (show ephone, show ephone tapiclients)",
-              r"(?<![\w-])password[:=]\s*(?P<s1>[^\s\"'](?:.*?\S)?)(?=\s+[a-z][\w-]*:|\s*$)", ignore_case=True),
+              r"(?<![\w-])password[:=]\s*(?P<s1>[^\s\"'](?:.*?\S)?)(?=\s+[a-z][\w-]*:|\s*$)", ignore_case=True,
+              trigger="password"),
     _anywhere("local key: SECRET / remote key: SECRET (show voip rtp connections detail, SRTP)",
               r"(?<!\S)(?:local|remote) key:\s*(?P<s1>\S(?:.*?\S)?)(?=\s+(?:local|remote) key:|\s*$)",
-              ignore_case=True),
-    _anywhere("a=crypto:N SUITE inline:KEY|lifetime (SDP)", r"inline:(?P<s1>[^\s|]+(?:\|\S*)?)"),
+              ignore_case=True, trigger="key:"),
+    _anywhere("a=crypto:N SUITE inline:KEY|lifetime (SDP)", r"inline:(?P<s1>[^\s|]+(?:\|\S*)?)", trigger="inline:"),
     _anywhere("MAC SECRET (show capf-server auth-string)",
               r"(?:[0-9a-f]{12}|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})\s+(?P<s1>\S+)\s*$", ignore_case=True,
               anchored=True),
@@ -360,10 +395,12 @@ for _entry in SECRET_SHAPES:
 _ANYWHERE_SHAPES = tuple(entry for entry in SECRET_SHAPES if entry.first is None)
 
 # Cheap pre-filter: a line containing none of these (lower-cased) holds no secret the table
-# knows, except the two-column rows of "show capf-server auth-string" (_MAC_ROW).
+# knows, except the two-column rows of "show capf-server auth-string" (_MAC_ROW). Few and short:
+# the text is scanned once per word ("pass": password, passphrase; "auth": authentication,
+# auth-string, capf-auth-str, snmp-server user ... auth; "snmp": snmp-server host).
 _TRIGGER_WORDS = (
-    "password", "secret", "key", "community", "snmp-server", "pin", "capf-auth", "auth-string",
-    "authentication", "inline:", "://", "psk", "pwd", "override-code", "encryption", "passphrase", "nthash",
+    "pass", "secret", "key", "community", "snmp", "pin", "auth", "inline:", "://", "psk", "pwd",
+    "override-code", "ipsec", "nthash",
 )
 _MAC_ROW = re.compile(
     r"^[ \t]*(?:[0-9a-fA-F]{12}|[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4})[ \t]+\S+[ \t]*$",
@@ -415,28 +452,43 @@ def mask_line(line: str, *, section: str | None = None, prose: bool = False) -> 
     it (``mask_text`` does). Without it, ambiguous lines are masked: a bare ``key 1`` could be a
     key-chain id or a TACACS+ key, and a secret is worse to leak than an id to hide.
     """
-    lowered = line.lower()
-    if not any(word in lowered for word in _TRIGGER_WORDS) and not _MAC_ROW.match(line):
+    if not _may_hold_secret(line.lower()) and not _MAC_ROW.match(line):
         return line
     return _mask_candidate(line, section, prose)
+
+
+def _may_hold_secret(lowered: str) -> bool:
+    for word in _TRIGGER_WORDS:  # a loop of "in" tests: faster than any() or a regex on short lines
+        if word in lowered:
+            return True
+    return False
 
 
 def mask_text(text: str, *, prose: bool = False) -> str:
     """Mask every line of ``text``; the number of lines (and every newline) is unchanged.
 
     ``prose``: the text is cmelive's own sentences (see :func:`scrub`)."""
-    lines = text.split("\n")
-    candidates = _candidate_lines(text, lines)
+    candidates = _candidate_lines(text)
     if not candidates:
         return text
-    out = lines[:]
-    for index in candidates:
-        line = lines[index]
-        section = _parent_header(lines, index) if _needs_section(line) else None
-        out[index] = _mask_candidate(line, section, prose)
+    pieces: list[str] = []
+    done = 0
+    for begin, end in candidates:
+        line = text[begin:end]
+        section = _parent_header(text, begin) if _needs_section(line) else None
+        masked = _mask_candidate(line, section, prose)
+        if masked != line:
+            pieces += (text[done:begin], masked)
+            done = end
     if "PRIVATE KEY-----" in text:
-        _mask_private_keys(out)
-    return "\n".join(out)
+        if done:
+            pieces.append(text[done:])
+            text, pieces, done = "".join(pieces), [], 0
+        return _mask_private_keys(text)
+    if not done:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def _mask_candidate(line: str, section: str | None, prose: bool = False) -> str:
@@ -470,7 +522,10 @@ def _spans(line: str, section: str | None, prose: bool = False) -> list[tuple[in
             claimed = True
             break
     else:
+        lowered = line.lower()
         for shape in _ANYWHERE_SHAPES:
+            if shape.trigger and shape.trigger not in lowered:
+                continue
             if shape.anchored:
                 anchored = shape.pattern.match(line, start)
                 if anchored is not None:
@@ -490,8 +545,9 @@ def _spans(line: str, section: str | None, prose: bool = False) -> list[tuple[in
 
 def _names_no_value(line: str, span: tuple[int, int]) -> bool:
     """In prose: the "value" is an English word or a parenthesis ("secret is set", "password (line 3)")."""
+    # Not "a value ending in a comma": "... password cisco, line vty 5 15" lists a secret.
     word = line[span[0] : span[1]].split(None, 1)[0].lower()
-    return word[0] in "([" or word.rstrip(".,;:!?") in _PROSE_WORDS or word[-1] in ".,;:!?"
+    return word[0] in "([" or word.rstrip(".,;:!?") in _PROSE_WORDS
 
 
 def _generic(line: str, start: int, prose: bool = False) -> list[tuple[int, int]]:
@@ -546,8 +602,9 @@ def _without_overlaps(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return kept
 
 
-def _mask_private_keys(lines: list[str]) -> None:
+def _mask_private_keys(text: str) -> str:
     """Mask the body of every PEM private key block (``crypto pki import ... pem terminal``)."""
+    lines = text.split("\n")
     inside = False
     for index, line in enumerate(lines):
         if _PRIVATE_KEY_BEGIN.search(line):
@@ -559,26 +616,35 @@ def _mask_private_keys(lines: list[str]) -> None:
             elif line.strip():
                 indent = line[: len(line) - len(line.lstrip())]
                 lines[index] = indent + MASK
+    return "\n".join(lines)
 
 
-def _candidate_lines(text: str, lines: list[str]) -> list[int]:
-    """Indices of the lines that pass the pre-filter, found with a few scans of the whole text.
+def _candidate_lines(text: str) -> list[tuple[int, int]]:
+    """The (start, end) offsets of the lines that pass the pre-filter, in order.
 
-    Scanning the text once per trigger word (``str.find`` runs in C) is an order of magnitude
-    faster than testing each line with a regex; it keeps a 200 KB config well under 50 ms.
+    Scanning the text once per trigger word (``str.find`` runs in C), and skipping to the next
+    line at each hit, is an order of magnitude faster than testing each line with a regex: a
+    200 KB config is never split into lines, only the few candidate lines are cut out of it.
     """
-    lowered = text.lower()
-    offsets: list[int] = []
+    lowered = text.lower() if not text.islower() else text
+    starts: set[int] = set()
     for word in _TRIGGER_WORDS:
         found = lowered.find(word)
         while found != -1:
-            offsets.append(found)
-            found = lowered.find(word, found + 1)
-    offsets += [m.start() for m in _MAC_ROW.finditer(text)]
-    if not offsets:
+            starts.add(lowered.rfind("\n", 0, found) + 1)
+            line_end = lowered.find("\n", found)
+            if line_end == -1:
+                break
+            found = lowered.find(word, line_end)
+    if "auth-string" in lowered:  # the header of "show capf-server auth-string", before its rows
+        starts.update(m.start() for m in _MAC_ROW.finditer(text))
+    if not starts:
         return []
-    starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
-    return sorted({bisect_right(starts, offset) - 1 for offset in offsets})
+    spans = []
+    for start in sorted(starts):
+        end = text.find("\n", start)
+        spans.append((start, end if end != -1 else len(text)))
+    return spans
 
 
 def _needs_section(line: str) -> bool:
@@ -586,16 +652,20 @@ def _needs_section(line: str) -> bool:
     return len(words) == 2 and words[0] == "key"
 
 
-def _parent_header(lines: Sequence[str], index: int) -> str | None:
-    """The header of the section ``lines[index]`` belongs to, read from indentation.
+def _parent_header(text: str, begin: int) -> str | None:
+    """The header of the section of the line starting at ``begin``, read from indentation.
 
     Captures that lost their indentation have every line at column 0; for them the nearest
     preceding known section opener (before a ``!``) is taken instead.
     """
-    line = lines[index]
+    end = text.find("\n", begin)
+    line = text[begin : end if end != -1 else len(text)]
     indent = len(line) - len(line.lstrip())
-    for back in range(index - 1, -1, -1):
-        candidate = lines[back]
+    line_end = begin - 1  # the newline that ends the line before
+    while line_end >= 0:
+        line_start = text.rfind("\n", 0, line_end) + 1
+        candidate = text[line_start:line_end]
+        line_end = line_start - 1
         stripped = candidate.strip()
         if not stripped:
             continue

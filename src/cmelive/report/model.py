@@ -10,6 +10,7 @@ not cross it -- whoever built the report, and from whatever (a live audit, a rep
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -18,7 +19,7 @@ from typing import Any
 from cmelive import __version__
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import RUNNING_CONFIG, CommandStatus
-from cmelive.masking import scrub_value
+from cmelive.masking import scrub_short, scrub_value
 from cmelive.snapshot import CommandOutput, utc_now
 from cmelive.ssh_session import SshSession
 
@@ -60,7 +61,12 @@ class DeviceReport:
         ]
         object.__setattr__(self, "commands", commands)
         for item in fields(self):
-            object.__setattr__(self, item.name, scrub_value(getattr(self, item.name), prose=PROSE_FIELDS))
+            value = getattr(self, item.name)
+            if item.name == "results" and _RESULTS_KNOWN:
+                cleaned: object = [_scrub_result(result) for result in value]
+            else:
+                cleaned = scrub_value(value, prose=PROSE_FIELDS)
+            object.__setattr__(self, item.name, cleaned)
 
     def not_audited_reason(self) -> str | None:
         """Why this device counts as *not audited*, or None when it was audited.
@@ -105,6 +111,42 @@ class DeviceReport:
             ],
             "results": [result_to_dict(r) for r in self.results],
         }
+
+
+# A report holds dozens of results: scrubbed field by field here, as scrub_value would (same prose
+# fields), at a third of its cost. Should CheckResult or Evidence gain a field, scrub_value does
+# it all again (nothing may slip past because this list is out of date).
+_RESULT_FIELDS = ("check", "title", "severity", "family", "status", "reference", "message", "evidence",
+                  "remediation", "waiver")
+_RESULTS_KNOWN = tuple(f.name for f in fields(CheckResult)) == _RESULT_FIELDS and tuple(
+    f.name for f in fields(Evidence)
+) == ("command", "line", "text")
+
+
+def _scrub_result(result: CheckResult) -> CheckResult:
+    evidence = result.evidence
+    for item in evidence:
+        if scrub_short(item.text) != item.text or scrub_short(item.command) != item.command:
+            evidence = tuple(Evidence(scrub_short(e.command), e.line, scrub_short(e.text)) for e in evidence)
+            break
+    remediation = result.remediation
+    if any(scrub_short(line) != line for line in remediation):
+        remediation = tuple(scrub_short(line) for line in remediation)
+    changes: dict[str, object] = {}
+    for name, prose in (("check", False), ("title", True), ("family", False), ("reference", True), ("message", True)):
+        before = getattr(result, name)
+        after = scrub_short(before, prose=prose)
+        if after != before:
+            changes[name] = after
+    if evidence is not result.evidence:
+        changes["evidence"] = evidence
+    if remediation is not result.remediation:
+        changes["remediation"] = remediation
+    if result.waiver is not None:
+        waiver = scrub_value(result.waiver, as_prose=True)
+        if waiver != result.waiver:
+            changes["waiver"] = waiver
+    return dataclasses.replace(result, **changes) if changes else result  # type: ignore[arg-type]
 
 
 def running_config_problem(commands: Iterable[CommandOutput]) -> str | None:
