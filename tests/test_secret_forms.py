@@ -12,7 +12,15 @@ import re
 
 import pytest
 
-from cmelive.masking import MASK, SECRET_SHAPES, mask_line, mask_text, neutralise_controls, scrub, scrub_value
+from cmelive.masking import (
+    MASK,
+    SECRET_SHAPES,
+    mask_line,
+    mask_text,
+    neutralise_controls,
+    scrub,
+    scrub_value,
+)
 
 # (line as printed, line as it must come out); identical pairs hold no secret and stay untouched.
 PLANTED: list[tuple[str, str]] = [
@@ -27,6 +35,8 @@ PLANTED: list[tuple[str, str]] = [
     (" password S3cr3t-vty two words", " password <masked>"),
     (" password 7 S3cr3t-7", " password 7 <masked>"),
     ("enable secret 5 $1$S3cr3t two", "enable secret 5 <masked>"),
+    ("enable algorithm-type scrypt secret $9$S3cr3t", "enable algorithm-type scrypt secret <masked>"),
+    ("username v algorithm-type sha256 secret S3cr3t two", "username v algorithm-type sha256 secret <masked>"),
     ("enable password S3cr3t-EN two words", "enable password <masked>"),
     ("Router(config-line)#password S3cr3t typed", "Router(config-line)#password <masked>"),
     # EzVPN client and server groups.
@@ -159,6 +169,9 @@ PLANTED: list[tuple[str, str]] = [
     ("dial-peer voice 100 voip", "dial-peer voice 100 voip"),
     (" authentication username 2000 password 0 S3cr3t-DP two realm example.com",
      " authentication username 2000 password 0 <masked> realm example.com"),
+    (" voice-class sip credentials username 4000 password 7 S3cr3t-CUBE realm cube.example",
+     " voice-class sip credentials username 4000 password 7 <masked> realm cube.example"),
+    (' action 1.0 cli command "username x password S3cr3t-EEM"', ' action 1.0 cli command "username x password <masked>"'),
     ("voice class tenant 1", "voice class tenant 1"),
     (" credentials number 3000 username 3000 password 0 S3cr3t-TENANT realm sip.example",
      " credentials number 3000 username 3000 password 0 <masked> realm sip.example"),
@@ -212,7 +225,8 @@ def test_every_form_of_the_table_is_planted() -> None:
         else:
             unexercised.append(shape.form)
     # The original planted config (test_masking.PLANTED) exercises the rest.
-    from .test_masking import PLANTED as ORIGINAL, PLANTED_LIVE
+    from .test_masking import PLANTED as ORIGINAL
+    from .test_masking import PLANTED_LIVE
 
     for form in list(unexercised):
         shape = next(s for s in SECRET_SHAPES if s.form == form)

@@ -17,10 +17,13 @@ character, may be found.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
 import sqlite3
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -217,7 +220,14 @@ def test_fleet_run_directory_history_and_logs_leak_nothing(tmp_path: Path, monke
         names = {p.name for p in files}
         assert {"report.json", "report.csv", "report.sarif", "report.junit.xml", "report.html", "cmelive.log"} <= names
         assert sum(1 for p in files if p.name == "show_running-config.txt") == 2
-    report = (tmp_path / "run1" / "report.json").read_text(encoding="utf-8")
+    # Scrubbed text keeps every format valid: JSON and SARIF load, JUnit is XML 1.0, the CSV reads back.
+    run = tmp_path / "run1"
+    json.loads((run / "report.sarif").read_text(encoding="utf-8"))
+    ET.parse(run / "report.junit.xml")
+    rows = list(csv.DictReader(io.StringIO((run / "report.csv").read_text(encoding="utf-8-sig"))))
+    assert any("\\x1b]52;c;" in row["evidence"] for row in rows)
+    report = (run / "report.json").read_text(encoding="utf-8")
+    json.loads(report)
     assert "\\\\x1b]52;c;ZXZpbA==\\\\x07" in report  # the waiver's reason, shown (JSON-escaped backslash)
     # The history: the database file as stored, and every row of every table as text.
     for path in tmp_path.glob("history.sqlite*"):
@@ -226,7 +236,7 @@ def test_fleet_run_directory_history_and_logs_leak_nothing(tmp_path: Path, monke
         tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         assert {"runs", "devices", "results"} <= set(tables)
         for table in tables:
-            rows = conn.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608 - names from sqlite_master
+            rows = conn.execute(f"SELECT * FROM {table}").fetchall()
             dump = "\n".join(repr(row) for row in rows) + "\n" + "\n".join(
                 str(value) for row in rows for value in row if isinstance(value, str)
             )

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
-from typing import TypeVar
+from typing import TypeVar, cast
 
 MASK = "<masked>"
 
@@ -51,7 +51,7 @@ _CONTROL = re.compile(
 )
 # The controls of an ASCII text, as bytes (CR included: most texts have none, and a CR that ends a
 # line is kept by the full pattern). bytes.translate finds them ten times faster than a regex.
-_ASCII_CONTROLS = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
+_ASCII_CONTROLS = bytes([*range(0x09), *range(0x0B, 0x20), 0x7F])
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -121,7 +121,7 @@ def scrub_value(value: _T, *, prose: frozenset[str] = frozenset(), as_prose: boo
     (and everything, with ``as_prose``) are scrubbed as prose (see :func:`scrub`), everything else
     as router lines. Enums, numbers and None are kept; an object in which nothing changed is
     returned as it is (no copy)."""
-    return _scrub_any(value, prose, as_prose)  # type: ignore[no-any-return]
+    return cast(_T, _scrub_any(value, prose, as_prose))
 
 
 def _scrub_any(value: object, prose_fields: frozenset[str], prose: bool) -> object:
@@ -515,9 +515,9 @@ def _spans(line: str, section: str | None, prose: bool = False) -> list[tuple[in
     for shape in _BY_FIRST.get(first.group().lower(), ()):
         match = shape.pattern.match(line, start)
         if match is not None:
-            if shape is _BARE_KEY and section is not None and _KEY_ID_SECTIONS.match(section):
-                if " " not in match.group("s1"):
-                    return []  # a key chain's key id
+            in_key_chain = section is not None and _KEY_ID_SECTIONS.match(section) is not None
+            if shape is _BARE_KEY and in_key_chain and " " not in match.group("s1"):
+                return []  # a key chain's key id
             spans = list(shape.spans(match))
             claimed = True
             break
