@@ -325,3 +325,28 @@ def test_scrub_value_walks_containers_and_keeps_enums() -> None:
     assert cleaned.evidence[0].text == f"password {MASK}"
     clean = CheckResult("X-2", "t", Severity.LOW, "ACC", Status.PASS, "r", "fine")
     assert scrub_value(clean) is clean  # nothing to change: no copy
+
+
+# --- prose: cmelive's own sentences, which may quote router text ----------------------------------
+
+PROSE: list[tuple[str, str]] = [
+    # Sentences that name a secret without giving it stay whole.
+    ("No CME GUI password is the enable password or enable secret", None),
+    ("enable password on line 16 is stored in clear text", None),
+    ("enable secret is set (line 5) and no enable password exists", None),
+    ("the router's password is set", None),
+    ("Local users are stored as secrets, not passwords", None),
+    # What they quote of a router is a router line: its secret goes.
+    ("no access-class on line vty 0 4 password S3cr3t, line vty 5 15", "no access-class on line vty 0 4 password <masked>"),
+    ("GigabitEthernet0/1 (description 'password is S3cr3t') has no ACL",
+     "GigabitEthernet0/1 (description 'password <masked>') has no ACL"),
+    ("vty 'line vty 0 4 password two S3cr3t' allows telnet", "vty 'line vty 0 4 password <masked>' allows telnet"),
+    ("enable secret is set; line vty password S3cr3t two", "enable secret is set; line vty password <masked>"),
+]
+
+
+@pytest.mark.parametrize(("sentence", "expected"), PROSE, ids=[p[0][:50] for p in PROSE])
+def test_prose_keeps_sentences_and_masks_what_they_quote(sentence: str, expected: str | None) -> None:
+    assert scrub(sentence, prose=True) == (sentence if expected is None else expected)
+    # As a router line the same text is masked after its keyword, whatever follows.
+    assert "S3cr3t" not in scrub(sentence)

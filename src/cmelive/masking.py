@@ -438,7 +438,6 @@ _PROSE_WORDS = frozenset(
 )
 # A value that is a placeholder, as remediation writes them ("password <new-gui-password>").
 _PLACEHOLDER_VALUE = re.compile(r"<[a-z][a-z0-9-]*>")
-_QUOTES = "'\"`"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -544,10 +543,39 @@ def _spans(line: str, section: str | None, prose: bool = False) -> list[tuple[in
 
 
 def _names_no_value(line: str, span: tuple[int, int]) -> bool:
-    """In prose: the "value" is an English word or a parenthesis ("secret is set", "password (line 3)")."""
-    # Not "a value ending in a comma": "... password cisco, line vty 5 15" lists a secret.
+    """In prose: the "value" is an English word or a parenthesis ("secret is set", "password (line 3)").
+
+    Not inside quotes: a sentence quotes router text ("(description 'password is hunter2')"), and
+    that is read as the router line it is. Nor "a value ending in a comma": "... password cisco,
+    line vty 5 15" lists a secret.
+    """
+    if _inside_quotes(line, span[0]):
+        return False
     word = line[span[0] : span[1]].split(None, 1)[0].lower()
     return word[0] in "([" or word.rstrip(".,;:!?") in _PROSE_WORDS
+
+
+_OPENING_QUOTE = re.compile(r"(?:^|(?<=[\s(\[]))'")
+_CLOSING_QUOTE = re.compile(r"'(?=[\s)\],.;:!?]|$)")
+
+
+def _inside_quotes(line: str, position: int) -> bool:
+    before = line[:position]
+    if before.count('"') % 2 == 1 or before.count("`") % 2 == 1:
+        return True
+    return _single_quote_open(line, position)
+
+
+def _single_quote_open(line: str, position: int) -> bool:
+    """A single quote opened before ``position`` and not closed: an apostrophe ("the router's
+    password", "o'brien") neither opens nor closes one."""
+    opened = sum(1 for m in _OPENING_QUOTE.finditer(line) if m.start() < position)
+    closed = sum(1 for m in _CLOSING_QUOTE.finditer(line) if m.start() < position and m.start() not in _opening_at(line))
+    return opened > closed
+
+
+def _opening_at(line: str) -> set[int]:
+    return {m.start() for m in _OPENING_QUOTE.finditer(line)}
 
 
 def _generic(line: str, start: int, prose: bool = False) -> list[tuple[int, int]]:
@@ -555,7 +583,8 @@ def _generic(line: str, start: int, prose: bool = False) -> list[tuple[int, int]
     line, or to the closing quote when the keyword sits inside quoted text (a message that quotes
     a config line), or before ``realm``."""
     words = list(_GENERIC_WORD.finditer(line, start))
-    lowered = [w.group().lower() for w in words]
+    # A keyword may open a quotation in a sentence ("(description 'password is ...')").
+    lowered = [w.group().lower().lstrip("'\"`([") for w in words]
     names: set[int] = set()
     for i, word in enumerate(lowered):
         if i in names:
@@ -578,12 +607,18 @@ def _generic(line: str, start: int, prose: bool = False) -> list[tuple[int, int]
             continue
         begin = words[value].start()
         end = len(line.rstrip())
-        before = line[: words[i].start()]
-        for quote in _QUOTES:
+        token = words[i].group()
+        before = line[: words[i].start() + len(token) - len(token.lstrip("'\"`(["))]
+        for quote in '"`':
             if before.count(quote) % 2 == 1:
                 closing = line.find(quote, begin)
                 if closing != -1:
                     end = min(end, closing)
+        # A single quote only when it opens a quotation: "o'brien" and "sec'ret" are words.
+        if _single_quote_open(line, len(before)):
+            closing_quote = _CLOSING_QUOTE.search(line, begin)
+            if closing_quote is not None:
+                end = min(end, closing_quote.start())
         for later in range(value + 1, len(words)):
             if lowered[later] == "realm":
                 end = min(end, len(line[: words[later].start()].rstrip()))
