@@ -329,7 +329,7 @@ def test_scrub_value_walks_containers_and_keeps_enums() -> None:
 
 # --- prose: cmelive's own sentences, which may quote router text ----------------------------------
 
-PROSE: list[tuple[str, str]] = [
+PROSE: list[tuple[str, str | None]] = [
     # Sentences that name a secret without giving it stay whole.
     ("No CME GUI password is the enable password or enable secret", None),
     ("enable password on line 16 is stored in clear text", None),
