@@ -6,6 +6,8 @@ Errors are mapped to exit codes here and only here.
 from __future__ import annotations
 
 import sys
+import traceback
+from types import TracebackType
 
 import typer
 
@@ -53,7 +55,14 @@ app.command("history")(history_cli.history)
 app.command("diff")(history_cli.diff)
 
 
+def _scrubbed_excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    # A bug's traceback is printed as Python would, but it may quote router text: it crosses the
+    # outbound boundary like everything else cmelive writes.
+    sys.stderr.write(scrub("".join(traceback.format_exception(kind, value, tb))))
+
+
 def main() -> None:
+    sys.excepthook = _scrubbed_excepthook
     try:
         app()
     except CmeliveError as exc:
