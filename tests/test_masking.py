@@ -260,9 +260,14 @@ def test_lines_without_a_secret_are_untouched(line: str) -> None:
 
 
 def test_free_text_errs_on_the_side_of_masking() -> None:
-    # A description is not a secret, but "password X" anywhere masks X: unknown commands and
-    # free text must not be the way a secret leaks.
-    assert mask_line(" description password reset desk") == " description password <masked> desk"
+    # A description is not a secret, but "password X" anywhere masks the rest of the line (IOS
+    # reads most secrets as LINE, spaces included): unknown commands and free text must not be the
+    # way a secret leaks.
+    assert mask_line(" description password reset desk") == " description password <masked>"
+    # In quoted text (a message that quotes a config line) the value ends at the closing quote.
+    assert mask_line("vty 'line vty 0 4 password two words' allows telnet") == (
+        "vty 'line vty 0 4 password <masked>' allows telnet"
+    )
 
 
 def test_a_typed_prompt_or_no_in_front_does_not_hide_the_command() -> None:
@@ -293,7 +298,8 @@ def test_prefilter_selects_only_lines_that_can_hold_a_secret() -> None:
     text_lines = filler[:1500] + ["enable secret 9 $9$S3cr3t"] + filler[1500:] + ["snmp-server community S3cr3t RO"]
     text = "\n".join(text_lines)
     assert len(text) > 100_000
-    assert _candidate_lines(text, text_lines) == [1500, len(text_lines) - 1]
+    found = [text[start:end] for start, end in _candidate_lines(text)]
+    assert found == [text_lines[1500], text_lines[-1]]
     assert "S3cr3t" not in mask_text(text)
 
 

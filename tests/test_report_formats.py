@@ -378,7 +378,7 @@ def test_sarif_locations_encode_device_names_and_keep_unknown_lines_as_messages(
     )
     assert [loc["physicalLocation"].get("region") for loc in locations] == [
         {"startLine": 57, "snippet": {"text": "snmp-server community <masked> RO 10"}},
-        {"startLine": 12, "snippet": {"text": 'description Lobby, "front desk"\nline two café ☎ \x1b[0m'}},
+        {"startLine": 12, "snippet": {"text": 'description Lobby, "front desk"\nline two café ☎ \\x1b[0m'}},
         None,
     ]
     assert locations[2]["message"] == {"text": "udp 161 snmp, listening"}
@@ -702,7 +702,7 @@ def test_csv_rows_read_back_exactly() -> None:
             "fail",
             "a well-known community string is configured",
             evidence="show running-config:57: snmp-server community <masked> RO 10\n"
-            'show running-config:12: description Lobby, "front desk"\nline two café ☎ \x1b[0m\n'
+            'show running-config:12: description Lobby, "front desk"\nline two café ☎ \\x1b[0m\n'
             "show control-plane host open-ports: udp 161 snmp, listening",
             remediation="no snmp-server community <masked>",
         ),

@@ -463,8 +463,7 @@ def test_waivers_show_reason_owner_expiry_and_expired_ones_are_flagged(page: str
 
 
 def test_a_waiver_past_its_date_is_flagged_even_if_still_marked_waived(report: AuditReport) -> None:
-    stale = dataclasses.replace(report.devices[1])
-    stale.results = list(stale.results)
+    stale = dataclasses.replace(report.devices[1], results=list(report.devices[1].results))
     _replace(stale, "CME-CDP-01", waiver={"reason": "r", "owner": "o", "until": "2025-05-31"})
     page = render_html(AuditReport([stale], generated_at="2025-06-01T00:00:00Z"))
     article = next(

@@ -4,6 +4,7 @@ count like a failure, in ``audit``, ``replay`` and ``fleet``."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -45,8 +46,8 @@ def test_one_line_names_each_cause_with_its_count(tmp_path: Path) -> None:
 
 
 def test_no_unknown_no_line() -> None:
-    device = audit_snapshot(read_snapshot(example_dir("secure-cme")))
-    device.results = [r for r in device.results if str(r.status) != "unknown"]
+    audited = audit_snapshot(read_snapshot(example_dir("secure-cme")))
+    device = dataclasses.replace(audited, results=[r for r in audited.results if str(r.status) != "unknown"])
     assert device.unknown_summary() is None
     assert device.unknown_causes() == []
 

@@ -36,7 +36,6 @@ from cmelive import __version__
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import CommandStatus
 from cmelive.errors import HistoryError, RunLockedError, UsageError
-from cmelive.masking import mask_line
 from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
 from cmelive.snapshot import CommandOutput, utc_now
 from cmelive.userdirs import state_dir
@@ -381,8 +380,8 @@ def device_rows(device: DeviceReport) -> DeviceRows:
             str(r.status),
             r.reference,
             r.message,
-            # Evidence is masked when it is built; masking again costs little and guards the file.
-            json.dumps([{"command": e.command, "line": e.line, "text": mask_line(e.text)} for e in r.evidence]),
+            # The report model scrubbed every text when it was made (cmelive.report.model).
+            json.dumps([{"command": e.command, "line": e.line, "text": e.text} for e in r.evidence]),
             json.dumps(list(r.remediation)),
             json.dumps(r.waiver) if r.waiver is not None else None,
         )

@@ -41,7 +41,7 @@ from cmelive.errors import CmeliveError
 from cmelive.examples import EXAMPLES, example_dir
 from cmelive.history import DeviceRows, device_rows
 from cmelive.inventory import InventoryHost
-from cmelive.masking import mask_text
+from cmelive.masking import scrub
 from cmelive.policy import Policy
 from cmelive.report.csv_report import device_csv
 from cmelive.report.html import DevicePart, device_html
@@ -164,12 +164,12 @@ def render_parts(
 
 
 def unexpected(what: str, exc: Exception) -> str:
-    """``what: Type: message``, the message masked.
+    """``what: Type: message``, the message scrubbed.
 
     Our own errors are worded to name no secret; a foreign exception's text may quote whatever a
-    router or a library printed, so it is masked like a log line.
+    router or a library printed, so it crosses the boundary like a log line.
     """
-    return f"{what}: {type(exc).__name__}: {mask_text(str(exc)).strip()}"
+    return f"{what}: {type(exc).__name__}: {scrub(str(exc)).strip()}"
 
 
 # --------------------------------------------------------------------------------------------------

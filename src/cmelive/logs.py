@@ -1,20 +1,29 @@
-"""Logging that cannot leak secrets: every record is masked before any handler sees it."""
+"""Logging that cannot leak secrets: every record crosses the outbound boundary before any handler
+writes it (:func:`cmelive.masking.scrub`: secrets masked, terminal controls neutralised)."""
 
 from __future__ import annotations
 
 import logging
 
-from cmelive.masking import mask_text
+from cmelive.masking import scrub
 
 
 class MaskingFilter(logging.Filter):
-    """Renders the message, masks it, and freezes the result (args cleared)."""
+    """Renders the message, scrubs it, and freezes the result (args cleared).
+
+    A log line may carry anything a router printed (an error quoting its output), so it is
+    scrubbed as router text, and so are a traceback and a stack.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask_text(record.getMessage())
+        record.msg = scrub(record.getMessage())
         record.args = None
         if record.exc_info and not record.exc_text:
-            record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
         return True
 
 

@@ -24,7 +24,7 @@ from cmelive.commands import (
     ios_error,
 )
 from cmelive.errors import InputError
-from cmelive.masking import mask_text
+from cmelive.masking import scrub, scrub_value
 from cmelive.router_log import split_log_messages
 from cmelive.ssh_session import SshSession
 
@@ -102,7 +102,14 @@ def utc_now() -> str:
 
 
 def write_snapshot(snapshot: Snapshot, directory: Path, *, mask: bool = True) -> Path:
-    """Write ``snapshot`` to ``directory`` (created if needed); secrets masked unless ``mask=False``."""
+    """Write ``snapshot`` to ``directory`` (created if needed), through the outbound boundary.
+
+    ``mask=True`` (the default, and what a fleet keeps): every output and every text of
+    ``meta.json`` crosses :func:`cmelive.masking.scrub` (secrets masked, terminal controls shown
+    as escapes; lines are never added or removed, so evidence line numbers still point at them).
+    ``mask=False`` writes what the router printed, byte for byte, for the user's own vault (and
+    only readable by its owner).
+    """
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -110,14 +117,12 @@ def write_snapshot(snapshot: Snapshot, directory: Path, *, mask: bool = True) ->
     for out in snapshot.outputs.values():
         if out.status == CommandStatus.NOT_COLLECTED and not out.text:
             continue
-        text = mask_text(out.text) if mask else out.text
+        text = scrub(out.text) if mask else out.text
         _write_private(directory / file_name(out.command), text)
     meta = snapshot.meta()
-    meta["masked"] = mask or snapshot.masked
     if mask:
-        for entry in meta["commands"]:
-            if "log_messages" in entry:
-                entry["log_messages"] = [mask_text(message) for message in entry["log_messages"]]
+        meta = scrub_value(meta)
+    meta["masked"] = mask or snapshot.masked
     _write_private(directory / META_FILE, json.dumps(meta, indent=2) + "\n")
     return directory
 

@@ -6,6 +6,8 @@ Errors are mapped to exit codes here and only here.
 from __future__ import annotations
 
 import sys
+import traceback
+from types import TracebackType
 
 import typer
 
@@ -15,6 +17,7 @@ from cmelive.cli import history as history_cli
 from cmelive.cli import fake_fleet
 from cmelive.cli import fleet
 from cmelive.errors import CmeliveError
+from cmelive.masking import scrub
 
 app = typer.Typer(
     name="cmelive",
@@ -52,12 +55,20 @@ app.command("history")(history_cli.history)
 app.command("diff")(history_cli.diff)
 
 
+def _scrubbed_excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    # A bug's traceback is printed as Python would, but it may quote router text: it crosses the
+    # outbound boundary like everything else cmelive writes.
+    sys.stderr.write(scrub("".join(traceback.format_exception(kind, value, tb))))
+
+
 def main() -> None:
+    sys.excepthook = _scrubbed_excepthook
     try:
         app()
     except CmeliveError as exc:
-        # One line, no traceback: the message names the file/option/host and what is wrong.
-        print(f"cmelive: error: {exc}", file=sys.stderr)
+        # One line, no traceback: the message names the file/option/host and what is wrong (and
+        # may quote what a router printed: it crosses the outbound boundary).
+        print(f"cmelive: error: {scrub(str(exc), prose=True)}", file=sys.stderr)
         sys.exit(exit_codes.exit_code_for(exc))
     except KeyboardInterrupt:
         print("cmelive: interrupted", file=sys.stderr)

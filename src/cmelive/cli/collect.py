@@ -10,6 +10,7 @@ import typer
 from cmelive.cli import common, exit_codes
 from cmelive.commands import CommandStatus
 from cmelive.logs import configure_logging
+from cmelive.masking import scrub
 from cmelive.report.model import running_config_problem
 from cmelive.snapshot import write_snapshot
 
@@ -47,14 +48,15 @@ def collect(
     )
     snapshot = common.collect_live(target)
     write_snapshot(snapshot, output_dir, mask=not no_mask)
+    # Errors and the hostname are the router's words: they cross the outbound boundary.
     for out in snapshot.outputs.values():
-        detail = f" ({out.error})" if out.error and out.status != CommandStatus.OK else ""
+        detail = f" ({scrub(out.error, prose=True)})" if out.error and out.status != CommandStatus.OK else ""
         typer.echo(f"{out.status:<13} {out.duration_s:6.2f}s  {out.command}{detail}")
-    typer.echo(f"snapshot of {snapshot.hostname or host} written to {output_dir}")
+    typer.echo(f"snapshot of {scrub(snapshot.hostname or host)} written to {output_dir}")
     # The exit-code rule of audit and replay: a snapshot without a whole running-config cannot be
     # audited, and a scheduler must not take it for a good collection.
     problem = running_config_problem(snapshot.outputs.values())
     if problem is not None:
-        typer.echo(f"cmelive: {host}: not auditable: {problem}", err=True)
+        typer.echo(f"cmelive: {host}: not auditable: {scrub(problem, prose=True)}", err=True)
         raise typer.Exit(exit_codes.DEVICE_UNAVAILABLE)
     raise typer.Exit(exit_codes.OK)

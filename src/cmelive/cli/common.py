@@ -15,6 +15,7 @@ from cmelive.cli import exit_codes
 from cmelive.collect import ENABLE_SECRET_ENV, Target
 from cmelive.commands import AUDIT_COMMANDS
 from cmelive.errors import AuthenticationError, CmeliveError, DeviceError, InputError, UsageError
+from cmelive.masking import scrub
 from cmelive.policy import Policy, load_policy
 from cmelive.report.json_report import render_json
 from cmelive.report.model import AuditReport
@@ -170,7 +171,8 @@ def fail_with_report(
     from cmelive.audit import unreachable_report  # the audit engine loads the check registry
 
     device_error = isinstance(error, DeviceError)
-    typer.echo(f"cmelive: {host}: {error}" if device_error else f"cmelive: error: {error}", err=True)
+    said = scrub(str(error), prose=True)  # it may quote what the router printed
+    typer.echo(f"cmelive: {host}: {said}" if device_error else f"cmelive: error: {said}", err=True)
     if device_error or output is not None:
         emit_report(AuditReport([unreachable_report(host, host, error)]), report_format, output)
     return typer.Exit(exit_codes.exit_code_for(error))

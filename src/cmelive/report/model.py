@@ -1,11 +1,20 @@
-"""The report model and its JSON form (schema 1), shared by single audits and fleets."""
+"""The report model and its JSON form (schema 1), shared by single audits and fleets.
+
+The model is where the outbound boundary sits for reports: a :class:`DeviceReport` scrubs
+everything it is given when it is made (:func:`cmelive.masking.scrub`: terminal controls
+neutralised, secrets masked) and cannot be changed afterwards. Every renderer (text, JSON, HTML,
+SARIF, CSV, JUnit), the run history and the command line's summaries read the model, so none of
+them can show a check's message, evidence, remediation, a fact, an error or a waiver that did
+not cross it -- whoever built the report, and from whatever (a live audit, a replay, the history).
+"""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -13,10 +22,16 @@ from cmelive import __version__
 from cmelive.checks import get_check
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import RUNNING_CONFIG, CommandStatus
+from cmelive.masking import scrub_short, scrub_value
 from cmelive.snapshot import CommandOutput, utc_now
 from cmelive.ssh_session import SSH_SESSION, SshSession
 
 SCHEMA_VERSION = 1
+
+#: Fields that hold cmelive's own sentences (which may quote router text), scrubbed as prose: a
+#: check's title and message, an error, a waiver's record (its reason). Every other text of the
+#: model (evidence, remediation, facts, names) is scrubbed as the router lines it is.
+PROSE_FIELDS = frozenset({"title", "message", "reference", "error", "waiver"})
 
 
 class DeviceStatus(StrEnum):
@@ -25,8 +40,10 @@ class DeviceStatus(StrEnum):
     ERROR = "error"  # could not be audited (unreachable, auth or host key refused)
 
 
-@dataclass
+@dataclass(frozen=True)
 class DeviceReport:
+    """One device's report. Made scrubbed (see the module docstring) and immutable."""
+
     name: str
     host: str
     hostname: str | None
@@ -37,6 +54,22 @@ class DeviceReport:
     results: list[CheckResult] = field(default_factory=list)
     #: What the SSH session showed at login (None: not recorded, e.g. replayed captures).
     ssh: SshSession | None = None
+
+    def __post_init__(self) -> None:
+        # The outbound boundary. Command outputs are not part of a report (snapshots hold them):
+        # each command keeps its name, status, duration and error, not its text.
+        commands = [
+            c if not c.text else CommandOutput(c.command, c.status, "", c.duration_s, c.error, c.log_messages)
+            for c in self.commands
+        ]
+        object.__setattr__(self, "commands", commands)
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name == "results" and _RESULTS_KNOWN:
+                cleaned: object = [_scrub_result(result) for result in value]
+            else:
+                cleaned = scrub_value(value, prose=PROSE_FIELDS)
+            object.__setattr__(self, item.name, cleaned)
 
     def not_audited_reason(self) -> str | None:
         """Why this device counts as *not audited*, or None when it was audited.
@@ -158,6 +191,42 @@ def _first_clause(text: str) -> str:
     found = _FIRST_CLAUSE.match(text)
     clause = found.group(1).strip() if found else ""
     return clause if len(clause) <= _MAX_CAUSE else clause[: _MAX_CAUSE - 1].rstrip() + "…"
+
+
+# A report holds dozens of results: scrubbed field by field here, as scrub_value would (same prose
+# fields), at a third of its cost. Should CheckResult or Evidence gain a field, scrub_value does
+# it all again (nothing may slip past because this list is out of date).
+_RESULT_FIELDS = ("check", "title", "severity", "family", "status", "reference", "message", "evidence",
+                  "remediation", "waiver")
+_RESULTS_KNOWN = tuple(f.name for f in fields(CheckResult)) == _RESULT_FIELDS and tuple(
+    f.name for f in fields(Evidence)
+) == ("command", "line", "text")
+
+
+def _scrub_result(result: CheckResult) -> CheckResult:
+    evidence = result.evidence
+    for item in evidence:
+        if scrub_short(item.text) != item.text or scrub_short(item.command) != item.command:
+            evidence = tuple(Evidence(scrub_short(e.command), e.line, scrub_short(e.text)) for e in evidence)
+            break
+    remediation = result.remediation
+    if any(scrub_short(line) != line for line in remediation):
+        remediation = tuple(scrub_short(line) for line in remediation)
+    changes: dict[str, object] = {}
+    for name, prose in (("check", False), ("title", True), ("family", False), ("reference", True), ("message", True)):
+        before = getattr(result, name)
+        after = scrub_short(before, prose=prose)
+        if after != before:
+            changes[name] = after
+    if evidence is not result.evidence:
+        changes["evidence"] = evidence
+    if remediation is not result.remediation:
+        changes["remediation"] = remediation
+    if result.waiver is not None:
+        waiver = scrub_value(result.waiver, as_prose=True)
+        if waiver != result.waiver:
+            changes["waiver"] = waiver
+    return dataclasses.replace(result, **changes) if changes else result  # type: ignore[arg-type]
 
 
 def running_config_problem(commands: Iterable[CommandOutput]) -> str | None:
