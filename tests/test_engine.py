@@ -9,7 +9,7 @@ from cmelive.policy import Policy
 from cmelive.snapshot import CommandOutput, Snapshot
 from cmelive.state import DeviceState
 
-COMPLETE = "hostname r1\n!\nline vty 0 4\n transport input ssh\n!\nend\n"
+COMPLETE = "version 15.1\nhostname r1\n!\nline vty 0 4\n transport input ssh\n!\nend\n"
 CUT_OFF = "hostname r1\n!\nline vty 0 4\n transport input ssh\n"
 
 
@@ -131,8 +131,11 @@ def test_cme_only_check_is_not_applicable_on_a_router_without_cme() -> None:
     )
     assert run_check(cme_spec, no_cme).status == Status.NOT_APPLICABLE
     # With CME configured, the rejected command makes it unknown as usual.
-    with_cme = state("hostname r1\n!\ntelephony-service\n max-ephones 10\n!\nend\n")
+    with_cme = state("version 15.1\nhostname r1\n!\ntelephony-service\n max-ephones 10\n!\nend\n")
     with_cme.snapshot.outputs["show ephone registered"] = no_cme.snapshot.outputs["show ephone registered"]
     assert run_check(cme_spec, with_cme).status == Status.UNKNOWN
-    # A cut-off config cannot show that CME is absent.
-    assert run_check(cme_spec, state(CUT_OFF)).status == Status.UNKNOWN
+    # A config cut where telephony-service could have been printed cannot show that CME is absent...
+    cut_in_the_interfaces = "version 15.1\nhostname r1\n!\ninterface Gi0/0\n ip address 10.0.0.1 255.0.0.0\n"
+    assert run_check(cme_spec, state(cut_in_the_interfaces)).status == Status.UNKNOWN
+    # ...but one cut after its lines can: IOS prints telephony-service before them.
+    assert run_check(cme_spec, state(CUT_OFF)).status == Status.NOT_APPLICABLE

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import cached_property
 from typing import Any, TypeVar, cast
 
 from cmelive.checks.base import Evidence
 from cmelive.commands import RUNNING_CONFIG, CommandStatus
 from cmelive.masking import mask_line
+from cmelive.parsing import damage
+from cmelive.parsing.damage import Damage, DamageKind, Reads
 from cmelive.parsing.running_config import ConfigLine, RunningConfig, parse_running_config
 from cmelive.parsing.tables import ParseError, parse_table
 from cmelive.policy import Policy
@@ -27,6 +31,9 @@ class DeviceState:
         self.policy = policy or Policy()
         self._tables: dict[str, list[Record] | None] = {}
         self._derived: dict[Callable[[DeviceState], object], object] = {}
+        # What each derived value read of a damaged running-config: a check that reuses the value
+        # read it too, and its conclusions rest on it.
+        self._derived_reads: dict[Callable[[DeviceState], object], Reads] = {}
         self.parse_errors: dict[str, str] = {}
 
     def output(self, command: str) -> CommandOutput:
@@ -59,10 +66,44 @@ class DeviceState:
         if not out.usable:
             return None
         parsed = parse_running_config(out.text)
-        if out.status == CommandStatus.TRUNCATED and parsed.complete:
-            parsed.complete = False
-            parsed.problems.append(out.error or "collection reported the output as cut off")
+        if out.status == CommandStatus.TRUNCATED and not any(d.kind == DamageKind.CUT_TAIL for d in parsed.damage):
+            # The collector saw the output stop short, yet the text looks whole: where it stopped is unknown.
+            parsed.add_damage(
+                Damage(
+                    kind=DamageKind.CUT_TAIL,
+                    summary="cut off in collection",
+                    detail=out.error or "collection reported the output as cut off",
+                    everything=True,
+                )
+            )
         return parsed
+
+    @cached_property
+    def config_damaged(self) -> bool:
+        """True when the running-config has damage that can hide configuration."""
+        config = self.config
+        return config is not None and not config.complete
+
+    def config_reads(self) -> AbstractContextManager[Reads]:
+        """Record the running-config queries made in the block (only when the config is damaged:
+        on a whole config no conclusion needs them, and recording costs a little on every query)."""
+        return damage.recording(active=self.config_damaged)
+
+    def damage_under(self, reads: Reads, within: tuple[int, ...] = ()) -> list[Damage]:
+        """The running-config's damage that could have answered one of ``reads``' queries otherwise.
+
+        With ``within`` (first lines of sections), only the sub-mode queries into those sections count.
+        """
+        config = self.config
+        if config is None or config.complete:
+            return []
+        if within:
+            reads = _within(config, reads, within)
+        elif reads.empty:
+            # Nothing recorded: the check read the config some way the recorder does not see (or
+            # not at all), so its conclusion may rest on any part of it.
+            reads = Reads(everything=True)
+        return config.touched_by(reads)
 
     def records(self, command: str) -> list[Record] | None:
         """TextFSM records of ``command``'s output; None when absent, rejected or unparsable."""
@@ -88,7 +129,12 @@ class DeviceState:
         is not kept: the next caller runs ``build`` again and gets it too.
         """
         if build not in self._derived:
-            self._derived[build] = build(self)
+            with damage.recording(active=self.config_damaged) as reads:
+                value = build(self)
+            self._derived[build] = value
+            self._derived_reads[build] = reads
+        else:
+            damage.replay(self._derived_reads[build])
         return cast(Derived, self._derived[build])
 
     def unavailable_reason(self, command: str) -> str:
@@ -99,7 +145,7 @@ class DeviceState:
         return f"'{command}' could not be parsed: {self.parse_errors.get(command, 'no template matched')}"
 
     def source_complete(self, command: str) -> bool:
-        """False when ``command``'s output is known to be cut off or its layout damaged."""
+        """False when ``command``'s output is known to be cut off, or damaged where it could hide lines."""
         if command == SSH_SESSION:
             return self.snapshot.ssh is not None
         if command == RUNNING_CONFIG:
@@ -120,3 +166,15 @@ class DeviceState:
             if needle in line:
                 return self.evidence_text(command, number, line)
         return None
+
+
+def _within(config: RunningConfig, reads: Reads, within: tuple[int, ...]) -> Reads:
+    """The sub-mode queries of ``reads`` asked of lines inside the sections starting at ``within``."""
+    starts = sorted(root.number for root in config.roots)
+    wanted = set(within)
+
+    def section(number: int) -> int | None:
+        position = bisect.bisect_right(starts, number) - 1
+        return starts[position] if position >= 0 else None
+
+    return Reads(children=[(number, pattern) for number, pattern in reads.children if section(number) in wanted])
