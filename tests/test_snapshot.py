@@ -69,8 +69,8 @@ def test_directory_of_pasted_captures(tmp_path: Path) -> None:
     assert config is not None and config.complete and config.hostname == "pasted"
     vty = config.sections(r"line vty")[0]
     # Line numbers are the file's own (the pasted prompt is line 1).
-    assert vty.number == 8
-    assert [c.number for c in vty.children] == [9]
+    assert vty.number == 9
+    assert [c.number for c in vty.children] == [10]
 
 
 def test_latin1_capture_is_read(tmp_path: Path) -> None:

@@ -953,19 +953,23 @@ class _Parser:
             return
         if any(found.everything for found in self._found.values()):
             return  # a filtered view or two captures: nothing is vouched for anyway
-        placed = ios_order.placement([root.command for root in real])
+        # Lines before the first one that is surely top-level are the tail of a section the cut
+        # took ("description ...", " ip address ..."): they say nothing of where the cut fell.
+        lead = next((position for position, root in enumerate(real) if _surely_top(root)), len(real))
+        placed = ios_order.placement([root.command for root in real[lead:]])
         if not placed.fits:
             self.out_of_order(placed, real)
             return
         hidden = ios_order.hidden_before(placed.first)
         first = real[0]
-        self.note(
+        found = self.note(
             DamageKind.CUT_HEAD,
             f"the capture starts at line {first.number} ('{first.command.split(' ')[0]}'), not at 'version': "
             f"its head was cut off (what IOS prints up to {ios_order.BAND_NAMES[placed.first]} may be missing)",
             f"head cut before line {first.number}",
             bands=hidden,
         )
+        found.unsure.extend((root, (root.command,), True) for root in real[:lead])
 
     def out_of_order(self, placed: ios_order.Placement, roots: list[ConfigLine]) -> None:
         breaking = next((root for root in roots if root.command == placed.breaks_at), roots[-1])
@@ -1059,6 +1063,11 @@ def _holds_more(kind: str | None, rest: str) -> bool:
     the rest of a joined line may itself be two lines."""
     words = rest.split(" ")[1:]
     return any(submode_accepts(kind, word) and word not in ("no", "description") for word in words)
+
+
+def _surely_top(root: ConfigLine) -> bool:
+    """A root that cannot be a sub-mode line left over from a section a cut took."""
+    return root.indent == 0 and _opens_or_global(root.command)
 
 
 def _opens_or_global(text: str) -> bool:
