@@ -64,11 +64,34 @@ def test_rejected_command_is_unknown() -> None:
     assert "rejected" in result.message
 
 
-def test_cut_off_config_turns_pass_and_absence_fail_into_unknown() -> None:
-    for func in (always_pass, absent_fail):
+def looks_for_ntp_then_passes(s: DeviceState) -> Outcome:
+    assert s.config is not None
+    s.config.globals(r"ntp server ")
+    return passed("looks fine")
+
+
+def looks_for_ntp_then_fails(s: DeviceState) -> Outcome:
+    assert s.config is not None
+    s.config.globals(r"ntp server ")
+    return failed("no ntp server", remediation=["fix"], from_absence=True)
+
+
+def looks_for_enable_then_passes(s: DeviceState) -> Outcome:
+    assert s.config is not None
+    s.config.globals(r"enable (secret|password) ")
+    return passed("looks fine")
+
+
+def test_cut_off_config_turns_pass_and_absence_fail_into_unknown_where_the_cut_can_hide_the_line() -> None:
+    for func in (looks_for_ntp_then_passes, looks_for_ntp_then_fails):
         result = run_check(spec(func), state(CUT_OFF))
         assert result.status == Status.UNKNOWN
         assert "cut off" in result.message
+    # IOS prints the enable lines long before the vty lines: this cut cannot hide them.
+    assert run_check(spec(looks_for_enable_then_passes), state(CUT_OFF)).status == Status.PASS
+    # A check that reads nothing of the config cannot be misled by what the cut took.
+    assert run_check(spec(always_pass), state(CUT_OFF)).status == Status.PASS
+    assert run_check(spec(absent_fail), state(CUT_OFF)).status == Status.FAIL
 
 
 def test_cut_off_config_keeps_failures_shown_by_present_lines() -> None:
@@ -78,7 +101,10 @@ def test_cut_off_config_keeps_failures_shown_by_present_lines() -> None:
 
 
 def test_truncated_status_from_collection_counts_as_incomplete() -> None:
-    assert run_check(spec(always_pass), state(COMPLETE, CommandStatus.TRUNCATED)).status == Status.UNKNOWN
+    # The parser finds nothing wrong, yet the collector saw the output stop short: nothing in it
+    # can be vouched for (a check that reads nothing of it is not misled by it).
+    result = run_check(spec(looks_for_enable_then_passes), state(COMPLETE, CommandStatus.TRUNCATED))
+    assert result.status == Status.UNKNOWN
 
 
 def test_a_crashing_check_costs_one_unknown_result() -> None:

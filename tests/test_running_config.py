@@ -768,7 +768,7 @@ def test_corpus_ctl_capf_partial(corpus_dir: Path) -> None:
         "cut after line 168",
         "head cut before line 1",
         "elided (lines 52, 56, 61 and 3 more)",
-        "two captures joined (line 7)",
+        "two captures joined",
     ]
     chain = config.sections(r"crypto pki certificate chain cmeserver")[0]
     assert [_tree(c)[:2] for c in chain.children] == [(50, "certificate 1B"), (54, "certificate ca 01")]
@@ -790,7 +790,7 @@ def test_corpus_partial_fragments(corpus_dir: Path) -> None:
     assert [c.number for c in cipc.sections(r"voice register pool 1$")[0].children] == [35, 36, 37, 38, 39]
 
     vpn = _corpus(corpus_dir, "running_config_partial__ciscodoc-cmevpn-sslvpn-phone.txt")
-    assert vpn.damage_summary == ["fragments out of order", "two captures joined (lines 36, 39)"]
+    assert vpn.damage_summary == ["fragments out of order", "two captures joined"]
     assert [(c.number, len(c.children)) for c in vpn.sections(r"voice service voip")[0].children] == [(2, 2), (5, 1)]
 
     nikitina = _corpus(corpus_dir, "running_config_partial__gh-itmo-nikitina-lab2-packettracer-2811.txt")

@@ -67,8 +67,6 @@ def _guarded_outcome(spec: CheckSpec, state: DeviceState) -> Outcome:
 def _concludes_from_absence(outcome: Outcome) -> bool:
     """A pass (nothing wrong was found), a not_applicable (the feature was not found), and a failure
     the check marked as drawn from a missing line all rest on what the output lacks."""
-    if outcome.settled:
-        return False
     return outcome.status in (Status.PASS, Status.NOT_APPLICABLE) or (
         outcome.status == Status.FAIL and outcome.from_absence
     )
@@ -82,9 +80,9 @@ def _unsound(state: DeviceState, command: str, reads: Reads, outcome: Outcome) -
     if command == RUNNING_CONFIG:
         if state.config is None:
             return "not collected"
-        touched = state.damage_under(reads, outcome.within)
+        touched = state.damage_under(reads, outcome.within, settled=outcome.settled)
         return explain(touched) if touched else None
-    if state.source_complete(command):
+    if outcome.settled or state.source_complete(command):
         return None
     out = state.output(command)
     return out.error or str(out.status)

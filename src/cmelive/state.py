@@ -66,8 +66,13 @@ class DeviceState:
         if not out.usable:
             return None
         parsed = parse_running_config(out.text)
-        if out.status == CommandStatus.TRUNCATED and not any(d.kind == DamageKind.CUT_TAIL for d in parsed.damage):
-            # The collector saw the output stop short, yet the text looks whole: where it stopped is unknown.
+        seen = {item.kind for item in parsed.damage}
+        if out.status == CommandStatus.TRUNCATED and not seen & {
+            DamageKind.CUT_TAIL, DamageKind.PAGER, DamageKind.TEXT_AFTER_END
+        }:
+            # The collector saw the output stop short, yet the parser found it whole: where it
+            # stopped is unknown. (A cut tail, pager debris and text after "end", which is what the
+            # collector's reading of the same text calls truncated, are placed by the parser.)
             parsed.add_damage(
                 Damage(
                     kind=DamageKind.CUT_TAIL,
@@ -89,20 +94,21 @@ class DeviceState:
         on a whole config no conclusion needs them, and recording costs a little on every query)."""
         return damage.recording(active=self.config_damaged)
 
-    def damage_under(self, reads: Reads, within: tuple[int, ...] = ()) -> list[Damage]:
+    def damage_under(self, reads: Reads, within: tuple[int, ...] = (), *, settled: bool = False) -> list[Damage]:
         """The running-config's damage that could have answered one of ``reads``' queries otherwise.
 
-        With ``within`` (first lines of sections), only the sub-mode queries into those sections count.
+        With ``within`` (first lines of sections), only the sub-mode queries into those sections
+        count; a ``settled`` conclusion only fears damage that leaves nothing vouched for.
         """
         config = self.config
         if config is None or config.complete:
             return []
+        doubtful = [item for item in config.damage if item.everything]
+        if settled:
+            return doubtful
         if within:
-            reads = _within(config, reads, within)
-        elif reads.empty:
-            # Nothing recorded: the check read the config some way the recorder does not see (or
-            # not at all), so its conclusion may rest on any part of it.
-            reads = Reads(everything=True)
+            narrowed = config.touched_by(_within(config, reads, within))
+            return narrowed + [item for item in doubtful if item not in narrowed]
         return config.touched_by(reads)
 
     def records(self, command: str) -> list[Record] | None:

@@ -53,11 +53,13 @@ class Outcome:
     whole, so the engine turns it into ``unknown`` when the damage found in the output could hide
     what the check looked for — a failure shown by a line that is there stands.
 
-    ``within`` narrows a failure drawn from absence to the sub-mode lines of the sections whose
-    first lines are given ("line vty 0 4 has no access-class"): damage elsewhere (a cut tail that
-    may hide a ``line vty 5 15``) cannot make it wrong. ``settled`` marks a pass or not_applicable
-    that the lines in its evidence settle (IOS prints ``no ip http server`` or ``ip http server``,
-    never both): damage elsewhere cannot change it either.
+    ``within`` narrows a conclusion drawn from absence to the sub-mode lines of the sections whose
+    first lines are given ("line vty 0 4 has no access-class"; "telephony-service holds no web admin
+    account"): damage elsewhere (a cut tail that may hide a ``line vty 5 15``) cannot make it wrong.
+    ``settled`` marks a pass or not_applicable that the lines in its evidence settle (IOS prints
+    ``no ip http server`` or ``ip http server``, never both; one ``ip ssh version``): damage elsewhere
+    cannot change it either. Neither holds against a capture that cannot be vouched for at all (two
+    captures pasted together): the other capture may say otherwise.
     """
 
     status: Status
@@ -70,9 +72,13 @@ class Outcome:
 
 
 def passed(
-    message: str, evidence: tuple[Evidence, ...] | list[Evidence] = (), *, settled: bool = False
+    message: str,
+    evidence: tuple[Evidence, ...] | list[Evidence] = (),
+    *,
+    settled: bool = False,
+    within: tuple[int, ...] | list[int] = (),
 ) -> Outcome:
-    return Outcome(Status.PASS, message, tuple(evidence), settled=settled)
+    return Outcome(Status.PASS, message, tuple(evidence), settled=settled, within=tuple(within))
 
 
 def failed(
@@ -87,9 +93,13 @@ def failed(
 
 
 def not_applicable(
-    message: str, evidence: tuple[Evidence, ...] | list[Evidence] = (), *, settled: bool = False
+    message: str,
+    evidence: tuple[Evidence, ...] | list[Evidence] = (),
+    *,
+    settled: bool = False,
+    within: tuple[int, ...] | list[int] = (),
 ) -> Outcome:
-    return Outcome(Status.NOT_APPLICABLE, message, tuple(evidence), settled=settled)
+    return Outcome(Status.NOT_APPLICABLE, message, tuple(evidence), settled=settled, within=tuple(within))
 
 
 def unknown(message: str, evidence: tuple[Evidence, ...] | list[Evidence] = ()) -> Outcome:

@@ -766,9 +766,13 @@ def gui_password_not_enable(state: DeviceState) -> Outcome:
     config = running_config(state)
     gui = web_admin_credentials(config)
     if not gui:
-        if not config.sections(r"telephony-service$"):
+        services = config.sections(r"telephony-service$")
+        if not services:
             return not_applicable("no telephony-service: this router has no CME GUI accounts")
-        return not_applicable("no CME GUI account (web admin system/customer) has a password")
+        # GUI accounts are printed in telephony-service: only damage there can hide one.
+        return not_applicable(
+            "no CME GUI account (web admin system/customer) has a password", within=[s.number for s in services]
+        )
     enables = enable_credentials(config)
     if not enables:
         return passed(

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
-from cmelive.parsing import ios_order
+from cmelive.parsing import ios_grammar, ios_order
 
 
 class DamageKind(StrEnum):
@@ -173,12 +173,14 @@ def touching(damage: Sequence[Damage], reads: Reads, section_starts: Sequence[in
 
 
 def _touches(item: Damage, reads: Reads, section_starts: Sequence[int]) -> bool:
+    if reads.empty:
+        return False  # the check read nothing of the config: nothing in it can change its answer
     if item.everything or reads.everything:
         return True
     if item.bands:
-        if reads.anywhere:
-            return True  # a sub-mode line may sit in any section, printed anywhere
         if any(ios_order.pattern_bands(pattern) & item.bands for pattern in reads.tops):
+            return True
+        if any(_anywhere_bands(pattern) & item.bands for pattern in reads.anywhere):
             return True
     for first, last in item.sections:
         if any(first <= number <= last for number, _ in reads.children):
@@ -187,6 +189,25 @@ def _touches(item: Damage, reads: Reads, section_starts: Sequence[int]) -> bool:
         if _unsure_touched(line, reads, section_starts):
             return True
     return False
+
+
+@lru_cache(maxsize=512)
+def _anywhere_bands(pattern: str) -> frozenset[int]:
+    """Stretches a line matching ``pattern`` at any depth can be printed in: as a global line, or as
+    a sub-mode line of a section that accepts its first word (every stretch when none is known)."""
+    prefixes = ios_order.literal_prefixes(pattern)
+    if prefixes is None:
+        return ios_order.ALL_BANDS
+    as_global = ios_order.pattern_bands(pattern)
+    found: set[int] = set() if as_global == ios_order.ALL_BANDS else set(as_global)
+    for prefix in prefixes:
+        first = prefix.split(" ", 1)[0]
+        kinds = ios_grammar.kinds_accepting(first) if " " in prefix else frozenset()
+        if not kinds and not found:
+            return ios_order.ALL_BANDS
+        for kind in kinds:
+            found.update(ios_order.bands_of(kind) or ios_order.BANDS)
+    return frozenset(found)
 
 
 def _unsure_touched(line: UnsureLine, reads: Reads, section_starts: Sequence[int]) -> bool:

@@ -220,6 +220,11 @@ def submode_accepts(kind: str | None, command: str) -> bool | None:
     return first in words or first in _COMMON
 
 
+def kinds_accepting(word: str) -> frozenset[str]:
+    """The kinds of sub-mode whose lines may start with ``word`` (empty when no known kind's do)."""
+    return frozenset(kind for kind, words in _SUBMODE_WORDS.items() if word in words)
+
+
 # Global commands that some sub-modes also accept with the same first word: after such a
 # sub-mode, in a capture without indentation, only IOS's order can tell which one a line is.
 SHARED_WITH_SUBMODES = re.compile(r"^(no )?username ")

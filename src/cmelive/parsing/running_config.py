@@ -136,6 +136,13 @@ class ConfigLine:
         regex = _compiled(pattern)
         return [c for c in self.children if regex.match(c.command)]
 
+    def sub_lines(self) -> list[ConfigLine]:
+        """Every direct child: what a reader that walks a whole section reads (recorded as such)."""
+        reads = damage_model.current()
+        if reads is not None:
+            reads.children.append((self.number, ""))
+        return self.children
+
     def first(self, pattern: str) -> ConfigLine | None:
         found = self.find(pattern)
         return found[0] if found else None
@@ -175,8 +182,8 @@ class RunningConfig:
 
     @property
     def damage_summary(self) -> list[str]:
-        """Every damage found, each in a few words ("cut after line 212", "layout rebuilt")."""
-        return [item.summary for item in self.damage]
+        """Every damage found, each in a few words ("cut after line 212", "layout rebuilt"), once."""
+        return list(dict.fromkeys(item.summary for item in self.damage))
 
     def add_damage(self, item: Damage) -> None:
         self.damage.append(item)
@@ -464,7 +471,7 @@ class _Parser:
                     self.note(
                         DamageKind.SECOND_CAPTURE,
                         "a second capture header in the middle: two captures joined?",
-                        "two captures joined ({lines})",
+                        "two captures joined",
                         number,
                         everything=True,
                     )
@@ -533,7 +540,7 @@ class _Parser:
             self.note(
                 DamageKind.SECOND_CAPTURE,
                 "text after the final 'end' holds configuration: more than one capture?",
-                "second capture after end ({lines})",
+                "two captures joined",
                 second,
                 everything=True,
             )
@@ -893,7 +900,7 @@ class _Parser:
                 roots.append(line)  # a global this grammar knows, not one of the sub-mode's words
                 current = None
                 continue
-            if separated and (accepted is False or global_fits):
+            if separated and (accepted is False or global_fits) and not _is_elision(line):
                 roots.append(line)
                 current = None
                 found.unsure.append((line.number, (command,), True))
@@ -901,7 +908,7 @@ class _Parser:
             current.children.append(line)
             if command.startswith("certificate ") and _CERT_CHAIN.match(current.command):
                 certificate = line
-            elif accepted is False or global_fits:
+            elif (accepted is False or global_fits) and not _is_elision(line):
                 found.unsure.append((line, (command,), True))
         if found.unsure:
             count = len(found.unsure)
@@ -919,7 +926,7 @@ class _Parser:
             self.note(
                 DamageKind.SECOND_CAPTURE,
                 "more than one 'end' line: captures joined",
-                "two captures joined ({lines})",
+                "two captures joined",
                 ends[0].number,
                 everything=True,
             )
@@ -948,7 +955,7 @@ class _Parser:
 
     def check_head(self, roots: list[ConfigLine]) -> None:
         """IOS starts every ``show running-config`` with ``version``: a capture that does not was cut."""
-        real = [root for root in roots if root.command]
+        real = [root for root in roots if root.command and not _is_elision(root)]
         if not real or real[0].command.startswith("version "):
             return
         if any(found.everything for found in self._found.values()):
@@ -985,7 +992,7 @@ class _Parser:
         """``...`` lines: publication left part of the config out there."""
         detail = "elision marks ('...'): part of the config was left out in publication"
         for position, root in enumerate(roots):
-            if root.command[:1] == "." and _ELISION.match(root.command):
+            if _is_elision(root):
                 before = ios_order.placement([r.command for r in roots[:position] if r.command])
                 after = ios_order.placement([r.command for r in roots[position + 1:] if r.command])
                 low = before.last if before.fits else ios_order.BANDS[0]
@@ -993,7 +1000,7 @@ class _Parser:
                 bands = frozenset(band for band in ios_order.BANDS if low <= band <= high)
                 self.note(DamageKind.ELISION, detail, "elided ({lines})", root.number, bands=bands)
                 continue
-            elided = [line.number for line in root.walk() if line.command[:1] == "." and _ELISION.match(line.command)]
+            elided = [line.number for line in root.walk() if _is_elision(line)]
             if elided:
                 end = max([root.number, *(line.number for line in root.walk())])
                 found = self.note(DamageKind.ELISION, detail, "elided ({lines})")
@@ -1010,7 +1017,7 @@ class _Parser:
                 self.note(
                     DamageKind.SECOND_CAPTURE,
                     "a section is printed more than once: captures joined?",
-                    "two captures joined ({lines})",
+                    "two captures joined",
                     root.number,
                     everything=True,
                 )
@@ -1063,6 +1070,10 @@ def _holds_more(kind: str | None, rest: str) -> bool:
     the rest of a joined line may itself be two lines."""
     words = rest.split(" ")[1:]
     return any(submode_accepts(kind, word) and word not in ("no", "description") for word in words)
+
+
+def _is_elision(line: ConfigLine) -> bool:
+    return line.command[:1] == "." and bool(_ELISION.match(line.command))
 
 
 def _surely_top(root: ConfigLine) -> bool:
