@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from functools import cached_property
 from typing import Any, TypeVar, cast
 
@@ -20,6 +20,8 @@ from cmelive.snapshot import CommandOutput, Snapshot
 from cmelive.ssh_session import SSH_SESSION, SshSession
 
 Record = dict[str, Any]
+# What a check on a whole config records: nothing (recording costs a little on every query).
+_NOTHING_RECORDED: AbstractContextManager[Reads] = nullcontext(Reads())
 Derived = TypeVar("Derived")
 
 
@@ -92,7 +94,9 @@ class DeviceState:
     def config_reads(self) -> AbstractContextManager[Reads]:
         """Record the running-config queries made in the block (only when the config is damaged:
         on a whole config no conclusion needs them, and recording costs a little on every query)."""
-        return damage.recording(active=self.config_damaged)
+        if not self.config_damaged:
+            return _NOTHING_RECORDED
+        return damage.recording()
 
     def damage_under(self, reads: Reads, within: tuple[int, ...] = (), *, settled: bool = False) -> list[Damage]:
         """The running-config's damage that could have answered one of ``reads``' queries otherwise.
@@ -135,11 +139,14 @@ class DeviceState:
         is not kept: the next caller runs ``build`` again and gets it too.
         """
         if build not in self._derived:
-            with damage.recording(active=self.config_damaged) as reads:
+            if self.config_damaged:
+                with damage.recording() as reads:
+                    value = build(self)
+                self._derived_reads[build] = reads
+            else:
                 value = build(self)
             self._derived[build] = value
-            self._derived_reads[build] = reads
-        else:
+        elif build in self._derived_reads:
             damage.replay(self._derived_reads[build])
         return cast(Derived, self._derived[build])
 

@@ -122,9 +122,8 @@ class Reads:
 _CURRENT: ContextVar[Reads | None] = ContextVar("cmelive_config_reads", default=None)
 
 
-def current() -> Reads | None:
-    """The reads being recorded in this context, if any (the parser's query methods add to it)."""
-    return _CURRENT.get()
+#: The reads being recorded in this context, if any (the parser's query methods add to them).
+current = _CURRENT.get
 
 
 @contextmanager

@@ -265,13 +265,26 @@ _HEAD_FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+# The forms by the first word they start with: most lines start with none of them.
+_FORMS_BY_WORD: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {}
+for _pattern, _role in _HEAD_FORMS:
+    _word = re.sub(r"^\(\?P<head>", "", _pattern.pattern).split(" ", 1)[0].split("(", 1)[0].rstrip(")")
+    _FORMS_BY_WORD[_word] = (*_FORMS_BY_WORD.get(_word, ()), (_pattern, _role))
+_FORMS_BY_WORD["sast1"] = _FORMS_BY_WORD["sast2"] = _FORMS_BY_WORD.pop("sast[12]")
+for _word in ("ephone-template", "ephone-dn-template"):
+    _FORMS_BY_WORD[_word] = _FORMS_BY_WORD["ephone"]
+
+
 def head_form(command: str) -> tuple[str, str] | None:
     """(the head of ``command``, role) when ``command`` is longer than its fixed form allows.
 
     Role: ``header`` (the rest is the header's first sub-mode line), ``global`` (the rest is
     another global line), ``same`` (the rest is a sibling in the same sub-mode).
     """
-    for pattern, role in _HEAD_FORMS:
+    forms = _FORMS_BY_WORD.get(command.partition(" ")[0])
+    if forms is None or " " not in command:
+        return None
+    for pattern, role in forms:
         match = pattern.match(command)
         if match:
             return (match.group("head"), role) if match.group("rest") else None

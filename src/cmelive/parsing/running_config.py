@@ -82,6 +82,8 @@ _DOC_HEADING = re.compile(r":\s+Example\s*$")
 # "endRouter#", "end R1#show run": the final "end" with the next prompt glued on.
 _END_JOINED = re.compile(r"^end\s*(?P<prompt>[\w.\-/:()@]+[#>].*)$")
 _ELISION = re.compile(r"^\.+$")
+# Cheap signs that a line may carry a join: a last character, a marker inside (the full tests follow).
+_JOIN_ENDINGS = (" !", "Example")  # "... 2100 !", "... Another Router: Example"
 # Words that make a line read as English: a doc comment that lost its "!".
 _PROSE_WORDS = frozenset(
     "the a an is are be to of and or for with this that these those it its must should will can "
@@ -89,6 +91,9 @@ _PROSE_WORDS = frozenset(
 )
 _MAX_EXAMPLES = 3
 
+
+# The recording of a check's queries, when the audit asked for one (a damaged config).
+_reads = damage_model.current
 
 # The query patterns, compiled once: ``re``'s own cache is shared with every TextFSM template and
 # drops its oldest entry when full, which made audits recompile their patterns over and over.
@@ -130,7 +135,7 @@ class ConfigLine:
 
     def find(self, pattern: str) -> list[ConfigLine]:
         """Direct children whose command matches ``pattern`` (``re.match``)."""
-        reads = damage_model.current()
+        reads = _reads()
         if reads is not None:
             reads.children.append((self.number, pattern))
         regex = _compiled(pattern)
@@ -138,7 +143,7 @@ class ConfigLine:
 
     def sub_lines(self) -> list[ConfigLine]:
         """Every direct child: what a reader that walks a whole section reads (recorded as such)."""
-        reads = damage_model.current()
+        reads = _reads()
         if reads is not None:
             reads.children.append((self.number, ""))
         return self.children
@@ -207,7 +212,7 @@ class RunningConfig:
 
     def lines(self) -> Iterator[ConfigLine]:
         """Every config line, depth first. Banner text is not config: a banner yields only its header."""
-        reads = damage_model.current()
+        reads = _reads()
         if reads is not None:
             reads.everything = True
         for root in self.roots:
@@ -217,7 +222,7 @@ class RunningConfig:
 
     def globals(self, pattern: str) -> list[ConfigLine]:
         """Top-level lines whose command matches ``pattern`` (``re.match``)."""
-        reads = damage_model.current()
+        reads = _reads()
         if reads is not None:
             reads.tops.append(pattern)
         regex = _compiled(pattern)
@@ -259,7 +264,7 @@ class RunningConfig:
 
     def anywhere(self, pattern: str) -> list[ConfigLine]:
         """Every config line, at any depth (banner text excluded), whose command matches ``pattern``."""
-        reads = damage_model.current()
+        reads = _reads()
         if reads is not None:
             reads.anywhere.append(pattern)
         regex = _compiled(pattern)
@@ -453,7 +458,7 @@ class _Parser:
                 if _BARE_PROMPT.match(stripped) or is_prompt_line(stripped) or _SHOW_RUN.match(stripped):
                     self.check_command_line(stripped, number)
                     continue
-            elif _HEADER_NOISE.match(stripped) or self.starts_capture(stripped):
+            elif _HEADER_NOISE.match(stripped) or (("#" in stripped or ">" in stripped) and self.starts_capture(stripped)):
                 if (_CAPTURE_HEADER.match(stripped) or self.starts_capture(stripped)) and _only_chatter(out):
                     # A terminal log: the login chatter before "R1#show run" is not config.
                     self.note(
@@ -491,7 +496,9 @@ class _Parser:
     @staticmethod
     def starts_capture(stripped: str) -> bool:
         """A prompt line typing ``show running-config`` (or ``show config``...)."""
-        if not (is_prompt_line(stripped) or _BARE_PROMPT.match(stripped)):
+        if ("#" not in stripped and ">" not in stripped) or not (
+            is_prompt_line(stripped) or _BARE_PROMPT.match(stripped)
+        ):
             return False
         return bool(_SHOW_RUN.match(_PROMPT_PREFIX.sub("", stripped, count=1)))
 
@@ -558,15 +565,21 @@ class _Parser:
     def layout(self, numbered: list[tuple[int, str]]) -> list[ConfigLine]:
         """ConfigLines with publication prefixes removed: TABs turned back into indentation, and a
         space prefix every line shares."""
+        if not any(line[:1] == "\t" for _, line in numbered):
+            # The usual capture: no TAB in front of any line.
+            prefix = _common_space_prefix([line for _, line in numbered if line])
+            if not prefix:
+                return [ConfigLine(number, line, _indent(line)) for number, line in numbered]
+            return [ConfigLine(number, line[prefix:], _indent(line[prefix:])) for number, line in numbered]
         plain = [line for _, line in numbered if line.strip() and not line.startswith("\t")]
         prefix = _common_space_prefix(plain)
         out: list[ConfigLine] = []
         position = 0
         while position < len(numbered):
             number, line = numbered[position]
-            if not line.startswith("\t"):
-                text = line[prefix:] if line[:prefix].strip() == "" else line.lstrip(" ")
-                out.append(ConfigLine(number, text.rstrip(), _indent(text)))
+            if line[:1] != "\t":
+                text = line[prefix:] if prefix else line
+                out.append(ConfigLine(number, text, _indent(text)))
                 position += 1
                 continue
             end = position
@@ -685,29 +698,23 @@ class _Parser:
         """Lines that carry two commands (or a doc note) once publication joined them: split where
         the grammar says where the first command ends, marked as a guess where it cannot."""
         out: list[ConfigLine] = []
-        header: ConfigLine | None = None  # the last section header seen, for the kind of sub-mode
         for line in items:
-            if line.is_banner:
-                out.append(line)
-                header = None
-                continue
             command = line.command
-            if _is_separator(line):
+            if not command or not (command.endswith(_JOIN_ENDINGS) or _may_be_joined(command)):
+                out.append(line)  # nearly every line: no sign of a join
+                continue
+            if line.is_banner or (command[0] == "." and _ELISION.match(command)):
+                out.append(line)
+                continue
+            if command[0] == "!":
                 inner = command[1:].strip()
-                if inner and SECTION_HEADERS.match(inner):
-                    # "! voice emergency response location 1": a separator and a header run together.
-                    self.joined(line.number, repaired=True)
-                    line = ConfigLine(line.number, " " * line.indent + inner, line.indent)
-                    command = line.command
-                else:
+                if not (inner and SECTION_HEADERS.match(inner)):
                     out.append(line)
                     continue
-            if command[0] == "." and _ELISION.match(command):
-                out.append(line)
-                continue
-            if SECTION_HEADERS.match(command) and line.indent == 0:
-                header = line
-            out.extend(self.split_line(line, header))
+                # "! voice emergency response location 1": a separator and a header run together.
+                self.joined(line.number, repaired=True)
+                line = ConfigLine(line.number, " " * line.indent + inner, line.indent)
+            out.extend(self.split_line(line, out))
         return out
 
     def joined(self, number: int, *, repaired: bool, line: ConfigLine | None = None,
@@ -724,7 +731,8 @@ class _Parser:
             found.summary = "joined lines ({lines})"
             found.unsure.append((line if line is not None else number, texts, top))
 
-    def split_line(self, line: ConfigLine, header: ConfigLine | None) -> list[ConfigLine]:
+    def split_line(self, line: ConfigLine, before: list[ConfigLine]) -> list[ConfigLine]:
+        """``line`` as the lines it carries; ``before`` are the lines already read (for its section)."""
         command = line.command
         if _FREE_TEXT.match(command):
             return [line]
@@ -761,26 +769,27 @@ class _Parser:
                 self.joined(line.number, repaired=False, line=head, texts=damage_model.word_suffixes(rest))
                 return [head]
             child = ConfigLine(line.number, " " * (line.indent + 1) + rest, line.indent + 1)
-            return [head, *self.split_rest(child, head, kind)]
+            return [head, *self.split_rest(child, [*before, head], kind)]
         if role == "global":
             if not (_opens_or_global(rest) or ios_order.bands_of(rest) is not None):
                 self.joined(line.number, repaired=False, line=head, texts=damage_model.word_suffixes(rest), top=True)
                 return [head]
             sibling = ConfigLine(line.number, " " * line.indent + rest, line.indent)
             self.joined(line.number, repaired=True)
-            return [head, *self.split_line(sibling, header)]
+            return [head, *self.split_line(sibling, before)]
         # "mac-address 0014.F237.E000 emergency response location 2 type 7940": a sibling follows.
+        header = _last_header(before)
         kind = kind_of(header.command) if header is not None else None
         if _opens_or_global(rest) or submode_accepts(kind, rest) is False:
             self.joined(line.number, repaired=False, line=head, texts=damage_model.word_suffixes(rest))
             return [head]
         sibling = ConfigLine(line.number, " " * line.indent + rest, line.indent)
-        return [head, *self.split_rest(sibling, header, kind)]
+        return [head, *self.split_rest(sibling, before, kind)]
 
-    def split_rest(self, rest: ConfigLine, header: ConfigLine | None, kind: str | None) -> list[ConfigLine]:
+    def split_rest(self, rest: ConfigLine, before: list[ConfigLine], kind: str | None) -> list[ConfigLine]:
         """The part of a joined line after its first command: split further where the grammar
         can; what is left that may still hold another command is a guess."""
-        pieces = self.split_line(rest, header)
+        pieces = self.split_line(rest, before)
         last = pieces[-1]
         leftover = _holds_more(kind, last.command) and head_form(last.command) is None
         self.joined(rest.number, repaired=not leftover, line=last, texts=damage_model.word_suffixes(last.command))
@@ -1063,6 +1072,24 @@ def _with_command(line: ConfigLine, command: str) -> ConfigLine:
     fresh = ConfigLine(line.number, " " * line.indent + command, line.indent)
     fresh.children = line.children
     return fresh
+
+
+def _last_header(lines: list[ConfigLine]) -> ConfigLine | None:
+    """The last section header at column 0 before the end of ``lines`` (read back only on a join)."""
+    for line in reversed(lines):
+        if line.indent == 0 and SECTION_HEADERS.match(line.command):
+            return line
+    return None
+
+
+def _may_be_joined(command: str) -> bool:
+    """A quick look for what split_line reads closely: a separator with a header, an annotation
+    arrow, a command longer than its fixed form."""
+    if command[0] == "!":
+        return len(command) > 2
+    if "--" in command or "==" in command:
+        return True
+    return head_form(command) is not None
 
 
 def _holds_more(kind: str | None, rest: str) -> bool:
