@@ -809,3 +809,37 @@ def test_corpus_partial_fragments(corpus_dir: Path) -> None:
     assert [(s.number, len(s.children)) for s in streeter.roots] == [
         (1, 5), (8, 2), (12, 14), (28, 6), (36, 6), (44, 5), (51, 4), (57, 4)
     ]
+
+
+# --- doc comments wrapped onto lines without "!" -------------------------------------------------
+
+
+def test_doc_comment_lines_that_lost_their_bang_are_set_aside() -> None:
+    text = """\
+version 15.1
+!--- The vty lines accept SSH only; the console keeps
+its local login for the maintenance team.
+line vty 0 4
+ transport input ssh
+!--- Remote syslog receives the phone registration
+logging messages at informational level.
+logging host 10.0.0.50
+end"""
+    config = parse_running_config(text)
+    assert config.damage_summary == ["doc comments set aside"]
+    assert [root.command for root in config.roots] == ["version 15.1", "line vty 0 4", "logging host 10.0.0.50", "end"]
+    # The vty section is not closed by the wrapped comment line.
+    assert [c.command for c in config.sections(r"line vty 0 4")[0].children] == ["transport input ssh"]
+    # A wrapped line that starts like a command is a guess: only a query it could answer is touched.
+    assert config.could_hide(r"logging messages")
+    assert not config.could_hide(r"logging host \S")
+    assert not config.could_hide(r"enable (secret|password) ")
+
+
+def test_commands_after_a_comment_are_config() -> None:
+    text = "version 15.1\n!--- Configure the web server and its\nip http server\n!--- access list\naccess-list 10 permit any\nend\n"
+    config = parse_running_config(text)
+    assert config.damage == []
+    assert [root.command for root in config.roots] == [
+        "version 15.1", "ip http server", "access-list 10 permit any", "end"
+    ]

@@ -68,6 +68,8 @@ class UnsureLine:
     section: int | None = None
     #: It may be a top-level line (a global, a section header): top-level queries can be answered by it.
     may_be_top: bool = True
+    #: It may be a sub-mode line (of ``section``, or of any section when that is None).
+    may_be_child: bool = True
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,9 @@ def _anywhere_bands(pattern: str) -> frozenset[int]:
 
 def _unsure_touched(line: UnsureLine, reads: Reads, section_starts: Sequence[int]) -> bool:
     patterns = [*reads.tops, *reads.anywhere] if line.may_be_top else list(reads.anywhere)
-    if line.section is None:
+    if not line.may_be_child:
+        pass
+    elif line.section is None:
         patterns.extend(pattern for _, pattern in reads.children)
     else:
         patterns.extend(

@@ -87,7 +87,8 @@ _JOIN_ENDINGS = (" !", "Example")  # "... 2100 !", "... Another Router: Example"
 # Words that make a line read as English: a doc comment that lost its "!".
 _PROSE_WORDS = frozenset(
     "the a an is are be to of and or for with this that these those it its must should will can "
-    "you your which when then than into from by on in as not".split()
+    "you your which when then than into from by on in as not at so if all only has have see below "
+    "above here there we our they their".split()
 )
 _MAX_EXAMPLES = 3
 
@@ -352,6 +353,8 @@ class _Found:
     lines: list[int] = field(default_factory=list)
     #: (the line, or its number when it is not in the tree; what it may hold; may it be top-level)
     unsure: list[tuple[ConfigLine | int, tuple[str, ...], bool]] = field(default_factory=list)
+    #: Numbers of unsure lines that cannot be sub-mode lines (printed at column 0 in an indented capture).
+    top_only: set[int] = field(default_factory=set)
     sections: list[tuple[int, int]] = field(default_factory=list)
     bands: set[int] = field(default_factory=set)
     everything: bool = False
@@ -389,6 +392,7 @@ class _Parser:
                     texts=texts,
                     section=None if isinstance(line, int) else root_of.get(id(line)),
                     may_be_top=top,
+                    may_be_child=(line if isinstance(line, int) else line.number) not in found.top_only,
                 )
                 for line, texts, top in found.unsure
             )
@@ -419,6 +423,9 @@ class _Parser:
         lines = self.doc_comments(lines)
         items = self.group_banners(lines)
         flat = _indentation_lost([item for item in items if not item.is_banner])
+        if flat:
+            for found in self._found.values():
+                found.top_only.clear()  # without indentation, column 0 says nothing
         items = self.split_joined(items)
         if flat:
             roots = self.build_flat(items)
@@ -651,6 +658,8 @@ class _Parser:
                 )
                 if _opens_or_global(command) or ios_order.bands_of(command) is not None:
                     found.unsure.append((line.number, (command,), True))
+                    if line.indent == 0:
+                        found.top_only.add(line.number)
                 continue
             in_comment = False
             out.append(line)
