@@ -998,9 +998,11 @@ class _Parser:
 
     def out_of_order(self, placed: ios_order.Placement, roots: list[ConfigLine]) -> None:
         breaking = next((root for root in roots if root.command == placed.breaks_at), roots[-1])
+        # Two words name the command; the rest of a config line may be a secret.
+        shown = " ".join(breaking.command.split(" ")[:2])
         self.note(
             DamageKind.OUT_OF_ORDER,
-            f"the lines are not in the order IOS prints them ('{placed.breaks_at}' at line {breaking.number}): "
+            f"the lines are not in the order IOS prints them ('{shown}' at line {breaking.number}): "
             "fragments pasted together, so nothing can be said of what they leave out",
             "fragments out of order",
             everything=True,
