@@ -9,7 +9,7 @@ from cmelive.policy import Policy
 from cmelive.snapshot import CommandOutput, Snapshot
 from cmelive.state import DeviceState
 
-COMPLETE = "hostname r1\n!\nline vty 0 4\n transport input ssh\n!\nend\n"
+COMPLETE = "version 15.1\nhostname r1\n!\nline vty 0 4\n transport input ssh\n!\nend\n"
 CUT_OFF = "hostname r1\n!\nline vty 0 4\n transport input ssh\n"
 
 
@@ -64,11 +64,34 @@ def test_rejected_command_is_unknown() -> None:
     assert "rejected" in result.message
 
 
-def test_cut_off_config_turns_pass_and_absence_fail_into_unknown() -> None:
-    for func in (always_pass, absent_fail):
+def looks_for_ntp_then_passes(s: DeviceState) -> Outcome:
+    assert s.config is not None
+    s.config.globals(r"ntp server ")
+    return passed("looks fine")
+
+
+def looks_for_ntp_then_fails(s: DeviceState) -> Outcome:
+    assert s.config is not None
+    s.config.globals(r"ntp server ")
+    return failed("no ntp server", remediation=["fix"], from_absence=True)
+
+
+def looks_for_enable_then_passes(s: DeviceState) -> Outcome:
+    assert s.config is not None
+    s.config.globals(r"enable (secret|password) ")
+    return passed("looks fine")
+
+
+def test_cut_off_config_turns_pass_and_absence_fail_into_unknown_where_the_cut_can_hide_the_line() -> None:
+    for func in (looks_for_ntp_then_passes, looks_for_ntp_then_fails):
         result = run_check(spec(func), state(CUT_OFF))
         assert result.status == Status.UNKNOWN
         assert "cut off" in result.message
+    # IOS prints the enable lines long before the vty lines: this cut cannot hide them.
+    assert run_check(spec(looks_for_enable_then_passes), state(CUT_OFF)).status == Status.PASS
+    # A check that reads nothing of the config cannot be misled by what the cut took.
+    assert run_check(spec(always_pass), state(CUT_OFF)).status == Status.PASS
+    assert run_check(spec(absent_fail), state(CUT_OFF)).status == Status.FAIL
 
 
 def test_cut_off_config_keeps_failures_shown_by_present_lines() -> None:
@@ -78,7 +101,10 @@ def test_cut_off_config_keeps_failures_shown_by_present_lines() -> None:
 
 
 def test_truncated_status_from_collection_counts_as_incomplete() -> None:
-    assert run_check(spec(always_pass), state(COMPLETE, CommandStatus.TRUNCATED)).status == Status.UNKNOWN
+    # The parser finds nothing wrong, yet the collector saw the output stop short: nothing in it
+    # can be vouched for (a check that reads nothing of it is not misled by it).
+    result = run_check(spec(looks_for_enable_then_passes), state(COMPLETE, CommandStatus.TRUNCATED))
+    assert result.status == Status.UNKNOWN
 
 
 def test_a_crashing_check_costs_one_unknown_result() -> None:
@@ -131,8 +157,11 @@ def test_cme_only_check_is_not_applicable_on_a_router_without_cme() -> None:
     )
     assert run_check(cme_spec, no_cme).status == Status.NOT_APPLICABLE
     # With CME configured, the rejected command makes it unknown as usual.
-    with_cme = state("hostname r1\n!\ntelephony-service\n max-ephones 10\n!\nend\n")
+    with_cme = state("version 15.1\nhostname r1\n!\ntelephony-service\n max-ephones 10\n!\nend\n")
     with_cme.snapshot.outputs["show ephone registered"] = no_cme.snapshot.outputs["show ephone registered"]
     assert run_check(cme_spec, with_cme).status == Status.UNKNOWN
-    # A cut-off config cannot show that CME is absent.
-    assert run_check(cme_spec, state(CUT_OFF)).status == Status.UNKNOWN
+    # A config cut where telephony-service could have been printed cannot show that CME is absent...
+    cut_in_the_interfaces = "version 15.1\nhostname r1\n!\ninterface Gi0/0\n ip address 10.0.0.1 255.0.0.0\n"
+    assert run_check(cme_spec, state(cut_in_the_interfaces)).status == Status.UNKNOWN
+    # ...but one cut after its lines can: IOS prints telephony-service before them.
+    assert run_check(cme_spec, state(CUT_OFF)).status == Status.NOT_APPLICABLE

@@ -59,7 +59,7 @@ def test_unmasked_write_keeps_secrets(tmp_path: Path) -> None:
 def test_directory_of_pasted_captures(tmp_path: Path) -> None:
     (tmp_path / "show_running-config.txt").write_bytes(
         b"router#show run\r\nBuilding configuration...\r\n\r\nCurrent configuration : 99 bytes\r\n"
-        b"!\r\nhostname pasted\r\n!\r\nline vty 0 4\r\n transport input ssh\r\n!\r\nend\r\n\r\nrouter#"
+        b"!\r\nversion 15.1\r\nhostname pasted\r\n!\r\nline vty 0 4\r\n transport input ssh\r\n!\r\nend\r\n\r\nrouter#"
     )
     (tmp_path / "show_ephone_registered.txt").write_text("router#sh ephone reg\n% Invalid input detected at '^' marker.\n")
     snapshot = read_snapshot(tmp_path)
@@ -69,8 +69,8 @@ def test_directory_of_pasted_captures(tmp_path: Path) -> None:
     assert config is not None and config.complete and config.hostname == "pasted"
     vty = config.sections(r"line vty")[0]
     # Line numbers are the file's own (the pasted prompt is line 1).
-    assert vty.number == 8
-    assert [c.number for c in vty.children] == [9]
+    assert vty.number == 9
+    assert [c.number for c in vty.children] == [10]
 
 
 def test_latin1_capture_is_read(tmp_path: Path) -> None:

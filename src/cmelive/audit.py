@@ -10,8 +10,9 @@ from collections.abc import Iterable
 
 from cmelive.checks import all_checks
 from cmelive.checks.base import CheckResult, CheckSpec, Outcome, Status
-from cmelive.commands import CommandStatus
+from cmelive.commands import RUNNING_CONFIG, CommandStatus
 from cmelive.facts import device_facts
+from cmelive.parsing.damage import Reads, explain
 from cmelive.policy import Policy
 from cmelive.report.model import DeviceReport, DeviceStatus
 from cmelive.snapshot import Snapshot
@@ -44,38 +45,55 @@ def _guarded_outcome(spec: CheckSpec, state: DeviceState) -> Outcome:
         unmet = state.requirement_unmet(source)
         if unmet is not None:
             return Outcome(Status.UNKNOWN, unmet)
-    try:
-        outcome = spec.func(state)
-    except Exception:  # a check bug must cost one result, not the device's whole report
-        log.exception("check %s raised", spec.id)
-        return Outcome(Status.UNKNOWN, "internal error while evaluating this check (see the log)")
-    concludes_from_absence = outcome.status == Status.PASS or (
-        outcome.status == Status.FAIL and outcome.from_absence
-    )
-    if concludes_from_absence:
+    with state.config_reads() as reads:
+        try:
+            outcome = spec.func(state)
+        except Exception:  # a check bug must cost one result, not the device's whole report
+            log.exception("check %s raised", spec.id)
+            return Outcome(Status.UNKNOWN, "internal error while evaluating this check (see the log)")
+    if _concludes_from_absence(outcome):
         read = [*spec.requires, *(c for c in spec.uses if state.output(c).usable)]
         for command in read:
-            if not state.source_complete(command):
+            reason = _unsound(state, command, reads, outcome)
+            if reason is not None:
                 return Outcome(
                     Status.UNKNOWN,
-                    f"'{command}' is incomplete ({_incompleteness(state, command)}); "
-                    f"would have been {outcome.status}: {outcome.message}",
+                    f"'{command}' is incomplete ({reason}); would have been {outcome.status}: {outcome.message}",
                     outcome.evidence,
                 )
     return outcome
 
 
-def _runs_no_cme(state: DeviceState) -> bool:
-    config = state.config
-    return config is not None and config.complete and not config.sections(r"telephony-service$")
+def _concludes_from_absence(outcome: Outcome) -> bool:
+    """A pass (nothing wrong was found), a not_applicable (the feature was not found), and a failure
+    the check marked as drawn from a missing line all rest on what the output lacks."""
+    return outcome.status in (Status.PASS, Status.NOT_APPLICABLE) or (
+        outcome.status == Status.FAIL and outcome.from_absence
+    )
 
 
-def _incompleteness(state: DeviceState, command: str) -> str:
-    config = state.config
-    if command == "show running-config" and config is not None and config.problems:
-        return "; ".join(config.problems)
+def _unsound(state: DeviceState, command: str, reads: Reads, outcome: Outcome) -> str | None:
+    """Why ``command``'s output cannot support a conclusion drawn from what it lacks; None when it can.
+
+    For the running-config: only damage that could hide what the check looked for counts.
+    """
+    if command == RUNNING_CONFIG:
+        if state.config is None:
+            return "not collected"
+        touched = state.damage_under(reads, outcome.within, settled=outcome.settled)
+        return explain(touched) if touched else None
+    if outcome.settled or state.source_complete(command):
+        return None
     out = state.output(command)
     return out.error or str(out.status)
+
+
+def _runs_no_cme(state: DeviceState) -> bool:
+    """No telephony-service, and no damage in the running-config that could hide one."""
+    config = state.config
+    return config is not None and not config.sections(r"telephony-service$") and not config.could_hide(
+        r"telephony-service$"
+    )
 
 
 def audit_snapshot(

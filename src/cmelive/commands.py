@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from cmelive.parsing.ios_grammar import GLOBAL_ONLY, SECTION_HEADERS
+
 RUNNING_CONFIG = "show running-config"
 SHOW_VERSION = "show version"
 EPHONE_REGISTERED = "show ephone registered"
@@ -193,16 +195,35 @@ def is_config_dump(command: str) -> bool:
 
 
 def ends_with_end(text: str) -> bool:
-    """True when the last line of ``text`` that is not a prompt is a configuration's ``end``."""
-    # Only the tail matters: a config is thousands of lines. A pasted capture may end with the
-    # next prompt ("router#", "router#show ver"): it is not part of the output.
-    for line in reversed(text.rstrip()[-512:].splitlines()):
+    """True when ``text`` ends with a configuration's ``end``, whatever a terminal printed after it.
+
+    A pasted capture may end with the next prompt ("router#", "router#show ver"), junk typed at it
+    and what the next commands printed ("% Invalid input ...", a clock): none of it is configuration.
+    A configuration line after the last ``end`` (a global command, an indented sub-mode line, a
+    ``!``) means the capture went on, or was cut, after it.
+    """
+    # Only the tail matters: a config is thousands of lines.
+    for line in reversed(text.rstrip()[-4096:].splitlines()):
         stripped = line.strip()
-        if stripped == "end":
+        if stripped == "end" or _END_JOINED.match(stripped):
             return True
-        if stripped and not _BARE_PROMPT.match(stripped) and not is_prompt_line(stripped):
+        if not stripped or _BARE_PROMPT.match(stripped) or is_prompt_line(stripped):
+            continue
+        if _looks_like_config(line, stripped):
             return False
     return False
+
+
+# "endRouter#", "end R1#show run": the final "end" with the next prompt glued on.
+_END_JOINED = re.compile(r"^end\s*[\w.\-/:()@]+[#>]")
+
+
+def _looks_like_config(line: str, stripped: str) -> bool:
+    if stripped.startswith("!"):
+        return True
+    if line[:1] in (" ", "\t"):
+        return stripped[:1].isalpha()  # a sub-mode line; a "^" under a typo is not
+    return bool(SECTION_HEADERS.match(stripped) or GLOBAL_ONLY.match(stripped))
 
 
 def _first_lines(text: str, count: int) -> list[str]:

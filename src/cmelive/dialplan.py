@@ -553,10 +553,8 @@ _COR_LINE = re.compile(r"(corlist|cor) (incoming|outgoing) (\S+)")
 def cor_uses(config: RunningConfig) -> list[CorUse]:
     """Every line that applies a COR list, in config order."""
     uses: list[CorUse] = []
-    for owner in config.roots:
-        if not _COR_OWNERS.match(owner.command):
-            continue
-        for line in owner.children:
+    for owner in config.sections(_COR_OWNERS.pattern):
+        for line in owner.find(_COR_LINE.pattern):
             match = _COR_LINE.match(line.command)
             if match:
                 uses.append(CorUse(owner, line, match.group(2), match.group(3)))

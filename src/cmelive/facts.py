@@ -26,6 +26,9 @@ def device_facts(state: DeviceState) -> dict[str, Any]:
         "ephones_configured": None,
         "ephones_registered": None,
         "running_config_complete": None,
+        # What was found wrong with the capture, a few words each ("cut after line 212",
+        # "layout rebuilt", "TAB layout repaired"); [] for a clean one.
+        "running_config_damage": None,
     }
     version = state.records(SHOW_VERSION)
     if version:
@@ -49,6 +52,7 @@ def device_facts(state: DeviceState) -> dict[str, Any]:
     if config is not None:
         facts["hostname"] = facts["hostname"] or config.hostname
         facts["running_config_complete"] = config.complete
+        facts["running_config_damage"] = config.damage_summary
         facts["cme_configured"] = bool(config.sections(r"telephony-service$"))
         facts["ephones_configured"] = len(config.sections(r"ephone \d+$"))
     elif state.output(RUNNING_CONFIG).usable is False:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from functools import cached_property
 from typing import Any, TypeVar, cast
 
 from cmelive.checks.base import Evidence
 from cmelive.commands import RUNNING_CONFIG, CommandStatus
 from cmelive.masking import mask_line
+from cmelive.parsing import damage
+from cmelive.parsing.damage import Damage, DamageKind, Reads
 from cmelive.parsing.running_config import ConfigLine, RunningConfig, parse_running_config
 from cmelive.parsing.tables import ParseError, parse_table
 from cmelive.policy import Policy
@@ -16,6 +20,8 @@ from cmelive.snapshot import CommandOutput, Snapshot
 from cmelive.ssh_session import SSH_SESSION, SshSession
 
 Record = dict[str, Any]
+# What a check on a whole config records: nothing (recording costs a little on every query).
+_NOTHING_RECORDED: AbstractContextManager[Reads] = nullcontext(Reads())
 Derived = TypeVar("Derived")
 
 
@@ -27,6 +33,9 @@ class DeviceState:
         self.policy = policy or Policy()
         self._tables: dict[str, list[Record] | None] = {}
         self._derived: dict[Callable[[DeviceState], object], object] = {}
+        # What each derived value read of a damaged running-config: a check that reuses the value
+        # read it too, and its conclusions rest on it.
+        self._derived_reads: dict[Callable[[DeviceState], object], Reads] = {}
         self.parse_errors: dict[str, str] = {}
 
     def output(self, command: str) -> CommandOutput:
@@ -59,10 +68,52 @@ class DeviceState:
         if not out.usable:
             return None
         parsed = parse_running_config(out.text)
-        if out.status == CommandStatus.TRUNCATED and parsed.complete:
-            parsed.complete = False
-            parsed.problems.append(out.error or "collection reported the output as cut off")
+        seen = {item.kind for item in parsed.damage}
+        if out.status == CommandStatus.TRUNCATED and not seen & {
+            DamageKind.CUT_TAIL, DamageKind.PAGER, DamageKind.TEXT_AFTER_END
+        }:
+            # The collector saw the output stop short, yet the parser found it whole: where it
+            # stopped is unknown. (A cut tail, pager debris and text after "end", which is what the
+            # collector's reading of the same text calls truncated, are placed by the parser.)
+            parsed.add_damage(
+                Damage(
+                    kind=DamageKind.CUT_TAIL,
+                    summary="cut off in collection",
+                    detail=out.error or "collection reported the output as cut off",
+                    everything=True,
+                )
+            )
         return parsed
+
+    @cached_property
+    def config_damaged(self) -> bool:
+        """True when the running-config has damage that can hide configuration."""
+        config = self.config
+        return config is not None and not config.complete
+
+    def config_reads(self) -> AbstractContextManager[Reads]:
+        """Record the running-config queries made in the block (only when the config is damaged:
+        on a whole config no conclusion needs them, and recording costs a little on every query)."""
+        if not self.config_damaged:
+            return _NOTHING_RECORDED
+        return damage.recording()
+
+    def damage_under(self, reads: Reads, within: tuple[int, ...] = (), *, settled: bool = False) -> list[Damage]:
+        """The running-config's damage that could have answered one of ``reads``' queries otherwise.
+
+        With ``within`` (first lines of sections), only the sub-mode queries into those sections
+        count; a ``settled`` conclusion only fears damage that leaves nothing vouched for.
+        """
+        config = self.config
+        if config is None or config.complete:
+            return []
+        doubtful = [item for item in config.damage if item.everything]
+        if settled:
+            return doubtful
+        if within:
+            narrowed = config.touched_by(_within(config, reads, within))
+            return narrowed + [item for item in doubtful if item not in narrowed]
+        return config.touched_by(reads)
 
     def records(self, command: str) -> list[Record] | None:
         """TextFSM records of ``command``'s output; None when absent, rejected or unparsable."""
@@ -88,7 +139,15 @@ class DeviceState:
         is not kept: the next caller runs ``build`` again and gets it too.
         """
         if build not in self._derived:
-            self._derived[build] = build(self)
+            if self.config_damaged:
+                with damage.recording() as reads:
+                    value = build(self)
+                self._derived_reads[build] = reads
+            else:
+                value = build(self)
+            self._derived[build] = value
+        elif build in self._derived_reads:
+            damage.replay(self._derived_reads[build])
         return cast(Derived, self._derived[build])
 
     def unavailable_reason(self, command: str) -> str:
@@ -99,7 +158,7 @@ class DeviceState:
         return f"'{command}' could not be parsed: {self.parse_errors.get(command, 'no template matched')}"
 
     def source_complete(self, command: str) -> bool:
-        """False when ``command``'s output is known to be cut off or its layout damaged."""
+        """False when ``command``'s output is known to be cut off, or damaged where it could hide lines."""
         if command == SSH_SESSION:
             return self.snapshot.ssh is not None
         if command == RUNNING_CONFIG:
@@ -120,3 +179,15 @@ class DeviceState:
             if needle in line:
                 return self.evidence_text(command, number, line)
         return None
+
+
+def _within(config: RunningConfig, reads: Reads, within: tuple[int, ...]) -> Reads:
+    """The sub-mode queries of ``reads`` asked of lines inside the sections starting at ``within``."""
+    starts = sorted(root.number for root in config.roots)
+    wanted = set(within)
+
+    def section(number: int) -> int | None:
+        position = bisect.bisect_right(starts, number) - 1
+        return starts[position] if position >= 0 else None
+
+    return Reads(children=[(number, pattern) for number, pattern in reads.children if section(number) in wanted])

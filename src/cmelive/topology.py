@@ -151,7 +151,7 @@ def _interface(section: ConfigLine) -> Interface:
     dhcp = negotiated = shutdown = cdp_disabled = cdp_enabled = pppoe = False
     unnumbered = description = nat = group_in = group_out = zone = vrf = None
     inspect: list[tuple[str, str]] = []
-    for child in section.children:
+    for child in section.sub_lines():
         words = child.command.split()
         command = child.command
         if command.startswith("description "):
@@ -474,7 +474,7 @@ def acls(config: RunningConfig) -> list[Acl]:
     for header in config.sections(r"ip access-list (standard|extended) \S"):
         words = header.command.split()
         kind, name = words[2], words[3]
-        entries = tuple(_entry(child, child.command.split(), kind) for child in header.children)
+        entries = tuple(_entry(child, child.command.split(), kind) for child in header.sub_lines())
         found.append(Acl(name, kind, name.isdigit(), (header,), entries))
     return found
 

@@ -263,8 +263,10 @@ def vty_access_class(state: DeviceState) -> Outcome:
         "; ".join(problems),
         unique_evidence(evidence),
         remediation,
-        # An ACL that permits any is shown by a line; a missing access-class or list is an absence.
+        # An ACL that permits any is shown by a line; a missing access-class or list is an absence,
+        # and a missing access-class only needs its own vty range to be whole.
         from_absence=not open_acls,
+        within=[vty.number for vty in unfiltered],
     )
 
 
@@ -322,6 +324,8 @@ def vty_transport_ssh(state: DeviceState) -> Outcome:
         evidence,
         remediation,
         from_absence=not shown_by_a_line,
+        # A range without a transport input line fails on its own lines: more ranges cannot help it.
+        within=[vty.number for vty in ranges if vty.first(r"transport input\b") is None],
     )
 
 
@@ -347,7 +351,10 @@ def ssh_version_2(state: DeviceState) -> Outcome:
     config = running_config(state)
     version = config.first_global(r"ip ssh version \d")
     if version is not None and version.words[3] == "2":
-        return passed(f"SSH is restricted to version 2 (line {version.number})", [state.evidence(version)])
+        # IOS prints one ip ssh version line: no other part of the capture can hold another.
+        return passed(
+            f"SSH is restricted to version 2 (line {version.number})", [state.evidence(version)], settled=True
+        )
     if version is not None:
         return failed(
             f"SSH version {version.words[3]} is configured (line {version.number})",
@@ -690,16 +697,18 @@ def aaa_accounting(state: DeviceState) -> Outcome:
     config = running_config(state)
     group, server_setup = _server_group(config)
     if not _has_aaa(config):
+        # IOS prints "no aaa new-model" when AAA is off: then a line shows it.
+        off = config.first_global(r"no aaa new-model$")
         return failed(
             "aaa new-model is off: no exec or command accounting is possible",
-            [],
+            [state.evidence(off)] if off is not None else [],
             [
                 "aaa new-model",
                 *server_setup,
                 f"aaa accounting exec default start-stop group {group}",
                 f"aaa accounting commands 15 default start-stop group {group}",
             ],
-            from_absence=True,
+            from_absence=off is None,
         )
     ranges = vty_ranges(config)
     problems: list[str] = []

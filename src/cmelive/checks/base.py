@@ -48,8 +48,18 @@ class Outcome:
     """What a check function returns; the engine turns it into a :class:`CheckResult`.
 
     ``from_absence`` marks a failure concluded from something the output lacks (no ``enable
-    secret`` line, ...). Such a conclusion is only sound on a complete output, so the engine turns it
-    into ``unknown`` when the output was cut off — a failure shown by a line that is there stands.
+    secret`` line, ...). A pass and a not_applicable are read as drawn from absence too (nothing
+    wrong was found; the feature was not found). Such a conclusion is only sound where the output is
+    whole, so the engine turns it into ``unknown`` when the damage found in the output could hide
+    what the check looked for — a failure shown by a line that is there stands.
+
+    ``within`` narrows a conclusion drawn from absence to the sub-mode lines of the sections whose
+    first lines are given ("line vty 0 4 has no access-class"; "telephony-service holds no web admin
+    account"): damage elsewhere (a cut tail that may hide a ``line vty 5 15``) cannot make it wrong.
+    ``settled`` marks a pass or not_applicable that the lines in its evidence settle (IOS prints
+    ``no ip http server`` or ``ip http server``, never both; one ``ip ssh version``): damage elsewhere
+    cannot change it either. Neither holds against a capture that cannot be vouched for at all (two
+    captures pasted together): the other capture may say otherwise.
     """
 
     status: Status
@@ -57,10 +67,18 @@ class Outcome:
     evidence: tuple[Evidence, ...] = ()
     remediation: tuple[str, ...] = ()
     from_absence: bool = False
+    within: tuple[int, ...] = ()
+    settled: bool = False
 
 
-def passed(message: str, evidence: tuple[Evidence, ...] | list[Evidence] = ()) -> Outcome:
-    return Outcome(Status.PASS, message, tuple(evidence))
+def passed(
+    message: str,
+    evidence: tuple[Evidence, ...] | list[Evidence] = (),
+    *,
+    settled: bool = False,
+    within: tuple[int, ...] | list[int] = (),
+) -> Outcome:
+    return Outcome(Status.PASS, message, tuple(evidence), settled=settled, within=tuple(within))
 
 
 def failed(
@@ -69,12 +87,19 @@ def failed(
     remediation: tuple[str, ...] | list[str] = (),
     *,
     from_absence: bool = False,
+    within: tuple[int, ...] | list[int] = (),
 ) -> Outcome:
-    return Outcome(Status.FAIL, message, tuple(evidence), tuple(remediation), from_absence)
+    return Outcome(Status.FAIL, message, tuple(evidence), tuple(remediation), from_absence, tuple(within))
 
 
-def not_applicable(message: str, evidence: tuple[Evidence, ...] | list[Evidence] = ()) -> Outcome:
-    return Outcome(Status.NOT_APPLICABLE, message, tuple(evidence))
+def not_applicable(
+    message: str,
+    evidence: tuple[Evidence, ...] | list[Evidence] = (),
+    *,
+    settled: bool = False,
+    within: tuple[int, ...] | list[int] = (),
+) -> Outcome:
+    return Outcome(Status.NOT_APPLICABLE, message, tuple(evidence), settled=settled, within=tuple(within))
 
 
 def unknown(message: str, evidence: tuple[Evidence, ...] | list[Evidence] = ()) -> Outcome:

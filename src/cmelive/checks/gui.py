@@ -6,8 +6,9 @@ Guide: "Securing GUI Access" and "Using HTTPS for Cisco Unified CME GUI Manageme
 Whether a web server is on is read from the global ``ip http server`` / ``ip http secure-server``
 lines (the last one wins; ``no ip http ...`` turns it off). When neither line is printed the server
 is taken to be off: a running HTTP(S) server shows in the running-config as ``ip http server`` /
-``ip http secure-server``. That reading of an absence is only made on a complete running-config;
-on a cut-off one the checks answer ``unknown``.
+``ip http secure-server``. That reading of an absence is only made where the running-config is
+whole: when damage could hide the ``ip http`` lines (a cut between the routing processes and
+``control-plane``, say), the engine turns it into ``unknown``.
 """
 
 from __future__ import annotations
@@ -92,15 +93,11 @@ def http_servers(config: RunningConfig) -> HttpServers:
 
 
 def _off(state: DeviceState, explicit_off: Sequence[ConfigLine | None], message: str) -> Outcome:
-    """not_applicable for a server that is off, unless that is only read from a cut-off config."""
+    """not_applicable for a server that is off. Off by explicit ``no ip http ...`` lines is settled:
+    IOS prints each of them or its ``ip http ...`` opposite, never both. Off because nothing is
+    printed is a conclusion from absence, which the engine weighs against the damage."""
     evidence = _evidence(state, explicit_off)
-    if all(line is not None for line in explicit_off) or state.source_complete(RUNNING_CONFIG):
-        return not_applicable(message, evidence)
-    return unknown(
-        "the running-config is incomplete and does not show whether the web server is on "
-        f"(it would have been not_applicable: {message})",
-        evidence,
-    )
+    return not_applicable(message, evidence, settled=all(line is not None for line in explicit_off))
 
 
 def _no_web_server(state: DeviceState, servers: HttpServers) -> Outcome:
@@ -442,8 +439,6 @@ def rsa_key_length(state: DeviceState) -> Outcome:
     servers = http_servers(config)
     uses = [use for use in (_https_key(config, servers, names), _ssh_key(config, names)) if use is not None]
     if not uses:
-        if servers.https is None and not state.source_complete(RUNNING_CONFIG):
-            return unknown("the running-config is incomplete: cannot tell whether HTTPS or SSH is in use")
         return not_applicable("neither HTTPS nor SSH is in use: no RSA key serves the GUI or remote access",
                               _evidence(state, [servers.https_off]))
     lines = _key_name_lines(state)
@@ -774,11 +769,13 @@ def gui_password_not_enable(state: DeviceState) -> Outcome:
     config = running_config(state)
     gui = web_admin_credentials(config)
     if not gui:
-        if not state.source_complete(RUNNING_CONFIG):
-            return unknown("the running-config is incomplete and shows no CME GUI account with a password")
-        if not config.sections(r"telephony-service$"):
+        services = config.sections(r"telephony-service$")
+        if not services:
             return not_applicable("no telephony-service: this router has no CME GUI accounts")
-        return not_applicable("no CME GUI account (web admin system/customer) has a password")
+        # GUI accounts are printed in telephony-service: only damage there can hide one.
+        return not_applicable(
+            "no CME GUI account (web admin system/customer) has a password", within=[s.number for s in services]
+        )
     enables = enable_credentials(config)
     if not enables:
         return passed(

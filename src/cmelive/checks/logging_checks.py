@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed, unknown
+from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applicable, passed
 from cmelive.checks.common import running_config
 from cmelive.checks.registry import check
 from cmelive.commands import RUNNING_CONFIG
@@ -236,8 +236,6 @@ def _radius_group(config: RunningConfig) -> str:
 def call_history(state: DeviceState) -> Outcome:
     config = running_config(state)
     if not has_voice(config):
-        if not config.complete:
-            return unknown("no voice configuration in the part of the running-config we have, which is cut off")
         return not_applicable("no voice configuration (telephony-service, dial-peer voice, voice register): no calls")
     problems: list[str] = []
     evidence: list[Evidence] = []

@@ -56,10 +56,10 @@ Network = IPv4Network | IPv6Network
 
 
 def _no_cme(config: RunningConfig) -> Outcome:
-    """No telephony-service section. The engine already answers not_applicable for ``cme_only`` checks on a
-    complete config; on a cut-off one the section may simply be in the part we did not get."""
-    if not config.complete:
-        return unknown("no telephony-service in the part of the running-config we have, which is cut off")
+    """No telephony-service section. The engine answers not_applicable for ``cme_only`` checks up
+    front when no damage can hide one; here it may: the engine weighs this not_applicable against
+    the damage (a cut that can hide ``telephony-service`` makes it unknown)."""
+    del config
     return not_applicable("no telephony-service: this router is not a Cisco Unified CME for SCCP phones")
 
 
@@ -441,6 +441,7 @@ def source_address_strict_match(state: DeviceState) -> Outcome:
             [state.evidence(service)],
             ["telephony-service", f" ip source-address <cme-address> port {SCCP_PORT} strict-match"],
             from_absence=True,
+            within=[service.number],
         )
     if source.strict:
         return passed(
@@ -1029,12 +1030,24 @@ def auto_registration_off(state: DeviceState) -> Outcome:
     extra = ""
     if assign:
         extra = f"; auto assign (line {assign[0].number}) also gives unknown phones lines to call from"
+    explicit = service.first(r"auto-reg-ephone$")
+    if explicit is not None:
+        # IOS prints only the "no" form; a capture that shows the default spelled out (a published
+        # config, "show running-config all") proves it by a line, whatever damage is around it.
+        return failed(
+            f"telephony-service has auto-reg-ephone (line {explicit.number}): any phone that reaches CME can "
+            "register" + extra + ". Note: 'no auto-reg-ephone' also turns off GUI ephone provisioning and CME "
+            "SRST fallback registration",
+            [state.evidence(service), state.evidence(explicit), *(state.evidence(line) for line in assign)],
+            ["telephony-service", " no auto-reg-ephone"],
+        )
     return failed(
         "telephony-service lacks 'no auto-reg-ephone': any phone that reaches CME can register" + extra
         + ". Note: this also turns off GUI ephone provisioning and CME SRST fallback registration",
         [state.evidence(service), *(state.evidence(line) for line in assign)],
         ["telephony-service", " no auto-reg-ephone"],
         from_absence=True,
+        within=[service.number],
     )
 
 
@@ -1199,7 +1212,7 @@ def _template_lines(config: RunningConfig, ephone: ConfigLine) -> list[ConfigLin
     if reference is None:
         return []
     for template in config.sections(rf"ephone-template {reference.words[1]}$"):
-        return list(template.children)
+        return list(template.sub_lines())
     return []
 
 

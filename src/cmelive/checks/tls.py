@@ -404,7 +404,11 @@ def secure_telephony_service(state: DeviceState) -> Outcome:
     if missing:
         problems.append("telephony-service lacks " + ", ".join(missing))
     problems += wrong
-    return failed("; ".join(problems), evidence, ["telephony-service", *remediation], from_absence=not wrong)
+    # What is missing would be printed in telephony-service: only damage there can hide it.
+    return failed(
+        "; ".join(problems), evidence, ["telephony-service", *remediation], from_absence=not wrong,
+        within=[service.number],
+    )
 
 
 # --- CME-TLS-04 ------------------------------------------------------------------------------------

@@ -73,14 +73,9 @@ _NUMBER_TAIL = 7
 
 
 def _absent(state: DeviceState, message: str) -> Outcome:
-    """Not applicable because something is missing — unless the capture may have lost it."""
-    config = running_config(state)
-    if not config.complete:
-        # The engine only guards pass and fail; "the feature is not configured" is just as much a
-        # conclusion from absence, and a cut-off capture cannot support it.
-        return unknown(
-            f"'{RUNNING_CONFIG}' is incomplete ({'; '.join(config.problems)}); would have been not_applicable: {message}"
-        )
+    """Not applicable because something is missing. "The feature is not configured" is a conclusion
+    from absence: the engine turns it into unknown when the damage could hide the feature."""
+    del state
     return not_applicable(message)
 
 
@@ -286,6 +281,8 @@ def cor_on_costly_dial_peers(state: DeviceState) -> Outcome:
         unique_evidence(evidence),
         fix.lines(),
         from_absence=True,
+        # Each failing peer lacks its corlist in its own lines, which more dial-peers cannot change.
+        within=[peer.header.number for peer, _, _ in unguarded],
     )
 
 
@@ -504,7 +501,7 @@ _BLOCK_LINE = re.compile(r"after-hours block pattern (\d+) (\S+)( 7-24)?")
 
 def _block_patterns(telephony: ConfigLine) -> list[_BlockPattern]:
     found: list[_BlockPattern] = []
-    for line in telephony.children:
+    for line in telephony.find(_BLOCK_LINE.pattern):
         match = _BLOCK_LINE.match(line.command)
         if match is None:
             continue
@@ -633,7 +630,9 @@ def after_hours_international(state: DeviceState) -> Outcome:
         *(state.evidence(block.line) for block in blocks if any(block.blocks(code + prefix) for code in ACCESS_CODES)),
         *(state.evidence(line) for line in schedule),
     ]
-    return failed("; ".join(problems), evidence_by_line(evidence), remediation, from_absence=True)
+    # The blocks live in telephony-service; the peers that reach international numbers are there.
+    return failed("; ".join(problems), evidence_by_line(evidence), remediation, from_absence=True,
+                  within=[telephony.number])
 
 
 @check(
@@ -751,7 +750,7 @@ def after_hours_fraud_area_codes(state: DeviceState) -> Outcome:
             f" after-hours block pattern {next(tags)} {text} 7-24" for text in _block_text(fresh, "1" + area)
         ]
     remediation = [telephony.command, *(reissued[tag] for tag in sorted(reissued)), *fresh_lines]
-    return failed(message, block_lines, remediation, from_absence=True)
+    return failed(message, block_lines, remediation, from_absence=True, within=[telephony.number])
 
 
 # --- CME-SIP-01 ------------------------------------------------------------------------------------
@@ -851,6 +850,8 @@ def voip_trusted_sources(state: DeviceState) -> Outcome:
             f"ip address trusted list has {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} "
             "(dial-peer session targets are trusted as well); trusted authenticate is on (IOS default)",
             [state.evidence(line) for line in (voice, *list_lines)],
+            # What could undo it ("no ip address trusted authenticate") is printed in voice service voip.
+            within=[voice.number],
         )
     release = _release(state, config)
     if release is None:
@@ -929,4 +930,5 @@ def voip_max_connections(state: DeviceState) -> Outcome:
         [state.evidence(peer.header) for peer in missing],
         remediation,
         from_absence=True,
+        within=[peer.header.number for peer in missing],
     )

@@ -2,65 +2,53 @@
 
 IOS prints sub-mode lines indented under their section header (``interface X``, ``line vty 0 4``,
 ``telephony-service``, ``ephone 1``, ...). We rebuild that tree from the indentation. Captures that
-lost their indentation in publication (copied from HTML) are rebuilt from the known section
-headers instead, and flagged as not reliable: checks must not conclude anything from what such a
-capture seems to lack.
+went through a terminal log or a web page are often damaged, and each damage is recorded with its
+place and kind (:mod:`cmelive.parsing.damage`): a cut head or tail (what IOS prints before the
+first or after the last line may be missing, :mod:`cmelive.parsing.ios_order` says what that can
+be), lost indentation (the sections are rebuilt from IOS's grammar, :mod:`cmelive.parsing.ios_grammar`;
+lines that grammar cannot place are marked as guesses), TABs in front of lines (turned back into
+indentation), lines joined in publication (split where the grammar knows where one command ends,
+marked otherwise), doc comments wrapped onto lines without ``!``, text after ``end`` (prompts, log
+messages, junk typed at the prompt: set aside), a second capture, a filtered ``show run | ...``,
+elisions, pager debris. What is only packaging is dropped silently: a pasted prompt/command line,
+``Building configuration...``, ``Current configuration : N bytes``, a trailing prompt.
 
-What the router never prints is treated as damage and reported in ``problems`` (which makes
-``complete`` False, so the audit engine never turns an absence into a pass): no final ``end``,
-TAB characters in front of lines, lost indentation, two lines joined into one, a banner that never
-closes, a section printed twice (two captures pasted together), a filtered ``show run | ...``,
-pager (``--More--``) debris. What is only packaging is dropped silently: a pasted prompt/command
-line, ``Building configuration...``, ``Current configuration : N bytes``, a trailing prompt.
+``complete`` is True when no damage can hide anything: a capture whose layout was repaired is
+complete, and says so in ``damage``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cmelive.commands import is_prompt_line
+from cmelive.parsing import damage as damage_model
+from cmelive.parsing import ios_order
+from cmelive.parsing.damage import Damage, DamageKind, Reads, UnsureLine
+from cmelive.parsing.ios_grammar import (
+    GLOBAL_ONLY,
+    NESTED,
+    SECTION_HEADERS,
+    SHARED_WITH_SUBMODES,
+    head_form,
+    kind_of,
+    submode_accepts,
+)
+from cmelive.router_log import is_log_message
 
-# Headers that open a sub-mode in IOS / CME configs. Used to rebuild sections of captures whose
-# indentation was lost; with intact indentation the indentation alone decides. Headers that are
-# also the first word of a sub-mode command (``presence`` vs ``presence call-list``,
-# ``application`` vs ``application default``) are anchored to the end of the line.
-SECTION_HEADERS = re.compile(
-    r"^(interface |line |router |telephony-service\s*$|ephone(-dn)?(-template)? |ephone-hunt |"
-    r"ephone-type |dial-peer (voice|cor (custom|list))\b|voice service |voice register |voice class |"
-    r"voice translation-(rule|profile) |voice hunt-group |voice emergency response |voice-port |"
-    r"voice-card |voice lpcor |translation-rule |sip-ua\s*$|ctl-client\s*$|capf-server\s*$|"
-    r"credentials\s*$|crypto (pki|ca) (trustpoint|server|certificate chain) |"
-    r"crypto isakmp (policy|profile) |crypto ipsec (profile|transform-set) |crypto map \S+ \d+|"
-    r"crypto keyring |crypto ikev2 (proposal|policy|keyring|profile) |crypto key pubkey-chain |"
-    r"ip access-list (standard|extended|resequence)? ?\S+$|ipv6 access-list |ip dhcp pool |"
-    r"control-plane( host)?\s*$|class-map |policy-map |parameter-map |zone-pair |zone security |"
-    r"gateway\s*$|application\s*$|key chain |aaa group server |aaa server radius |tacacs server |"
-    r"radius server |archive\s*$|controller |sccp ccm group |dspfarm profile |presence\s*$|"
-    r"webvpn |ip sla \d|track \d|mgcp profile |call-manager-fallback\s*$|ixi (transport|application) |"
-    r"vlan \d|event manager applet |route-map |banner )"
-)
-# Top-level commands that never appear inside a sub-mode: in a flattened capture they end the
-# section that precedes them. Sub-mode commands that share a first word are excluded
-# (``logging synchronous`` under ``line``, ``clock source`` under ``controller``,
-# ``isdn switch-type`` under ``interface``, ``service phone`` under ``telephony-service``, ...).
-GLOBAL_ONLY = re.compile(
-    r"^(hostname |enable |service (?!phone\b)|no service |version |boot-|"
-    r"logging (?!synchronous\b)|snmp-server |ntp |clock (timezone|summer-time|calendar-valid)|"
-    r"access-list |ip route |ip http |ip ssh |ip domain|ip name-server |ip cef|ip tftp |ip host |"
-    r"ip classless|ip flow-export |ip forward-protocol |ip default-gateway |ip subnet-zero|"
-    r"ip nat (inside|outside) source |ip inspect name |aaa (new-model|authentication|authorization|"
-    r"accounting|session-id)|no aaa |tftp-server |end$|cdp (run|timer|holdtime|advertise)|"
-    r"no cdp run|dial-control-mib |gw-accounting |privilege (?!level\b)|tacacs-server |"
-    r"radius-server |mgcp\b|scheduler |alias |crypto key (generate|zeroize|import|export)|"
-    r"multilink |card type |network-clock|no network-clock|resource policy|"
-    r"no ip (domain|http|source-route|bootp|finger|dhcp|cef|classless)|"
-    r"ip dhcp (excluded|use|snooping)|license |memory-size |"
-    r"spanning-tree (mode|extend|vlan|loopguard|portfast (default|bpduguard default))|vtp |"
-    r"vlan internal |login (block-for|on-|quiet-mode|delay)|security |archive$)"
-)
+__all__ = [
+    "GLOBAL_ONLY",
+    "SECTION_HEADERS",
+    "ConfigLine",
+    "RunningConfig",
+    "literal_prefix",
+    "parse_running_config",
+    "telephony_service",
+]
+
 # Commands whose argument is free text: damage heuristics must not read their words.
 _FREE_TEXT = re.compile(
     r"^(description|remark|name|label|alias|system message|caller-id|display|header|url|text|"
@@ -70,11 +58,12 @@ _HEADER_NOISE = re.compile(
     r"^(Building configuration|Current configuration\s*:|Last configuration change|"
     r"NVRAM config last updated|Using \d+ out of \d+ bytes)"
 )
+_CAPTURE_HEADER = re.compile(r"^(Building configuration|Current configuration\s*:|Using \d+ out of \d+ bytes)")
 _BARE_PROMPT = re.compile(r"^[\w.\-/:()@]+[#>]\s*$")
 _PROMPT_PREFIX = re.compile(r"^[\w.\-/:()@]*[#>]{1,2}\s*")
-# "show running-config", "sh run", "more system:running-config", ... as typed on a prompt line.
+# "show running-config", "sh run", "show config", "more system:running-config", ... as typed on a prompt line.
 _SHOW_RUN = re.compile(
-    r"^(?:do\s+)?(?:sh(?:o|ow)?\s+(?:run\S*|start\S*)|more\s+system:running-config|"
+    r"^(?:do\s+)?(?:sh(?:o|ow)?\s+(?:run\S*|start\S*|conf\S*)|more\s+(?:system:running-config|nvram:startup-config)|"
     r"wr(?:ite)?\s+t(?:erminal)?)(?P<rest>.*)$",
     re.IGNORECASE,
 )
@@ -88,23 +77,24 @@ _CERT_CHAIN = re.compile(r"^crypto (pki|ca) certificate chain ")
 # (and "ephone-dn-template N" under "ephone-dn M"): a flattened capture needs the context.
 _TEMPLATE_REFERENCE = re.compile(r"^(ephone \S+\nephone-template \d+|ephone-dn \S+.*\nephone-dn-template \d+)$")
 # Signs that publication joined two lines into one (doc annotations, headings, a "!" separator).
-_ANNOTATION = re.compile(r"<={2,}|<-{2,}|={2,}>|-{2,}>")
+_ANNOTATION = re.compile(r"\s*(?:<={2,}|<-{2,}|={2,}>|-{2,}>)")
 _DOC_HEADING = re.compile(r":\s+Example\s*$")
-# Commands that take a fixed number of words: more words means another line was joined on.
-_FIXED_ARITY: dict[str, int] = {
-    "mac-address": 2,
-    "hostname": 2,
-    "ephone": 2,
-    "ephone-dn": 3,
-    "version": 2,
-    "end": 1,
-    "sast1": 3,
-    "sast2": 3,
-}
-_DIAL_PEER_VOICE_ARITY = 4
+# "endRouter#", "end R1#show run": the final "end" with the next prompt glued on.
+_END_JOINED = re.compile(r"^end\s*(?P<prompt>[\w.\-/:()@]+[#>].*)$")
 _ELISION = re.compile(r"^\.+$")
+# Cheap signs that a line may carry a join: a last character, a marker inside (the full tests follow).
+_JOIN_ENDINGS = (" !", "Example")  # "... 2100 !", "... Another Router: Example"
+# Words that make a line read as English: a doc comment that lost its "!".
+_PROSE_WORDS = frozenset(
+    "the a an is are be to of and or for with this that these those it its must should will can "
+    "you your which when then than into from by on in as not at so if all only has have see below "
+    "above here there we our they their".split()
+)
 _MAX_EXAMPLES = 3
 
+
+# The recording of a check's queries, when the audit asked for one (a damaged config).
+_reads = damage_model.current
 
 # The query patterns, compiled once: ``re``'s own cache is shared with every TextFSM template and
 # drops its oldest entry when full, which made audits recompile their patterns over and over.
@@ -146,8 +136,18 @@ class ConfigLine:
 
     def find(self, pattern: str) -> list[ConfigLine]:
         """Direct children whose command matches ``pattern`` (``re.match``)."""
+        reads = _reads()
+        if reads is not None:
+            reads.children.append((self.number, pattern))
         regex = _compiled(pattern)
         return [c for c in self.children if regex.match(c.command)]
+
+    def sub_lines(self) -> list[ConfigLine]:
+        """Every direct child: what a reader that walks a whole section reads (recorded as such)."""
+        reads = _reads()
+        if reads is not None:
+            reads.children.append((self.number, ""))
+        return self.children
 
     def first(self, pattern: str) -> ConfigLine | None:
         found = self.find(pattern)
@@ -159,15 +159,15 @@ class ConfigLine:
 
 @dataclass
 class RunningConfig:
-    """A parsed running-config.
+    """A parsed running-config, and the damage found in the capture.
 
-    ``complete`` is False when ``problems`` is not empty: the capture was cut off (no final
-    ``end``), its layout was damaged in publication, or it holds only part of the config.
+    ``complete`` is False when some damage can hide configuration (a cut, lines whose place is a
+    guess, two captures...); damage that was repaired (a TAB layout, a rebuilt indentation whose
+    every line the grammar placed) is listed in ``damage`` but leaves the config complete.
     """
 
     roots: list[ConfigLine]
-    complete: bool
-    problems: list[str]
+    damage: list[Damage] = field(default_factory=list)
     indentation_lost: bool = False
     # Positions of the roots in ``roots``, by the first word of their command: ``globals`` is asked
     # a hundred-odd times per audit, nearly always for a pattern that starts with a literal word,
@@ -178,12 +178,44 @@ class RunningConfig:
     _indexed: tuple[int, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
+    def complete(self) -> bool:
+        return not any(item.hides_anything for item in self.damage)
+
+    @property
+    def problems(self) -> list[str]:
+        """Every damage found, as full sentences, in the order found."""
+        return [item.detail for item in self.damage]
+
+    @property
+    def damage_summary(self) -> list[str]:
+        """Every damage found, each in a few words ("cut after line 212", "layout rebuilt"), once."""
+        return list(dict.fromkeys(item.summary for item in self.damage))
+
+    def add_damage(self, item: Damage) -> None:
+        self.damage.append(item)
+
+    def touched_by(self, reads: Reads) -> list[Damage]:
+        """The damage that could have answered one of ``reads``' queries differently."""
+        if not self.damage:
+            return []
+        return damage_model.touching(self.damage, reads, [root.number for root in self.roots])
+
+    def could_hide(self, pattern: str) -> list[Damage]:
+        """The damage that could hide a top-level line matching ``pattern``."""
+        return self.touched_by(Reads(tops=[pattern]))
+
+    @property
     def hostname(self) -> str | None:
-        line = self.first_global(r"hostname \S")
+        # Not a recorded query: the hostname names the device in messages, no verdict rests on it.
+        regex = _compiled(r"hostname \S")
+        line = next((r for r in self._candidates("hostname ") if regex.match(r.command)), None)
         return line.words[1] if line else None
 
     def lines(self) -> Iterator[ConfigLine]:
         """Every config line, depth first. Banner text is not config: a banner yields only its header."""
+        reads = _reads()
+        if reads is not None:
+            reads.everything = True
         for root in self.roots:
             yield root
             if not root.is_banner:
@@ -191,6 +223,9 @@ class RunningConfig:
 
     def globals(self, pattern: str) -> list[ConfigLine]:
         """Top-level lines whose command matches ``pattern`` (``re.match``)."""
+        reads = _reads()
+        if reads is not None:
+            reads.tops.append(pattern)
         regex = _compiled(pattern)
         return [r for r in self._candidates(pattern) if regex.match(r.command)]
 
@@ -230,8 +265,17 @@ class RunningConfig:
 
     def anywhere(self, pattern: str) -> list[ConfigLine]:
         """Every config line, at any depth (banner text excluded), whose command matches ``pattern``."""
+        reads = _reads()
+        if reads is not None:
+            reads.anywhere.append(pattern)
         regex = _compiled(pattern)
-        return [line for line in self.lines() if regex.match(line.command)]
+        found: list[ConfigLine] = []
+        for root in self.roots:
+            if regex.match(root.command):
+                found.append(root)
+            if not root.is_banner:
+                found.extend(line for line in root.walk() if regex.match(line.command))
+        return found
 
 
 _QUANTIFIERS = frozenset("*+?{")
@@ -296,112 +340,837 @@ def telephony_service(config: RunningConfig) -> ConfigLine | None:
 def parse_running_config(text: str) -> RunningConfig:
     """Parse the text of ``show running-config`` (as collected, or as pasted with a prompt line).
 
-    Never raises on odd input: whatever cannot be trusted ends up in ``problems``.
+    Never raises on odd input: whatever cannot be trusted is recorded as damage.
     """
-    problems = _Problems()
-    numbered = _content_lines(text.split("\n"), problems)
-    if not numbered:
-        problems.add("empty output: no configuration lines")
-        return RunningConfig(roots=[], complete=False, problems=problems.messages())
-    lines = _config_lines(numbered, problems)
-    items = _group_banners(lines, problems)
-    plain = [item for item in items if not item.is_banner]
-    flat = _indentation_lost(plain)
-    if flat:
-        problems.add("sub-mode indentation is lost: sections were rebuilt from known headers")
-        roots = _build_flat(items)
-    else:
-        roots = _build_indented(items, problems)
-    _check_end(items, problems)
-    _check_joined_lines(plain, problems)
-    _check_repeated_sections(roots, problems)
-    found = problems.messages()
-    return RunningConfig(roots=roots, complete=not found, problems=found, indentation_lost=flat)
+    return _Parser().parse(text)
 
 
-class _Problems:
-    """Problems in the order found, each kind once, with up to a few example line numbers."""
+@dataclass
+class _Found:
+    """Damage of one kind as it is found: its lines, and what it hides so far."""
 
+    kind: DamageKind
+    lines: list[int] = field(default_factory=list)
+    #: (the line, or its number when it is not in the tree; what it may hold; may it be top-level)
+    unsure: list[tuple[ConfigLine | int, tuple[str, ...], bool]] = field(default_factory=list)
+    #: Numbers of unsure lines that cannot be sub-mode lines (printed at column 0 in an indented capture).
+    top_only: set[int] = field(default_factory=set)
+    sections: list[tuple[int, int]] = field(default_factory=list)
+    bands: set[int] = field(default_factory=set)
+    everything: bool = False
+    detail: str = ""
+    summary: str = ""
+
+
+class _Parser:
     def __init__(self) -> None:
-        self._order: list[str] = []
-        self._lines: dict[str, list[int]] = {}
+        self._found: dict[tuple[DamageKind, str], _Found] = {}
 
-    def add(self, kind: str, line: int | None = None) -> None:
-        if kind not in self._lines:
-            self._order.append(kind)
-            self._lines[kind] = []
+    # --- recording damage ----------------------------------------------------------------------
+
+    def note(self, kind: DamageKind, detail: str, summary: str, line: int | None = None, **hides: object) -> _Found:
+        """Record damage of ``kind``; the same (kind, detail) found again only adds its line."""
+        found = self._found.get((kind, detail))
+        if found is None:
+            found = self._found[(kind, detail)] = _Found(kind, detail=detail, summary=summary)
         if line is not None:
-            self._lines[kind].append(line)
+            found.lines.append(line)
+        bands = hides.get("bands")
+        if isinstance(bands, (set, frozenset)):
+            found.bands.update(int(band) for band in bands)
+        if hides.get("everything"):
+            found.everything = True
+        return found
 
-    def messages(self) -> list[str]:
-        out = []
-        for kind in self._order:
-            numbers = self._lines[kind]
-            if not numbers:
-                out.append(kind)
-                continue
-            shown = ", ".join(str(n) for n in numbers[:_MAX_EXAMPLES])
-            more = f" and {len(numbers) - _MAX_EXAMPLES} more" if len(numbers) > _MAX_EXAMPLES else ""
-            label = "line" if len(numbers) == 1 else "lines"
-            out.append(f"{kind} ({label} {shown}{more})")
+    def damage(self, roots: list[ConfigLine]) -> list[Damage]:
+        root_of = _root_numbers(roots) if any(f.unsure for f in self._found.values()) else {}
+        out: list[Damage] = []
+        for found in self._found.values():
+            unsure = tuple(
+                UnsureLine(
+                    number=line if isinstance(line, int) else line.number,
+                    texts=texts,
+                    section=None if isinstance(line, int) else root_of.get(id(line)),
+                    may_be_top=top,
+                    may_be_child=(line if isinstance(line, int) else line.number) not in found.top_only,
+                )
+                for line, texts, top in found.unsure
+            )
+            numbers = sorted(set(found.lines))
+            out.append(
+                Damage(
+                    kind=found.kind,
+                    summary=found.summary.replace("{lines}", _span(numbers)),
+                    detail=found.detail + _where(numbers),
+                    lines=tuple(numbers),
+                    bands=frozenset(found.bands),
+                    unsure=unsure,
+                    sections=tuple(found.sections),
+                    everything=found.everything,
+                )
+            )
         return out
 
+    # --- the pipeline ----------------------------------------------------------------------------
 
-def _content_lines(raw_lines: list[str], problems: _Problems) -> list[tuple[int, str]]:
-    """(line number, text) of the config proper: no prompt/command line, no header noise."""
-    out: list[tuple[int, str]] = []
-    seen_content = False
-    for number, raw in enumerate(raw_lines, start=1):
-        line = raw.rstrip()  # also drops a "\r" the reader may have left
-        if "--More--" in line:
-            problems.add("pager prompts ('--More--') in the capture: lines may be garbled", number)
-            line = _PAGER.sub("", line).rstrip()
-        stripped = line.strip()
-        if not seen_content:
-            if not stripped or _HEADER_NOISE.match(stripped):
+    def parse(self, text: str) -> RunningConfig:
+        numbered = self.content_lines(text.split("\n"))
+        if not numbered:
+            self.note(DamageKind.EMPTY, "empty output: no configuration lines", "empty", everything=True)
+            return RunningConfig(roots=[], damage=self.damage([]))
+        numbered = self.set_aside_after_end(numbered)
+        lines = self.layout(numbered)
+        lines = self.doc_comments(lines)
+        items = self.group_banners(lines)
+        flat = _indentation_lost([item for item in items if not item.is_banner])
+        if flat:
+            for found in self._found.values():
+                found.top_only.clear()  # without indentation, column 0 says nothing
+        items = self.split_joined(items)
+        if flat:
+            roots = self.build_flat(items)
+        else:
+            roots = self.build_indented(items)
+        self.check_end(items, roots)
+        self.check_head(roots)
+        self.check_elisions(roots)
+        self.check_repeated_sections(roots)
+        return RunningConfig(roots=roots, damage=self.damage(roots), indentation_lost=flat)
+
+    # --- the capture proper: packaging, log messages, text before and after it -------------------
+
+    def content_lines(self, raw_lines: list[str]) -> list[tuple[int, str]]:
+        """(line number, text) of the config proper: no prompt/command line, no header noise."""
+        out: list[tuple[int, str]] = []
+        seen_content = False
+        for number, raw in enumerate(raw_lines, start=1):
+            line = raw.rstrip()  # also drops a "\r" the reader may have left
+            if "--More--" in line:
+                line = _PAGER.sub("", line).rstrip()
+                found = self.note(
+                    DamageKind.PAGER,
+                    "pager prompts ('--More--') in the capture: lines may be garbled",
+                    "pager debris ({lines})",
+                    number,
+                )
+                if line.strip():
+                    found.unsure.append((number, (" ".join(line.split()),), True))
+            stripped = line.strip()
+            if "%" in stripped and is_log_message(stripped):
+                self.note(DamageKind.LOG_MESSAGES, "router log messages set aside", "log messages set aside", number)
                 continue
-            if _BARE_PROMPT.match(stripped) or is_prompt_line(stripped) or _SHOW_RUN.match(stripped):
-                _check_command_line(stripped, number, problems)
+            if not seen_content:
+                if not stripped or _HEADER_NOISE.match(stripped):
+                    continue
+                if _BARE_PROMPT.match(stripped) or is_prompt_line(stripped) or _SHOW_RUN.match(stripped):
+                    self.check_command_line(stripped, number)
+                    continue
+            elif _HEADER_NOISE.match(stripped) or (("#" in stripped or ">" in stripped) and self.starts_capture(stripped)):
+                if (_CAPTURE_HEADER.match(stripped) or self.starts_capture(stripped)) and _only_chatter(out):
+                    # A terminal log: the login chatter before "R1#show run" is not config.
+                    self.note(
+                        DamageKind.TEXT_BEFORE,
+                        "text before the capture (login, prompts) set aside",
+                        "text before the capture set aside",
+                        out[0][0],
+                    )
+                    out.clear()
+                    if self.starts_capture(stripped):
+                        self.check_command_line(stripped, number)
+                    seen_content = False
+                    continue
+                if stripped.startswith(("Building configuration", "Current configuration")):
+                    self.note(
+                        DamageKind.SECOND_CAPTURE,
+                        "a second capture header in the middle: two captures joined?",
+                        "two captures joined",
+                        number,
+                        everything=True,
+                    )
+                if _HEADER_NOISE.match(stripped):
+                    continue
+            seen_content = True
+            out.append((number, line))
+        # A pasted capture can end with the next prompt (bare or with a command); it is not config.
+        # "endRouter#..." is the final "end" with that prompt glued on, when no "end" came before.
+        has_end = any(line.strip() == "end" for _, line in out)
+        while out and (not out[-1][1].strip() or _is_trailing_prompt(out[-1][1].strip())):
+            if not has_end and _END_JOINED.match(out[-1][1].strip()):
+                break
+            out.pop()
+        return out
+
+    @staticmethod
+    def starts_capture(stripped: str) -> bool:
+        """A prompt line typing ``show running-config`` (or ``show config``...)."""
+        if ("#" not in stripped and ">" not in stripped) or not (
+            is_prompt_line(stripped) or _BARE_PROMPT.match(stripped)
+        ):
+            return False
+        return bool(_SHOW_RUN.match(_PROMPT_PREFIX.sub("", stripped, count=1)))
+
+    def check_command_line(self, stripped: str, number: int) -> None:
+        """A typed ``show run | section X`` or ``show run interface Y`` prints only part of the config."""
+        command = _PROMPT_PREFIX.sub("", stripped, count=1)
+        show_run = _SHOW_RUN.match(command)
+        if not show_run:
+            return
+        rest = show_run.group("rest").split()
+        if "|" in show_run.group("rest") or any(word.lower() not in _FULL_SHOW_RUN_ARGUMENTS for word in rest):
+            self.note(
+                DamageKind.FILTERED,
+                f"the capture is a filtered or partial view ('{command}')",
+                "filtered view",
+                number,
+                everything=True,
+            )
+
+    def set_aside_after_end(self, numbered: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        """Text after the final ``end``: prompts, log messages and typed junk are set aside; a
+        second configuration stays, and makes the whole capture doubtful."""
+        for position in range(len(numbered) - 1, -1, -1):
+            number, line = numbered[position]
+            stripped = line.strip()
+            if stripped == "end":
+                break
+            joined = _END_JOINED.match(stripped)
+            if joined:
+                self.note(
+                    DamageKind.JOINED_LINES,
+                    "lines that look like two lines joined in publication",
+                    "joined lines split ({lines})",
+                    number,
+                )
+                numbered = [*numbered[:position], (number, "end"), (number, joined.group("prompt")),
+                            *numbered[position + 1:]]
+                break
+        else:
+            return numbered
+        tail = [(number, line) for number, line in numbered[position + 1:] if line.strip()]
+        if not tail:
+            return numbered[: position + 1]
+        second = next((number for number, line in tail if _looks_like_config(line.strip())), None)
+        if second is not None:
+            self.note(
+                DamageKind.SECOND_CAPTURE,
+                "text after the final 'end' holds configuration: more than one capture?",
+                "two captures joined",
+                second,
+                everything=True,
+            )
+            return numbered
+        self.note(
+            DamageKind.TEXT_AFTER_END,
+            "text after the final 'end' (prompts, typed text) set aside",
+            "text after end set aside",
+            tail[0][0],
+        )
+        return numbered[: position + 1]
+
+    # --- layout: TABs, a shared prefix, doc comments, banners --------------------------------------
+
+    def layout(self, numbered: list[tuple[int, str]]) -> list[ConfigLine]:
+        """ConfigLines with publication prefixes removed: TABs turned back into indentation, and a
+        space prefix every line shares."""
+        if not any(line[:1] == "\t" for _, line in numbered):
+            # The usual capture: no TAB in front of any line.
+            prefix = _common_space_prefix([line for _, line in numbered if line])
+            if not prefix:
+                return [ConfigLine(number, line, _indent(line)) for number, line in numbered]
+            return [ConfigLine(number, line[prefix:], _indent(line[prefix:])) for number, line in numbered]
+        plain = [line for _, line in numbered if line.strip() and not line.startswith("\t")]
+        prefix = _common_space_prefix(plain)
+        out: list[ConfigLine] = []
+        position = 0
+        while position < len(numbered):
+            number, line = numbered[position]
+            if line[:1] != "\t":
+                text = line[prefix:] if prefix else line
+                out.append(ConfigLine(number, text, _indent(text)))
+                position += 1
                 continue
-        elif _HEADER_NOISE.match(stripped):
-            if stripped.startswith(("Building configuration", "Current configuration")):
-                problems.add("a second capture header in the middle: two captures joined?", number)
-            continue
-        seen_content = True
-        out.append((number, line))
-    # A pasted capture can end with the next prompt (bare or with a command); it is not config.
-    while out and (not out[-1][1].strip() or _is_trailing_prompt(out[-1][1].strip())):
-        out.pop()
+            end = position
+            while end < len(numbered) and numbered[end][1].startswith("\t"):
+                end += 1
+            out.extend(self.untab(numbered[position:end], out))
+            position = end
+        return out
+
+    def untab(self, block: list[tuple[int, str]], before: list[ConfigLine]) -> list[ConfigLine]:
+        """A run of lines that start with TABs (an HTML copy): its place from what it holds, or from
+        the lines around it."""
+        shared = min(len(line) - len(line.lstrip("\t")) for _, line in block)
+        rows: list[tuple[int, str, int]] = []  # (number, text without indentation, its own depth)
+        for number, line in block:
+            rest = line[shared:]
+            lead = rest[: len(rest) - len(rest.lstrip(" \t"))]
+            rows.append((number, rest.strip(), len(lead)))
+        found = self.note(
+            DamageKind.TAB_LAYOUT,
+            "lines start with TAB characters (publication artifact)",
+            "TAB layout repaired",
+        )
+        found.lines.extend(number for number, _, _ in rows)
+        # A block with its own top level (a header or a global at depth 0) is a whole part of the
+        # config, indented as a whole in publication.
+        own_top = any(depth == 0 and _opens_or_global(text) for _, text, depth in rows)
+        base = 0
+        weak = False
+        if not own_top:
+            real = [line for line in before if line.command]
+            previous = real[-1] if real else None
+            right_before = before[-1] if before else None
+            if previous is None or (right_before is not None and right_before.indent == 0 and _is_separator(right_before)):
+                weak = True
+            elif previous.indent > 0:
+                base = previous.indent
+            elif SECTION_HEADERS.match(previous.command):
+                base = 1
+            else:
+                weak = True
+            depths = [depth for _, text, depth in rows if text and not text.startswith("!")]
+            lowest = min(depths) if depths else 0
+            rows = [(number, text, base + max(depth - lowest, 0)) for number, text, depth in rows]
+        lines = [ConfigLine(number, " " * depth + text, depth) for number, text, depth in rows]
+        if weak:
+            found.summary = "TAB layout: lines placed by guess"
+            found.unsure.extend(
+                (line, (line.command,), True) for line in lines if line.command and not _is_separator(line)
+            )
+        return lines
+
+    def doc_comments(self, lines: list[ConfigLine]) -> list[ConfigLine]:
+        """Lines of a doc comment wrapped onto a line without its ``!`` are not config."""
+        out: list[ConfigLine] = []
+        in_comment = False
+        for line in lines:
+            command = line.command
+            if command.startswith("!"):
+                in_comment = len(command.lstrip("!- ").split()) >= 2
+                out.append(line)
+                continue
+            if in_comment and command and _reads_as_prose(command):
+                found = self.note(
+                    DamageKind.DOC_COMMENT,
+                    "doc comment text on lines without '!' set aside",
+                    "doc comments set aside",
+                    line.number,
+                )
+                if _opens_or_global(command) or ios_order.bands_of(command) is not None:
+                    found.unsure.append((line.number, (command,), True))
+                    if line.indent == 0:
+                        found.top_only.add(line.number)
+                continue
+            in_comment = False
+            out.append(line)
+        return out
+
+    def group_banners(self, lines: list[ConfigLine]) -> list[ConfigLine]:
+        """Fold each multi-line banner into its header line; the banner text becomes its children.
+
+        ``banner motd ^C`` ... ``^C``: the text between the delimiters is free text (it may hold
+        ``!``, blank lines, even lines that look like commands) and must never reach the config tree.
+        """
+        items: list[ConfigLine] = []
+        index = 0
+        while index < len(lines):
+            line = lines[index]
+            index += 1
+            banner = _BANNER.match(line.command) if line.indent == 0 else None
+            if banner is None:
+                items.append(line)
+                continue
+            rest = banner.group("rest")
+            delimiter = "^C" if rest.startswith("^C") else rest[0]
+            items.append(line)
+            if delimiter in rest[len(delimiter):]:
+                continue  # one-line banner: "banner motd ^C Authorized only ^C"
+            while index < len(lines):
+                body = lines[index]
+                index += 1
+                line.children.append(body)
+                if delimiter in body.text:
+                    break
+            else:
+                self.note(
+                    DamageKind.UNCLOSED_BANNER,
+                    "a banner never ends: the rest of the capture was read as banner text",
+                    "unclosed banner ({lines})",
+                    line.number,
+                    bands=ios_order.hidden_after(ios_order.BEFORE_LINES),
+                )
+        return items
+
+    # --- joined lines ----------------------------------------------------------------------------
+
+    def split_joined(self, items: list[ConfigLine]) -> list[ConfigLine]:
+        """Lines that carry two commands (or a doc note) once publication joined them: split where
+        the grammar says where the first command ends, marked as a guess where it cannot."""
+        out: list[ConfigLine] = []
+        for line in items:
+            command = line.command
+            if not command or not (command.endswith(_JOIN_ENDINGS) or _may_be_joined(command)):
+                out.append(line)  # nearly every line: no sign of a join
+                continue
+            if line.is_banner or (command[0] == "." and _ELISION.match(command)):
+                out.append(line)
+                continue
+            if command[0] == "!":
+                inner = command[1:].strip()
+                if not (inner and SECTION_HEADERS.match(inner)):
+                    out.append(line)
+                    continue
+                # "! voice emergency response location 1": a separator and a header run together.
+                self.joined(line.number, repaired=True)
+                line = ConfigLine(line.number, " " * line.indent + inner, line.indent)
+            out.extend(self.split_line(line, out))
+        return out
+
+    def joined(self, number: int, *, repaired: bool, line: ConfigLine | None = None,
+               texts: tuple[str, ...] = (), top: bool = False) -> None:
+        found = self.note(
+            DamageKind.JOINED_LINES,
+            "lines that look like two lines joined in publication",
+            "joined lines ({lines})",
+            number,
+        )
+        if repaired and not found.unsure:
+            found.summary = "joined lines split ({lines})"
+        if not repaired:
+            found.summary = "joined lines ({lines})"
+            found.unsure.append((line if line is not None else number, texts, top))
+
+    def split_line(self, line: ConfigLine, before: list[ConfigLine]) -> list[ConfigLine]:
+        """``line`` as the lines it carries; ``before`` are the lines already read (for its section)."""
+        command = line.command
+        if _FREE_TEXT.match(command):
+            return [line]
+        if command.endswith(" !"):
+            # "number 1 dn 1 ... !": the separator that followed was joined on.
+            self.joined(line.number, repaired=True)
+            line = _with_command(line, command[:-2].rstrip())
+            command = line.command
+        if ("--" in command or "==" in command) and (annotation := _ANNOTATION.search(command)):
+            # "... axlpass 15 <====AXL username and password ... max-ephones 240": the note may
+            # hold the next line's command; which words are note and which config is a guess.
+            rest = command[annotation.end():].strip()
+            head = _with_command(line, command[: annotation.start()].rstrip())
+            self.joined(line.number, repaired=False, line=head, texts=damage_model.word_suffixes(rest) if rest else (),
+                        top=line.indent == 0)
+            return [head]
+        heading = "Example" in command and _DOC_HEADING.search(command)
+        form = head_form(command)
+        if form is None:
+            if heading:
+                self.joined(line.number, repaired=False, line=line, texts=damage_model.word_suffixes(command),
+                            top=line.indent == 0)
+            return [line]
+        head_text, role = form
+        rest = command[len(head_text):].strip()
+        head = _with_command(line, head_text)
+        if heading:
+            # "sast2 trustpoint sast2 CTL Client Running on Another Router: Example": a doc heading.
+            self.joined(line.number, repaired=True)
+            return [head]
+        if role == "header":
+            kind = kind_of(head_text)
+            if submode_accepts(kind, rest) is False or _opens_or_global(rest):
+                self.joined(line.number, repaired=False, line=head, texts=damage_model.word_suffixes(rest))
+                return [head]
+            child = ConfigLine(line.number, " " * (line.indent + 1) + rest, line.indent + 1)
+            return [head, *self.split_rest(child, [*before, head], kind)]
+        if role == "global":
+            if not (_opens_or_global(rest) or ios_order.bands_of(rest) is not None):
+                self.joined(line.number, repaired=False, line=head, texts=damage_model.word_suffixes(rest), top=True)
+                return [head]
+            sibling = ConfigLine(line.number, " " * line.indent + rest, line.indent)
+            self.joined(line.number, repaired=True)
+            return [head, *self.split_line(sibling, before)]
+        # "mac-address 0014.F237.E000 emergency response location 2 type 7940": a sibling follows.
+        header = _last_header(before)
+        kind = kind_of(header.command) if header is not None else None
+        if _opens_or_global(rest) or submode_accepts(kind, rest) is False:
+            self.joined(line.number, repaired=False, line=head, texts=damage_model.word_suffixes(rest))
+            return [head]
+        sibling = ConfigLine(line.number, " " * line.indent + rest, line.indent)
+        return [head, *self.split_rest(sibling, before, kind)]
+
+    def split_rest(self, rest: ConfigLine, before: list[ConfigLine], kind: str | None) -> list[ConfigLine]:
+        """The part of a joined line after its first command: split further where the grammar
+        can; what is left that may still hold another command is a guess."""
+        pieces = self.split_line(rest, before)
+        last = pieces[-1]
+        leftover = _holds_more(kind, last.command) and head_form(last.command) is None
+        self.joined(rest.number, repaired=not leftover, line=last, texts=damage_model.word_suffixes(last.command))
+        return pieces
+
+    # --- the tree --------------------------------------------------------------------------------
+
+    def build_indented(self, items: list[ConfigLine]) -> list[ConfigLine]:
+        roots: list[ConfigLine] = []
+        # (effective indent, line): a header found indented at top level counts one column less, so
+        # that the lines printed at its own indentation still become its children.
+        stack: list[tuple[int, ConfigLine]] = []
+        for line in items:
+            if _is_separator(line):
+                # "!" or a blank line at column 0 closes every open section; an indented "!" only separates.
+                if line.indent == 0:
+                    stack.clear()
+                continue
+            if line.command == "quit" and any(item.command.startswith("certificate ") for _, item in stack):
+                # IOS prints a certificate's terminator as "  <TAB>quit": its indentation says
+                # nothing, it closes the certificate being printed.
+                while not stack[-1][1].command.startswith("certificate "):
+                    stack.pop()
+                stack.pop()[1].children.append(line)
+                continue
+            while stack and stack[-1][0] >= line.indent:
+                stack.pop()
+            if stack:
+                stack[-1][1].children.append(line)
+                stack.append((line.indent, line))
+                continue
+            roots.append(line)
+            if line.is_banner:
+                continue  # a banner takes no sub-mode lines; its text is already its children
+            effective = line.indent
+            if line.indent > 0:
+                found = self.note(
+                    DamageKind.ORPHAN_LINES,
+                    "indented lines outside any section",
+                    "lines outside any section ({lines})",
+                    line.number,
+                )
+                if SECTION_HEADERS.match(line.command):
+                    effective = line.indent - 1
+                else:
+                    # A sub-mode line whose section is not in the capture (or not where it stands).
+                    found.unsure.append((line.number, (line.command,), True))
+            stack.append((effective, line))
+        return roots
+
+    def build_flat(self, items: list[ConfigLine]) -> list[ConfigLine]:
+        """Sections of a capture printed without indentation, rebuilt from IOS's grammar and order."""
+        found = self.note(
+            DamageKind.LOST_INDENTATION,
+            "sub-mode indentation is lost: sections were rebuilt from IOS's grammar",
+            "layout rebuilt",
+        )
+        roots: list[ConfigLine] = []
+        current: ConfigLine | None = None
+        kind: str | None = None
+        current_band = 0
+        nested: tuple[ConfigLine, re.Pattern[str] | None] | None = None
+        certificate: ConfigLine | None = None
+        after_separator = False
+        for line in items:
+            command = line.command
+            if _is_separator(line):
+                certificate = None
+                nested = None
+                after_separator = True
+                continue
+            separated, after_separator = after_separator, False
+            if certificate is not None:
+                # Hex lines of a certificate belong to it up to its "quit", whatever their indentation.
+                certificate.children.append(line)
+                if command == "quit":
+                    certificate = None
+                continue
+            if line.is_banner:
+                roots.append(line)
+                current = None
+                continue
+            if current is not None and _TEMPLATE_REFERENCE.match(f"{current.command}\n{command}"):
+                current.children.append(line)  # "ephone 1" / "ephone-template 2": a reference
+                continue
+            if SECTION_HEADERS.match(command) or (GLOBAL_ONLY.match(command) and not _submode_only(current, kind, command)):
+                roots.append(line)
+                current = line if SECTION_HEADERS.match(command) else None
+                kind = kind_of(command) if current is not None else None
+                bands = ios_order.bands_of(command)
+                current_band = min(bands) if bands else 0
+                nested = None
+                continue
+            if current is None:
+                roots.append(line)
+                continue
+            if nested is not None:
+                owner, lines_like = nested
+                if lines_like is None or lines_like.match(command):
+                    owner.children.append(line)
+                    continue
+                nested = None
+            accepted = submode_accepts(kind, command)
+            as_global = ios_order.bands_of(command, specific=True)
+            global_fits = as_global is not None and max(as_global) >= current_band
+            if accepted is True:
+                current.children.append(line)
+                if global_fits and SHARED_WITH_SUBMODES.match(command):
+                    # "username X password Y" after a voice register pool: a pool line, or the
+                    # first global username? Both are printed in the same stretch.
+                    found.unsure.append((line, (command,), True))
+                nested = _nested_opener(kind, current, line)
+                if command.startswith("certificate ") and _CERT_CHAIN.match(current.command):
+                    certificate = line
+                continue
+            if accepted is False and ios_order.bands_of(command) is not None and (global_fits or as_global is None):
+                roots.append(line)  # a global this grammar knows, not one of the sub-mode's words
+                current = None
+                continue
+            if separated and (accepted is False or global_fits) and not _is_elision(line):
+                roots.append(line)
+                current = None
+                found.unsure.append((line.number, (command,), True))
+                continue
+            current.children.append(line)
+            if command.startswith("certificate ") and _CERT_CHAIN.match(current.command):
+                certificate = line
+            elif (accepted is False or global_fits) and not _is_elision(line):
+                found.unsure.append((line, (command,), True))
+        if found.unsure:
+            count = len(found.unsure)
+            found.summary = f"layout rebuilt, {count} line{'s' if count > 1 else ''} placed by guess"
+            found.detail += f"; {count} line(s) could sit elsewhere"
+            found.lines.extend(entry if isinstance(entry, int) else entry.number for entry, _, _ in found.unsure)
+        return roots
+
+    # --- what the capture lacks --------------------------------------------------------------------
+
+    def check_end(self, items: list[ConfigLine], roots: list[ConfigLine]) -> None:
+        """IOS ends every ``show running-config`` with ``end``; without it the capture was cut off."""
+        ends = [line for line in items if line.indent == 0 and line.command == "end"]
+        if len(ends) > 1:
+            self.note(
+                DamageKind.SECOND_CAPTURE,
+                "more than one 'end' line: captures joined",
+                "two captures joined",
+                ends[0].number,
+                everything=True,
+            )
+        if ends:
+            return
+        real = [root for root in roots if root.command]
+        if not real:
+            return
+        placed = ios_order.placement([root.command for root in real])
+        last_line = max(max([line.number, *(below.number for below in line.walk())]) for line in items)
+        if not placed.fits:
+            self.out_of_order(placed, real)
+            return
+        hidden = ios_order.hidden_after(placed.last)
+        found = self.note(
+            DamageKind.CUT_TAIL,
+            f"no final 'end' line: the output was cut off after line {last_line} (what IOS prints "
+            f"from {ios_order.BAND_NAMES[placed.last]} on may be missing)",
+            f"cut after line {last_line}",
+            bands=hidden,
+        )
+        last = items[-1]
+        if not (_is_separator(last) and last.indent == 0):
+            # The last section may have lost its last sub-mode lines too.
+            found.sections.append((real[-1].number, last_line))
+
+    def check_head(self, roots: list[ConfigLine]) -> None:
+        """IOS starts every ``show running-config`` with ``version``: a capture that does not was cut."""
+        real = [root for root in roots if root.command and not _is_elision(root)]
+        if not real or real[0].command.startswith("version "):
+            return
+        if any(found.everything for found in self._found.values()):
+            return  # a filtered view or two captures: nothing is vouched for anyway
+        # Lines before the first one that is surely top-level are the tail of a section the cut
+        # took ("description ...", " ip address ..."): they say nothing of where the cut fell.
+        lead = next((position for position, root in enumerate(real) if _surely_top(root)), len(real))
+        placed = ios_order.placement([root.command for root in real[lead:]])
+        if not placed.fits:
+            self.out_of_order(placed, real)
+            return
+        hidden = ios_order.hidden_before(placed.first)
+        first = real[0]
+        found = self.note(
+            DamageKind.CUT_HEAD,
+            f"the capture starts at line {first.number} ('{first.command.split(' ')[0]}'), not at 'version': "
+            f"its head was cut off (what IOS prints up to {ios_order.BAND_NAMES[placed.first]} may be missing)",
+            f"head cut before line {first.number}",
+            bands=hidden,
+        )
+        found.unsure.extend((root, (root.command,), True) for root in real[:lead])
+
+    def out_of_order(self, placed: ios_order.Placement, roots: list[ConfigLine]) -> None:
+        breaking = next((root for root in roots if root.command == placed.breaks_at), roots[-1])
+        # Two words name the command; the rest of a config line may be a secret.
+        shown = " ".join(breaking.command.split(" ")[:2])
+        self.note(
+            DamageKind.OUT_OF_ORDER,
+            f"the lines are not in the order IOS prints them ('{shown}' at line {breaking.number}): "
+            "fragments pasted together, so nothing can be said of what they leave out",
+            "fragments out of order",
+            everything=True,
+        )
+
+    def check_elisions(self, roots: list[ConfigLine]) -> None:
+        """``...`` lines: publication left part of the config out there."""
+        detail = "elision marks ('...'): part of the config was left out in publication"
+        for position, root in enumerate(roots):
+            if _is_elision(root):
+                before = ios_order.placement([r.command for r in roots[:position] if r.command])
+                after = ios_order.placement([r.command for r in roots[position + 1:] if r.command])
+                low = before.last if before.fits else ios_order.BANDS[0]
+                high = after.first if after.fits else ios_order.BANDS[-1]
+                bands = frozenset(band for band in ios_order.BANDS if low <= band <= high)
+                self.note(DamageKind.ELISION, detail, "elided ({lines})", root.number, bands=bands)
+                continue
+            elided = [line.number for line in root.walk() if _is_elision(line)]
+            if elided:
+                end = max([root.number, *(line.number for line in root.walk())])
+                found = self.note(DamageKind.ELISION, detail, "elided ({lines})")
+                found.lines.extend(elided)
+                found.sections.append((root.number, end))
+
+    def check_repeated_sections(self, roots: list[ConfigLine]) -> None:
+        """IOS prints each section once; the same header twice means captures were pasted together."""
+        seen: set[str] = set()
+        for root in roots:
+            if not root.children or root.is_banner:
+                continue
+            if root.command in seen:
+                self.note(
+                    DamageKind.SECOND_CAPTURE,
+                    "a section is printed more than once: captures joined?",
+                    "two captures joined",
+                    root.number,
+                    everything=True,
+                )
+            seen.add(root.command)
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _root_numbers(roots: list[ConfigLine]) -> dict[int, int]:
+    """id(line) -> the number of its top-level section, for every line below a root."""
+    out: dict[int, int] = {}
+    for root in roots:
+        out[id(root)] = root.number
+        for line in root.walk():
+            out[id(line)] = root.number
     return out
+
+
+def _span(numbers: list[int]) -> str:
+    if not numbers:
+        return ""
+    if len(numbers) == 1:
+        return f"line {numbers[0]}"
+    if numbers[-1] - numbers[0] + 1 == len(numbers):
+        return f"lines {numbers[0]}-{numbers[-1]}"
+    shown = ", ".join(str(n) for n in numbers[:_MAX_EXAMPLES])
+    more = f" and {len(numbers) - _MAX_EXAMPLES} more" if len(numbers) > _MAX_EXAMPLES else ""
+    return f"lines {shown}{more}"
+
+
+def _where(numbers: list[int]) -> str:
+    if not numbers:
+        return ""
+    shown = ", ".join(str(n) for n in numbers[:_MAX_EXAMPLES])
+    more = f" and {len(numbers) - _MAX_EXAMPLES} more" if len(numbers) > _MAX_EXAMPLES else ""
+    label = "line" if len(numbers) == 1 else "lines"
+    return f" ({label} {shown}{more})"
+
+
+def _with_command(line: ConfigLine, command: str) -> ConfigLine:
+    """``line`` with only ``command`` left on it (what follows was another line)."""
+    fresh = ConfigLine(line.number, " " * line.indent + command, line.indent)
+    fresh.children = line.children
+    return fresh
+
+
+def _last_header(lines: list[ConfigLine]) -> ConfigLine | None:
+    """The last section header at column 0 before the end of ``lines`` (read back only on a join)."""
+    for line in reversed(lines):
+        if line.indent == 0 and SECTION_HEADERS.match(line.command):
+            return line
+    return None
+
+
+def _may_be_joined(command: str) -> bool:
+    """A quick look for what split_line reads closely: a separator with a header, an annotation
+    arrow, a command longer than its fixed form."""
+    if command[0] == "!":
+        return len(command) > 2
+    if "--" in command or "==" in command:
+        return True
+    return head_form(command) is not None
+
+
+def _holds_more(kind: str | None, rest: str) -> bool:
+    """True when a word after the first of ``rest`` starts another command of the sub-mode:
+    the rest of a joined line may itself be two lines."""
+    words = rest.split(" ")[1:]
+    return any(submode_accepts(kind, word) and word not in ("no", "description") for word in words)
+
+
+def _is_elision(line: ConfigLine) -> bool:
+    return line.command[:1] == "." and bool(_ELISION.match(line.command))
+
+
+def _surely_top(root: ConfigLine) -> bool:
+    """A root that cannot be a sub-mode line left over from a section a cut took."""
+    return root.indent == 0 and _opens_or_global(root.command)
+
+
+def _opens_or_global(text: str) -> bool:
+    return bool(SECTION_HEADERS.match(text) or GLOBAL_ONLY.match(text))
+
+
+def _looks_like_config(stripped: str) -> bool:
+    """A line after ``end`` that belongs to a configuration (another capture), not to a prompt."""
+    if _BARE_PROMPT.match(stripped) or is_prompt_line(stripped) or is_log_message(stripped):
+        return False
+    return bool(_CAPTURE_HEADER.match(stripped)) or _opens_or_global(stripped) or stripped.startswith("version ")
+
+
+def _only_chatter(lines: list[tuple[int, str]]) -> bool:
+    """True when nothing in ``lines`` is configuration: what a terminal log shows before the capture."""
+    return not any(
+        line.strip().startswith("!") or _opens_or_global(line.strip()) for _, line in lines
+    )
+
+
+def _reads_as_prose(command: str) -> bool:
+    """English, not a command: enough words, and some that no IOS command line is made of."""
+    if _FREE_TEXT.match(command):
+        return False
+    words = command.split(" ")
+    if len(words) < 3:
+        return False
+    lowered = [word.lower().strip(".,;:()") for word in words]
+    return sum(word in _PROSE_WORDS for word in lowered) >= 1 and (
+        command.endswith((".", ":")) or sum(word in _PROSE_WORDS for word in lowered) >= 2
+    )
+
+
+def _submode_only(current: ConfigLine | None, kind: str | None, command: str) -> bool:
+    """A line GLOBAL_ONLY takes for a global that this sub-mode also accepts, in a flat capture."""
+    if kind == "interface":
+        return command.startswith(("ntp ", "logging event", "snmp "))
+    if current is not None and current.command == "application":
+        return command.startswith(("service ", "package ", "global"))
+    return False
+
+
+def _nested_opener(
+    kind: str | None, owner: ConfigLine, line: ConfigLine
+) -> tuple[ConfigLine, re.Pattern[str] | None] | None:
+    for header, lines_like in NESTED.get(kind or "", ()):
+        if header.match(line.command):
+            return (line, lines_like)
+    del owner
+    return None
 
 
 def _is_trailing_prompt(stripped: str) -> bool:
     return bool(_BARE_PROMPT.match(stripped)) or (is_prompt_line(stripped) and stripped != "end")
-
-
-def _check_command_line(stripped: str, number: int, problems: _Problems) -> None:
-    """A typed ``show run | section X`` or ``show run interface Y`` prints only part of the config."""
-    command = _PROMPT_PREFIX.sub("", stripped, count=1)
-    show_run = _SHOW_RUN.match(command)
-    if not show_run:
-        return
-    rest = show_run.group("rest").split()
-    if "|" in show_run.group("rest") or any(word.lower() not in _FULL_SHOW_RUN_ARGUMENTS for word in rest):
-        problems.add(f"the capture is a filtered or partial view ('{command}')", number)
-
-
-def _config_lines(numbered: list[tuple[int, str]], problems: _Problems) -> list[ConfigLine]:
-    """ConfigLines with publication prefixes removed: leading TABs and a shared space prefix."""
-    cleaned: list[tuple[int, str]] = []
-    for number, line in numbered:
-        if line.startswith("\t"):
-            # IOS never prints a TAB in front of a config line: it comes from an HTML copy, and
-            # whatever indentation the line had is no longer what the router printed.
-            problems.add("lines start with TAB characters (publication artifact)", number)
-            line = line.lstrip("\t")
-        cleaned.append((number, line))
-    prefix = _common_space_prefix([line for _, line in cleaned if line.strip()])
-    return [ConfigLine(number, line[prefix:].rstrip(), _indent(line[prefix:])) for number, line in cleaned]
 
 
 def _common_space_prefix(lines: list[str]) -> int:
@@ -426,38 +1195,7 @@ def _is_separator(line: ConfigLine) -> bool:
     return not line.command or line.command.startswith("!")
 
 
-def _group_banners(lines: list[ConfigLine], problems: _Problems) -> list[ConfigLine]:
-    """Fold each multi-line banner into its header line; the banner text becomes its children.
-
-    ``banner motd ^C`` ... ``^C``: the text between the delimiters is free text (it may hold
-    ``!``, blank lines, even lines that look like commands) and must never reach the config tree.
-    """
-    items: list[ConfigLine] = []
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        index += 1
-        banner = _BANNER.match(line.command) if line.indent == 0 else None
-        if banner is None:
-            items.append(line)
-            continue
-        rest = banner.group("rest")
-        delimiter = "^C" if rest.startswith("^C") else rest[0]
-        items.append(line)
-        if delimiter in rest[len(delimiter):]:
-            continue  # one-line banner: "banner motd ^C Authorized only ^C"
-        while index < len(lines):
-            body = lines[index]
-            index += 1
-            line.children.append(body)
-            if delimiter in body.text:
-                break
-        else:
-            problems.add("a banner never ends: the rest of the capture was read as banner text", line.number)
-    return items
-
-
-def _indentation_lost(lines: list[ConfigLine]) -> bool:
+def _indentation_lost(lines: Sequence[ConfigLine]) -> bool:
     """True when section headers are followed by sub-mode lines printed at column 0."""
     headers = 0
     indented_children = 0
@@ -474,128 +1212,3 @@ def _indentation_lost(lines: list[ConfigLine]) -> bool:
         elif not SECTION_HEADERS.match(following.command) and not GLOBAL_ONLY.match(following.command):
             flat_children += 1
     return headers > 0 and flat_children > indented_children
-
-
-def _build_indented(items: list[ConfigLine], problems: _Problems) -> list[ConfigLine]:
-    roots: list[ConfigLine] = []
-    # (effective indent, line): a header found indented at top level counts one column less, so
-    # that the lines printed at its own indentation still become its children.
-    stack: list[tuple[int, ConfigLine]] = []
-    for line in items:
-        if _is_separator(line):
-            # "!" or a blank line at column 0 closes every open section; an indented "!" only separates.
-            if line.indent == 0:
-                stack.clear()
-            continue
-        if line.command == "quit" and any(item.command.startswith("certificate ") for _, item in stack):
-            # IOS prints a certificate's terminator as "  <TAB>quit": its indentation says
-            # nothing, it closes the certificate being printed.
-            while not stack[-1][1].command.startswith("certificate "):
-                stack.pop()
-            stack.pop()[1].children.append(line)
-            continue
-        while stack and stack[-1][0] >= line.indent:
-            stack.pop()
-        if stack:
-            stack[-1][1].children.append(line)
-            stack.append((line.indent, line))
-            continue
-        roots.append(line)
-        if line.is_banner:
-            continue  # a banner takes no sub-mode lines; its text is already its children
-        effective = line.indent
-        if line.indent > 0:
-            problems.add("indented lines outside any section", line.number)
-            if SECTION_HEADERS.match(line.command):
-                effective = line.indent - 1
-        stack.append((effective, line))
-    return roots
-
-
-def _build_flat(items: list[ConfigLine]) -> list[ConfigLine]:
-    roots: list[ConfigLine] = []
-    current: ConfigLine | None = None
-    certificate: ConfigLine | None = None
-    for line in items:
-        command = line.command
-        if _is_separator(line):
-            current = certificate = None
-            continue
-        if certificate is not None:
-            # Hex lines of a certificate belong to it up to its "quit", whatever their indentation.
-            certificate.children.append(line)
-            if command == "quit":
-                certificate = None
-            continue
-        if line.is_banner:
-            roots.append(line)
-            current = None
-        elif current is not None and _TEMPLATE_REFERENCE.match(f"{current.command}\n{command}"):
-            current.children.append(line)  # "ephone 1" / "ephone-template 2": a reference
-        elif SECTION_HEADERS.match(command) or GLOBAL_ONLY.match(command):
-            roots.append(line)
-            current = line if SECTION_HEADERS.match(command) else None
-        elif current is not None:
-            current.children.append(line)
-            if command.startswith("certificate ") and _CERT_CHAIN.match(current.command):
-                certificate = line
-        else:
-            roots.append(line)
-    return roots
-
-
-def _check_end(items: list[ConfigLine], problems: _Problems) -> None:
-    """IOS ends every ``show running-config`` with ``end``; without it the capture was cut off."""
-    ends = [line for line in items if line.indent == 0 and line.command == "end"]
-    if not ends:
-        problems.add("no final 'end' line: the output was cut off")
-        return
-    last = ends[-1]
-    after = [line for line in items if line.number > last.number and not _is_separator(line)]
-    if after:
-        problems.add("text after the final 'end': more than one capture?", after[0].number)
-    if len(ends) > 1:
-        problems.add("more than one 'end' line: captures joined", ends[0].number)
-
-
-def _check_joined_lines(lines: list[ConfigLine], problems: _Problems) -> None:
-    """Lines that carry two commands (or a doc note) once publication joined them.
-
-    A checker reading such a line would see one command and miss the other, so the capture
-    cannot support a conclusion drawn from absence.
-    """
-    for line in lines:
-        command = line.command
-        if _is_separator(line):
-            # "! voice emergency response location 1": a separator and a section header run
-            # together; the section's lines then look like globals.
-            if SECTION_HEADERS.match(command[1:].strip()):
-                problems.add("lines that look like two lines joined in publication", line.number)
-            continue
-        if command[0] == "." and _ELISION.match(command):
-            problems.add("elision marks ('...'): part of the config was left out in publication", line.number)
-            continue
-        # The substring tests skip the regexes on the many lines that cannot match them (certificate hex).
-        joined = "Example" in command and bool(_DOC_HEADING.search(command))
-        if not _FREE_TEXT.match(command):
-            arrow = "--" in command or "==" in command  # every _ANNOTATION holds one of them
-            joined = joined or (arrow and bool(_ANNOTATION.search(command))) or command.endswith(" !")
-            first, _, rest = command.partition(" ")
-            arity = _FIXED_ARITY.get(first)
-            if first == "dial-peer" and rest.startswith("voice") and rest[5:6] in ("", " "):
-                arity = _DIAL_PEER_VOICE_ARITY
-            if arity is not None and command.count(" ") + 1 > arity:
-                joined = True
-        if joined:
-            problems.add("lines that look like two lines joined in publication", line.number)
-
-
-def _check_repeated_sections(roots: list[ConfigLine], problems: _Problems) -> None:
-    """IOS prints each section once; the same header twice means captures were pasted together."""
-    seen: set[str] = set()
-    for root in roots:
-        if not root.children or root.is_banner:
-            continue
-        if root.command in seen:
-            problems.add("a section is printed more than once: captures joined?", root.number)
-        seen.add(root.command)
