@@ -47,6 +47,7 @@ CME_COMMANDS = (EPHONE_REGISTERED, CTL_CLIENT, CAPF_SUMMARY, CAPF_SESSIONS, TELE
 CONFIG = """\
 Building configuration...
 !
+version 15.1
 hostname BR1
 !
 voice service voip
@@ -212,7 +213,7 @@ def test_strip_cme_sections_keeps_everything_else() -> None:
     assert not parsed.sections(r"telephony-service") and not parsed.sections(r"ephone")
     assert [line.command for line in parsed.sections(r"line vty")] == ["line vty 0 4"]
     assert stripped == (
-        "Building configuration...\n!\nhostname BR1\n!\nvoice service voip\n allow-connections sip to sip\n"
+        "Building configuration...\n!\nversion 15.1\nhostname BR1\n!\nvoice service voip\n allow-connections sip to sip\n"
         + "!\n" * 6
         + "line vty 0 4\n transport input ssh\n!\nend\n"
     )
