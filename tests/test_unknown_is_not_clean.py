@@ -102,3 +102,22 @@ def test_fail_on_unknown_in_audit_and_fleet(tmp_path: Path) -> None:
     assert report["devices"][0]["unknown_summary"].startswith(
         f"{sum(1 for r in report['devices'][0]['results'] if r['status'] == 'unknown')} unknown: show ctl-client rejected"
     )
+
+
+@pytest.mark.parametrize(
+    ("fixture", "note"),
+    [
+        ("cut-tail-after-the-lines", "cut after line 177 — only the conclusions this could hide are unknown"),
+        ("lost-indentation", "layout rebuilt — repaired, nothing hidden"),
+        ("clean", None),
+    ],
+)
+def test_the_damage_is_named_in_the_report(fixture: str, note: str | None) -> None:
+    from cmelive.report.text import damage_note
+
+    from .conftest import FIXTURES
+
+    device = audit_snapshot(read_snapshot(FIXTURES / "damage" / fixture))
+    assert damage_note(device) == note
+    text = cli("replay", str(FIXTURES / "damage" / fixture)).stdout
+    assert ("Damage:" in text) is (note is not None)

@@ -43,7 +43,7 @@ from cmelive.checks import all_checks
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus
 from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
-from cmelive.report.text import FAMILY_TITLES, by_family, device_summary, family_order
+from cmelive.report.text import FAMILY_TITLES, by_family, damage_note, device_summary, family_order
 
 
 @dataclass(frozen=True)
@@ -785,11 +785,9 @@ def _device_section(device: DeviceReport, anchor: str, today: date | None) -> st
     if device.error:
         parts.append(f'<p class="error-msg"><strong>Error:</strong> {_e(device.error)}</p>')
     parts.append(_facts(device))
-    if device.facts.get("running_config_complete") is False:
-        parts.append(
-            '<p class="warning"><strong>Warning:</strong> the running-config is incomplete: checks'
-            " that need it are unknown.</p>"
-        )
+    damage = damage_note(device)
+    if damage is not None:
+        parts.append(f'<p class="warning"><strong>Damage:</strong> {_e(damage)}</p>')
     parts.append(_commands(device))
     parts.append(group("failures", "Failures", failures, worst_first=True))
     parts.append(group("unknowns", "Unknown", unknowns, worst_first=False))

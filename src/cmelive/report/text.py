@@ -137,6 +137,18 @@ def device_summary(device: DeviceReport) -> str:
     return "Summary: " + _counts(device.results)
 
 
+def damage_note(device: DeviceReport) -> str | None:
+    """What was wrong with the running-config's text, and what it costs: ``cut after line 212 —
+    only the conclusions this could hide are unknown``; None for a clean capture."""
+    damage = device.facts.get("running_config_damage") or []
+    complete = device.facts.get("running_config_complete")
+    if not damage:
+        return "the running-config is incomplete: checks that need it are unknown" if complete is False else None
+    if complete is False:
+        return "; ".join(damage) + " — only the conclusions this could hide are unknown"
+    return "; ".join(damage) + " — repaired, nothing hidden"
+
+
 def overall_summary(report: AuditReport) -> str:
     """``Overall: 3 devices (1 not audited) — 63 checks — ...`` over every device's results."""
     devices = len(report.devices)
@@ -236,8 +248,9 @@ def _header(device: DeviceReport, width: int) -> list[str]:
     fields.append(("Status", str(device.status)))
     if device.error:
         fields.append(("Error", device.error))
-    if facts.get("running_config_complete") is False:
-        fields.append(("Warning", "the running-config is incomplete: checks that need it are unknown"))
+    damage = damage_note(device)
+    if damage is not None:
+        fields.append(("Damage", damage))
     lines: list[str] = []
     for label, value in fields:
         lines += _wrap(value, width, f"{label + ':':<{_HEADER_LABEL_WIDTH}}", " " * _HEADER_LABEL_WIDTH)
