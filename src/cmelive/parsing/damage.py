@@ -43,6 +43,7 @@ class DamageKind(StrEnum):
     TAB_LAYOUT = "TAB layout"
     JOINED_LINES = "joined lines"
     DOC_COMMENT = "doc comment"
+    CODE_FENCES = "code fences"
     TEXT_AFTER_END = "text after end"
     TEXT_BEFORE = "text before the capture"
     LOG_MESSAGES = "router log messages"

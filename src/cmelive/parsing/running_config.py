@@ -82,6 +82,8 @@ _DOC_HEADING = re.compile(r":\s+Example\s*$")
 # "endRouter#", "end R1#show run": the final "end" with the next prompt glued on.
 _END_JOINED = re.compile(r"^end\s*(?P<prompt>[\w.\-/:()@]+[#>].*)$")
 _ELISION = re.compile(r"^\.+$")
+# A Markdown code fence ("```", "```text", "~~~"): a page's packaging around each code block, not config.
+_CODE_FENCE = re.compile(r"^(?:`{3,}|~{3,})[\w+-]*$")
 # Cheap signs that a line may carry a join: a last character, a marker inside (the full tests follow).
 _JOIN_ENDINGS = (" !", "Example")  # "... 2100 !", "... Another Router: Example"
 # Words that make a line read as English: a doc comment that lost its "!".
@@ -443,6 +445,7 @@ class _Parser:
         """(line number, text) of the config proper: no prompt/command line, no header noise."""
         out: list[tuple[int, str]] = []
         seen_content = False
+        fenced = in_fence = False
         for number, raw in enumerate(raw_lines, start=1):
             line = raw.rstrip()  # also drops a "\r" the reader may have left
             if "--More--" in line:
@@ -456,6 +459,18 @@ class _Parser:
                 if line.strip():
                     found.unsure.append((number, (" ".join(line.split()),), True))
             stripped = line.strip()
+            if stripped[:3] in ("```", "~~~") and _CODE_FENCE.match(stripped):
+                in_fence = not in_fence
+                fenced = True
+                self.note(
+                    DamageKind.CODE_FENCES,
+                    "code fences of a web page's code blocks set aside",
+                    "code fences set aside",
+                    number,
+                )
+                continue
+            if fenced and not in_fence and not stripped:
+                continue  # the page's spacing between two code blocks, not a line of the config
             if "%" in stripped and is_log_message(stripped):
                 self.note(DamageKind.LOG_MESSAGES, "router log messages set aside", "log messages set aside", number)
                 continue
