@@ -843,3 +843,33 @@ def test_commands_after_a_comment_are_config() -> None:
     assert [root.command for root in config.roots] == [
         "version 15.1", "ip http server", "access-list 10 permit any", "end"
     ]
+
+
+_SMALL = "version 15.1\nservice timestamps log datetime msec\nhostname R1\n!\ninterface Gi0/0\n ip address 10.0.0.1 255.0.0.0\n!\nline vty 0 4\n login local\n!\nend"
+
+
+def test_code_fences_and_the_blank_lines_between_blocks_are_packaging() -> None:
+    # A web page printing one code block per line, indentation lost: fences and the page's spacing go.
+    blocks = [line.strip() for line in _SMALL.split("\n")]
+    text = "\n\n".join(f"```\n{line}\n```" for line in ["Router# show running-config", *blocks])
+    config = parse_running_config(text)
+    assert config.indentation_lost
+    assert [d.kind for d in config.damage] == [DamageKind.CODE_FENCES, DamageKind.LOST_INDENTATION]
+    assert not any(d.hides_anything for d in config.damage)
+    assert _tree(config.roots[3]) == (22, "interface Gi0/0", [(26, "ip address 10.0.0.1 255.0.0.0", [])])
+    assert config.globals(r"```") == []
+
+
+def test_the_same_config_printed_twice_is_judged_once() -> None:
+    text = f"R1# show running-config\n{_SMALL}R1# show running-config\nBuilding configuration...\n\n{_SMALL}\nR1#"
+    config = parse_running_config(text)
+    assert [d.kind for d in config.damage] == [DamageKind.REPEATED]
+    assert config.damage[0].summary == "printed twice"
+    assert not config.damage[0].hides_anything
+    assert config.roots[-1].command == "end" and config.roots[-1].number == 12
+
+
+def test_two_different_configs_after_end_stay_two_captures() -> None:
+    other = _SMALL.replace("login local", "no login")
+    config = parse_running_config(f"R1# show running-config\n{_SMALL}\nR1# show running-config\n{other}\n")
+    assert any(d.kind == DamageKind.SECOND_CAPTURE and d.everything for d in config.damage)

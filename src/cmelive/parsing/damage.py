@@ -48,6 +48,7 @@ class DamageKind(StrEnum):
     TEXT_BEFORE = "text before the capture"
     LOG_MESSAGES = "router log messages"
     SECOND_CAPTURE = "second capture"
+    REPEATED = "printed twice"
     FILTERED = "filtered view"
     ELISION = "elision"
     PAGER = "pager debris"

@@ -416,7 +416,17 @@ class _Parser:
     # --- the pipeline ----------------------------------------------------------------------------
 
     def parse(self, text: str) -> RunningConfig:
-        numbered = self.content_lines(text.split("\n"))
+        raw_lines = text.split("\n")
+        repeated = _printed_again(raw_lines)
+        if repeated is not None:
+            raw_lines, copies = repeated
+            self.note(
+                DamageKind.REPEATED,
+                f"the same configuration is printed {copies} times (a capture repeated after its 'end'): "
+                "the copies agree and are judged as one",
+                "printed twice" if copies == 2 else f"printed {copies} times",
+            )
+        numbered = self.content_lines(raw_lines)
         if not numbered:
             self.note(DamageKind.EMPTY, "empty output: no configuration lines", "empty", everything=True)
             return RunningConfig(roots=[], damage=self.damage([]))
@@ -1182,6 +1192,50 @@ def _nested_opener(
             return (line, lines_like)
     del owner
     return None
+
+
+def _printed_again(raw_lines: list[str]) -> tuple[list[str], int] | None:
+    """The first copy and the number of copies, when the capture is one configuration printed more
+    than once, each after the previous one's ``end`` (``endRouter# show running-config`` included)
+    and equal to it line for line once prompts, headers, blank lines and layout are left out."""
+    if sum(1 for raw in raw_lines if raw.strip()[:3] == "end") < 2:
+        return None
+    copies: list[list[str]] = []
+    start = 0
+    for position, raw in enumerate(raw_lines):
+        stripped = raw.strip()
+        if stripped == "end":
+            following = next((line.strip() for line in raw_lines[position + 1:] if line.strip()), "")
+            if following and _Parser.starts_capture(following):
+                copies.append(raw_lines[start:position + 1])
+                start = position + 1
+        elif stripped.startswith("end") and (joined := _END_JOINED.match(stripped)) is not None:
+            if _Parser.starts_capture(joined.group("prompt").strip()):
+                copies.append([*raw_lines[start:position], raw.replace(joined.group("prompt"), "").rstrip()])
+                start = position
+                raw_lines = [*raw_lines[:position], joined.group("prompt"), *raw_lines[position + 1:]]
+    if not copies:
+        return None
+    copies.append(raw_lines[start:])
+    first = _normalised_copy(copies[0])
+    if not first or any(_normalised_copy(copy) != first for copy in copies[1:]):
+        return None
+    return copies[0], len(copies)
+
+
+def _normalised_copy(lines: list[str]) -> list[str]:
+    """A copy's configuration lines, whitespace-collapsed, without prompts, headers or trailing text."""
+    out: list[str] = []
+    for raw in lines:
+        stripped = " ".join(raw.split())
+        if not stripped or _HEADER_NOISE.match(stripped) or _Parser.starts_capture(stripped) or _BARE_PROMPT.match(
+            stripped
+        ):
+            continue
+        out.append(stripped)
+    while out and out[-1] != "end":
+        out.pop()  # the prompt or text after the last copy's "end"
+    return out
 
 
 def _is_trailing_prompt(stripped: str) -> bool:
