@@ -357,6 +357,9 @@ class _Found:
     unsure: list[tuple[ConfigLine | int, tuple[str, ...], bool]] = field(default_factory=list)
     #: Numbers of unsure lines that cannot be sub-mode lines (printed at column 0 in an indented capture).
     top_only: set[int] = field(default_factory=set)
+    #: Unsure top-level lines that, if not top-level, could only be sub-mode lines of the section
+    #: printed before them: their number -> that section's first line.
+    owner: dict[int, int] = field(default_factory=dict)
     sections: list[tuple[int, int]] = field(default_factory=list)
     bands: set[int] = field(default_factory=set)
     everything: bool = False
@@ -392,7 +395,7 @@ class _Parser:
                 UnsureLine(
                     number=line if isinstance(line, int) else line.number,
                     texts=texts,
-                    section=None if isinstance(line, int) else root_of.get(id(line)),
+                    section=found.owner.get(line) if isinstance(line, int) else root_of.get(id(line)),
                     may_be_top=top,
                     may_be_child=(line if isinstance(line, int) else line.number) not in found.top_only,
                 )
@@ -945,6 +948,8 @@ class _Parser:
                 continue
             if separated and (accepted is False or global_fits) and not _is_elision(line):
                 roots.append(line)
+                # Top-level after the "!", or a sub-mode line of the section before it: nothing else.
+                found.owner[line.number] = current.number
                 current = None
                 found.unsure.append((line.number, (command,), True))
                 continue
