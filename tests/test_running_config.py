@@ -873,3 +873,26 @@ def test_two_different_configs_after_end_stay_two_captures() -> None:
     other = _SMALL.replace("login local", "no login")
     config = parse_running_config(f"R1# show running-config\n{_SMALL}\nR1# show running-config\n{other}\n")
     assert any(d.kind == DamageKind.SECOND_CAPTURE and d.everything for d in config.damage)
+
+
+def test_flat_global_word_that_ios_prints_earlier_stays_in_its_section() -> None:
+    # "service ..." is a global IOS prints near the top: after a dial-peer it is the dial-peer's line.
+    text = (
+        "version 12.4\nhostname R1\n!\ninterface Gi0/0\nip address 10.0.0.1 255.0.0.0\n!\n"
+        "dial-peer voice 999 voip\nservice EA out-bound\ndestination-pattern 0999\n!\nend"
+    )
+    config = parse_running_config(text)
+    assert config.indentation_lost
+    assert _tree(config.sections(r"dial-peer voice ")[0]) == (
+        7, "dial-peer voice 999 voip", [(8, "service EA out-bound", []), (9, "destination-pattern 0999", [])]
+    )
+
+
+def test_flat_line_guessed_top_level_after_a_separator_only_doubts_the_section_before_it() -> None:
+    text = (
+        "version 12.4\nhostname R1\n!\ninterface Gi0/0\nip address 10.0.0.1 255.0.0.0\n!\n"
+        "ephone 1\nmac-address 1111.2222.3333\n!\nfrobnicate widgets now\n!\nline vty 0 4\nlogin local\n!\nend"
+    )
+    config = parse_running_config(text)
+    guessed = [line for item in config.damage for line in item.unsure]
+    assert [(line.number, line.section) for line in guessed] == [(10, 7)]

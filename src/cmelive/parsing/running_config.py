@@ -912,7 +912,7 @@ class _Parser:
             if current is not None and _TEMPLATE_REFERENCE.match(f"{current.command}\n{command}"):
                 current.children.append(line)  # "ephone 1" / "ephone-template 2": a reference
                 continue
-            if SECTION_HEADERS.match(command) or (GLOBAL_ONLY.match(command) and not _submode_only(current, kind, command)):
+            if SECTION_HEADERS.match(command) or (GLOBAL_ONLY.match(command) and not _submode_only(current, kind, command, current_band)):
                 roots.append(line)
                 current = line if SECTION_HEADERS.match(command) else None
                 kind = kind_of(command) if current is not None else None
@@ -1180,12 +1180,17 @@ def _reads_as_prose(command: str) -> bool:
     )
 
 
-def _submode_only(current: ConfigLine | None, kind: str | None, command: str) -> bool:
+def _submode_only(current: ConfigLine | None, kind: str | None, command: str, current_band: int = 0) -> bool:
     """A line GLOBAL_ONLY takes for a global that this sub-mode also accepts, in a flat capture."""
     if kind == "interface":
         return command.startswith(("ntp ", "logging event", "snmp "))
     if current is not None and current.command == "application":
         return command.startswith(("service ", "package ", "global"))
+    if current is not None and submode_accepts(kind, command):
+        # IOS prints that global before this section ("service ..." after "dial-peer voice"): here
+        # it can only be the sub-mode's own command.
+        bands = ios_order.bands_of(command, specific=True)
+        return bands is not None and max(bands) < current_band
     return False
 
 
