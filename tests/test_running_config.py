@@ -784,13 +784,14 @@ def test_corpus_ctl_capf_partial(corpus_dir: Path) -> None:
 
 def test_corpus_partial_fragments(corpus_dir: Path) -> None:
     cipc = _corpus(corpus_dir, "running_config_partial__gh-3725-cme-cipc-12.4-15-T14.txt")
-    # The README's blocks were pasted out of IOS's order: nothing can be said of what they leave out.
-    assert cipc.damage_summary == ["lines outside any section (line 53)", "fragments out of order"]
+    # The README's blocks were pasted out of IOS's order: any global line may be missing, and the
+    # last block, with no "end" after it, may have lost its tail; the sections printed whole stand.
+    assert cipc.damage_summary == ["lines outside any section (line 53)", "fragments out of order", "cut after line 72"]
     assert [c.number for c in cipc.sections(r"dial-peer voice 1 voip")[0].children] == [54, 55, 56]
     assert [c.number for c in cipc.sections(r"voice register pool 1$")[0].children] == [35, 36, 37, 38, 39]
 
     vpn = _corpus(corpus_dir, "running_config_partial__ciscodoc-cmevpn-sslvpn-phone.txt")
-    assert vpn.damage_summary == ["fragments out of order", "two captures joined"]
+    assert vpn.damage_summary == ["fragments out of order", "cut after line 40", "two captures joined"]
     assert [(c.number, len(c.children)) for c in vpn.sections(r"voice service voip")[0].children] == [(2, 2), (5, 1)]
 
     nikitina = _corpus(corpus_dir, "running_config_partial__gh-itmo-nikitina-lab2-packettracer-2811.txt")
@@ -896,3 +897,18 @@ def test_flat_line_guessed_top_level_after_a_separator_only_doubts_the_section_b
     config = parse_running_config(text)
     guessed = [line for item in config.damage for line in item.unsure]
     assert [(line.number, line.section) for line in guessed] == [(10, 7)]
+
+
+def test_fragments_out_of_order_keep_the_insides_of_their_whole_sections() -> None:
+    text = (
+        "telephony-service\n max-ephones 5\n auto assign 1 to 5\n!\n\n"
+        "voice class codec 1\n codec preference 1 g711ulaw\n!\n\n"
+        "dial-peer voice 1 pots\n destination-pattern 0T\n"
+    )
+    config = parse_running_config(text)
+    kinds = {d.kind: d for d in config.damage}
+    fragments, cut = kinds[DamageKind.OUT_OF_ORDER], kinds[DamageKind.CUT_TAIL]
+    assert not fragments.everything and fragments.bands == ios_order.ALL_BANDS
+    # Only the last section, with nothing after it, may have lost sub-mode lines.
+    assert cut.sections == ((10, 11),)
+    assert config.could_hide(r"telephony-service$")

@@ -987,8 +987,16 @@ class _Parser:
         last_line = max(max([line.number, *(below.number for below in line.walk())]) for line in items)
         if not placed.fits:
             self.out_of_order(placed, real)
+        hidden = ios_order.hidden_after(placed.last) if placed.fits else ios_order.ALL_BANDS
+        if not placed.fits:
+            found = self.note(
+                DamageKind.CUT_TAIL,
+                f"no final 'end' line: the output was cut off after line {last_line}",
+                f"cut after line {last_line}",
+                bands=hidden,
+            )
+            found.sections.append((real[-1].number, last_line))
             return
-        hidden = ios_order.hidden_after(placed.last)
         found = self.note(
             DamageKind.CUT_TAIL,
             f"no final 'end' line: the output was cut off after line {last_line} (what IOS prints "
@@ -1027,15 +1035,18 @@ class _Parser:
         found.unsure.extend((root, (root.command,), True) for root in real[:lead])
 
     def out_of_order(self, placed: ios_order.Placement, roots: list[ConfigLine]) -> None:
+        """Fragments pasted together: any global line may be missing anywhere, but a section printed
+        whole in a fragment still vouches for its own sub-mode lines."""
         breaking = next((root for root in roots if root.command == placed.breaks_at), roots[-1])
         # Two words name the command; the rest of a config line may be a secret.
         shown = " ".join(breaking.command.split(" ")[:2])
         self.note(
             DamageKind.OUT_OF_ORDER,
             f"the lines are not in the order IOS prints them ('{shown}' at line {breaking.number}): "
-            "fragments pasted together, so nothing can be said of what they leave out",
+            "fragments pasted together, so nothing can be said of what they leave out but the insides of "
+            "the sections they print whole",
             "fragments out of order",
-            everything=True,
+            bands=ios_order.ALL_BANDS,
         )
 
     def check_elisions(self, roots: list[ConfigLine]) -> None:
