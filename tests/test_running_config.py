@@ -912,3 +912,20 @@ def test_fragments_out_of_order_keep_the_insides_of_their_whole_sections() -> No
     # Only the last section, with nothing after it, may have lost sub-mode lines.
     assert cut.sections == ((10, 11),)
     assert config.could_hide(r"telephony-service$")
+
+
+def test_section_header_glued_to_the_show_run_prompt_is_the_first_config_line() -> None:
+    text = (
+        "Router# show running-config dial-peer voice 7 voip\n"
+        "\t   destination-pattern 457\n\t   session target ipv4:127.0.0.9\n\t  !\n"
+        "\t  telephony-service\n\t   max-ephones 5\n\t  !\n"
+    )
+    config = parse_running_config(text)
+    kinds = [d.kind for d in config.damage]
+    assert DamageKind.FILTERED not in kinds and DamageKind.JOINED_LINES in kinds
+    assert _tree(config.roots[0]) == (
+        1, "dial-peer voice 7 voip", [(2, "destination-pattern 457", []), (3, "session target ipv4:127.0.0.9", [])]
+    )
+    # A real filtered view prints the header again: that stays a filtered view.
+    filtered = parse_running_config("R1#show running-config interface Gi0/0\ninterface Gi0/0\n ip address 127.0.0.1 255.0.0.0\nend")
+    assert any(d.kind == DamageKind.FILTERED for d in filtered.damage)

@@ -491,6 +491,19 @@ class _Parser:
                 if not stripped or _HEADER_NOISE.match(stripped):
                     continue
                 if _BARE_PROMPT.match(stripped) or is_prompt_line(stripped) or _SHOW_RUN.match(stripped):
+                    header = _joined_header(stripped, raw_lines[number:])
+                    if header is not None:
+                        # "Router# show running-config dial-peer voice 1 voip" over the dial-peer's own
+                        # indented lines: the section's header joined to the prompt, not a filter.
+                        self.note(
+                            DamageKind.JOINED_LINES,
+                            "lines that look like two lines joined in publication",
+                            "joined lines split ({lines})",
+                            number,
+                        )
+                        seen_content = True
+                        out.append((number, header))
+                        continue
                     self.check_command_line(stripped, number)
                     continue
             elif _HEADER_NOISE.match(stripped) or (("#" in stripped or ">" in stripped) and self.starts_capture(stripped)):
@@ -1213,6 +1226,30 @@ def _nested_opener(
             return (line, lines_like)
     del owner
     return None
+
+
+def _joined_header(stripped: str, following: list[str]) -> str | None:
+    """The section header glued to a ``show running-config`` prompt line, with the indentation it
+    must have had, when the lines below are that section's indented sub-mode lines (a filtered
+    ``show run`` would print the header again on a line of its own); else None."""
+    command = _PROMPT_PREFIX.sub("", stripped, count=1)
+    show_run = _SHOW_RUN.match(command)
+    if not show_run or "|" in show_run.group("rest"):
+        return None
+    header = show_run.group("rest").strip()
+    if not header or not SECTION_HEADERS.match(header):
+        return None
+    rows = [line.rstrip() for line in following if line.strip()]
+    if not rows or not rows[0][:1].isspace() or rows[0].strip() == header:
+        return None
+    lead = rows[0][: len(rows[0]) - len(rows[0].lstrip())]
+    # The header sits where the next line less indented than its first sub-mode line sits.
+    outer = next(
+        (row[: len(row) - len(row.lstrip())] for row in rows[1:] if lead.startswith(row[: len(row) - len(row.lstrip())])
+         and len(row) - len(row.lstrip()) < len(lead)),
+        lead[:-1],
+    )
+    return outer + header
 
 
 def _printed_again(raw_lines: list[str]) -> tuple[list[str], int] | None:
