@@ -654,7 +654,12 @@ class _Parser:
         found.lines.extend(number for number, _, _ in rows)
         # A block with its own top level (a header or a global at depth 0) is a whole part of the
         # config, indented as a whole in publication.
-        own_top = any(depth == 0 and _opens_or_global(text) for _, text, depth in rows)
+        # Its top level may sit a few spaces in too (TABs, then the page's own indentation): the
+        # least indented lines are that level when one of them opens a section or is a global.
+        least = min((depth for _, text, depth in rows if text), default=0)
+        own_top = any(depth == least and _opens_or_global(text) for _, text, depth in rows)
+        if own_top and least:
+            rows = [(number, text, max(depth - least, 0)) for number, text, depth in rows]
         base = 0
         weak = False
         if not own_top:
