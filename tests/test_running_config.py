@@ -784,13 +784,14 @@ def test_corpus_ctl_capf_partial(corpus_dir: Path) -> None:
 
 def test_corpus_partial_fragments(corpus_dir: Path) -> None:
     cipc = _corpus(corpus_dir, "running_config_partial__gh-3725-cme-cipc-12.4-15-T14.txt")
-    # The README's blocks were pasted out of IOS's order: nothing can be said of what they leave out.
-    assert cipc.damage_summary == ["lines outside any section (line 53)", "fragments out of order"]
+    # The README's blocks were pasted out of IOS's order: any global line may be missing, and the
+    # last block, with no "end" after it, may have lost its tail; the sections printed whole stand.
+    assert cipc.damage_summary == ["lines outside any section (line 53)", "fragments out of order", "cut after line 72"]
     assert [c.number for c in cipc.sections(r"dial-peer voice 1 voip")[0].children] == [54, 55, 56]
     assert [c.number for c in cipc.sections(r"voice register pool 1$")[0].children] == [35, 36, 37, 38, 39]
 
     vpn = _corpus(corpus_dir, "running_config_partial__ciscodoc-cmevpn-sslvpn-phone.txt")
-    assert vpn.damage_summary == ["fragments out of order", "two captures joined"]
+    assert vpn.damage_summary == ["fragments out of order", "cut after line 40", "two captures joined"]
     assert [(c.number, len(c.children)) for c in vpn.sections(r"voice service voip")[0].children] == [(2, 2), (5, 1)]
 
     nikitina = _corpus(corpus_dir, "running_config_partial__gh-itmo-nikitina-lab2-packettracer-2811.txt")
@@ -843,3 +844,88 @@ def test_commands_after_a_comment_are_config() -> None:
     assert [root.command for root in config.roots] == [
         "version 15.1", "ip http server", "access-list 10 permit any", "end"
     ]
+
+
+_SMALL = "version 15.1\nservice timestamps log datetime msec\nhostname R1\n!\ninterface Gi0/0\n ip address 10.0.0.1 255.0.0.0\n!\nline vty 0 4\n login local\n!\nend"
+
+
+def test_code_fences_and_the_blank_lines_between_blocks_are_packaging() -> None:
+    # A web page printing one code block per line, indentation lost: fences and the page's spacing go.
+    blocks = [line.strip() for line in _SMALL.split("\n")]
+    text = "\n\n".join(f"```\n{line}\n```" for line in ["Router# show running-config", *blocks])
+    config = parse_running_config(text)
+    assert config.indentation_lost
+    assert [d.kind for d in config.damage] == [DamageKind.CODE_FENCES, DamageKind.LOST_INDENTATION]
+    assert not any(d.hides_anything for d in config.damage)
+    assert _tree(config.roots[3]) == (22, "interface Gi0/0", [(26, "ip address 10.0.0.1 255.0.0.0", [])])
+    assert config.globals(r"```") == []
+
+
+def test_the_same_config_printed_twice_is_judged_once() -> None:
+    text = f"R1# show running-config\n{_SMALL}R1# show running-config\nBuilding configuration...\n\n{_SMALL}\nR1#"
+    config = parse_running_config(text)
+    assert [d.kind for d in config.damage] == [DamageKind.REPEATED]
+    assert config.damage[0].summary == "printed twice"
+    assert not config.damage[0].hides_anything
+    assert config.roots[-1].command == "end" and config.roots[-1].number == 12
+
+
+def test_two_different_configs_after_end_stay_two_captures() -> None:
+    other = _SMALL.replace("login local", "no login")
+    config = parse_running_config(f"R1# show running-config\n{_SMALL}\nR1# show running-config\n{other}\n")
+    assert any(d.kind == DamageKind.SECOND_CAPTURE and d.everything for d in config.damage)
+
+
+def test_flat_global_word_that_ios_prints_earlier_stays_in_its_section() -> None:
+    # "service ..." is a global IOS prints near the top: after a dial-peer it is the dial-peer's line.
+    text = (
+        "version 12.4\nhostname R1\n!\ninterface Gi0/0\nip address 10.0.0.1 255.0.0.0\n!\n"
+        "dial-peer voice 999 voip\nservice EA out-bound\ndestination-pattern 0999\n!\nend"
+    )
+    config = parse_running_config(text)
+    assert config.indentation_lost
+    assert _tree(config.sections(r"dial-peer voice ")[0]) == (
+        7, "dial-peer voice 999 voip", [(8, "service EA out-bound", []), (9, "destination-pattern 0999", [])]
+    )
+
+
+def test_flat_line_guessed_top_level_after_a_separator_only_doubts_the_section_before_it() -> None:
+    text = (
+        "version 12.4\nhostname R1\n!\ninterface Gi0/0\nip address 10.0.0.1 255.0.0.0\n!\n"
+        "ephone 1\nmac-address 1111.2222.3333\n!\nfrobnicate widgets now\n!\nline vty 0 4\nlogin local\n!\nend"
+    )
+    config = parse_running_config(text)
+    guessed = [line for item in config.damage for line in item.unsure]
+    assert [(line.number, line.section) for line in guessed] == [(10, 7)]
+
+
+def test_fragments_out_of_order_keep_the_insides_of_their_whole_sections() -> None:
+    text = (
+        "telephony-service\n max-ephones 5\n auto assign 1 to 5\n!\n\n"
+        "voice class codec 1\n codec preference 1 g711ulaw\n!\n\n"
+        "dial-peer voice 1 pots\n destination-pattern 0T\n"
+    )
+    config = parse_running_config(text)
+    kinds = {d.kind: d for d in config.damage}
+    fragments, cut = kinds[DamageKind.OUT_OF_ORDER], kinds[DamageKind.CUT_TAIL]
+    assert not fragments.everything and fragments.bands == ios_order.ALL_BANDS
+    # Only the last section, with nothing after it, may have lost sub-mode lines.
+    assert cut.sections == ((10, 11),)
+    assert config.could_hide(r"telephony-service$")
+
+
+def test_section_header_glued_to_the_show_run_prompt_is_the_first_config_line() -> None:
+    text = (
+        "Router# show running-config dial-peer voice 7 voip\n"
+        "\t   destination-pattern 457\n\t   session target ipv4:127.0.0.9\n\t  !\n"
+        "\t  telephony-service\n\t   max-ephones 5\n\t  !\n"
+    )
+    config = parse_running_config(text)
+    kinds = [d.kind for d in config.damage]
+    assert DamageKind.FILTERED not in kinds and DamageKind.JOINED_LINES in kinds
+    assert _tree(config.roots[0]) == (
+        1, "dial-peer voice 7 voip", [(2, "destination-pattern 457", []), (3, "session target ipv4:127.0.0.9", [])]
+    )
+    # A real filtered view prints the header again: that stays a filtered view.
+    filtered = parse_running_config("R1#show running-config interface Gi0/0\ninterface Gi0/0\n ip address 127.0.0.1 255.0.0.0\nend")
+    assert any(d.kind == DamageKind.FILTERED for d in filtered.damage)

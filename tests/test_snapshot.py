@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from cmelive.commands import RUNNING_CONFIG, SHOW_VERSION, CommandStatus, command_from_file_name, file_name
+from cmelive.commands import (
+    RUNNING_CONFIG,
+    SHOW_VERSION,
+    CommandStatus,
+    command_from_file_name,
+    file_name,
+    split_joined_output,
+)
 from cmelive.errors import InputError
 from cmelive.snapshot import CommandOutput, Snapshot, read_snapshot, write_snapshot
 from cmelive.state import DeviceState
@@ -90,3 +97,19 @@ def test_bad_directories(tmp_path: Path, setup: object, problem: str) -> None:
     setup(tmp_path)  # type: ignore[operator]
     with pytest.raises(InputError, match=re.escape(problem)):
         read_snapshot(tmp_path)
+
+
+def test_show_ephone_registered_with_its_line_breaks_lost_is_cut_back_into_lines() -> None:
+    joined = (
+        "Router# show ephone registeredephone-12[11] Mac:001A.A11B.7D6D TCP socket:[5] REGISTERED in SCCP ver 15/12 "
+        "max_streams=1mediaActive:0 whisper_mediaActive:0 caps:7IP:127.0.0.17 * 35177 6941  keepalive 3593 "
+        "max_line 4button 1: cw:1 dn 11 number 1001 CH1   IDLEPreferred Codec: g711ulawLpcor Type: none"
+    )
+    text, repaired = split_joined_output("show ephone registered", joined)
+    assert repaired
+    assert [line.split(" ")[0] for line in text.split("\n")] == [
+        "Router#", "ephone-12[11]", "mediaActive:0", "IP:127.0.0.17", "button", "Preferred", "Lpcor"
+    ]
+    # An output printed as IOS prints it is left as it is, blank lines included.
+    whole = "ephone-1[0] Mac:0024.C4B1.6A12 TCP socket:[3]\nIP:127.0.0.21 * 49731 7965\n\nephone-2[1] Mac:0024.C4B1.70F3"
+    assert split_joined_output("show ephone registered", whole) == (whole, False)

@@ -169,6 +169,25 @@ def classify(command: str, text: str) -> tuple[CommandStatus, str | None]:
     return CommandStatus.OK, None
 
 
+# Where each line of ``show ephone registered`` starts, as IOS prints it: a capture whose line breaks
+# were lost in publication (every field on one line) is cut back into lines there.
+_EPHONE_LINE_STARTS = re.compile(
+    r"(?<=\S)[ \t]*(?=ephone-\d+\[\d+\] Mac:|(?<!_)mediaActive:|(?<![A-Za-z_])IP:\d|button \d+: |"
+    r"\d+ feature buttons |Preferred Codec:|Lpcor Type:|Username: )"
+)
+_LINE_STARTS: dict[str, re.Pattern[str]] = {EPHONE_REGISTERED: _EPHONE_LINE_STARTS}
+
+
+def split_joined_output(command: str, text: str) -> tuple[str, bool]:
+    """``text`` with the line breaks publication lost put back where ``command``'s lines start
+    (the prompt line glued to the first output line included); and whether any was put back."""
+    starts = _LINE_STARTS.get(" ".join(command.split()))
+    if starts is None or not starts.search(text):
+        return text, False
+    repaired = starts.sub("\n", text)
+    return repaired, repaired != text
+
+
 def unrecognised_output(command: str, text: str) -> str | None:
     """Why ``text`` is not an output of ``command`` (none of the lines IOS always prints), else None."""
     expected = _ALWAYS_PRINTS.get(" ".join(command.split()))

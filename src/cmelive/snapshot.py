@@ -22,6 +22,7 @@ from cmelive.commands import (
     command_from_file_name,
     file_name,
     ios_error,
+    split_joined_output,
 )
 from cmelive.errors import InputError
 from cmelive.masking import scrub, scrub_value
@@ -162,6 +163,7 @@ def read_snapshot(directory: Path) -> Snapshot:
         command = command_from_file_name(path.name)
         # A capture from a terminal log may hold the router's log messages: not output.
         text, found_messages = split_log_messages(_read_text(path))
+        text, _ = split_joined_output(command, text)
         recorded = statuses.get(command, {})
         status, error = _replayed_status(command, text, recorded)
         outputs[command] = CommandOutput(

@@ -404,6 +404,9 @@ class _LoginFindings:
     closed: list[str] = field(default_factory=list)
     good: list[str] = field(default_factory=list)
     good_evidence: list[Evidence] = field(default_factory=list)
+    #: Ranges whose printed lines cannot decide (trimmed in publication).
+    unsure: list[str] = field(default_factory=list)
+    unsure_evidence: list[Evidence] = field(default_factory=list)
 
 
 def _rebuilt_list(name: str, methods: list[str]) -> str:
@@ -457,6 +460,8 @@ def vty_login_authenticated(state: DeviceState) -> Outcome:
         if not has_users and any("local" in line for line in remediation):
             remediation = [ADMIN_USER_LINE, *remediation]
         return failed("; ".join(findings.failures) + closed, unique_evidence(findings.evidence), remediation)
+    if findings.unsure:
+        return unknown("; ".join(findings.unsure) + closed, unique_evidence(findings.unsure_evidence))
     good = "; ".join(findings.good) if findings.good else "no vty range accepts logins"
     return passed(good + closed, unique_evidence(findings.good_evidence))
 
@@ -535,6 +540,11 @@ def _judge_line_logins(
             shown = sorted((line for line in (login, password) if line is not None), key=lambda line: line.number)
             findings.evidence += [state.evidence(vty), *(state.evidence(line) for line in shown)]
             findings.remediation += [vty.command, " login local", " no password"]
+        elif login is None:
+            # IOS prints "login" (or "no login") in every vty range it has not given AAA: neither here
+            # means the range was trimmed, and what it held cannot be told.
+            findings.unsure.append(f"{vty.command} shows neither 'login' nor 'no login' (IOS prints one)")
+            findings.unsure_evidence.append(state.evidence(vty))
         else:
             # IOS answers "Password required, but none set" and drops the session: the range is closed.
             findings.closed.append(f"{vty.command} has login but no password, so IOS refuses every login")

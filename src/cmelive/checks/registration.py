@@ -970,6 +970,9 @@ def sccp_blocked_on_wan(state: DeviceState) -> Outcome:
 _VERSION = re.compile(r"^(\d+)(?:\.(\d+))?")
 
 
+_IOS_RELEASE = re.compile(r"(\d+)\.(\d+)")
+
+
 def cme_version(state: DeviceState) -> tuple[int, int] | None:
     """The CME version from ``show telephony-service`` (``CONFIG (Version=4.0(0))``), when collected."""
     records = state.records(TELEPHONY_SERVICE)
@@ -1012,8 +1015,21 @@ def auto_registration_off(state: DeviceState) -> Outcome:
         return passed(f"auto-registration is disabled (line {off.number})", [state.evidence(off)])
     assign = service.find(r"auto assign \S")
     version = cme_version(state)
+    shown = f"{version[0]}.{version[1]}" if version is not None else ""
+    if version is None:
+        ios = config.first_global(r"version \d+\.\d+")
+        release = _IOS_RELEASE.match(ios.words[1]) if ios is not None else None
+        if release is not None and (int(release.group(1)), int(release.group(2))) < (12, 4):
+            # CME 4.0 came with IOS 12.4(9)T: an older IOS carries CME 3.x at most.
+            version, shown = (3, 0), f"3.x (IOS {ios.words[1] if ios is not None else ''})"
+        elif ios is None and not assign:
+            # IOS prints "version" first: without it the head was cut, and with it the release. On
+            # CME 3.x the command does not exist and, without auto assign, this is not applicable.
+            return unknown(
+                "telephony-service lacks 'no auto-reg-ephone', but the CME release is unknown (no 'version' "
+                "line, no show telephony-service): before CME 4.0 the command does not exist"
+            )
     if version is not None and version < (4, 0):
-        shown = f"{version[0]}.{version[1]}"
         if not assign:
             # The guide: before CME 4.0 unknown phones register but get no dial tone unless auto assign is on.
             return not_applicable(

@@ -114,7 +114,7 @@ _SUBMODE_WORDS: dict[str, frozenset[str]] = {
         "restart", "capf-ip-in-cnf", "transfer-pattern", "call-park", "dialplan-pattern", "voice-class",
         "line-mode", "keepalive", "url-button", "blf-speed-dial", "feature", "service", "mlpp", "lpcor",
         "description", "camera", "missed-calls", "fixed-line", "audible-alert", "kem", "ephone-hunt",
-        "busy-trigger", "register", "auto", "addon",
+        "busy-trigger", "register", "auto", "addon", "provision-tag",
     }),
     "ephone-dn": frozenset({
         "number", "name", "label", "call-forward", "pickup-group", "corlist", "cor", "allow",
@@ -167,7 +167,18 @@ _SUBMODE_WORDS: dict[str, frozenset[str]] = {
 }
 _SUBMODE_WORDS["ephone-template"] = _SUBMODE_WORDS["ephone"]
 _SUBMODE_WORDS["ephone-dn-template"] = _SUBMODE_WORDS["ephone-dn"]
-_SUBMODE_WORDS["voice register dn"] = _SUBMODE_WORDS["voice register pool"] | {"name", "label", "allow", "huntstop"}
+_SUBMODE_WORDS["voice register dn"] = _SUBMODE_WORDS["voice register pool"] | {
+    "name", "label", "allow", "huntstop", "pickup-group", "mwi", "shared-line", "after-hour", "intercom",
+    "pickup-call", "call-watch", "refer",
+}
+# "log config" nests in archive; its lines (logging enable, hidekeys, notify syslog) are archive's too.
+_SUBMODE_WORDS["archive"] = frozenset({
+    "log", "path", "write-memory", "time-period", "maximum", "rollback", "logging", "hidekeys", "notify",
+})
+# "service NAME URL" nests in application; its "param"/"paramspace" lines are application's too.
+_SUBMODE_WORDS["application"] = frozenset({
+    "service", "package", "global", "monitor", "stop", "interface", "param", "paramspace",
+})
 _SUBMODE_WORDS["voice-card"] = frozenset({"dspfarm", "dsp", "codec", "voice-service"})
 _SUBMODE_WORDS["presence"] = frozenset({"server", "sccp", "presence", "max-subscription", "watcher", "allow"})
 _SUBMODE_WORDS["ip dhcp pool"] = frozenset({
@@ -196,6 +207,8 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("voice-card", r"voice-card "),
         ("presence", r"presence$"),
         ("ip dhcp pool", r"ip dhcp pool "),
+        ("archive", r"archive$"),
+        ("application", r"application$"),
     )
 )
 

@@ -252,9 +252,13 @@ _CATEGORIES: dict[str, tuple[int, ...]] = {
     "ephone-type": (HEAD, TELEPHONY, EPHONES),
     # Not seen in a real capture yet: anywhere from the tail services to the banner.
     "privilege": (TAIL_SERVICES, CONTROL_PLANE, VOICE, TELEPHONY, EPHONES, BEFORE_LINES),
+    # Seen after the ephones, before the lines (a CME 4.x doc capture).
+    "kron": (CONTROL_PLANE, VOICE, TELEPHONY, EPHONES, BEFORE_LINES),
     "alias": (BEFORE_LINES,),
     "banner": (BEFORE_LINES,),
     "line": (LINES,),
+    # Printed between the lines and the scheduler (IOS 12.4 doc captures).
+    "exception": (LAST,),
     "scheduler": (LAST,),
     "ntp": (LAST,),
     "sntp": (LAST,),

@@ -82,6 +82,8 @@ _DOC_HEADING = re.compile(r":\s+Example\s*$")
 # "endRouter#", "end R1#show run": the final "end" with the next prompt glued on.
 _END_JOINED = re.compile(r"^end\s*(?P<prompt>[\w.\-/:()@]+[#>].*)$")
 _ELISION = re.compile(r"^\.+$")
+# A Markdown code fence ("```", "```text", "~~~"): a page's packaging around each code block, not config.
+_CODE_FENCE = re.compile(r"^(?:`{3,}|~{3,})[\w+-]*$")
 # Cheap signs that a line may carry a join: a last character, a marker inside (the full tests follow).
 _JOIN_ENDINGS = (" !", "Example")  # "... 2100 !", "... Another Router: Example"
 # Words that make a line read as English: a doc comment that lost its "!".
@@ -355,6 +357,9 @@ class _Found:
     unsure: list[tuple[ConfigLine | int, tuple[str, ...], bool]] = field(default_factory=list)
     #: Numbers of unsure lines that cannot be sub-mode lines (printed at column 0 in an indented capture).
     top_only: set[int] = field(default_factory=set)
+    #: Unsure top-level lines that, if not top-level, could only be sub-mode lines of the section
+    #: printed before them: their number -> that section's first line.
+    owner: dict[int, int] = field(default_factory=dict)
     sections: list[tuple[int, int]] = field(default_factory=list)
     bands: set[int] = field(default_factory=set)
     everything: bool = False
@@ -390,7 +395,7 @@ class _Parser:
                 UnsureLine(
                     number=line if isinstance(line, int) else line.number,
                     texts=texts,
-                    section=None if isinstance(line, int) else root_of.get(id(line)),
+                    section=found.owner.get(line) if isinstance(line, int) else root_of.get(id(line)),
                     may_be_top=top,
                     may_be_child=(line if isinstance(line, int) else line.number) not in found.top_only,
                 )
@@ -414,7 +419,17 @@ class _Parser:
     # --- the pipeline ----------------------------------------------------------------------------
 
     def parse(self, text: str) -> RunningConfig:
-        numbered = self.content_lines(text.split("\n"))
+        raw_lines = text.split("\n")
+        repeated = _printed_again(raw_lines)
+        if repeated is not None:
+            raw_lines, copies = repeated
+            self.note(
+                DamageKind.REPEATED,
+                f"the same configuration is printed {copies} times (a capture repeated after its 'end'): "
+                "the copies agree and are judged as one",
+                "printed twice" if copies == 2 else f"printed {copies} times",
+            )
+        numbered = self.content_lines(raw_lines)
         if not numbered:
             self.note(DamageKind.EMPTY, "empty output: no configuration lines", "empty", everything=True)
             return RunningConfig(roots=[], damage=self.damage([]))
@@ -443,6 +458,7 @@ class _Parser:
         """(line number, text) of the config proper: no prompt/command line, no header noise."""
         out: list[tuple[int, str]] = []
         seen_content = False
+        fenced = in_fence = False
         for number, raw in enumerate(raw_lines, start=1):
             line = raw.rstrip()  # also drops a "\r" the reader may have left
             if "--More--" in line:
@@ -456,6 +472,18 @@ class _Parser:
                 if line.strip():
                     found.unsure.append((number, (" ".join(line.split()),), True))
             stripped = line.strip()
+            if stripped[:3] in ("```", "~~~") and _CODE_FENCE.match(stripped):
+                in_fence = not in_fence
+                fenced = True
+                self.note(
+                    DamageKind.CODE_FENCES,
+                    "code fences of a web page's code blocks set aside",
+                    "code fences set aside",
+                    number,
+                )
+                continue
+            if fenced and not in_fence and not stripped:
+                continue  # the page's spacing between two code blocks, not a line of the config
             if "%" in stripped and is_log_message(stripped):
                 self.note(DamageKind.LOG_MESSAGES, "router log messages set aside", "log messages set aside", number)
                 continue
@@ -463,6 +491,19 @@ class _Parser:
                 if not stripped or _HEADER_NOISE.match(stripped):
                     continue
                 if _BARE_PROMPT.match(stripped) or is_prompt_line(stripped) or _SHOW_RUN.match(stripped):
+                    header = _joined_header(stripped, raw_lines[number:])
+                    if header is not None:
+                        # "Router# show running-config dial-peer voice 1 voip" over the dial-peer's own
+                        # indented lines: the section's header joined to the prompt, not a filter.
+                        self.note(
+                            DamageKind.JOINED_LINES,
+                            "lines that look like two lines joined in publication",
+                            "joined lines split ({lines})",
+                            number,
+                        )
+                        seen_content = True
+                        out.append((number, header))
+                        continue
                     self.check_command_line(stripped, number)
                     continue
             elif _HEADER_NOISE.match(stripped) or (("#" in stripped or ">" in stripped) and self.starts_capture(stripped)):
@@ -613,7 +654,12 @@ class _Parser:
         found.lines.extend(number for number, _, _ in rows)
         # A block with its own top level (a header or a global at depth 0) is a whole part of the
         # config, indented as a whole in publication.
-        own_top = any(depth == 0 and _opens_or_global(text) for _, text, depth in rows)
+        # Its top level may sit a few spaces in too (TABs, then the page's own indentation): the
+        # least indented lines are that level when one of them opens a section or is a global.
+        least = min((depth for _, text, depth in rows if text), default=0)
+        own_top = any(depth == least and _opens_or_global(text) for _, text, depth in rows)
+        if own_top and least:
+            rows = [(number, text, max(depth - least, 0)) for number, text, depth in rows]
         base = 0
         weak = False
         if not own_top:
@@ -884,7 +930,7 @@ class _Parser:
             if current is not None and _TEMPLATE_REFERENCE.match(f"{current.command}\n{command}"):
                 current.children.append(line)  # "ephone 1" / "ephone-template 2": a reference
                 continue
-            if SECTION_HEADERS.match(command) or (GLOBAL_ONLY.match(command) and not _submode_only(current, kind, command)):
+            if SECTION_HEADERS.match(command) or (GLOBAL_ONLY.match(command) and not _submode_only(current, kind, command, current_band)):
                 roots.append(line)
                 current = line if SECTION_HEADERS.match(command) else None
                 kind = kind_of(command) if current is not None else None
@@ -920,6 +966,8 @@ class _Parser:
                 continue
             if separated and (accepted is False or global_fits) and not _is_elision(line):
                 roots.append(line)
+                # Top-level after the "!", or a sub-mode line of the section before it: nothing else.
+                found.owner[line.number] = current.number
                 current = None
                 found.unsure.append((line.number, (command,), True))
                 continue
@@ -957,8 +1005,16 @@ class _Parser:
         last_line = max(max([line.number, *(below.number for below in line.walk())]) for line in items)
         if not placed.fits:
             self.out_of_order(placed, real)
+        hidden = ios_order.hidden_after(placed.last) if placed.fits else ios_order.ALL_BANDS
+        if not placed.fits:
+            found = self.note(
+                DamageKind.CUT_TAIL,
+                f"no final 'end' line: the output was cut off after line {last_line}",
+                f"cut after line {last_line}",
+                bands=hidden,
+            )
+            found.sections.append((real[-1].number, last_line))
             return
-        hidden = ios_order.hidden_after(placed.last)
         found = self.note(
             DamageKind.CUT_TAIL,
             f"no final 'end' line: the output was cut off after line {last_line} (what IOS prints "
@@ -997,15 +1053,18 @@ class _Parser:
         found.unsure.extend((root, (root.command,), True) for root in real[:lead])
 
     def out_of_order(self, placed: ios_order.Placement, roots: list[ConfigLine]) -> None:
+        """Fragments pasted together: any global line may be missing anywhere, but a section printed
+        whole in a fragment still vouches for its own sub-mode lines."""
         breaking = next((root for root in roots if root.command == placed.breaks_at), roots[-1])
         # Two words name the command; the rest of a config line may be a secret.
         shown = " ".join(breaking.command.split(" ")[:2])
         self.note(
             DamageKind.OUT_OF_ORDER,
             f"the lines are not in the order IOS prints them ('{shown}' at line {breaking.number}): "
-            "fragments pasted together, so nothing can be said of what they leave out",
+            "fragments pasted together, so nothing can be said of what they leave out but the insides of "
+            "the sections they print whole",
             "fragments out of order",
-            everything=True,
+            bands=ios_order.ALL_BANDS,
         )
 
     def check_elisions(self, roots: list[ConfigLine]) -> None:
@@ -1150,12 +1209,17 @@ def _reads_as_prose(command: str) -> bool:
     )
 
 
-def _submode_only(current: ConfigLine | None, kind: str | None, command: str) -> bool:
+def _submode_only(current: ConfigLine | None, kind: str | None, command: str, current_band: int = 0) -> bool:
     """A line GLOBAL_ONLY takes for a global that this sub-mode also accepts, in a flat capture."""
     if kind == "interface":
         return command.startswith(("ntp ", "logging event", "snmp "))
     if current is not None and current.command == "application":
         return command.startswith(("service ", "package ", "global"))
+    if current is not None and submode_accepts(kind, command):
+        # IOS prints that global before this section ("service ..." after "dial-peer voice"): here
+        # it can only be the sub-mode's own command.
+        bands = ios_order.bands_of(command, specific=True)
+        return bands is not None and max(bands) < current_band
     return False
 
 
@@ -1167,6 +1231,74 @@ def _nested_opener(
             return (line, lines_like)
     del owner
     return None
+
+
+def _joined_header(stripped: str, following: list[str]) -> str | None:
+    """The section header glued to a ``show running-config`` prompt line, with the indentation it
+    must have had, when the lines below are that section's indented sub-mode lines (a filtered
+    ``show run`` would print the header again on a line of its own); else None."""
+    command = _PROMPT_PREFIX.sub("", stripped, count=1)
+    show_run = _SHOW_RUN.match(command)
+    if not show_run or "|" in show_run.group("rest"):
+        return None
+    header = show_run.group("rest").strip()
+    if not header or not SECTION_HEADERS.match(header):
+        return None
+    rows = [line.rstrip() for line in following if line.strip()]
+    if not rows or not rows[0][:1].isspace() or rows[0].strip() == header:
+        return None
+    lead = rows[0][: len(rows[0]) - len(rows[0].lstrip())]
+    # The header sits where the next line less indented than its first sub-mode line sits.
+    outer = next(
+        (row[: len(row) - len(row.lstrip())] for row in rows[1:] if lead.startswith(row[: len(row) - len(row.lstrip())])
+         and len(row) - len(row.lstrip()) < len(lead)),
+        lead[:-1],
+    )
+    return outer + header
+
+
+def _printed_again(raw_lines: list[str]) -> tuple[list[str], int] | None:
+    """The first copy and the number of copies, when the capture is one configuration printed more
+    than once, each after the previous one's ``end`` (``endRouter# show running-config`` included)
+    and equal to it line for line once prompts, headers, blank lines and layout are left out."""
+    if sum(1 for raw in raw_lines if raw.strip()[:3] == "end") < 2:
+        return None
+    copies: list[list[str]] = []
+    start = 0
+    for position, raw in enumerate(raw_lines):
+        stripped = raw.strip()
+        if stripped == "end":
+            following = next((line.strip() for line in raw_lines[position + 1:] if line.strip()), "")
+            if following and _Parser.starts_capture(following):
+                copies.append(raw_lines[start:position + 1])
+                start = position + 1
+        elif stripped.startswith("end") and (joined := _END_JOINED.match(stripped)) is not None:
+            if _Parser.starts_capture(joined.group("prompt").strip()):
+                copies.append([*raw_lines[start:position], raw.replace(joined.group("prompt"), "").rstrip()])
+                start = position
+                raw_lines = [*raw_lines[:position], joined.group("prompt"), *raw_lines[position + 1:]]
+    if not copies:
+        return None
+    copies.append(raw_lines[start:])
+    first = _normalised_copy(copies[0])
+    if not first or any(_normalised_copy(copy) != first for copy in copies[1:]):
+        return None
+    return copies[0], len(copies)
+
+
+def _normalised_copy(lines: list[str]) -> list[str]:
+    """A copy's configuration lines, whitespace-collapsed, without prompts, headers or trailing text."""
+    out: list[str] = []
+    for raw in lines:
+        stripped = " ".join(raw.split())
+        if not stripped or _HEADER_NOISE.match(stripped) or _Parser.starts_capture(stripped) or _BARE_PROMPT.match(
+            stripped
+        ):
+            continue
+        out.append(stripped)
+    while out and out[-1] != "end":
+        out.pop()  # the prompt or text after the last copy's "end"
+    return out
 
 
 def _is_trailing_prompt(stripped: str) -> bool:
