@@ -371,6 +371,12 @@ SECRET_SHAPES: tuple[SecretShape, ...] = (
     _shape("url authentication URL SECRET", r"url authentication {W} {SECRET}"),
     _shape("after-hours override-code SECRET (telephony-service)", r"after-hours override-code {SECRET}"),
     _shape("ata-ivr-pwd SECRET (voice register global)", r"ata-ivr-pwd {SECRET}"),
+    _shape("stun flowdata shared-secret [TYPE] SECRET (voice class stun-usage, stun)",
+           r"stun flowdata shared-secret {TYPE}{SECRET}"),
+    # An application's parameters (Extension Assigner's ea-password, a TCL/VXML script's PIN): any
+    # parameter whose name says it holds a password or PIN.
+    _shape("param NAME-with-password/pin SECRET (application service)",
+           r"param [\w-]*(?:password|passwd|pwd|pin)[\w-]* {SECRET}"),
     _shape("pin SECRET (ephone, voice user-profile, voice logout-profile)", r"pin {SECRET}"),
     _shape("capf-auth-str SECRET (ephone)", r"capf-auth-str {SECRET}"),
     _shape("auth-string SECRET (ephone)", r"auth-string(?! (?:generate|delete)\b) {SECRET}"),
