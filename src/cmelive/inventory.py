@@ -66,6 +66,7 @@ import yaml
 
 from cmelive.errors import InputError, UsageError
 from cmelive.policy import Policy
+from cmelive.yaml_bounds import compose_within_bounds
 
 DEFAULT_PORT = 22
 
@@ -162,10 +163,10 @@ def load_inventory(path: Path) -> Inventory:
         raise InputError(where, f"cannot read inventory file: {exc}") from exc
     try:
         try:
-            root = yaml.compose(text, Loader=_FAST_LOADER)
+            root = compose_within_bounds(text, where, _FAST_LOADER)
         except yaml.YAMLError:
             # libyaml words some errors differently: let the pure-Python parser say what is wrong.
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            root = compose_within_bounds(text, where)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if mark is None:

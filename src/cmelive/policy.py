@@ -11,6 +11,7 @@ import yaml
 
 from cmelive.checks.base import Severity
 from cmelive.errors import InputError
+from cmelive.yaml_bounds import compose_within_bounds
 
 WELL_KNOWN_SNMP_COMMUNITIES: tuple[str, ...] = (
     "public",
@@ -85,7 +86,7 @@ def load_policy(path: Path) -> Policy:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(where, f"cannot read policy file: {exc}") from exc
     try:
-        node = yaml.compose(text)
+        node = compose_within_bounds(text, where)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

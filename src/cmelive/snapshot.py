@@ -170,7 +170,7 @@ def read_snapshot(directory: Path) -> Snapshot:
             command=command,
             status=status,
             text=text,
-            duration_s=float(recorded.get("duration_s") or 0.0),
+            duration_s=_duration(recorded, directory),
             error=error,
             log_messages=_recorded_messages(recorded) + found_messages,
         )
@@ -179,7 +179,7 @@ def read_snapshot(directory: Path) -> Snapshot:
         if isinstance(recorded_command, str) and recorded_command not in outputs:
             status = _status_or(recorded.get("status"), CommandStatus.NOT_COLLECTED)
             outputs[recorded_command] = CommandOutput(
-                recorded_command, status, "", float(recorded.get("duration_s") or 0.0), recorded.get("error")
+                recorded_command, status, "", _duration(recorded, directory), recorded.get("error")
             )
     return Snapshot(
         host=str(meta.get("host") or directory.name),
@@ -191,6 +191,19 @@ def read_snapshot(directory: Path) -> Snapshot:
         source="replay",
         ssh=SshSession.from_dict(ssh, str(directory / META_FILE)) if ssh is not None else None,
     )
+
+
+def _duration(recorded: dict[str, Any], directory: Path) -> float:
+    """A command's ``duration_s`` from meta.json: a number of seconds, or bad input."""
+    value = recorded.get("duration_s")
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e9:
+        command = recorded.get("command")
+        raise InputError(
+            str(directory / META_FILE), f"'duration_s' of {command!r} must be a number of seconds, not {value!r}"[:200]
+        )
+    return float(value)
 
 
 def _recorded_messages(recorded: dict[str, Any]) -> tuple[str, ...]:

@@ -30,6 +30,7 @@ from cmelive.checks import get_check
 from cmelive.checks.base import CheckResult, Status
 from cmelive.errors import InputError
 from cmelive.report.model import DeviceReport
+from cmelive.yaml_bounds import compose_within_bounds
 
 
 class SelectorKind(StrEnum):
@@ -164,7 +165,7 @@ def load_waivers(path: Path) -> list[Waiver]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(where, f"cannot read waivers file: {exc}") from exc
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose_within_bounds(text, where)
     except yaml.YAMLError as exc:
         raise _yaml_error(where, text, exc) from exc
     if root is None:

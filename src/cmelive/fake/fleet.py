@@ -47,6 +47,7 @@ from cmelive.fake.ios_cli import DEFAULT_ENABLE_SECRET, DEFAULT_PASSWORD, DEFAUL
 from cmelive.fake.server import HOST_KEY_BITS, FakeRouter
 from cmelive.fake.ssh_profiles import PROFILE_NAMES, SshProfile, get_profile, shared_host_key
 from cmelive.snapshot import Snapshot, read_snapshot
+from cmelive.yaml_bounds import compose_within_bounds
 
 KnownHost = Literal["match", "missing", "changed"]
 LOCALHOST = "127.0.0.1"
@@ -392,7 +393,7 @@ def load_faults_file(path: Path, names: Sequence[str], base: Faults | None = Non
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(where, f"cannot read faults file: {exc}") from exc
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose_within_bounds(text, where)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = f"invalid YAML: {exc.problem or exc.context}"
