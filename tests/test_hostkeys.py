@@ -204,3 +204,34 @@ def test_entries_for_keeps_file_order_across_plain_and_patterned_lines(
     assert [entry.line for entry in found] == [5, 6, 7, 8]
     assert [entry.line for entry in KnownHosts([given]).entries_for("10.9.0.9", PORT)] == []
     assert [entry.line for entry in KnownHosts([given]).entries_for("10.9.0.2", PORT)] == [2, 7]
+
+
+def test_a_revoked_key_is_refused_even_when_accepting_new_keys(tmp_path: Path, key_a: paramiko.PKey) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text(f"@revoked * {key_a.get_name()} {key_a.get_base64()}\n")
+    hosts = KnownHosts([known], accept_new=True)
+    with pytest.raises(HostKeyError, match=rf"REVOKED .* marked @revoked at {known}:1"):
+        hosts.verify("127.0.0.5", 22, key_a)
+    assert "127.0.0.5" not in known.read_text()  # not recorded
+
+
+def test_a_revoked_key_is_refused_even_when_also_listed(
+    tmp_path: Path, key_a: paramiko.PKey
+) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text(entry_line("127.0.0.5", key_a) + f"@revoked 127.0.0.5 {key_a.get_name()} {key_a.get_base64()}\n")
+    with pytest.raises(HostKeyError, match="REVOKED"):
+        KnownHosts([known]).verify("127.0.0.5", 22, key_a)
+
+
+def test_a_revoked_key_does_not_hide_the_good_one(tmp_path: Path, key_a: paramiko.PKey, key_b: paramiko.PKey) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text(entry_line("127.0.0.5", key_b) + f"@revoked * {key_a.get_name()} {key_a.get_base64()}\n")
+    KnownHosts([known]).verify("127.0.0.5", 22, key_b)
+
+
+def test_a_cert_authority_alone_is_refused_clearly(tmp_path: Path, key_a: paramiko.PKey, key_b: paramiko.PKey) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text(f"@cert-authority 127.0.0.* {key_a.get_name()} {key_a.get_base64()}\n")
+    with pytest.raises(HostKeyError, match=r"certificate authority \(@cert-authority\).*does not verify host certificates"):
+        KnownHosts([known], accept_new=True).verify("127.0.0.5", 22, key_b)

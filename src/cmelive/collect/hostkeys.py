@@ -83,6 +83,9 @@ class KnownHostEntry:
     line: int
     patterns: tuple[str, ...]
     key: paramiko.PKey
+    #: OpenSSH's line marker: "" for a host key, "revoked" (never accept this key) or
+    #: "cert-authority" (a CA that signs host certificates, which cmelive does not verify).
+    marker: str = ""
 
     @property
     def location(self) -> str:
@@ -123,10 +126,10 @@ def _pattern_matches(pattern: str, name: str) -> bool:
 def read_known_hosts(path: Path, *, required: bool = False) -> list[KnownHostEntry]:
     """The key entries of one known_hosts file, in file order.
 
-    A missing file has no entries. Lines paramiko cannot use (comments, ``@cert-authority`` /
-    ``@revoked`` markers, key types it does not know, garbage) are skipped, as OpenSSH skips what
-    it cannot parse. An unreadable file is an :class:`InputError` when the user named it
-    (``required``), else a warning.
+    A missing file has no entries. ``@revoked`` and ``@cert-authority`` lines are entries with
+    their marker; lines paramiko cannot use (comments, other markers, key types it does not know,
+    garbage) are skipped, as OpenSSH skips what it cannot parse. An unreadable file is an
+    :class:`InputError` when the user named it (``required``), else a warning.
     """
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -140,7 +143,13 @@ def read_known_hosts(path: Path, *, required: bool = False) -> list[KnownHostEnt
     entries: list[KnownHostEntry] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
-        if not line or line.startswith("#") or line.startswith("@"):
+        marker = ""
+        if line.startswith("@"):
+            marker, _, line = line[1:].partition(" ")
+            if marker not in _MARKERS:
+                continue
+            line = line.strip()
+        if not line or line.startswith("#"):
             continue
         try:
             parsed = HostKeyEntry.from_line(line, number)
@@ -149,8 +158,11 @@ def read_known_hosts(path: Path, *, required: bool = False) -> list[KnownHostEnt
             continue
         if parsed is None or not parsed.valid:
             continue
-        entries.append(KnownHostEntry(path, number, tuple(parsed.hostnames), parsed.key))
+        entries.append(KnownHostEntry(path, number, tuple(parsed.hostnames), parsed.key, marker))
     return entries
+
+
+_MARKERS = ("revoked", "cert-authority")
 
 
 class _ParsedFile:
@@ -239,7 +251,21 @@ class KnownHosts:
         a changed one.
         """
         name = host_key_name(host, port)
-        entries = self.entries_for(host, port)
+        found = self.entries_for(host, port)
+        revoked = next((e for e in found if e.marker == "revoked" and e.key == key), None)
+        if revoked is not None:
+            raise HostKeyError(
+                f"host key of {host}:{port} is REVOKED ({describe_key(key)}, marked @revoked at "
+                f"{revoked.location}): refusing to connect, whatever else the known_hosts files say"
+            )
+        entries = [e for e in found if not e.marker]
+        authorities = [e for e in found if e.marker == "cert-authority"]
+        if not entries and authorities:
+            raise HostKeyError(
+                f"{authorities[0].location} names a certificate authority (@cert-authority) for "
+                f"{host}:{port}, but cmelive does not verify host certificates: add the router's own "
+                f"key ({describe_key(key)}, once checked) to a known_hosts file"
+            )
         if not entries:
             if not self.accept_new:
                 raise HostKeyError(
