@@ -88,3 +88,20 @@ def test_a_meta_json_number_that_is_not_a_number(duration: object, tmp_path: Pat
     assert "Traceback" not in done.stderr
     [line] = done.stderr.strip().splitlines()
     assert str(meta_path) in line and "duration_s" in line
+
+
+def test_what_collect_writes_replay_reads_nul_bytes_included(tmp_path: Path) -> None:
+    from cmelive.commands import CommandStatus
+    from cmelive.snapshot import CommandOutput, Snapshot, read_snapshot, write_snapshot
+
+    text = "Cisco IOS Software, Version 15.7(3)M5\nR1 uptime is 1 week\x00\x00\n"
+    snapshot = Snapshot(host="127.0.0.9", outputs={"show version": CommandOutput("show version", CommandStatus.OK, text)})
+    for mask in (False, True):
+        directory = write_snapshot(snapshot, tmp_path / f"snap-{mask}", mask=mask)
+        replayed = read_snapshot(directory).outputs["show version"]
+        assert replayed.text.startswith("Cisco IOS Software") and "uptime" in replayed.text
+    # A hand-made directory holding a binary file is still refused.
+    (tmp_path / "hand").mkdir()
+    (tmp_path / "hand" / "show_version.txt").write_bytes(b"\x00\x01binary")
+    with pytest.raises(InputError, match="NUL bytes"):
+        read_snapshot(tmp_path / "hand")

@@ -162,7 +162,8 @@ def read_snapshot(directory: Path) -> Snapshot:
     for path in files:
         command = command_from_file_name(path.name)
         # A capture from a terminal log may hold the router's log messages: not output.
-        text, found_messages = split_log_messages(_read_text(path))
+        # What cmelive wrote (meta.json lists it), it reads back: NUL bytes and size included.
+        text, found_messages = split_log_messages(_read_text(path, ours=command in statuses))
         text, _ = split_joined_output(command, text)
         recorded = statuses.get(command, {})
         status, error = _replayed_status(command, text, recorded)
@@ -236,17 +237,19 @@ def _read_meta(directory: Path) -> dict[str, Any]:
     return meta
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, *, ours: bool = False) -> str:
+    """A capture's text; a file that cmelive did not write (``ours``) must look like one: no NUL
+    bytes, at most :data:`MAX_FILE_BYTES`."""
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        if size > MAX_FILE_BYTES and not ours:
             raise InputError(str(path), f"file is {size} bytes; not a show command capture")
         data = path.read_bytes()
     except PermissionError as exc:
         raise InputError(str(path), "permission denied (cannot read file)") from exc
     except OSError as exc:
         raise InputError(str(path), f"cannot read file: {exc.strerror}") from exc
-    if b"\x00" in data:
+    if b"\x00" in data and not ours:
         raise InputError(str(path), "binary file (NUL bytes); expected the text a router printed")
     try:
         text = data.decode("utf-8")
