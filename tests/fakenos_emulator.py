@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import paramiko
+
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus, file_name
 from cmelive.examples import example_dir
 
@@ -249,3 +251,17 @@ def inventory(hosts: Mapping[str, tuple[Variant, int]], key_file: Path) -> dict[
             for name, (variant, port) in hosts.items()
         },
     }
+
+
+def read_until(channel: paramiko.Channel, end: bytes, timeout: float = 20.0) -> bytes:
+    """What a raw paramiko shell receives until it ends with ``end`` (a test failure otherwise)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while not data.endswith(end):
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"no {end!r} after {data!r}"
+        channel.settimeout(remaining)
+        chunk = channel.recv(65536)
+        assert chunk, f"closed after {data!r}"
+        data += chunk
+    return data

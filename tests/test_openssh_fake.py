@@ -141,12 +141,17 @@ def _run(*command: str, input_text: str | None = None) -> None:
     subprocess.run(command, input=input_text, text=True, check=True, capture_output=True, timeout=60)
 
 
-@pytest.fixture(scope="module")
-def openssh_router(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpensshRouter]:
+def require_root_and_sshd() -> None:
+    """Skip, saying why, where a test cannot create a system user and run its own sshd."""
     if os.geteuid() != 0:
         pytest.skip("needs root: creates a system user and runs its own sshd")
     if not SSHD.is_file():
         pytest.skip(f"openssh-server is not installed ({SSHD} missing)")
+
+
+@pytest.fixture(scope="module")
+def openssh_router(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpensshRouter]:
+    require_root_and_sshd()
     shell = _installed_shell()
     if shell is None:
         pytest.skip(f"the {SHELL_NAME} console script is not installed (pip install the project)")

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import time
-from subprocess import CompletedProcess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import CompletedProcess
 from typing import Any
 
 import paramiko
@@ -42,6 +42,7 @@ from .fakenos_emulator import (
     free_port,
     inventory,
     listening_addresses,
+    read_until,
     served,
     wait_until_listening,
 )
@@ -153,17 +154,6 @@ def test_collector_gets_every_output_fakenos_served(
     assert emulator.shell.of(variant.name) in (variant.expected_lines(), [*variant.expected_lines(), "exit"])
 
 
-def _read_until(channel: paramiko.Channel, end: bytes, timeout: float = 10.0) -> bytes:
-    data = b""
-    deadline = time.monotonic() + timeout
-    while not data.endswith(end):
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"no {end!r} after {data!r}"
-        channel.settimeout(remaining)
-        data += channel.recv(65536)
-    return data
-
-
 RAW_CASES = {
     variant.name: variant
     for variant in VARIANTS
@@ -190,25 +180,25 @@ def test_raw_stream(name: str, emulator: Emulator) -> None:
         assert transport.get_banner() == b"FakeNOS Paramiko SSH Server\r\n"  # sent before authentication
         channel = client.invoke_shell()
         # The shell's intro always ends in "\n" -> "\r\n" (its writer turns a bare "\n" into "\r\n").
-        assert _read_until(channel, prompt + b">") == b"Custom SSH Shell\r\n" + prompt + b">"
+        assert read_until(channel, prompt + b">", timeout=10.0) == b"Custom SSH Shell\r\n" + prompt + b">"
         channel.sendall(b"enable\n")
         if variant.enable_secret:
-            assert _read_until(channel, b"Password: ") == b"enable\r\nPassword: "
+            assert read_until(channel, b"Password: ", timeout=10.0) == b"enable\r\nPassword: "
             channel.sendall(ENABLE_SECRET.encode() + b"\n")
             # Unlike IOS, fakenos echoes the secret as typed.
-            assert _read_until(channel, privileged) == ENABLE_SECRET.encode() + b"\r\n" + privileged
+            assert read_until(channel, privileged, timeout=10.0) == ENABLE_SECRET.encode() + b"\r\n" + privileged
         else:
-            assert _read_until(channel, privileged) == b"enable\r\n" + privileged
+            assert read_until(channel, privileged, timeout=10.0) == b"enable\r\n" + privileged
         channel.sendall(b"show version\n")
-        answer = _read_until(channel, b"\n" + privileged)
+        answer = read_until(channel, b"\n" + privileged, timeout=10.0)
         # The echo's line end is always "\r\n"; the output's is the shell's newline.
         expected = variant.output(SHOW_VERSION)
         output = b"".join(line.encode() + crlf for line in expected.splitlines())
         assert answer == b"show version\r\n" + output + privileged
         channel.sendall(b"\n")
-        assert _read_until(channel, privileged) == b"\r\n" + privileged
+        assert read_until(channel, privileged, timeout=10.0) == b"\r\n" + privileged
         channel.sendall(b"exit\n")
-        assert _read_until(channel, b"exit\r\n") == b"exit\r\n"
+        assert read_until(channel, b"exit\r\n", timeout=10.0) == b"exit\r\n"
     assert served(expected) == variant.served(SHOW_VERSION)
 
 

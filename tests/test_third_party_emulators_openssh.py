@@ -38,7 +38,7 @@ from cmelive.collect.live import NetmikoCollector
 from cmelive.commands import AUDIT_COMMANDS, SHOW_VERSION
 
 from . import fakenos_login_shell
-from .fakenos_emulator import ENABLE_SECRET, Variant
+from .fakenos_emulator import ENABLE_SECRET, Variant, read_until
 from .test_openssh_fake import (
     SSHD,
     _free_port,
@@ -47,6 +47,7 @@ from .test_openssh_fake import (
     _run,
     _stop_sshd,
     _wait_for_listener,
+    require_root_and_sshd,
     write_sshd_config,
 )
 
@@ -77,10 +78,7 @@ class OpensshFakenos:
 
 @pytest.fixture(scope="module")
 def openssh_fakenos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpensshFakenos]:
-    if os.geteuid() != 0:
-        pytest.skip("needs root: creates a system user and runs its own sshd")
-    if not SSHD.is_file():
-        pytest.skip(f"openssh-server is not installed ({SSHD} missing)")
+    require_root_and_sshd()
     tmp = tmp_path_factory.mktemp("sshd-fakenos")
     with _machine_wide_lock():
         yield from _serve(tmp)
@@ -170,19 +168,6 @@ def _owner(status: Path) -> int | None:
     return None
 
 
-def _read_until(channel: paramiko.Channel, end: bytes, timeout: float = 20.0) -> bytes:
-    data = b""
-    deadline = time.monotonic() + timeout
-    while not data.endswith(end):
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"no {end!r} after {data!r}"
-        channel.settimeout(remaining)
-        chunk = channel.recv(65536)
-        assert chunk, f"closed after {data!r}"
-        data += chunk
-    return data
-
-
 @pytest.mark.parametrize("tty", TTY_MODES)
 def test_raw_stream(tty: str, openssh_fakenos: OpensshFakenos) -> None:
     """What the collector's login meets there, byte for byte, read with a raw paramiko shell."""
@@ -200,16 +185,16 @@ def test_raw_stream(tty: str, openssh_fakenos: OpensshFakenos) -> None:
         # before fakenos has started (so with the tty's defaults: "\r\n"), then the shell prints
         # its banner and a prompt per line it reads: three prompts on one line.
         channel.sendall(b"terminal length 0\nterminal width 0\n")
-        login = _read_until(channel, prompt + b">" + prompt + b">" + prompt + b">")
+        login = read_until(channel, prompt + b">" + prompt + b">" + prompt + b">")
         typed_ahead_echo = b"terminal length 0\r\nterminal width 0\r\n"
         assert login == typed_ahead_echo + b"Custom SSH Shell" + out + (prompt + b">") * 3
         channel.sendall(b"enable\n")
-        assert _read_until(channel, b"Password: ") == b"enable" + out + b"Password: "
+        assert read_until(channel, b"Password: ") == b"enable" + out + b"Password: "
         channel.sendall(ENABLE_SECRET.encode() + b"\n")
         # The tty echoes the secret too (fakenos never turns echo off).
-        assert _read_until(channel, prompt + b"#") == ENABLE_SECRET.encode() + out + prompt + b"#"
+        assert read_until(channel, prompt + b"#") == ENABLE_SECRET.encode() + out + prompt + b"#"
         channel.sendall(b"show version\n")
-        answer = _read_until(channel, b"\n" + prompt + b"#")
+        answer = read_until(channel, b"\n" + prompt + b"#")
         lines = VARIANT.output(SHOW_VERSION).splitlines()
         assert answer == b"show version" + out + b"".join(line.encode() + b"\r" + out for line in lines) + prompt + b"#"
 
