@@ -578,22 +578,23 @@ class TerminalSession:
         if self.cli.closed or self.cli.fault is not None:
             return [Reply(self.style.wire(lead + output), answers=True)]
         lines = self._with_log_messages(output.splitlines(keepends=True))
-        closing = self._closing(bool(output))
+        closing, late = self._closing(bool(output))
         if self.style.pager and len(lines) > self.style.page_lines:
             shown, self._paged = lines[: self.style.page_lines], lines[self.style.page_lines :]
-            self._after_paged = closing
+            self._after_paged = closing + late
             return [Reply(self.style.wire(lead + "".join(shown)) + MORE, answers=True)]
-        return self._pieces(lead, lines, closing)
+        return self._pieces(lead, lines, closing, late)
 
-    def _closing(self, printed: bool) -> str:
-        """The prompt after an answer, with the log message the style prints around it."""
+    def _closing(self, printed: bool) -> tuple[str, str]:
+        """The prompt after an answer, with the log message the style prints before it; and what
+        comes after it unasked (``logging synchronous``: the message, then the prompt again)."""
         prompt = self._prompt()
         if not self.style.log_messages or not printed:
-            return prompt
+            return prompt, ""
         message = self.style.wire(self._next_log_message() + "\n")
         if self.style.reprint_prompt_after_log:
-            return prompt + self.style.line_end + message + prompt
-        return message + prompt
+            return prompt, self.style.line_end + message + prompt
+        return message + prompt, ""
 
     def _with_log_messages(self, lines: list[str]) -> list[str]:
         every = self.style.log_every_lines
@@ -611,11 +612,12 @@ class TerminalSession:
         self._logs_sent += 1
         return message
 
-    def _pieces(self, lead: str, lines: list[str], closing: str) -> list[Reply]:
-        """The answer in one piece, or in bursts when the style pauses."""
+    def _pieces(self, lead: str, lines: list[str], closing: str, late: str) -> list[Reply]:
+        """The answer in one piece, or in bursts when the style pauses (what comes ``late``, then
+        in a burst of its own)."""
         style = self.style
         if style.pause_ms <= 0:
-            return [Reply(style.wire(lead + "".join(lines)) + closing, answers=True)]
+            return [Reply(style.wire(lead + "".join(lines)) + closing + late, answers=True)]
         pause = style.pause_ms / 1000.0
         pieces: list[Reply] = []
         current = lead
@@ -624,12 +626,9 @@ class TerminalSession:
             if index % style.pause_every_lines == 0 or _PROMPT_LIKE.fullmatch(line.strip()):
                 pieces.append(Reply(style.wire(current), answers=not pieces, pause_s=pause if pieces else 0.0))
                 current = ""
-        if style.reprint_prompt_after_log and closing.count(self._prompt()) == 2:
-            first, _, rest = closing.partition(style.line_end)
-            pieces.append(Reply(style.wire(current) + first, answers=not pieces, pause_s=pause if pieces else 0.0))
-            pieces.append(Reply(style.line_end + rest, answers=False, pause_s=pause))
-            return pieces
         pieces.append(Reply(style.wire(current) + closing, answers=not pieces, pause_s=pause if pieces else 0.0))
+        if late:
+            pieces.append(Reply(late, answers=False, pause_s=pause))
         return pieces
 
     def _pager_key(self, char: str) -> list[Reply]:
