@@ -77,6 +77,16 @@ _REDIRECTION = re.compile(r"\|\s*(?:redirect|tee|append)\b", re.IGNORECASE)
 _PROMPT_TOKEN = r"[^\s>#]+[>#]"
 # A line holding nothing but prompts: one, or several glued ("R1>R1>R1>"), blanks between or after.
 _PROMPTS_LINE = re.compile(r"[ \t]*((" + _PROMPT_TOKEN + r")(?:[ \t]*\2)*)[ \t]*")
+
+
+def _prompts_ending(token: str) -> re.Pattern[str]:
+    """Data that ends with a line holding nothing but prompts matching ``token`` (glued or not)."""
+    return re.compile(r"(?:^|[\r\n])[ \t]*(?:" + token + r"[ \t]*)+\Z")
+
+
+#: Any prompt ending the data: the first answer after login, before the prompt is confirmed.
+_ANY_PROMPT_AT_END = _prompts_ending(_PROMPT_TOKEN)
+
 _PASSWORD_PROMPT = re.compile(r"[Pp]assword:[ \t]*\Z")
 # IOS's pager at the end of what arrived, and the pager marks to take out of an output: the
 # marker, and what erases it once a key is pressed (backspaces and blanks, or a carriage return).
@@ -232,7 +242,7 @@ class AuditSession(CiscoIosSSH):
         self.base_prompt = prompt[:-1]
         # The router's prompt (either privilege), alone or glued to itself, ending what arrived.
         token = re.escape(self.base_prompt) + r"[>#]"
-        self._prompt_at_end = re.compile(r"(?:^|[\r\n])[ \t]*(?:" + token + r"[ \t]*)+\Z")
+        self._prompt_at_end = _prompts_ending(token)
 
     def read_login_prompt(self, timeout: float) -> str:
         """Read what the router prints after login until it ends in a prompt; return the prompt.
@@ -301,7 +311,7 @@ class AuditSession(CiscoIosSSH):
         self.log_messages = ()
         self._write(command)
         if learn_prompt:
-            pattern = re.compile(r"(?:^|[\r\n])[ \t]*(?:" + _PROMPT_TOKEN + r"[ \t]*)+\Z")
+            pattern = _ANY_PROMPT_AT_END
         else:
             pattern = self._prompt_at_end
         settle = _CONFIG_SETTLE_S if is_config_dump(command) else 0.0
