@@ -605,6 +605,9 @@ def https_certificate(state: DeviceState) -> Outcome:
             [f"crypto pki trustpoint {trustpoint}", " no enrollment selfsigned", " enrollment url <ca-url>",
              f"crypto pki authenticate {trustpoint}", f"crypto pki enroll {trustpoint}"],
         )
+    if not state.output(PKI_CERTIFICATES).usable:
+        # Who issued the certificate (or whether one was ever enrolled) is only in that output.
+        return unknown(state.unavailable_reason(PKI_CERTIFICATES), _evidence(state, [chosen]))
     records = state.records(PKI_CERTIFICATES)
     if records is None:
         problem = state.parse_errors.get(PKI_CERTIFICATES, "no records")
