@@ -13,7 +13,7 @@ import errno
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import paramiko
@@ -158,13 +158,22 @@ def test_write_all_renames_nothing_until_every_file_is_written(tmp_path: Path) -
     class Boom(Exception):
         pass
 
-    class Exploding(dict[str, bytes]):
-        def items(self):  # type: ignore[no-untyped-def, override]
-            yield "keep.txt", b"new\n"
-            raise Boom  # as a full disk would, half-way
+    class HalfWay(Mapping[str, bytes]):
+        """The second file fails, as a full disk would, once the first is written."""
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(["keep.txt", "second.txt"])
+
+        def __len__(self) -> int:
+            return 2
+
+        def __getitem__(self, name: str) -> bytes:
+            if name == "second.txt":
+                raise Boom
+            return b"new\n"
 
     with OutputDir.open(tmp_path) as directory, pytest.raises(Boom):
-        directory.write_all(Exploding())
+        directory.write_all(HalfWay())
     assert sorted(os.listdir(tmp_path)) == ["keep.txt"] and (tmp_path / "keep.txt").read_text() == "previous\n"
 
 
