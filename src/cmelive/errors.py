@@ -28,6 +28,20 @@ class InputError(CmeliveError):
         super().__init__(f"{where}: {problem}")
 
 
+class WriteError(CmeliveError):
+    """cmelive could not write its output: the disk or a quota is full, a file size limit, an I/O
+    error (exit code 4).
+
+    Every file is written to a temporary name and renamed into place, so what was written before
+    stays whole and nothing half-written is left under a report's name. The message names the file.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
 class DeviceError(CmeliveError):
     """The device could not be audited (exit code 3)."""
 
@@ -51,6 +65,11 @@ class HistoryError(CmeliveError):
         self.path = path
         self.problem = problem
         super().__init__(f"{path}: {problem}")
+
+
+class HistoryFullError(HistoryError):
+    """The history database could not be written: the disk or a quota is full, an I/O error (exit
+    code 4, as :class:`WriteError`). SQLite rolled the transaction back: nothing is half-recorded."""
 
 
 class RunLockedError(HistoryError):

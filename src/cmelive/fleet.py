@@ -39,7 +39,6 @@ inventory order), ``report.csv``, ``report.sarif``, ``report.junit.xml``, ``repo
 from __future__ import annotations
 
 import logging
-import os
 import random as random_module
 import re
 import tempfile
@@ -52,6 +51,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cmelive import output_files
 from cmelive.collect import Collector, Target
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus
 from cmelive.errors import AuthenticationError, CmeliveError, ConnectError, HistoryError, InputError, UsageError
@@ -199,8 +199,7 @@ def jump_host_ssh_config(host: InventoryHost, directory: Path) -> Path:
             raise InputError(str(host.ssh_config), f"cannot read ssh_config: {exc.strerror}") from exc
         lines += [f"# The host's own ssh_config ({host.ssh_config}):", own]
     path = directory / f"{snapshot_dir_names([host.name])[host.name]}.ssh_config"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return output_files.write_file(path, "\n".join(lines) + "\n", doing="cannot write the jump host's ssh_config")
 
 
 # OpenSSH's ProxyJump form: [user@]host[:port], the host an IPv6 address in brackets when a port follows.
@@ -217,20 +216,22 @@ def _hop_destination(jump_host: str) -> str:
 
 
 def prepare_run_dir(out_dir: Path) -> None:
-    """Create the run directory, refusing one that already holds anything but our log file."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(str(out_dir), "--out: exists and is not a directory")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        present = sorted(p.name for p in out_dir.iterdir() if p.name != LOG_FILE)
-    except OSError as exc:
-        raise InputError(str(out_dir), f"--out: cannot create the run directory: {exc.strerror}") from exc
-    if present:
-        shown = ", ".join(present[:3]) + (", ..." if len(present) > 3 else "")
-        raise UsageError(
-            f"--out {out_dir}: the run directory is not empty ({shown}); every run writes to a new "
-            "directory, so no run overwrites another's evidence (e.g. --out runs/$(date +%F-%H%M))"
-        )
+    """Create the run directory (0700), refusing a symlink, another user's directory, or one that
+    already holds anything but our own log file (see :mod:`cmelive.output_files`)."""
+    directory, _ = output_files.own_dir(out_dir, what="run directory (--out)")
+    with directory:
+        try:
+            present = [n for n in directory.names() if not (n == LOG_FILE and directory.owned_file(n))]
+            if not present:
+                directory.make_private()
+        except OSError as exc:
+            raise output_files.write_error(out_dir, "--out: cannot use the run directory", exc) from exc
+        if present:
+            shown = output_files.foreign_description(directory, present)
+            raise UsageError(
+                f"--out {out_dir}: the run directory is not empty ({shown}); every run writes to a new "
+                "directory, so no run overwrites another's evidence (e.g. --out runs/$(date +%F-%H%M))"
+            )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -666,15 +667,9 @@ def _write_reports(
 
 
 def _write_atomic(path: Path, text: str, encoding: str) -> None:
-    """Write next to ``path`` and rename: a reader (or a crash) never sees half a report."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        with temporary.open("w", encoding=encoding, newline="") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise InputError(str(path), f"cannot write report: {exc.strerror}") from exc
+    """Whole or not at all, 0600, never through a symlink: a reader (or a crash) never sees half a
+    report. A full disk raises :class:`~cmelive.errors.WriteError` (exit 4)."""
+    output_files.write_file(path, text, doing="cannot write report", encoding=encoding)
 
 
 def command_problems(report: DeviceReport) -> list[str]:

@@ -35,7 +35,8 @@ from typing import Any, NamedTuple
 from cmelive import __version__
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import CommandStatus
-from cmelive.errors import HistoryError, RunLockedError, UsageError
+from cmelive.errors import HistoryError, HistoryFullError, RunLockedError, UsageError
+from cmelive.output_files import create_private_file, is_full, make_dirs, open_lock_file
 from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
 from cmelive.snapshot import CommandOutput, utc_now
 from cmelive.userdirs import state_dir
@@ -405,6 +406,8 @@ class History:
         self.path = Path(path).expanduser()
         self._where = str(self.path)
         self._mutex = threading.RLock()
+        #: The first write that failed for want of room (or of a working disk); the run is incomplete.
+        self.write_failure: HistoryFullError | None = None
         if self.path.is_dir():
             raise HistoryError(self._where, "is a directory, not a history database")
         if not self.path.exists():
@@ -413,9 +416,13 @@ class History:
                     self._where, "no run history here (a fleet run creates it; --db chooses another file)"
                 )
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # Its directory 0700 and the file 0600 before SQLite opens it: SQLite gives the -wal
+                # and -shm files the database's mode. Never through a symlink.
+                make_dirs(self.path.parent)
+                create_private_file(self.path)
             except OSError as exc:
-                raise HistoryError(self._where, f"cannot create its directory: {exc.strerror}") from exc
+                error = HistoryFullError if is_full(exc) else HistoryError
+                raise error(self._where, f"cannot create the history database: {exc.strerror}") from exc
         elif not os.access(self.path, os.R_OK):
             raise HistoryError(self._where, "cannot read the history database: permission denied")
         with self._errors("cannot open the history database"):
@@ -444,6 +451,10 @@ class History:
             yield
         except sqlite3.DatabaseError as exc:
             text = str(exc)
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
+                # SQLite rolled the statement back: nothing half-recorded; the command exits 4.
+                self.write_failure = self.write_failure or HistoryFullError(self._where, f"{doing}: {text}")
+                raise HistoryFullError(self._where, f"{doing}: {text}") from exc
             if "file is not a database" in text:
                 raise HistoryError(self._where, "not an SQLite database (is --db the right file?)") from exc
             if "unable to open" in text:
@@ -532,8 +543,12 @@ class History:
             holder = json.dumps(
                 {"run_id": run_id, "pid": os.getpid(), "hostname": socket.gethostname(), "started_at": started_at}
             )
-            os.ftruncate(lock_fd, 0)
-            os.pwrite(lock_fd, (holder + "\n").encode(), 0)
+            try:
+                os.ftruncate(lock_fd, 0)
+                os.pwrite(lock_fd, (holder + "\n").encode(), 0)
+            except OSError as exc:  # a full disk: the run has not begun (the next run marks its row)
+                error = HistoryFullError if is_full(exc) else HistoryError
+                raise error(str(self.lock_path), f"cannot write the run lock file: {exc.strerror}") from exc
         except BaseException:
             fcntl.flock(lock_fd, fcntl.LOCK_UN)
             os.close(lock_fd)
@@ -544,7 +559,7 @@ class History:
         lock_path = self.lock_path
         try:
             # os.open's descriptors are close-on-exec: a child process never inherits the lock.
-            lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            lock_fd = open_lock_file(lock_path)  # 0600, never through a symlink
         except OSError as exc:
             raise HistoryError(str(lock_path), f"cannot open the run lock file: {exc.strerror}") from exc
         try:

@@ -7,6 +7,7 @@ parsing, checks and reports never know which one it came from.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -24,8 +25,9 @@ from cmelive.commands import (
     ios_error,
     split_joined_output,
 )
-from cmelive.errors import InputError
+from cmelive.errors import InputError, UsageError
 from cmelive.masking import scrub, scrub_value
+from cmelive.output_files import TEMP_PREFIX, OutputDir, foreign_description, own_dir, write_error
 from cmelive.router_log import split_log_messages
 from cmelive.ssh_session import SshSession
 
@@ -108,37 +110,67 @@ def write_snapshot(snapshot: Snapshot, directory: Path, *, mask: bool = True) ->
     ``mask=True`` (the default, and what a fleet keeps): every output and every text of
     ``meta.json`` crosses :func:`cmelive.masking.scrub` (secrets masked, terminal controls shown
     as escapes; lines are never added or removed, so evidence line numbers still point at them).
-    ``mask=False`` writes what the router printed, byte for byte, for the user's own vault (and
-    only readable by its owner).
+    ``mask=False`` writes what the router printed, byte for byte, for the user's own vault.
+
+    Whole or not at all, through :mod:`cmelive.output_files`: files 0600 in a 0700 directory of
+    this user, never through a symlink; every file is written before any is renamed into place,
+    so a full disk (:class:`~cmelive.errors.WriteError`) leaves the directory as it was. Only a new
+    or empty directory, or one holding a snapshot cmelive wrote, is written into (see
+    :func:`check_snapshot_dir`); the files of that snapshot this one does not have are removed.
     """
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(str(directory), f"cannot create snapshot directory: {exc.strerror}") from exc
+    files: dict[str, bytes] = {}
     for out in snapshot.outputs.values():
         if out.status == CommandStatus.NOT_COLLECTED and not out.text:
             continue
-        text = scrub(out.text) if mask else out.text
-        _write_private(directory / file_name(out.command), text)
+        files[file_name(out.command)] = (scrub(out.text) if mask else out.text).encode("utf-8")
     meta = snapshot.meta()
     if mask:
         meta = scrub_value(meta)
     meta["masked"] = mask or snapshot.masked
-    _write_private(directory / META_FILE, json.dumps(meta, indent=2) + "\n")
+    files[META_FILE] = (json.dumps(meta, indent=2) + "\n").encode("utf-8")  # last: a snapshot is whole once it is there
+    handle, created = own_dir(directory, what="snapshot directory")
+    try:
+        with handle:
+            present = _refuse_foreign(handle)
+            handle.make_private()
+            handle.write_all(files, remove=[name for name in present if name not in files])
+    except OSError as exc:
+        if Path(os.path.abspath(directory)) in created:
+            with contextlib.suppress(OSError):
+                os.rmdir(directory)
+        raise write_error(directory, "cannot write the snapshot", exc) from exc
     return directory
 
 
-def _write_private(path: Path, text: str) -> None:
-    # Unmasked snapshots hold secrets: never world-readable, whatever the umask.
-    data = text.encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        # os.write, not a text file object: a fleet writes a dozen of these per router.
-        written = 0
-        while written < len(data):
-            written += os.write(fd, data[written:])
-    finally:
-        os.close(fd)
+def check_snapshot_dir(directory: Path) -> None:
+    """Refuse a directory a snapshot must not be written into, before collecting anything: a symlink,
+    another user's, or one holding anything but a snapshot cmelive wrote (exit 2)."""
+    if not os.path.lexists(directory):
+        return
+    handle, _ = own_dir(directory, what="snapshot directory", create=False)
+    with handle:
+        try:
+            _refuse_foreign(handle)
+        except OSError as exc:
+            raise write_error(directory, "cannot read the snapshot directory", exc) from exc
+
+
+def _refuse_foreign(handle: OutputDir) -> list[str]:
+    """The names in a snapshot directory, when all are a previous snapshot's (its ``meta.json``, its
+    ``.txt`` files, temporary files a killed run left), regular files of this user; else a UsageError."""
+    present = handle.names()
+    foreign = [
+        name for name in present
+        if not (name == META_FILE or name.endswith(".txt") or name.startswith(TEMP_PREFIX)) or not handle.owned_file(name)
+    ]
+    if not foreign and present and META_FILE not in present and any(not n.startswith(TEMP_PREFIX) for n in present):
+        foreign = [name for name in present if not name.startswith(TEMP_PREFIX)]  # captures, not a snapshot of ours
+    if foreign:
+        raise UsageError(
+            f"{handle.path}: holds files cmelive did not write ({foreign_description(handle, foreign)}); a snapshot "
+            f"is written only into a new or empty directory, or over a snapshot cmelive wrote (with its {META_FILE})"
+        )
+    return present
 
 
 def read_snapshot(directory: Path) -> Snapshot:

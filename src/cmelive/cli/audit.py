@@ -11,10 +11,10 @@ import typer
 from cmelive.audit import audit_snapshot
 from cmelive.checks.base import Severity
 from cmelive.cli import common
-from cmelive.errors import CmeliveError, InputError
+from cmelive.errors import CmeliveError
 from cmelive.logs import configure_logging
 from cmelive.report.model import AuditReport
-from cmelive.snapshot import write_snapshot
+from cmelive.snapshot import check_snapshot_dir, write_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ def audit(
     configure_logging(verbose)
     try:
         policy = common.read_policy(policy_file)
+        if save_snapshot is not None:
+            check_snapshot_dir(save_snapshot)  # before the router is asked anything
         target = common.build_target(
             host,
             port=port,
@@ -66,11 +68,11 @@ def audit(
         log.debug("%s: %s", host, exc)
         raise common.fail_with_report(host, exc, report_format, output) from None
     report = AuditReport([audit_snapshot(snapshot, policy, name=host)])
-    not_saved: InputError | None = None
+    not_saved: CmeliveError | None = None
     if save_snapshot is not None:
         try:
             write_snapshot(snapshot, save_snapshot, mask=not no_mask)
-        except InputError as exc:
+        except CmeliveError as exc:  # a full disk (exit 4) or a directory that is not ours (exit 2)
             not_saved = exc  # the audit itself worked: its report is still written
     common.emit_report(report, report_format, output)
     if not_saved is not None:

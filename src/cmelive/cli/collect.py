@@ -12,7 +12,7 @@ from cmelive.commands import CommandStatus
 from cmelive.logs import configure_logging
 from cmelive.masking import scrub
 from cmelive.report.model import running_config_problem
-from cmelive.snapshot import write_snapshot
+from cmelive.snapshot import check_snapshot_dir, write_snapshot
 
 
 def collect(
@@ -36,6 +36,7 @@ def collect(
     (what was collected is written all the same).
     """
     configure_logging(verbose)
+    check_snapshot_dir(output_dir)  # before the router is asked anything
     target = common.build_target(
         host,
         port=port,

@@ -16,6 +16,7 @@ from cmelive.collect import ENABLE_SECRET_ENV, Target
 from cmelive.commands import AUDIT_COMMANDS
 from cmelive.errors import AuthenticationError, CmeliveError, DeviceError, InputError, UsageError
 from cmelive.masking import scrub
+from cmelive.output_files import write_file
 from cmelive.policy import Policy, load_policy
 from cmelive.report.json_report import render_json
 from cmelive.report.model import AuditReport
@@ -151,10 +152,9 @@ def emit_report(report: AuditReport, report_format: ReportFormat, output: Path |
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(str(output), f"--output: cannot write report: {exc.strerror}") from exc
+    # Whole or not at all, 0600; a full disk also removes the last run's file (exit 4): a
+    # scheduler must not read it as this run's verdict.
+    write_file(output, text, doing="--output: cannot write report", remove_on_failure=True)
 
 
 def fail_with_report(

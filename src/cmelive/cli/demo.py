@@ -19,6 +19,7 @@ from cmelive.fake.faults import Faults
 from cmelive.cli.fleet import render_summary
 from cmelive.fleet_defaults import LOG_FILE
 from cmelive.logs import configure_logging
+from cmelive.output_files import make_dirs, write_file
 from cmelive.policy import Policy
 from cmelive.report.model import AuditReport, DeviceReport
 from cmelive.snapshot import read_snapshot
@@ -55,7 +56,7 @@ def run_demo_audits(names: tuple[str, ...] = EXAMPLES) -> AuditReport:
                 # The demo's routers are ours: pin their freshly generated keys rather than
                 # weakening host-key checking.
                 known_hosts = Path(scratch) / f"{name}.known_hosts"
-                known_hosts.write_text(router.known_hosts_line() + "\n", encoding="utf-8")
+                write_file(known_hosts, router.known_hosts_line() + "\n", doing="cannot write known_hosts")
                 target = Target(
                     host=router.host,
                     port=router.port,
@@ -113,9 +114,9 @@ def run_demo_fleet(out_dir: Path, *, timeout: float = 3.0) -> tuple[FleetResult,
     ]
     prepare_run_dir(out_dir)
     scratch = out_dir / "demo-fleet"
-    scratch.mkdir()
+    make_dirs(scratch)
     run_dir = out_dir / "run"
-    run_dir.mkdir()
+    make_dirs(run_dir)
     # As `cmelive fleet` does: the run's log goes to its directory, the terminal gets the summary.
     configure_logging(1, log_file=str(run_dir / LOG_FILE))
     with FakeFleet(specs) as fleet:

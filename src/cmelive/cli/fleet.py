@@ -25,7 +25,8 @@ from cmelive.cli import common, exit_codes
 from cmelive.commands import RUNNING_CONFIG, CommandStatus
 from cmelive.errors import UsageError
 from cmelive.fleet_defaults import DEFAULT_RETRIES, DEFAULT_WORKERS, LOG_FILE, SNAPSHOTS_DIR
-from cmelive.logs import MaskingFilter
+from cmelive.logs import MaskingFilter, PrivateLogFile
+from cmelive.output_files import share_with_group
 from cmelive.report.model import DeviceReport, DeviceStatus
 
 if TYPE_CHECKING:
@@ -101,6 +102,14 @@ def fleet(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress line and no summary (reports are still written).")
     ] = False,
+    group_readable: Annotated[
+        bool,
+        typer.Option(
+            "--group-readable",
+            help="Make the finished run directory readable by your group (files 0640, directories 0750; "
+            "default 0600/0700).",
+        ),
+    ] = False,
     verbose: common.Verbose = 0,
 ) -> None:
     """Audit every router of an inventory concurrently and write a run directory of reports.
@@ -128,7 +137,7 @@ def fleet(
         read_known_hosts(path, required=True)  # an unreadable file is a usage error, not 200 device errors
     fleet_runner.prepare_run_dir(out)
     history = None if no_history else History(db if db is not None else default_db_path())
-    _configure_logging(verbose, out / LOG_FILE)
+    log_file = _configure_logging(verbose, out / LOG_FILE)
 
     # systemd stops a unit with SIGTERM: wind down as for Ctrl-C (finish what is in flight,
     # write the reports, mark the history run incomplete) rather than dying mid-write.
@@ -160,6 +169,8 @@ def fleet(
         if history is not None:
             history.close()
 
+    if group_readable:
+        share_with_group(out)
     if not quiet:
         sys.stdout.write(render_summary(result, history_path=history.path if history is not None else None))
         sys.stdout.flush()
@@ -170,6 +181,11 @@ def fleet(
             logging.shutdown()
             os._exit(exit_codes.INTERRUPTED)
         raise typer.Exit(exit_codes.INTERRUPTED)
+    # The disk filled up under the history or the log (the reports were written): exit 4, one line.
+    if history is not None and history.write_failure is not None:
+        raise history.write_failure
+    if log_file.failure is not None:
+        raise log_file.failure
     raise typer.Exit(common.exit_code(result.report, fail_on, fail_on_unknown=fail_on_unknown))
 
 
@@ -177,11 +193,11 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _configure_logging(verbosity: int, log_file: Path) -> None:
+def _configure_logging(verbosity: int, log_file: Path) -> PrivateLogFile:
     """The run's log goes to ``cmelive.log`` in the run directory (INFO; DEBUG with -vv), and to
     stderr only with -v: on a terminal the progress line and the summary say what matters."""
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
-    file_handler = logging.FileHandler(log_file, encoding="utf-8")
+    file_handler = PrivateLogFile(log_file)  # 0600, never through a symlink
     file_handler.setFormatter(formatter)
     file_handler.addFilter(MaskingFilter())
     handlers: list[logging.Handler] = [file_handler]
@@ -197,6 +213,7 @@ def _configure_logging(verbosity: int, log_file: Path) -> None:
     # reads would slip past masking), and paramiko logs routers hanging up as errors.
     logging.getLogger("netmiko").setLevel(logging.WARNING)
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
+    return file_handler
 
 
 class _ProgressLine:

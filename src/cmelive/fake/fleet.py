@@ -46,6 +46,7 @@ from cmelive.fake.faults import Faults
 from cmelive.fake.ios_cli import DEFAULT_ENABLE_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME
 from cmelive.fake.server import HOST_KEY_BITS, FakeRouter
 from cmelive.fake.ssh_profiles import PROFILE_NAMES, SshProfile, get_profile, shared_host_key
+from cmelive.output_files import write_file
 from cmelive.snapshot import Snapshot, read_snapshot
 from cmelive.yaml_bounds import compose_within_bounds
 
@@ -261,7 +262,7 @@ class FakeFleet:
         return lines
 
     def write_known_hosts(self, path: Path) -> Path:
-        path.write_text("".join(line + "\n" for line in self.known_hosts_lines()), encoding="utf-8")
+        write_file(path, "".join(line + "\n" for line in self.known_hosts_lines()), doing="cannot write known_hosts")
         return path
 
     def environment(self, *, password_env: str, enable_secret_env: str) -> dict[str, str]:
@@ -332,7 +333,7 @@ class FakeFleet:
             f"# Host keys: {known_hosts}\n"
         )
         body = yaml.safe_dump(document, sort_keys=False, default_flow_style=None, width=120)
-        path.write_text(header + body, encoding="utf-8")
+        write_file(path, header + body, doing="cannot write the inventory")
         return path
 
     def _another_key(self) -> paramiko.PKey:

@@ -1,0 +1,190 @@
+"""A full disk mid-run: one line, exit 4, the history consistent, what was written whole.
+
+Two honest ways to run out of room, both against a fake fleet on 127.0.0.1 audited by the real
+command: a file size limit (RLIMIT_FSIZE, ``EFBIG``: always runnable) and a real small file
+system (a tmpfs filled up to a chosen number of bytes: ``ENOSPC``; root only, skipped saying why
+elsewhere) under the run directory, under the history database, under a single report, a
+snapshot and the log. After each: exit 4 with one line on stderr naming the file; every report,
+snapshot and log line present is whole, and no temporary file is left; the run is incomplete in
+the history, every device it recorded is recorded whole; the next run on the same database works.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cmelive.errors import WriteError
+from cmelive.examples import example_dir
+from cmelive.history import History, RunStatus
+from cmelive.logs import PrivateLogFile
+from cmelive.output_files import write_file
+from cmelive.snapshot import read_snapshot, write_snapshot
+
+from .fleet_files import (
+    Fleet,
+    assert_no_leftovers,
+    assert_whole_run_dir,
+    fake_fleet,
+    fill,
+    one_line,
+    recorded_results,
+    run_cli,
+    run_fleet_cli,
+    small_fs,
+)
+
+__all__ = ["fake_fleet", "small_fs"]  # fixtures, used by name
+
+#: Above every snapshot file (the largest running-config is 36 KB), below every report (62-177 KB).
+FILE_SIZE_LIMIT = 48 * 1024
+
+
+def assert_history_consistent(db: Path, failed_run: int, names: tuple[str, ...]) -> dict[str, int]:
+    """The failed run is incomplete and each device it recorded has all its results (as many as the
+    complete run after it, from the same routers); returns what it recorded."""
+    runs = {run.id: run for run in History(db, create=False).list_runs()}
+    assert runs[failed_run].status == RunStatus.INCOMPLETE
+    complete = [run_id for run_id, run in runs.items() if run.status == RunStatus.COMPLETE and run_id > failed_run]
+    assert complete, runs
+    results = recorded_results(db)
+    whole = results[complete[0]]
+    assert sorted(whole) == sorted(names) and all(whole.values())
+    for device, count in results[failed_run].items():
+        assert count == whole[device], (device, count, whole[device])
+    return results[failed_run]
+
+
+def test_a_file_size_limit_mid_run_exits_4_and_leaves_everything_whole(fake_fleet: Fleet, tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite"
+    done = run_fleet_cli(fake_fleet, tmp_path / "run", db, file_size_limit=FILE_SIZE_LIMIT)
+    assert done.returncode == 4, done.stdout + done.stderr
+    line = one_line(done.stderr)
+    assert line.startswith("cmelive: error: ") and "File too large" in line
+    present = assert_whole_run_dir(tmp_path / "run", fake_fleet.names)
+    assert "report.json" not in present  # larger than the limit: absent, not half-written
+    assert len(list((tmp_path / "run" / "snapshots").iterdir())) == len(fake_fleet.names)  # small enough: all kept
+
+    again = run_fleet_cli(fake_fleet, tmp_path / "again", db)
+    assert again.returncode == 1, again.stdout + again.stderr  # findings: the next run works
+    assert assert_whole_run_dir(tmp_path / "again", fake_fleet.names) == [
+        "report.json", "report.csv", "report.sarif", "report.junit.xml", "report.html"
+    ]
+    assert_history_consistent(db, 1, fake_fleet.names)
+    listed = run_cli("history", "--db", str(db))
+    assert listed.returncode == 0 and "incomplete" in listed.stdout.splitlines()[2]
+
+
+@pytest.mark.parametrize("leave_kib", [0, 48, 200, 600])
+def test_a_full_disk_under_the_run_directory(
+    fake_fleet: Fleet, small_fs: Callable[[int], Path], tmp_path: Path, leave_kib: int
+) -> None:
+    disk = small_fs(2048)
+    fill(disk, leave_kib * 1024)
+    db = tmp_path / "history.sqlite"
+    done = run_fleet_cli(fake_fleet, disk / "run", db)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "No space left on device" in one_line(done.stderr)
+    present = assert_whole_run_dir(disk / "run", fake_fleet.names)
+    assert len(present) < 5
+    # The history is elsewhere: every device recorded, the run incomplete (its reports are not all there).
+    (run,) = History(db, create=False).list_runs()
+    assert run.status == RunStatus.INCOMPLETE and run.devices == len(fake_fleet.names)
+    (disk / "filler").unlink()
+    again = run_fleet_cli(fake_fleet, disk / "again", db)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert_history_consistent(db, run.id, fake_fleet.names)
+
+
+def test_a_full_disk_under_the_history(fake_fleet: Fleet, small_fs: Callable[[int], Path], tmp_path: Path) -> None:
+    """The room left after a first run decides where the second one meets the full disk: before a
+    device (refused whole: the run goes on), or when marking the run finished (its row says
+    running, its process is gone: shown incomplete, and the next run marks it). Several amounts,
+    since SQLite's page use varies a little with the paths it records."""
+    partly_recorded = 0
+    for leave_kib in (96, 160, 224, 288):
+        disk = small_fs(1024)
+        db = disk / "history.sqlite"
+        first = run_fleet_cli(fake_fleet, tmp_path / f"first-{leave_kib}", db)
+        assert first.returncode == 1, first.stdout + first.stderr
+        filler = fill(disk, leave_kib * 1024)
+        done = run_fleet_cli(fake_fleet, tmp_path / f"second-{leave_kib}", db)
+        assert done.returncode == 4, done.stdout + done.stderr
+        line = one_line(done.stderr)
+        assert str(db) in line and "database or disk is full" in line
+        assert "cannot record device" in line or "cannot finish the run" in line
+        # The reports are on another disk: all of them written, whole.
+        assert len(assert_whole_run_dir(tmp_path / f"second-{leave_kib}", fake_fleet.names)) == 5
+        filler.unlink()
+        third = run_fleet_cli(fake_fleet, tmp_path / f"third-{leave_kib}", db)
+        assert third.returncode == 1, third.stdout + third.stderr
+        recorded = assert_history_consistent(db, 2, fake_fleet.names)
+        partly_recorded += 0 < len(recorded) < len(fake_fleet.names)
+        listed = run_cli("history", "--db", str(db))
+        assert [row.split()[2] for row in listed.stdout.splitlines()[1:]] == ["complete", "incomplete", "complete"]
+    assert partly_recorded  # at least once the disk filled up between two devices
+
+
+def test_a_single_report_on_a_full_disk_leaves_no_stale_report(small_fs: Callable[[int], Path]) -> None:
+    disk = small_fs(512)
+    out = disk / "report.json"
+    ok = run_cli("replay", str(example_dir("secure-cme")), "--format", "json", "-o", str(out))
+    assert ok.returncode in (0, 1) and out.stat().st_size > 4096
+    filler = fill(disk, 0)
+    again = run_cli("replay", str(example_dir("plain-ios")), "--format", "json", "-o", str(out))
+    assert again.returncode == 4
+    assert "No space left on device" in one_line(again.stderr)
+    # The last run's verdict is not left behind to be read as this run's.
+    assert not out.exists()
+    assert_no_leftovers(disk)
+    assert filler.exists()
+
+
+def test_a_snapshot_on_a_full_disk_leaves_the_previous_one_as_it_was(small_fs: Callable[[int], Path]) -> None:
+    disk = small_fs(512)
+    snap = disk / "snap"
+    first = read_snapshot(example_dir("secure-cme"))
+    write_snapshot(first, snap)
+    before = {p.name: p.read_bytes() for p in snap.iterdir()}
+    fill(disk, 8 * 1024)  # room for a few small files, not the whole snapshot
+    with pytest.raises(WriteError, match="No space left on device"):
+        write_snapshot(read_snapshot(example_dir("insecure-cme")), snap, mask=False)
+    assert {p.name: p.read_bytes() for p in snap.iterdir()} == before
+    with pytest.raises(WriteError):
+        write_snapshot(first, disk / "new")
+    assert not (disk / "new").exists()  # created for it, removed with it
+    assert_no_leftovers(disk)
+
+
+def test_a_report_too_large_for_the_disk_keeps_the_previous_file(small_fs: Callable[[int], Path]) -> None:
+    disk = small_fs(256)
+    path = disk / "report.csv"
+    write_file(path, "previous\n", doing="cannot write report")
+    with pytest.raises(WriteError):
+        write_file(path, "x" * (512 * 1024), doing="cannot write report")
+    assert path.read_text() == "previous\n" and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert_no_leftovers(disk)
+
+
+def test_the_log_on_a_full_disk_keeps_whole_lines_and_says_so_once(small_fs: Callable[[int], Path]) -> None:
+    disk = small_fs(256)
+    handler = PrivateLogFile(disk / "cmelive.log")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+
+    def log(message: str) -> None:
+        handler.handle(logging.LogRecord("t", logging.INFO, __file__, 1, message, None, None))
+
+    log("first line")
+    fill(disk, 4096)  # one page left: a longer record is cut short by the disk
+    log("x" * 10_000)
+    log("after the failure")
+    handler.close()
+    assert (disk / "cmelive.log").read_text() == "first line\n"
+    assert handler.failure is not None and "No space left on device" in str(handler.failure)
+    assert shutil.disk_usage(disk).free >= 0 and os.path.getsize(disk / "cmelive.log") == len("first line\n")
