@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
+import select
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,6 +48,7 @@ from cmelive.fake.faults import (
     SessionFault,
     stream_pieces,
 )
+from cmelive.fake import shell as fake_shell
 from cmelive.fake.fleet import load_faults_file
 from cmelive.fake.ios_cli import IosCli
 from cmelive.inventory import load_inventory
@@ -292,6 +296,51 @@ def test_a_flood_costs_the_fake_nothing_while_the_client_reads_nothing(
         assert spent < 0.3, f"{spent:.2f}s of CPU while the client read nothing"
         client.close()
         assert wait_for_no_connections(router)
+
+
+@pytest.mark.parametrize("mode", ["flood", "drip", "flood_before_prompt"])
+def test_the_login_shell_streams_until_its_terminal_goes_away(mode: str, example: Snapshot) -> None:
+    """``cmelive-fake-shell`` (the fake behind a real sshd) on a pty: it streams, and a hung-up
+    terminal ends it, even while a flood's write waits for a reader."""
+    faults = {
+        "flood": Faults(flood_on=(RUNNING_CONFIG,)),
+        "drip": Faults(drip_on=(RUNNING_CONFIG,)),
+        "flood_before_prompt": Faults(flood_before_prompt=True),
+    }[mode]
+    cli = IosCli(served(example), "R1", SECRET, True, faults=faults)
+    controller, terminal = pty.openpty()
+    shell = threading.Thread(target=fake_shell._serve, args=(cli, terminal, terminal), daemon=True)
+    shell.start()
+    received = b""
+    try:
+        if mode != "flood_before_prompt":
+            while not received.endswith(b"R1#"):
+                received += os.read(controller, 4096)
+            os.write(controller, b"show running-config\r")
+        received = b""
+        deadline = time.monotonic() + 2.5 * DRIP_INTERVAL_S
+        while time.monotonic() < deadline:
+            if select.select([controller], [], [], 0.1)[0]:
+                received += os.read(controller, 65536)
+        assert received.count(b"\r\n") >= 2 and not received.rstrip().endswith(b"R1#")
+        time.sleep(0.3)  # a flood's write now waits for a reader
+    finally:
+        os.close(controller)
+    shell.join(5)
+    assert not shell.is_alive()
+    os.close(terminal)
+
+
+def test_the_login_shell_reads_its_faults(tmp_path: Path) -> None:
+    settings = tmp_path / fake_shell.CONFIG_FILE
+    settings.write_text(json.dumps({"snapshot": "snap", "faults": {"endless_on": ["sh run"], "flood_before_prompt": True}}))
+    assert fake_shell.load_settings(tmp_path).faults == Faults(endless_on=("sh run",), flood_before_prompt=True)
+    settings.write_text(json.dumps({"snapshot": "snap", "faults": {"flood_on": "sh run"}}))
+    with pytest.raises(InputError, match='"faults": flood_on must be a list of commands'):
+        fake_shell.load_settings(tmp_path)
+    settings.write_text(json.dumps({"snapshot": "snap", "faults": {"flood": True}}))
+    with pytest.raises(InputError, match='"faults": .*unexpected keyword argument'):
+        fake_shell.load_settings(tmp_path)
 
 
 # ---------------------------------------------------------------------------------------------
