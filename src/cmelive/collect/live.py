@@ -25,9 +25,9 @@ What we do ourselves, and why:
 * **Bounded.** A router is not ours and may print forever, fast or slowly. Every command has a
   deadline that arriving data does not move and a size limit, the session has a deadline of its
   own, and what comes after login before the first prompt is bounded in time and size
-  (:mod:`cmelive.collect.limits`). An output is kept as the pieces that arrived, joined once:
-  prompts and pager marks are looked for in its last few kB only, so reading costs time and
-  memory in proportion to the output (``bench/bench_memory.py`` measures both).
+  (:mod:`cmelive.collect.limits`). An output grows in place as it arrives, prompts and pager
+  marks are looked for in its last few kB only, and cleaning it lets go of each step: reading
+  costs time and memory in proportion to the output (``bench/bench_memory.py`` measures both).
 """
 
 from __future__ import annotations
@@ -191,37 +191,6 @@ class OutputCut(Exception):
         self.received = received
 
 
-class _Received:
-    """An output as it arrives: the pieces, joined once at the end, and the last few kB, where the
-    prompt and pager marks are looked for. Nothing here copies the whole output per read, and a
-    ``limit`` keeps at most that many characters (``keep=False`` keeps only the end)."""
-
-    def __init__(self, limit: int | None, *, keep: bool = True) -> None:
-        self.limit = limit
-        self.keep = keep
-        self.parts: list[str] = []
-        self.size = 0  # characters received, kept or not
-        self.tail = ""
-
-    def add(self, text: str) -> bool:
-        """Take ``text``; False when it went past the limit (what fits is kept)."""
-        fits = True
-        if self.limit is not None and self.size + len(text) > self.limit:
-            text = text[: max(0, self.limit - self.size)]
-            fits = False
-        self.size += len(text)
-        if self.keep and text:
-            self.parts.append(text)
-        self.tail = text[-_TAIL_KEPT:] if len(text) >= _TAIL_KEPT else (self.tail + text)[-_TAIL_KEPT:]
-        return fits
-
-    def text(self) -> str:
-        """Everything kept, as one string (the pieces are let go: one copy in memory, not two)."""
-        joined = "".join(self.parts)
-        self.parts = [joined] if joined else []
-        return joined
-
-
 class AuditSession(CiscoIosSSH):
     """netmiko's IOS SSH driver with verified host keys and a blocking, prompt-anchored reader.
 
@@ -340,29 +309,32 @@ class AuditSession(CiscoIosSSH):
         :class:`OutputCut`; only the last line matters, so only the end of what came is kept.
         """
         deadline = min(time.monotonic() + timeout, self.session_end)
-        seen = _Received(self.login_max_output, keep=False)
+        limit = self.login_max_output
+        tail = ""  # the end of what came: all the prompt search needs
+        size = 0
         nudges = 0
         while True:
-            prompt = _trailing_prompt(seen.tail)
+            prompt = _trailing_prompt(tail)
             remaining = deadline - time.monotonic()
+            chunk = ""
             if prompt is not None:
-                late = self._receive(min(_LOGIN_SETTLE_S, remaining)) if nudges and remaining > 0 else ""
-                if not late:
+                chunk = self._receive(min(_LOGIN_SETTLE_S, remaining)) if nudges and remaining > 0 else ""
+                if not chunk:
                     return prompt
-                if not seen.add(late):
-                    raise OutputCut(OutputCut.SIZE, "", seen.size)
-                continue
-            if remaining <= 0:
-                if seen.size:
-                    raise OutputCut(OutputCut.DEADLINE, "", seen.size)
+            elif remaining <= 0:
+                if size:
+                    raise OutputCut(OutputCut.DEADLINE, "", size)
                 raise CommandTimeout("no prompt after login", "")
-            chunk = self._receive(min(remaining, _NUDGE_AFTER_S))
-            if not chunk and nudges < 3:
-                # Some routers and terminal servers wait for a key before they show the prompt.
-                self._write("")
-                nudges += 1
-            if not seen.add(chunk):
-                raise OutputCut(OutputCut.SIZE, "", seen.size)
+            else:
+                chunk = self._receive(min(remaining, _NUDGE_AFTER_S))
+                if not chunk and nudges < 3:
+                    # Some routers and terminal servers wait for a key before they show the prompt.
+                    self._write("")
+                    nudges += 1
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise OutputCut(OutputCut.SIZE, "", size)
+            tail = (tail + chunk)[-_TAIL_KEPT:]
 
     def elevate(self, secret: str, timeout: float) -> None:
         """``enable`` with ``secret``; :class:`AuthenticationError` when the router refuses."""
@@ -577,7 +549,10 @@ class AuditSession(CiscoIosSSH):
         was kept. ``keep=False`` keeps only the end of the data (a resync reads to drop) and
         returns "".
         """
-        received = _Received(max_chars, keep=keep)
+        # The output, from its echo line on, grows in place (CPython extends a string that
+        # nothing else refers to): no copy per read, and the caller gets this very string.
+        data = ""
+        size = 0  # characters of the output received, kept or not
         head = ""  # what came before the echo line was complete
         head_size = 0  # characters of it, dropped ones included
         scan_from = 0
@@ -588,15 +563,18 @@ class AuditSession(CiscoIosSSH):
                 if echo_start >= 0:
                     echoed = True
                     self._before_echo = head[:echo_start]
-                    received.add(head[echo_start:])
+                    data = head[echo_start:]
                     head = ""
+                    size = len(data)
+                    if max_chars is not None and size > max_chars:
+                        raise OutputCut(OutputCut.SIZE, data[:max_chars] if keep else "", head_size)
                 elif len(head) > 2 * _BEFORE_ECHO_KEPT:
                     # Only the end can still hold the echo, and hold what to keep of it.
                     dropped = len(head) - _BEFORE_ECHO_KEPT
                     head = head[dropped:]
                     scan_from = max(0, scan_from - dropped)
             if echoed:
-                tail = received.tail
+                tail = data[-_TAIL_KEPT:]
                 offset = max(0, len(tail) - _TAIL)
                 tail_match = pattern.search(tail, offset)
                 if tail_match is not None and not (
@@ -604,32 +582,39 @@ class AuditSession(CiscoIosSSH):
                     and not _looks_whole(tail[max(0, tail_match.start() - 2048) : tail_match.start()])
                     and self._more_arrives(min(settle_unless_end, max(0.0, until - time.monotonic())))
                 ):
-                    return received.text() if keep else ""
+                    return data if keep else ""
                 if _MORE_AT_END.search(tail, offset):
                     self._press_pager_key()
+                del tail
             left = until - time.monotonic()
             if left <= 0:
-                raise OutputCut(OutputCut.DEADLINE, received.text() if echoed else "", head_size + received.size)
+                raise OutputCut(OutputCut.DEADLINE, data if keep else "", head_size + size)
             try:
                 chunk = self._pending or self._receive(min(timeout, left))
             except ConnectionLost as exc:
                 # What arrived before the line went dead is evidence too: the caller keeps it.
-                exc.partial = received.text() if echoed else ""
+                exc.partial = data if keep else ""
                 raise
             self._pending = ""
             if not chunk:
                 if time.monotonic() < until:
-                    partial = received.text() if echoed else ""
-                    raise CommandTimeout(f"no data for {timeout:g}s and no prompt", partial)
+                    raise CommandTimeout(f"no data for {timeout:g}s and no prompt", data if keep else "")
                 continue  # the deadline, not the silence: said above
-            if echoed:
-                if not received.add(chunk):
-                    raise OutputCut(OutputCut.SIZE, received.text(), head_size + received.size)
-            else:
+            if not echoed:
                 head += chunk
                 head_size += len(chunk)
                 if max_chars is not None and head_size > max_chars:
                     raise OutputCut(OutputCut.SIZE, "", head_size)
+                continue
+            size += len(chunk)
+            if max_chars is not None and size > max_chars:
+                if keep:
+                    data += chunk[: len(chunk) - (size - max_chars)]
+                raise OutputCut(OutputCut.SIZE, data if keep else "", head_size + size)
+            if keep:
+                data += chunk
+            else:
+                data = (data[-_TAIL_KEPT:] + chunk)[-_TAIL_KEPT:]
 
     def _more_arrives(self, wait: float) -> bool:
         """True when more data comes within ``wait`` seconds (kept for the next read)."""
