@@ -38,7 +38,12 @@ Username = Annotated[
 ]
 KeyFile = Annotated[Path | None, typer.Option("--key-file", help="SSH private key to log in with.")]
 SshConfig = Annotated[Path | None, typer.Option("--ssh-config", help="OpenSSH client config (ProxyJump, User, ...).")]
-Timeout = Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds to wait to connect and per command.")]
+Timeout = Annotated[
+    float,
+    typer.Option(
+        "--timeout", min=1.0, help="Seconds to wait to connect, and for a command's output to go on (a silence)."
+    ),
+]
 
 
 def _size_option(value: str | int) -> int:

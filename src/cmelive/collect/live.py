@@ -545,8 +545,8 @@ class AuditSession(CiscoIosSSH):
 
         Bounded whatever the router does: ``until`` (a ``time.monotonic()``) is a deadline that
         arriving data does not move, and at most ``max_chars`` are taken (counting from the
-        echo line; what precedes the echo counts too). Either raises :class:`OutputCut` with what
-        was kept. ``keep=False`` keeps only the end of the data (a resync reads to drop) and
+        echo line; what precedes the echo is bounded alike). Either raises :class:`OutputCut`
+        with what was kept. ``keep=False`` keeps only the end of the data (a resync reads to drop) and
         returns "".
         """
         # The output, from its echo line on, grows in place (CPython extends a string that
