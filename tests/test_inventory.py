@@ -269,9 +269,9 @@ BAD_CASES = [
     (
         "unknown_key.yaml",
         3,
-        "host 'br-01': unknown key 'adress' (allowed: address, data, enable_secret_env, groups, hostname, "
-        "jump_host, key_file, keyring, known_hosts, password_env, port, ssh_config, tags, timeout, "
-        "trusted_subnets, username, wan_interfaces)",
+        "host 'br-01': unknown key 'adress' (allowed: address, command_deadline, data, enable_secret_env, groups, "
+        "hostname, jump_host, key_file, keyring, known_hosts, max_output, password_env, port, session_deadline, "
+        "ssh_config, tags, timeout, trusted_subnets, username, wan_interfaces)",
     ),
     (
         "unknown_top_key.yaml",
@@ -347,8 +347,9 @@ BAD_CASES = [
     (
         "ansible_unknown_cmelive_var.yaml",
         5,
-        "host 'br-01': unknown variable 'cmelive_tag' (cmelive's: cmelive_data, cmelive_enable_secret_env, "
-        "cmelive_jump_host, cmelive_keyring, cmelive_known_hosts, cmelive_password_env, cmelive_ssh_config, cmelive_tags, "
+        "host 'br-01': unknown variable 'cmelive_tag' (cmelive's: cmelive_command_deadline, cmelive_data, "
+        "cmelive_enable_secret_env, cmelive_jump_host, cmelive_keyring, cmelive_known_hosts, cmelive_max_output, "
+        "cmelive_password_env, cmelive_session_deadline, cmelive_ssh_config, cmelive_tags, "
         "cmelive_timeout, cmelive_trusted_subnets, cmelive_wan_interfaces)",
     ),
     (

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from cmelive import output_files
-from cmelive.collect import Collector, Target
+from cmelive.collect import Collector, Limits, Target
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus
 from cmelive.errors import AuthenticationError, CmeliveError, ConnectError, HistoryError, InputError, UsageError
 from cmelive.fleet_defaults import DEFAULT_RETRIES, DEFAULT_WORKERS, LOG_FILE, REPORT_FILES, SNAPSHOTS_DIR
@@ -257,10 +257,13 @@ def run_fleet(
     jitter: Callable[[], float] = random_module.random,
     today: date | None = None,
     judge_processes: int | None = None,
+    limits: Limits | None = None,
 ) -> FleetResult:
     """Audit ``hosts`` concurrently and write the run directory; see the module docstring.
 
-    ``timeout`` applies per connection and per command, unless the host sets its own.
+    ``timeout`` applies per connection and per command, unless the host sets its own; so do
+    ``limits`` (:mod:`cmelive.collect.limits`: each command's and each session's deadline, each
+    output's size), which a host may raise or lower one by one.
     ``retries`` is how many more connection attempts a device gets after a connection failure.
     ``progress`` is called in the calling thread with each device's report as it finishes.
     ``sleep`` waits between retries (default: a wait that Ctrl-C cuts short); ``jitter`` draws
@@ -295,6 +298,7 @@ def run_fleet(
         sleep=sleep,
         jitter=jitter,
         today=today or date.today(),
+        limits=limits if limits is not None else Limits(),
     )
     started = time.monotonic()
     handle = history.start_run(inventory_label, len(hosts)) if history is not None else None
@@ -351,8 +355,10 @@ class _FleetRun:
         sleep: Sleep | None,
         jitter: Callable[[], float],
         today: date,
+        limits: Limits | None = None,
     ) -> None:
         self.hosts = hosts
+        self.limits = limits if limits is not None else Limits()
         self.out_dir = out_dir
         self.timeout = timeout
         self.retries = retries
@@ -553,6 +559,11 @@ class _FleetRun:
             ),
             accept_new_host_key=self.accept_new_host_key,
             name=host.name,
+            limits=self.limits.with_overrides(
+                command_deadline_s=host.command_deadline,
+                session_deadline_s=host.session_deadline,
+                max_output=host.max_output,
+            ),
         )
 
     def collect(self, target: Target, attempts: _Attempts) -> Snapshot:

@@ -64,6 +64,7 @@ from typing import Literal
 
 import yaml
 
+from cmelive.collect.limits import parse_size
 from cmelive.errors import InputError, UsageError
 from cmelive.policy import Policy
 from cmelive.yaml_bounds import compose_within_bounds
@@ -92,7 +93,8 @@ class InventoryHost:
     ``ssh_config`` and ``known_hosts`` (the OpenSSH known_hosts file the router's key is checked
     against, and where ``--accept-new-host-key`` records it) are absolute (a relative path in the
     file is taken relative to the inventory file's directory, ``~`` is expanded). ``timeout`` is ``None`` when the runner's default
-    applies; ``trusted_subnets``/``wan_interfaces`` are ``None`` when the host does not override the
+    applies, and so are ``command_deadline``, ``session_deadline`` (seconds) and ``max_output``
+    (bytes; see :mod:`cmelive.collect.limits`); ``trusted_subnets``/``wan_interfaces`` are ``None`` when the host does not override the
     site policy (see :func:`host_policy`). ``line`` is where the host is defined.
     """
 
@@ -114,6 +116,9 @@ class InventoryHost:
     wan_interfaces: tuple[str, ...] | None = None
     data: Mapping[str, object] = field(default_factory=dict, hash=False)
     line: int = 0
+    command_deadline: float | None = None
+    session_deadline: float | None = None
+    max_output: int | None = None
 
 
 @dataclass(frozen=True)
@@ -299,6 +304,9 @@ _SETTINGS = (
     "known_hosts",
     "jump_host",
     "timeout",
+    "command_deadline",
+    "session_deadline",
+    "max_output",
     "tags",
     "trusted_subnets",
     "wan_interfaces",
@@ -372,6 +380,9 @@ class _Settings:
     known_hosts: Path | None = None
     jump_host: str | None = None
     timeout: float | None = None
+    command_deadline: float | None = None
+    session_deadline: float | None = None
+    max_output: int | None = None
     tags: tuple[str, ...] = ()
     trusted_subnets: tuple[str, ...] | None = None
     wan_interfaces: tuple[str, ...] | None = None
@@ -490,11 +501,21 @@ class _Reader:
                     node, f"{context}: {label} must be one ProxyJump hop, [user@]host[:port] (not a list of hops)"
                 )
             settings.jump_host = text
-        elif key == "timeout":
+        elif key in ("timeout", "command_deadline", "session_deadline"):
             number = self.value(node, context) if isinstance(node, yaml.ScalarNode) else None
             if isinstance(number, bool) or not isinstance(number, (int, float)) or not 0 < number < math.inf:
                 raise self.error(node, f"{context}: {label} must be a positive number of seconds")
-            settings.timeout = float(number)
+            setattr(settings, key, float(number))
+        elif key == "max_output":
+            size = self.value(node, context) if isinstance(node, yaml.ScalarNode) else None
+            try:
+                if isinstance(size, bool) or not isinstance(size, (int, str)):
+                    raise ValueError("not a size")
+                settings.max_output = size if isinstance(size, int) and size > 0 else parse_size(str(size))
+            except ValueError:
+                raise self.error(
+                    node, f"{context}: {label} must be a size: a number of bytes, or with K, M or G (512K, 64M)"
+                ) from None
         elif key == "tags":
             settings.tags = tuple(dict.fromkeys(text for text, _ in self.string_list(node, context, label, "tags")))
         elif key == "trusted_subnets":
@@ -634,6 +655,9 @@ def _build_host(
         known_hosts=next((s.known_hosts for s in chain if s.known_hosts is not None), None),
         jump_host=next((s.jump_host for s in chain if s.jump_host is not None), None),
         timeout=next((s.timeout for s in chain if s.timeout is not None), None),
+        command_deadline=next((s.command_deadline for s in chain if s.command_deadline is not None), None),
+        session_deadline=next((s.session_deadline for s in chain if s.session_deadline is not None), None),
+        max_output=next((s.max_output for s in chain if s.max_output is not None), None),
         trusted_subnets=next((s.trusted_subnets for s in chain if s.trusted_subnets is not None), None),
         wan_interfaces=next((s.wan_interfaces for s in chain if s.wan_interfaces is not None), None),
         data=data,

@@ -23,6 +23,7 @@ from cmelive.commands import (
     command_from_file_name,
     file_name,
     ios_error,
+    is_config_dump,
     split_joined_output,
 )
 from cmelive.errors import InputError, UsageError
@@ -51,8 +52,12 @@ class CommandOutput:
 
     @property
     def usable(self) -> bool:
-        """True when the output can be parsed (complete or cut off, but not rejected/missing)."""
-        return self.status in (CommandStatus.OK, CommandStatus.TRUNCATED)
+        """True when the output can be parsed: complete, or a configuration cut off (the damage
+        model places what a cut can hide); not rejected or missing, nor any other cut-off output,
+        whose missing lines nothing can place (a partial table would judge as a whole one)."""
+        return self.status == CommandStatus.OK or (
+            self.status == CommandStatus.TRUNCATED and is_config_dump(self.command)
+        )
 
 
 @dataclass

@@ -11,6 +11,7 @@ import typer
 from cmelive.audit import audit_snapshot
 from cmelive.checks.base import Severity
 from cmelive.cli import common
+from cmelive.collect.limits import DEFAULT_COMMAND_DEADLINE_S, DEFAULT_MAX_OUTPUT
 from cmelive.errors import CmeliveError
 from cmelive.logs import configure_logging
 from cmelive.report.model import AuditReport
@@ -26,6 +27,9 @@ def audit(
     key_file: common.KeyFile = None,
     ssh_config: common.SshConfig = None,
     timeout: common.Timeout = 30.0,
+    command_deadline: common.CommandDeadline = DEFAULT_COMMAND_DEADLINE_S,
+    session_deadline: common.SessionDeadline = None,
+    max_output: common.MaxOutput = DEFAULT_MAX_OUTPUT,
     known_hosts: common.KnownHosts = None,
     accept_new_host_key: common.AcceptNewHostKey = False,
     save_snapshot: Annotated[
@@ -61,6 +65,7 @@ def audit(
             timeout=timeout,
             known_hosts=known_hosts,
             accept_new_host_key=accept_new_host_key,
+            limits=common.limits_from(command_deadline, session_deadline, max_output),
         )
         snapshot = common.collect_live(target)
     except CmeliveError as exc:

@@ -9,6 +9,7 @@ import typer
 
 from cmelive.cli import common, exit_codes
 from cmelive.commands import CommandStatus
+from cmelive.collect.limits import DEFAULT_COMMAND_DEADLINE_S, DEFAULT_MAX_OUTPUT
 from cmelive.logs import configure_logging
 from cmelive.masking import scrub
 from cmelive.report.model import running_config_problem
@@ -23,6 +24,9 @@ def collect(
     key_file: common.KeyFile = None,
     ssh_config: common.SshConfig = None,
     timeout: common.Timeout = 30.0,
+    command_deadline: common.CommandDeadline = DEFAULT_COMMAND_DEADLINE_S,
+    session_deadline: common.SessionDeadline = None,
+    max_output: common.MaxOutput = DEFAULT_MAX_OUTPUT,
     known_hosts: common.KnownHosts = None,
     accept_new_host_key: common.AcceptNewHostKey = False,
     no_mask: Annotated[
@@ -46,6 +50,7 @@ def collect(
         timeout=timeout,
         known_hosts=known_hosts,
         accept_new_host_key=accept_new_host_key,
+        limits=common.limits_from(command_deadline, session_deadline, max_output),
     )
     snapshot = common.collect_live(target)
     write_snapshot(snapshot, output_dir, mask=not no_mask)

@@ -13,6 +13,7 @@ import typer
 from cmelive.checks.base import Severity
 from cmelive.cli import exit_codes
 from cmelive.collect import ENABLE_SECRET_ENV, Target
+from cmelive.collect.limits import DEFAULT_MAX_OUTPUT, Limits, format_size, parse_size
 from cmelive.commands import AUDIT_COMMANDS
 from cmelive.errors import AuthenticationError, CmeliveError, DeviceError, InputError, UsageError
 from cmelive.masking import scrub
@@ -38,7 +39,62 @@ Username = Annotated[
 ]
 KeyFile = Annotated[Path | None, typer.Option("--key-file", help="SSH private key to log in with.")]
 SshConfig = Annotated[Path | None, typer.Option("--ssh-config", help="OpenSSH client config (ProxyJump, User, ...).")]
-Timeout = Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds to wait to connect and per command.")]
+Timeout = Annotated[
+    float,
+    typer.Option(
+        "--timeout", min=1.0, help="Seconds to wait to connect, and for a command's output to go on (a silence)."
+    ),
+]
+
+
+def _size_option(value: str | int) -> int:
+    if isinstance(value, int):  # the default
+        return value
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+CommandDeadline = Annotated[
+    float,
+    typer.Option(
+        "--command-deadline",
+        min=0.001,
+        metavar="S",
+        help="Seconds one command may take in all, however steadily its output arrives; then it is cut off "
+        "(kept, marked truncated). --timeout still ends one the router stops answering sooner.",
+    ),
+]
+SessionDeadline = Annotated[
+    float | None,
+    typer.Option(
+        "--session-deadline",
+        min=0.001,
+        metavar="S",
+        show_default=False,
+        help="Seconds a router's whole session may take, login included "
+        "[default: twice --command-deadline].",
+    ),
+]
+MaxOutput = Annotated[
+    int,
+    typer.Option(
+        "--max-output",
+        metavar="SIZE",
+        parser=_size_option,
+        show_default=False,
+        help="The most kept of one command's output, in bytes or with K, M, G (512K, 64M); beyond it the "
+        f"output is cut off (kept, marked truncated) [default: {format_size(DEFAULT_MAX_OUTPUT).replace(' ', '')}].",
+    ),
+]
+
+
+def limits_from(command_deadline: float, session_deadline: float | None, max_output: int) -> Limits:
+    """The collection limits the options name."""
+    return Limits(command_deadline_s=command_deadline, session_deadline_s=session_deadline, max_output=max_output)
+
+
 KnownHosts = Annotated[
     list[Path] | None,
     typer.Option(
@@ -85,6 +141,7 @@ def build_target(
     timeout: float,
     known_hosts: list[Path] | None,
     accept_new_host_key: bool,
+    limits: Limits | None = None,
 ) -> Target:
     """The connection settings; secrets come from the environment or a prompt, never from argv."""
     for option, path in (("--key-file", key_file), ("--ssh-config", ssh_config)):
@@ -104,6 +161,7 @@ def build_target(
         timeout=timeout,
         known_hosts=tuple(known_hosts or ()),
         accept_new_host_key=accept_new_host_key,
+        limits=limits if limits is not None else Limits(),
     )
 
 

@@ -56,7 +56,8 @@ def fake_fleet(
         typer.Option(
             "--faults-file",
             help="YAML mapping router names to fault options, e.g. "
-            "{branch-07: {delay_ms: 200, hang_on: ['show running-config']}, branch-08: {ssh_profile: ios124}}.",
+            "{branch-07: {delay_ms: 200, hang_on: ['show running-config']}, branch-08: {ssh_profile: ios124}, "
+            "branch-09: {flood_on: 'show running-config'}} (also drip_on, endless_on, flood_before_prompt: true).",
         ),
     ] = None,
     ssh_profile: Annotated[

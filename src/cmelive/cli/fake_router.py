@@ -9,6 +9,7 @@ import typer
 
 from cmelive.cli import exit_codes
 from cmelive.cli.stop_signals import StopSignals
+from cmelive.commands import RUNNING_CONFIG
 from cmelive.errors import InputError
 from cmelive.fake.faults import Faults
 from cmelive.fake.ssh_profiles import SshProfileName
@@ -62,6 +63,32 @@ def fake_router(
             "--no-cme", help="Fault: a plain IOS router: CME commands unknown, no CME sections in the config."
         ),
     ] = False,
+    flood: Annotated[
+        bool,
+        typer.Option(
+            "--flood", help="Fault: the --on command's output never ends, sent as fast as the client reads; no prompt."
+        ),
+    ] = False,
+    drip: Annotated[
+        bool,
+        typer.Option("--drip", help="Fault: the --on command prints one line every 0.5 s, forever; no prompt."),
+    ] = False,
+    endless: Annotated[
+        bool,
+        typer.Option(
+            "--endless", help="Fault: the --on command's output never ends, at a router's pace (~100 kB/s); no prompt."
+        ),
+    ] = False,
+    stream_on: Annotated[
+        str,
+        typer.Option("--on", metavar="CMD", help="The show command that --flood, --drip or --endless strikes."),
+    ] = RUNNING_CONFIG,
+    flood_before_prompt: Annotated[
+        bool,
+        typer.Option(
+            "--flood-before-prompt", help="Fault: after login, a banner streams forever; the first prompt never comes."
+        ),
+    ] = False,
     ssh_profile: Annotated[
         SshProfileName | None,
         typer.Option(
@@ -94,6 +121,10 @@ def fake_router(
     from cmelive.fake.server import from_snapshot_dir
     from cmelive.fake.ssh_profiles import get_profile
 
+    streaming = [name for name, on in (("--flood", flood), ("--drip", drip), ("--endless", endless)) if on]
+    if len(streaming) > 1:
+        typer.echo(f"cmelive: error: {' and '.join(streaming)}: one --on command cannot do both", err=True)
+        raise typer.Exit(exit_codes.BAD_INPUT)
     if terminal_style not in STYLES:
         typer.echo(
             f"cmelive: error: --terminal-style: unknown style {terminal_style!r} (one of: {', '.join(sorted(STYLES))})",
@@ -109,6 +140,10 @@ def fake_router(
             hang_on=tuple(hang_on or ()),
             drop_on=tuple(drop_on or ()),
             no_cme=no_cme,
+            flood_on=(stream_on,) if flood else (),
+            drip_on=(stream_on,) if drip else (),
+            endless_on=(stream_on,) if endless else (),
+            flood_before_prompt=flood_before_prompt,
         )
         router = from_snapshot_dir(
             snapshot_dir,

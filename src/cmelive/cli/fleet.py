@@ -22,6 +22,7 @@ import typer
 
 from cmelive.checks.base import Severity, Status
 from cmelive.cli import common, exit_codes
+from cmelive.collect.limits import DEFAULT_COMMAND_DEADLINE_S, DEFAULT_MAX_OUTPUT
 from cmelive.commands import RUNNING_CONFIG, CommandStatus
 from cmelive.errors import UsageError
 from cmelive.fleet_defaults import DEFAULT_RETRIES, DEFAULT_WORKERS, LOG_FILE, SNAPSHOTS_DIR
@@ -75,6 +76,9 @@ def fleet(
     ] = None,
     tags: Annotated[list[str] | None, typer.Option("--tag", help="Only hosts with this tag (repeatable).")] = None,
     timeout: common.Timeout = 30.0,
+    command_deadline: common.CommandDeadline = DEFAULT_COMMAND_DEADLINE_S,
+    session_deadline: common.SessionDeadline = None,
+    max_output: common.MaxOutput = DEFAULT_MAX_OUTPUT,
     retries: Annotated[
         int,
         typer.Option(
@@ -151,6 +155,7 @@ def fleet(
             workers=workers,
             judge_processes=judges,
             timeout=timeout,
+            limits=common.limits_from(command_deadline, session_deadline, max_output),
             retries=retries,
             base_policy=policy,
             waivers=waivers,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from cmelive.collect.limits import Limits
 from cmelive.snapshot import Snapshot
 
 #: Where a single-router audit reads the enable secret from (the collector names it when it is missing).
@@ -24,7 +25,9 @@ class Target:
 
     ``known_hosts`` replaces the default known-hosts files when given (see
     :mod:`cmelive.collect.hostkeys`); ``accept_new_host_key`` records a key seen for the first time
-    instead of refusing it (a changed key is always refused).
+    instead of refusing it (a changed key is always refused). ``timeout`` ends a wait in which the
+    router says nothing; ``limits`` (:mod:`cmelive.collect.limits`) bound each command and the whole
+    session however steadily the router talks.
     """
 
     host: str
@@ -39,6 +42,7 @@ class Target:
     known_hosts: tuple[Path, ...] = ()
     accept_new_host_key: bool = False
     name: str | None = None
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def address(self) -> str:
@@ -65,4 +69,4 @@ class Collector(Protocol):
         ...
 
 
-__all__ = ["ENABLE_SECRET_ENV", "Collector", "Target"]
+__all__ = ["ENABLE_SECRET_ENV", "Collector", "Limits", "Target"]

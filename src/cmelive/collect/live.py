@@ -22,12 +22,19 @@ What we do ourselves, and why:
 * **Read-only by construction.** Only ``show ...``, ``terminal ...``, ``enable`` and ``exit`` can
   be written (:func:`ensure_read_only`, checked again at the lowest write).
 * **Secrets.** netmiko's session log stays off, and nothing we write or read is logged.
+* **Bounded.** A router is not ours and may print forever, fast or slowly. Every command has a
+  deadline that arriving data does not move and a size limit, the session has a deadline of its
+  own, and what comes after login before the first prompt is bounded in time and size
+  (:mod:`cmelive.collect.limits`). An output grows in place as it arrives, prompts and pager
+  marks are looked for in its last few kB only, and cleaning it lets go of each step: reading
+  costs time and memory in proportion to the output (``bench/bench_memory.py`` measures both).
 """
 
 from __future__ import annotations
 
 import codecs
 import logging
+import math
 import re
 import socket
 import time
@@ -43,6 +50,7 @@ from netmiko.exceptions import (
 )
 
 from cmelive.collect import ENABLE_SECRET_ENV, Target
+from cmelive.collect.limits import Limits, format_size
 from cmelive.collect.hostkeys import (
     KnownHosts,
 )
@@ -71,6 +79,9 @@ TERMINAL_SETTINGS = (PAGING_OFF, WRAPPING_OFF)
 PAGER_KEY = " "
 
 _CHUNK = 65536
+# The most one read takes from the channel: a router streaming faster than we read still lets the
+# reader look at the clock (and its limits) every so often.
+_READ_MAX = 1024 * 1024
 # Output redirections turn a show command into a write (to flash:, tftp:, ...).
 _REDIRECTION = re.compile(r"\|\s*(?:redirect|tee|append)\b", re.IGNORECASE)
 # One prompt: a name without blanks, then ">" (user EXEC) or "#" (privileged EXEC).
@@ -104,6 +115,14 @@ _CONFIG_SETTLE_S = 1.0
 _RESYNC_GRACE_S = 10.0
 # The prompt pattern is only searched for in this many trailing characters of a read.
 _TAIL = 512
+# What is kept of an output's end to search in: the prompt's tail above, and before it the last
+# lines of a configuration, where its "end" is looked for (see _looks_whole).
+_TAIL_KEPT = 4096
+# What is kept of what came before a command's echo (a stray prompt, log messages): its end.
+_BEFORE_ECHO_KEPT = 65536
+# The lines at an output's end searched for prompts reprinted after log messages.
+_REPRINT_WINDOW = 65536
+_LINE_BREAK = re.compile(r"[\r\n]")
 
 
 def _latin1_fallback(error: UnicodeError) -> tuple[str, int]:
@@ -157,6 +176,21 @@ class CommandTimeout(ReadTimeout):
         self.partial = partial
 
 
+class OutputCut(Exception):
+    """A bound struck while the router was still printing: ``bound`` is :data:`DEADLINE` or
+    :data:`SIZE`, ``partial`` what arrived by then (at most the size limit), ``received`` how many
+    characters had arrived in all."""
+
+    DEADLINE = "deadline"
+    SIZE = "size"
+
+    def __init__(self, bound: str, partial: str, received: int) -> None:
+        super().__init__(f"{bound} reached after {received} characters")
+        self.bound = bound
+        self.partial = partial
+        self.received = received
+
+
 class AuditSession(CiscoIosSSH):
     """netmiko's IOS SSH driver with verified host keys and a blocking, prompt-anchored reader.
 
@@ -184,6 +218,11 @@ class AuditSession(CiscoIosSSH):
         self._prompt_at_end = re.compile(r"(?!)")
         self._pending = ""  # what _more_arrives read ahead, for the next read
         self._before_echo = ""  # what the last read dropped before its command's echo
+        #: When the whole session must be over (a time.monotonic()); login included.
+        self.session_end = math.inf
+        #: What the router may print after login before its first prompt, and in answer to the
+        #: terminal settings and ``enable``.
+        self.login_max_output: int | None = None
         # Ours to keep: netmiko drops its reference (remote_conn_pre) when a negotiation fails.
         self.ssh_client: RecordingSSHClient | None = None
         super().__init__(**kwargs)
@@ -205,7 +244,13 @@ class AuditSession(CiscoIosSSH):
         self.prompt = self.read_login_prompt(self.conn_timeout)
         self.set_base_prompt_from(self.prompt)
         for setting in TERMINAL_SETTINGS:
-            answer = self.run(setting, self.conn_timeout, learn_prompt=setting == TERMINAL_SETTINGS[0])
+            answer = self.run(
+                setting,
+                self.conn_timeout,
+                learn_prompt=setting == TERMINAL_SETTINGS[0],
+                until=self.login_until(),
+                max_chars=self.login_max_output,
+            )
             error = ios_error(answer)
             if error is not None:
                 log.warning("%s: %r rejected: %s", self.host, setting, error)
@@ -244,6 +289,11 @@ class AuditSession(CiscoIosSSH):
         token = re.escape(self.base_prompt) + r"[>#]"
         self._prompt_at_end = _prompts_ending(token)
 
+    def login_until(self) -> float:
+        """The deadline of one login step (the first prompt, a terminal setting, ``enable``):
+        ``conn_timeout`` from now, and never past the session's end."""
+        return min(time.monotonic() + self.conn_timeout, self.session_end)
+
     def read_login_prompt(self, timeout: float) -> str:
         """Read what the router prints after login until it ends in a prompt; return the prompt.
 
@@ -253,35 +303,49 @@ class AuditSession(CiscoIosSSH):
         Enter (at most three); each Enter makes it print one more prompt, so then the line must
         stay quiet for a moment before the next command is sent, lest a late prompt be taken for
         that command's answer.
+
+        Bounded whatever the router prints: the prompt must come within ``timeout`` (however
+        much arrives meanwhile) and within :attr:`login_max_output` characters, else
+        :class:`OutputCut`; only the last line matters, so only the end of what came is kept.
         """
-        deadline = time.monotonic() + timeout
-        seen = ""
+        deadline = min(time.monotonic() + timeout, self.session_end)
+        limit = self.login_max_output
+        tail = ""  # the end of what came: all the prompt search needs
+        size = 0
         nudges = 0
         while True:
-            prompt = _trailing_prompt(seen)
-            if prompt is not None:
-                if nudges and self._receive(_LOGIN_SETTLE_S):
-                    seen += self._drain(_LOGIN_SETTLE_S)
-                    continue
-                return prompt
+            prompt = _trailing_prompt(tail)
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise CommandTimeout("no prompt after login", seen)
-            chunk = self._receive(min(remaining, _NUDGE_AFTER_S))
-            if not chunk and nudges < 3:
-                # Some routers and terminal servers wait for a key before they show the prompt.
-                self._write("")
-                nudges += 1
-            seen += chunk
+            chunk = ""
+            if prompt is not None:
+                chunk = self._receive(min(_LOGIN_SETTLE_S, remaining)) if nudges and remaining > 0 else ""
+                if not chunk:
+                    return prompt
+            elif remaining <= 0:
+                if size:
+                    raise OutputCut(OutputCut.DEADLINE, "", size)
+                raise CommandTimeout("no prompt after login", "")
+            else:
+                chunk = self._receive(min(remaining, _NUDGE_AFTER_S))
+                if not chunk and nudges < 3:
+                    # Some routers and terminal servers wait for a key before they show the prompt.
+                    self._write("")
+                    nudges += 1
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise OutputCut(OutputCut.SIZE, "", size)
+            tail = (tail + chunk)[-_TAIL_KEPT:]
 
     def elevate(self, secret: str, timeout: float) -> None:
         """``enable`` with ``secret``; :class:`AuthenticationError` when the router refuses."""
         either = re.compile(_PASSWORD_PROMPT.pattern + "|" + self._prompt_at_end.pattern)
         self._write(ENABLE)
-        answer = self._read_until(either, timeout, echo=ENABLE)
+        answer = self._read_until(
+            either, timeout, echo=ENABLE, until=self.login_until(), max_chars=self.login_max_output
+        )
         if _PASSWORD_PROMPT.search(answer):
             self._write_secret(secret)
-            answer = self._read_until(either, timeout)
+            answer = self._read_until(either, timeout, until=self.login_until(), max_chars=self.login_max_output)
             if _PASSWORD_PROMPT.search(answer):
                 self._at_password_prompt = True
                 raise AuthenticationError(
@@ -300,13 +364,24 @@ class AuditSession(CiscoIosSSH):
 
     # -- commands ------------------------------------------------------------------------------------
 
-    def run(self, command: str, timeout: float, *, learn_prompt: bool = False) -> str:
+    def run(
+        self,
+        command: str,
+        timeout: float,
+        *,
+        learn_prompt: bool = False,
+        until: float = math.inf,
+        max_chars: int | None = None,
+    ) -> str:
         """Send one command and return what the router printed, without echo, prompt, pager
         marks or log messages (those are kept in :attr:`log_messages`).
 
         With ``learn_prompt``, any prompt after the echo ends the answer and becomes the prompt.
         Raises :class:`CommandTimeout` when the router stays silent for ``timeout`` seconds
-        before the prompt is back, :class:`ConnectionLost` when the session ends.
+        before the prompt is back, :class:`ConnectionLost` when the session ends, and
+        :class:`OutputCut` when the prompt is not back by ``until`` (a ``time.monotonic()``,
+        however steadily the output arrives) or the output exceeds ``max_chars``; each carries
+        the output as far as it came, cleaned alike.
         """
         self.log_messages = ()
         self._write(command)
@@ -316,17 +391,28 @@ class AuditSession(CiscoIosSSH):
             pattern = self._prompt_at_end
         settle = _CONFIG_SETTLE_S if is_config_dump(command) else 0.0
         try:
-            raw = self._read_until(pattern, timeout, echo=command, settle_unless_end=settle)
-        except (CommandTimeout, ConnectionLost) as exc:
+            if learn_prompt:
+                raw = self._read_until(
+                    pattern, timeout, echo=command, settle_unless_end=settle, until=until, max_chars=max_chars
+                )
+                prompt = _trailing_prompt(raw[-_TAIL:])
+                if prompt is not None and prompt != self.prompt:
+                    log.debug("%s: the prompt is %r, not %r", self.host, prompt, self.prompt)
+                    self.set_base_prompt_from(prompt)
+                text, messages = self._clean(raw, prompt_included=True)
+            else:
+                # Handed straight to _clean, which lets go of it once cleaned: a long output is
+                # never held three times over.
+                text, messages = self._clean(
+                    self._read_until(
+                        pattern, timeout, echo=command, settle_unless_end=settle, until=until, max_chars=max_chars
+                    ),
+                    prompt_included=True,
+                )
+        except (CommandTimeout, ConnectionLost, OutputCut) as exc:
             exc.partial, messages = self._clean(exc.partial, prompt_included=False)
             self.log_messages = self._messages_before_echo() + messages
             raise
-        if learn_prompt:
-            prompt = _trailing_prompt(raw)
-            if prompt is not None and prompt != self.prompt:
-                log.debug("%s: the prompt is %r, not %r", self.host, prompt, self.prompt)
-                self.set_base_prompt_from(prompt)
-        text, messages = self._clean(raw, prompt_included=True)
         self.log_messages = self._messages_before_echo() + messages
         return text
 
@@ -336,10 +422,13 @@ class AuditSession(CiscoIosSSH):
         return split_log_messages(normalize_line_breaks(before))[1] if "%" in before else ()
 
     def resync(self, timeout: float) -> bool:
-        """After a timeout: wait for the prompt of the command still running; True once back."""
+        """After a timeout or a cut: wait for the prompt of the command still running; True once
+        back. Within ``timeout`` from now (and the session's end) whatever arrives meanwhile,
+        which is read and dropped."""
+        until = min(time.monotonic() + timeout, self.session_end)
         try:
-            self._read_until(self._prompt_at_end, timeout)
-        except CommandTimeout:
+            self._read_until(self._prompt_at_end, timeout, until=until, keep=False)
+        except (CommandTimeout, OutputCut):
             return False
         return True
 
@@ -352,13 +441,17 @@ class AuditSession(CiscoIosSSH):
         Without a prompt (the output of a command cut short), the text is kept exactly as far as
         it came: no line break is added after its last line, nor a blank line after its last break.
         """
+        # Each step lets go of the text before it (the caller handed it over): a long output is
+        # in memory at most twice.
         if "--More--" in raw:
             raw = _PAGER_MARK.sub("", raw)
         text = normalize_line_breaks(raw)
+        del raw
         if not prompt_included:
             return split_log_messages(text.partition("\n")[2])
         # From the line after the echo up to the prompt line (a lone line: nothing).
         body = text[text.find("\n") + 1 : text.rfind("\n") + 1]
+        del text
         return split_log_messages(self._before_reprinted_prompts(body))
 
     def _before_reprinted_prompts(self, body: str) -> str:
@@ -366,7 +459,9 @@ class AuditSession(CiscoIosSSH):
         (those messages kept, for :func:`split_log_messages`)."""
         if not body or self.base_prompt not in body[-_TAIL:]:
             return body  # the common case: no prompt in the output's last lines
-        lines = body.splitlines(keepends=True)
+        # Only the output's last lines can have come after its end: only those are split.
+        start = body.rfind("\n", 0, len(body) - _REPRINT_WINDOW) + 1 if len(body) > _REPRINT_WINDOW else 0
+        lines = body[start:].splitlines(keepends=True)
         cut = len(lines)
         for index in range(len(lines) - 1, -1, -1):
             line = lines[index].rstrip("\n")
@@ -374,8 +469,10 @@ class AuditSession(CiscoIosSSH):
                 cut = index
             elif not is_log_message(line):
                 break
+        if cut == len(lines):
+            return body
         kept_messages = (line for line in lines[cut:] if is_log_message(line.rstrip("\n")))
-        return "".join(lines[:cut]) + "".join(kept_messages)
+        return body[:start] + "".join(lines[:cut]) + "".join(kept_messages)
 
     # -- the channel ---------------------------------------------------------------------------------
 
@@ -401,7 +498,9 @@ class AuditSession(CiscoIosSSH):
             raise ConnectionLost(f"write failed: {exc}") from exc
 
     def _receive(self, wait: float) -> str:
-        """What arrives within ``wait`` seconds ("" if nothing); blocks, never polls."""
+        """What arrives within ``wait`` seconds ("" if nothing); blocks, never polls. At most
+        about :data:`_READ_MAX` bytes: a router that streams without a pause cannot keep one read
+        (and the caller's look at the clock) from ending."""
         channel = self._channel()
         channel.settimeout(max(wait, 0.001))
         try:
@@ -412,64 +511,110 @@ class AuditSession(CiscoIosSSH):
             raise ConnectionLost(str(exc) or type(exc).__name__) from exc
         if not data:
             raise ConnectionLost("the router closed the session")
-        while channel.recv_ready():
-            more = channel.recv(_CHUNK)
-            if not more:
-                break
-            data += more
+        if channel.recv_ready():
+            buffer = bytearray(data)  # grows in place: joining bytes would copy it per piece
+            while len(buffer) < _READ_MAX and channel.recv_ready():
+                more = channel.recv(_CHUNK)
+                if not more:
+                    break
+                buffer += more
+            return str(self._decoder.decode(buffer))
         return str(self._decoder.decode(data))
 
-    def _drain(self, quiet: float) -> str:
-        """Everything that arrives until the line has been quiet for ``quiet`` seconds."""
-        data = ""
-        while True:
-            chunk = self._receive(quiet)
-            if not chunk:
-                return data
-            data += chunk
-
     def _read_until(
-        self, pattern: re.Pattern[str], timeout: float, *, echo: str = "", settle_unless_end: float = 0.0
+        self,
+        pattern: re.Pattern[str],
+        timeout: float,
+        *,
+        echo: str = "",
+        settle_unless_end: float = 0.0,
+        until: float = math.inf,
+        max_chars: int | None = None,
+        keep: bool = True,
     ) -> str:
         """Read until ``pattern`` matches the end of the data; silence for ``timeout`` is a timeout.
 
         With ``echo``, the match only counts after the router has echoed that command, and what
         came before the echo line (a stray prompt, a log message) is dropped: a reply is never
-        taken for the previous command's. The limit restarts whenever data arrives, so a long
-        running-config that keeps streaming is not cut off; a router that stops talking is.
-        ``--More--`` at the end is answered with a space. With ``settle_unless_end``, a match
-        whose output does not end with a configuration's ``end`` line must also be followed by
-        that long a silence (a banner line inside a running-config can look like the prompt).
+        taken for the previous command's. The silence limit restarts whenever data arrives, so a
+        long running-config that keeps streaming is not cut off by it; a router that stops
+        talking is. ``--More--`` at the end is answered with a space. With ``settle_unless_end``,
+        a match whose output does not end with a configuration's ``end`` line must also be
+        followed by that long a silence (a banner line inside a running-config can look like
+        the prompt).
+
+        Bounded whatever the router does: ``until`` (a ``time.monotonic()``) is a deadline that
+        arriving data does not move, and at most ``max_chars`` are taken (counting from the
+        echo line; what precedes the echo is bounded alike). Either raises :class:`OutputCut`
+        with what was kept. ``keep=False`` keeps only the end of the data (a resync reads to drop) and
+        returns "".
         """
+        # The output, from its echo line on, grows in place (CPython extends a string that
+        # nothing else refers to): no copy per read, and the caller gets this very string.
         data = ""
-        echo_start = -1 if echo else 0
+        size = 0  # characters of the output received, kept or not
+        head = ""  # what came before the echo line was complete
+        head_size = 0  # characters of it, dropped ones included
+        scan_from = 0
+        echoed = not echo
         while True:
-            if echo_start < 0:
-                echo_start = _echo_line_start(data, echo)
+            if not echoed:
+                echo_start, scan_from = _echo_line_start(head, echo, scan_from)
                 if echo_start >= 0:
-                    self._before_echo = data[:echo_start]
-            if echo_start >= 0:
-                offset = max(echo_start, len(data) - _TAIL)
-                tail_match = pattern.search(data, offset)
+                    echoed = True
+                    self._before_echo = head[:echo_start]
+                    data = head[echo_start:]
+                    head = ""
+                    size = len(data)
+                    if max_chars is not None and size > max_chars:
+                        raise OutputCut(OutputCut.SIZE, data[:max_chars] if keep else "", head_size)
+                elif len(head) > 2 * _BEFORE_ECHO_KEPT:
+                    # Only the end can still hold the echo, and hold what to keep of it.
+                    dropped = len(head) - _BEFORE_ECHO_KEPT
+                    head = head[dropped:]
+                    scan_from = max(0, scan_from - dropped)
+            if echoed:
+                tail = data[-_TAIL_KEPT:]
+                offset = max(0, len(tail) - _TAIL)
+                tail_match = pattern.search(tail, offset)
                 if tail_match is not None and not (
                     settle_unless_end
-                    and not _looks_whole(data[max(echo_start, tail_match.start() - 2048) : tail_match.start()])
-                    and self._more_arrives(settle_unless_end)
+                    and not _looks_whole(tail[max(0, tail_match.start() - 2048) : tail_match.start()])
+                    and self._more_arrives(min(settle_unless_end, max(0.0, until - time.monotonic())))
                 ):
-                    return data[echo_start:]
-                if _MORE_AT_END.search(data, offset):
+                    return data if keep else ""
+                if _MORE_AT_END.search(tail, offset):
                     self._press_pager_key()
+                del tail
+            left = until - time.monotonic()
+            if left <= 0:
+                raise OutputCut(OutputCut.DEADLINE, data if keep else "", head_size + size)
             try:
-                chunk = self._pending or self._receive(timeout)
+                chunk = self._pending or self._receive(min(timeout, left))
             except ConnectionLost as exc:
                 # What arrived before the line went dead is evidence too: the caller keeps it.
-                exc.partial = data[echo_start:] if echo_start >= 0 else ""
+                exc.partial = data if keep else ""
                 raise
             self._pending = ""
             if not chunk:
-                partial = data[echo_start:] if echo_start >= 0 else ""
-                raise CommandTimeout(f"no data for {timeout:g}s and no prompt", partial)
-            data += chunk
+                if time.monotonic() < until:
+                    raise CommandTimeout(f"no data for {timeout:g}s and no prompt", data if keep else "")
+                continue  # the deadline, not the silence: said above
+            if not echoed:
+                head += chunk
+                head_size += len(chunk)
+                if max_chars is not None and head_size > max_chars:
+                    raise OutputCut(OutputCut.SIZE, "", head_size)
+                continue
+            size += len(chunk)
+            if max_chars is not None and size > max_chars:
+                if keep:
+                    data += chunk[: len(chunk) - (size - max_chars)]
+                raise OutputCut(OutputCut.SIZE, data if keep else "", head_size + size)
+            if keep:
+                data += chunk
+            else:
+                data = (data[-_TAIL_KEPT:] + chunk)[-_TAIL_KEPT:]
 
     def _more_arrives(self, wait: float) -> bool:
         """True when more data comes within ``wait`` seconds (kept for the next read)."""
@@ -506,14 +651,19 @@ def _trailing_prompt(data: str) -> str | None:
     return found.group(2) if found else None
 
 
-def _echo_line_start(data: str, command: str) -> int:
-    """Where the line echoing ``command`` starts in ``data``, once that line is complete; else -1."""
-    found = data.find(command)
-    while found >= 0:
-        if re.search(r"[\r\n]", data[found + len(command) :]):
-            return max(data.rfind("\n", 0, found), data.rfind("\r", 0, found)) + 1
-        found = data.find(command, found + 1)
-    return -1
+def _echo_line_start(data: str, command: str, start: int = 0) -> tuple[int, int]:
+    """Where the line echoing ``command`` starts in ``data``, once that line is complete, else -1;
+    and where to search from when more data has come (nothing before it is searched again).
+
+    The first ``command`` from ``start`` on decides: when no line break follows it yet, none
+    follows any later one either.
+    """
+    found = data.find(command, start)
+    if found < 0:
+        return -1, max(0, len(data) - len(command) + 1)
+    if _LINE_BREAK.search(data, found + len(command)) is None:
+        return -1, found
+    return max(data.rfind("\n", 0, found), data.rfind("\r", 0, found)) + 1, found
 
 
 class NetmikoCollector:
@@ -521,8 +671,11 @@ class NetmikoCollector:
 
     Every command ends up in the snapshot with a status: OK, REJECTED (the router's ``%`` error
     line kept as the error), UNRECOGNISED (none of the lines IOS always prints for it), TIMEOUT,
-    TRUNCATED (a running-config without its final ``end``), or NOT_COLLECTED (the session died
-    before it; the outputs gathered so far are kept); see :func:`cmelive.commands.classify`.
+    TRUNCATED (a running-config without its final ``end``, or an output cut off by a bound of
+    ``target.limits``: what arrived is kept and the error says which bound), or NOT_COLLECTED (the
+    session died or ran out of time before it; the outputs gathered so far are kept); see
+    :func:`cmelive.commands.classify`. After a timeout or a cut the session must show its prompt
+    again within a short grace, or the remaining commands are not run.
 
     ``enable_secret_prompt(host)`` is asked for the enable secret when the login lands in user
     EXEC mode and the target has none (the CLI prompts on a terminal); without it that is an
@@ -535,15 +688,23 @@ class NetmikoCollector:
     def collect(self, target: Target, commands: Sequence[str]) -> Snapshot:
         wanted = list(dict.fromkeys(ensure_read_only(command) for command in commands))
         snapshot = Snapshot(host=target.host)
+        session_end = time.monotonic() + target.limits.session_s
         session = self._connect(target)
+        session.session_end = session_end
+        session.login_max_output = target.limits.login_max_output
         snapshot.ssh = ssh_session_of(session.ssh_client)
         try:
             self._prepare(session, target)
             snapshot.hostname = session.hostname
             log.info("%s: logged in, prompt %r", target.address, session.prompt)
             for index, command in enumerate(wanted):
+                if time.monotonic() >= session_end:
+                    reason = f"not run: the session deadline ({_session_bound(target.limits)}) was reached"
+                    log.warning("%s: %s; %d command(s) not collected", target.address, reason, len(wanted) - index)
+                    self._give_up(snapshot, wanted[index:], reason)
+                    break
                 try:
-                    output = self._run(session, command, target.timeout)
+                    output, stuck = self._run(session, command, target, session_end)
                 except ConnectionLost as exc:
                     reason = f"connection lost: {exc}"
                     log.error("%s: %s; %d command(s) not collected", target.address, reason, len(wanted) - index)
@@ -558,8 +719,10 @@ class NetmikoCollector:
                         )
                     break
                 snapshot.outputs[command] = output
-                if output.status == CommandStatus.TIMEOUT and not self._recovered(session, target):
-                    reason = f"not run: the session did not recover after {command!r} timed out"
+                if stuck is not None and not self._recovered(session, target):
+                    reason = f"not run: the session did not recover after {command!r} {stuck}"
+                    if time.monotonic() >= session_end:
+                        reason = f"not run: the session deadline ({_session_bound(target.limits)}) was reached"
                     self._give_up(snapshot, wanted[index + 1 :], reason)
                     break
         finally:
@@ -632,11 +795,28 @@ class NetmikoCollector:
             raise ConnectError(f"{target.address}: the session ended during login: {exc}") from exc
         except CommandTimeout as exc:
             raise ConnectError(f"{target.address}: no usable prompt after login ({exc})") from exc
+        except OutputCut as exc:
+            if exc.bound == OutputCut.SIZE:
+                why = f"the router printed more than {format_size(target.limits.login_max_output)} without one"
+            else:
+                why = (
+                    f"none within {target.timeout:g}s (--timeout), though the router kept printing "
+                    f"({format_size(exc.received)})"
+                )
+            raise ConnectError(f"{target.address}: no usable prompt after login: {why}") from exc
 
-    def _run(self, session: AuditSession, command: str, timeout: float) -> CommandOutput:
+    def _run(
+        self, session: AuditSession, command: str, target: Target, session_end: float
+    ) -> tuple[CommandOutput, str | None]:
+        """The command's output, and how it left the session when the session must show its
+        prompt again before the next command (``"timed out"``, ``"was cut off"``), else None."""
+        timeout = target.timeout
+        limits = target.limits
         started = time.perf_counter()
+        command_end = time.monotonic() + limits.command_deadline_s
+        until = min(command_end, session_end)
         try:
-            text = session.run(command, timeout)
+            text = session.run(command, timeout, until=until, max_chars=limits.max_output)
         except CommandTimeout as exc:
             duration = time.perf_counter() - started
             log.warning("%s: %s -> timeout after %.2fs", session.host, command, duration)
@@ -647,7 +827,14 @@ class NetmikoCollector:
                 duration,
                 f"timed out: the router was silent for {timeout:g}s before its prompt came back",
                 session.log_messages,
-            )
+            ), "timed out"
+        except OutputCut as exc:
+            duration = time.perf_counter() - started
+            why = _cut_reason(exc, limits, session_deadline=until < command_end)
+            log.warning("%s: %s -> truncated after %.2fs: %s", session.host, command, duration, why)
+            return CommandOutput(
+                command, CommandStatus.TRUNCATED, exc.partial, duration, why, session.log_messages
+            ), "was cut off"
         duration = time.perf_counter() - started
         messages = session.log_messages
         if messages:
@@ -660,7 +847,7 @@ class NetmikoCollector:
             # A rejected command is an ordinary finding (the router lacks the feature), reported
             # as its checks' unknown results; not a warning about the run.
             log.info("%s: %s -> %s: %s", session.host, command, status, error)
-        return CommandOutput(command, status, text, duration, error, messages)
+        return CommandOutput(command, status, text, duration, error, messages), None
 
     def _recovered(self, session: AuditSession, target: Target) -> bool:
         try:
@@ -672,6 +859,24 @@ class NetmikoCollector:
     def _give_up(snapshot: Snapshot, commands: Sequence[str], reason: str) -> None:
         for command in commands:
             snapshot.outputs[command] = CommandOutput(command, CommandStatus.NOT_COLLECTED, error=reason)
+
+
+def _session_bound(limits: Limits) -> str:
+    return f"{limits.session_s:g}s, --session-deadline"
+
+
+def _cut_reason(cut: OutputCut, limits: Limits, *, session_deadline: bool) -> str:
+    """Why an output was cut off, naming the bound and the option that raises it."""
+    if cut.bound == OutputCut.SIZE:
+        size = format_size(limits.max_output)
+        return f"cut off at the output size limit ({size}, --max-output): the first {size} are kept"
+    kept = f"what arrived by then ({format_size(cut.received)}) is kept"
+    if session_deadline:
+        return f"cut off at the session deadline ({_session_bound(limits)}): its prompt was not back; {kept}"
+    return (
+        f"cut off at the command deadline: its prompt was not back after {limits.command_deadline_s:g}s "
+        f"(--command-deadline); {kept}"
+    )
 
 
 def _connect_failure(exc: BaseException, target: Target) -> str:

@@ -17,6 +17,10 @@ out (``"missing"``: host key unknown) or writes another key there (``"changed"``
 The faults of a fleet can also come from a YAML file (:func:`load_faults_file`)::
 
     branch-07: {delay_ms: 200, hang_on: ["show running-config"]}
+    branch-08: {flood_on: "show running-config"}
+    branch-09: {drip_on: "show version"}
+    branch-10: {endless_on: "show running-config"}
+    branch-11: {flood_before_prompt: true}
     branch-12: {fail_enable: true}
     branch-13: {down: true}
     branch-14: {known_host: changed}
@@ -42,7 +46,7 @@ import paramiko
 import yaml
 
 from cmelive.errors import InputError
-from cmelive.fake.faults import Faults
+from cmelive.fake.faults import FAULT_LISTS, Faults
 from cmelive.fake.ios_cli import DEFAULT_ENABLE_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME
 from cmelive.fake.server import HOST_KEY_BITS, FakeRouter
 from cmelive.fake.ssh_profiles import PROFILE_NAMES, SshProfile, get_profile, shared_host_key
@@ -360,8 +364,8 @@ def _refusing_port(host: str, port: int) -> socket.socket:
 # --------------------------------------------------------------------------------------------------
 # Faults file
 
-_FLAGS = ("fail_auth", "fail_enable", "no_cme", "down")
-_COMMAND_LISTS = ("hang_on", "drop_on")
+_FLAGS = ("fail_auth", "fail_enable", "no_cme", "down", "flood_before_prompt")
+_COMMAND_LISTS = tuple(FAULT_LISTS.values())
 _KEYS = (*_FLAGS, "delay_ms", *_COMMAND_LISTS, "known_host", "ssh_profile")
 
 
@@ -379,8 +383,9 @@ class RouterFaults:
 def load_faults_file(path: Path, names: Sequence[str], base: Faults | None = None) -> dict[str, RouterFaults]:
     """Read a YAML faults file mapping router names (among ``names``) to fault options.
 
-    Options: ``fail_auth``, ``fail_enable``, ``no_cme``, ``down`` (booleans), ``delay_ms`` (ms,
-    a whole number >= 0), ``hang_on``/``drop_on`` (a command or a list of them) and
+    Options: ``fail_auth``, ``fail_enable``, ``no_cme``, ``down``, ``flood_before_prompt``
+    (booleans), ``delay_ms`` (ms, a whole number >= 0), ``hang_on``, ``drop_on``, ``flood_on``,
+    ``drip_on``, ``endless_on`` (a command or a list of them) and
     ``known_host`` (``match``, ``missing`` or ``changed``); besides the faults, ``ssh_profile``
     (``modern``, ``ios15`` or ``ios124``: what the router's SSH server offers). An entry's options replace those of
     ``base`` (the fleet-wide faults, e.g. a latency for every router); the rest of ``base`` stays.

@@ -25,7 +25,7 @@ from enum import Enum
 from functools import lru_cache
 
 from cmelive.commands import RUNNING_CONFIG, CommandStatus
-from cmelive.fake.faults import STARTUP_CONFIG, Faults, SessionFault, without_cme
+from cmelive.fake.faults import STARTUP_CONFIG, STREAMING, Faults, SessionFault, without_cme
 from cmelive.fake.terminal import AUTHORIZATION_FAILED, MORE, MORE_ERASE, TerminalStyle
 from cmelive.snapshot import Snapshot
 
@@ -133,10 +133,11 @@ class IosCli:
     to ``on_command``); what is typed at the ``Password:`` prompt never is.
 
     ``faults`` (see :class:`~cmelive.fake.faults.Faults`): ``no_cme`` and ``fail_enable`` act
-    here; a ``hang_on``/``drop_on`` command sets :attr:`fault` (and, for a drop, returns the first
-    half of its output lines): from then on the CLI answers nothing, and the transport goes silent
-    or cuts the connection. A ``hang_on``/``drop_on`` name this router does not serve is a
-    ``ValueError``.
+    here; a command with a session fault (``hang_on`` ... ``endless_on``) sets :attr:`fault` (and,
+    for a drop, returns the first half of its output lines; for a flood, drip or endless output,
+    keeps the output in :attr:`fault_output` for the transport to stream): from then on the CLI
+    answers nothing, and the transport goes silent, cuts the connection or streams. A faulty
+    command's name this router does not serve is a ``ValueError``.
     """
 
     def __init__(
@@ -154,8 +155,10 @@ class IosCli:
         self.closed = False
         self.awaiting_secret = False
         self.faults = faults if faults is not None else Faults()
-        #: Set when a command with a hang or drop fault was run; the session never answers again.
+        #: Set when a command with a session fault was run; the session never answers again.
         self.fault: SessionFault | None = None
+        #: The output a streaming fault (flood, drip, endless) repeats forever.
+        self.fault_output = ""
         self.command_log: list[str] = []
         self._enable_secret = enable_secret
         self._failed_secrets = 0
@@ -171,8 +174,8 @@ class IosCli:
         self._user_tree = _build_tree(self._outputs, privileged=False)
         self._privileged_tree = _build_tree(self._outputs, privileged=True)
         self._session_faults: dict[str, SessionFault] = {}
-        for fault, commands in ((SessionFault.HANG, self.faults.hang_on), (SessionFault.DROP, self.faults.drop_on)):
-            for command in commands:
+        for fault in SessionFault:
+            for command in self.faults.commands(fault):
                 self._session_faults[self._resolve_show(command, fault)] = fault
 
     def fault_commands(self, fault: SessionFault) -> tuple[str, ...]:
@@ -250,6 +253,10 @@ class IosCli:
         text = self._show(node.command)
         if bar:
             text = _apply_filter(text, filter_part, prompt_width + len(command_part) + 1)
+        if fault in STREAMING:
+            self.fault = fault
+            self.fault_output = text
+            return ""
         if fault is SessionFault.DROP:
             self.fault = fault
             self.closed = True
@@ -457,8 +464,9 @@ class TerminalSession:
     ``style`` (:class:`~cmelive.fake.terminal.TerminalStyle`) sets the field quirks: echo mode,
     type-ahead flushing, line ends, prompt trailer, banner, pauses, log messages, pager.
 
-    After a command with a hang or drop fault (:attr:`fault`), the line ends after that command's
-    echo (and, for a drop, its partial output): no prompt, and whatever was typed after is lost.
+    After a command with a session fault (:attr:`fault`), the line ends after that command's
+    echo (and, for a drop, its partial output; a streaming fault's output is the transport's to
+    send): no prompt, and whatever was typed after is lost.
     """
 
     def __init__(self, cli: IosCli, *, echo: bool = True, style: TerminalStyle | None = None) -> None:

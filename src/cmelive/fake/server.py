@@ -18,11 +18,13 @@ gets wrong:
   every accepted socket (a paramiko *client* must set it on its own socket to save the rest:
   measured here, 70 ms -> 7 ms for connect + login + 3 commands).
 
-Fault modes (:class:`~cmelive.fake.faults.Faults`): refused logins, latency and the hanging or
-dropped connection are the transport's part and live here; the CLI's part is in ``IosCli``.
-A connection costs two threads (paramiko's transport thread and ours); latency is a sleep in
-ours, cut short when the router stops; a hanging command parks ours in a blocking ``recv`` that
-returns when the client leaves or the router stops.
+Fault modes (:class:`~cmelive.fake.faults.Faults`): refused logins, latency, the hanging or
+dropped connection and the outputs that never end are the transport's part and live here; the
+CLI's part is in ``IosCli``. A connection costs two threads (paramiko's transport thread and
+ours); latency is a sleep in ours, cut short when the router stops; a hanging command parks ours
+in a blocking ``recv`` that returns when the client leaves or the router stops; a flood, drip or
+endless output is sent piece by piece from a generator (a few kB in memory), each send waiting
+for the client's SSH window, until the channel closes or the router stops.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from queue import Empty, SimpleQueue
 from types import TracebackType
@@ -50,7 +52,7 @@ from paramiko.common import (
     OPEN_SUCCEEDED,
 )
 
-from cmelive.fake.faults import Faults, SessionFault, without_cme
+from cmelive.fake.faults import FLOOD_BEFORE_PROMPT_TEXT, STREAMING, Faults, SessionFault, stream_pieces, without_cme
 from cmelive.fake.ios_cli import IosCli, TerminalSession, hostname_from, normalize_command, outputs_from_snapshot
 from cmelive.fake.terminal import TerminalStyle
 from cmelive.fake.ssh_profiles import SshProfile, shared_host_key
@@ -82,6 +84,9 @@ _CHANNEL_WAIT_S = 0.5
 _HANG_UP_WAIT_S = 2.0
 _SHELL = "shell"
 _EXEC = "exec"
+# What one send hands paramiko: its Channel.sendall re-slices what is left after every packet,
+# which costs time in the square of a long output's size.
+_SEND_PIECE = 65536
 
 
 class _RouterStopping(Exception):
@@ -154,7 +159,10 @@ class RouterHandler(MockSshHandler):
         session = TerminalSession(self.server._new_cli(), style=self.server.terminal)
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._wait_latency()
-        channel.sendall(session.greeting().encode("utf-8"))
+        if self.server.faults.flood_before_prompt:
+            self._stream(channel, SessionFault.FLOOD, FLOOD_BEFORE_PROMPT_TEXT, session.style.wire)
+            return
+        _send(channel, session.greeting())
         while not session.closed and session.fault is None:
             data = channel.recv(4096)
             if not data:
@@ -166,17 +174,17 @@ class RouterHandler(MockSshHandler):
                     self._wait_latency(since=arrived)
                 if reply.pause_s > 0 and self.server._stopping.wait(reply.pause_s):
                     raise _RouterStopping
-                channel.sendall(reply.text.encode("utf-8"))
-        self._act_on(session.fault, channel)
+                _send(channel, reply.text)
+        self._act_on(session.fault, channel, session.cli.fault_output, session.style.wire)
 
     def _serve_exec(self, channel: paramiko.Channel, command: str) -> None:
         cli = self.server._new_cli()
         output = cli.handle_line(command)
         self._wait_latency()
-        channel.sendall(output.replace("\n", "\r\n").encode("utf-8"))
+        _send(channel, output.replace("\n", "\r\n"))
         if cli.fault is None:
             channel.send_exit_status(0)
-        self._act_on(cli.fault, channel)
+        self._act_on(cli.fault, channel, cli.fault_output, lambda text: text.replace("\n", "\r\n"))
 
     def _wait_latency(self, *, since: float | None = None) -> None:
         """Hold an answer until the router's latency has passed since what it answers arrived
@@ -196,8 +204,13 @@ class RouterHandler(MockSshHandler):
         if remaining > 0 and self.server._stopping.wait(remaining):
             raise _RouterStopping
 
-    def _act_on(self, fault: SessionFault | None, channel: paramiko.Channel) -> None:
-        if fault is SessionFault.HANG:
+    def _act_on(
+        self, fault: SessionFault | None, channel: paramiko.Channel, output: str, wire: Callable[[str], str]
+    ) -> None:
+        if fault in STREAMING:
+            assert fault is not None
+            self._stream(channel, fault, output, wire)
+        elif fault is SessionFault.HANG:
             # Silent until the client hangs up or the router stops. What the client types
             # meanwhile is read and dropped. recv() also returns b"" at the client's EOF, which is
             # not a hang-up (OpenSSH sends one when its stdin ends): the channel's close is.
@@ -206,6 +219,19 @@ class RouterHandler(MockSshHandler):
             channel.status_event.wait()  # set when the channel closes (or the transport dies)
         elif fault is SessionFault.DROP:
             self._drop_connection()
+
+    def _stream(
+        self, channel: paramiko.Channel, fault: SessionFault, output: str, wire: Callable[[str], str]
+    ) -> None:
+        """Send ``output`` over and over, paced as ``fault`` says, until the client hangs up or the
+        router stops: a send blocks while the client's window is full (it reads nothing), and
+        raises once the channel is closed, so a client that went away costs nothing."""
+        for piece, pause in stream_pieces(fault, output):
+            if pause > 0 and self.server._stopping.wait(pause):
+                raise _RouterStopping
+            if channel.closed or not self.transport.is_active():
+                return
+            _send(channel, wire(piece))
 
     def _drop_connection(self) -> None:
         """Cut the TCP connection with no SSH goodbye (no channel EOF or close, no disconnect).
@@ -273,13 +299,19 @@ class RouterHandler(MockSshHandler):
         return True
 
 
+def _send(channel: paramiko.Channel, text: str) -> None:
+    data = text.encode("utf-8")
+    for start in range(0, len(data), _SEND_PIECE):
+        channel.sendall(data[start : start + _SEND_PIECE])
+
+
 class FakeRouter(MockSshServer):
     """A fake IOS router on ``host:port`` that replays a snapshot's show outputs over SSH.
 
     Use it as a context manager or with :meth:`start` / :meth:`stop`. Logins: password
     (``username``/``password``) or a public key registered with ``add_user(uid, key_path)``.
-    ``faults`` makes it misbehave (see :class:`~cmelive.fake.faults.Faults`); a ``hang_on`` or
-    ``drop_on`` command it does not serve is a ``ValueError`` here.
+    ``faults`` makes it misbehave (see :class:`~cmelive.fake.faults.Faults`); a faulty
+    command (``hang_on`` ... ``endless_on``) it does not serve is a ``ValueError`` here.
     ``host_key``: generating a fresh RSA-2048 key costs ~80 ms; a fleet shares one.
     ``ssh_profile``: what the SSH server offers (:mod:`cmelive.fake.ssh_profiles`); None keeps
     paramiko's full lists. Without ``host_key`` a profiled router uses the process's shared key of
@@ -350,6 +382,9 @@ class FakeRouter(MockSshServer):
             self.faults,
             hang_on=cli.fault_commands(SessionFault.HANG),
             drop_on=cli.fault_commands(SessionFault.DROP),
+            flood_on=cli.fault_commands(SessionFault.FLOOD),
+            drip_on=cli.fault_commands(SessionFault.DRIP),
+            endless_on=cli.fault_commands(SessionFault.ENDLESS),
         )
 
     # -- lifecycle -----------------------------------------------------------------------------

@@ -9,10 +9,17 @@ Make it a local user's login shell and sshd serves that user a fake router: the 
      "command_log": "commands.log",   # optional; every command typed is appended there
      "privileged": false,             # optional; true logs in at privilege 15
      "hostname": "CME1",              # optional; default: the snapshot's hostname
-     "tty": "raw"}                    # optional; "cooked" leaves the echo to the kernel's tty
+     "tty": "raw",                    # optional; "cooked" leaves the echo to the kernel's tty
+     "faults": {"flood_on": ["show running-config"]}}  # optional; Faults' options
 
 sshd runs a login shell as ``-cmelive-fake-shell`` for an interactive session and as
 ``cmelive-fake-shell -c COMMAND`` when the client names a command; both are served.
+
+``faults`` takes the options of :class:`~cmelive.fake.faults.Faults` that a shell can act on:
+the CLI's (``fail_enable``, ``no_cme``, ``hang_on``, ``drop_on``) and the outputs that never end
+(``flood_on``, ``drip_on``, ``endless_on``, ``flood_before_prompt``); logins and latency are
+sshd's. A streaming output is written to the terminal piece by piece, each write waiting while
+sshd reads nothing; when the client leaves, the write fails (or SIGHUP ends the shell).
 """
 
 from __future__ import annotations
@@ -22,12 +29,15 @@ import json
 import os
 import sys
 import termios
+import time
 import tty
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from cmelive.errors import InputError
+from cmelive.fake.faults import FLOOD_BEFORE_PROMPT_TEXT, STREAMING, Faults, SessionFault, stream_pieces
 from cmelive.fake.ios_cli import IosCli, TerminalSession, hostname_from, outputs_from_snapshot
 from cmelive.fake.terminal import TerminalStyle
 from cmelive.snapshot import read_snapshot
@@ -49,6 +59,7 @@ class ShellSettings:
     #: "raw": the shell echoes as IOS does, key by key as it reads; "cooked": the kernel's tty
     #: echoes every line the moment it arrives, typed-ahead lines included (ECHO, ICANON, ONLCR).
     tty: str = "raw"
+    faults: Faults = Faults()
 
 
 def load_settings(home: Path) -> ShellSettings:
@@ -76,6 +87,14 @@ def load_settings(home: Path) -> ShellSettings:
     tty_mode = raw.get("tty", "raw")
     if tty_mode not in ("raw", "cooked"):
         raise InputError(str(path), '"tty" must be "raw" or "cooked"')
+    options = raw.get("faults", {})
+    if not isinstance(options, dict):
+        raise InputError(str(path), '"faults" must be an object of fault options')
+    values: dict[str, Any] = {name: tuple(v) if isinstance(v, list) else v for name, v in options.items()}
+    try:
+        faults = Faults(**values)
+    except (TypeError, ValueError) as exc:
+        raise InputError(str(path), f'"faults": {exc}') from None
     return ShellSettings(
         snapshot=home / raw["snapshot"],  # an absolute path replaces home
         enable_secret=secret,
@@ -83,6 +102,7 @@ def load_settings(home: Path) -> ShellSettings:
         privileged=bool(raw.get("privileged", False)),
         hostname=hostname,
         tty=tty_mode,
+        faults=faults,
     )
 
 
@@ -96,6 +116,7 @@ def build_cli(settings: ShellSettings) -> IosCli:
         settings.enable_secret,
         settings.privileged,
         on_command=recorder,
+        faults=settings.faults,
     )
 
 
@@ -123,6 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["-c"]:
         command = args[1] if len(args) > 1 else ""
         _write_all(sys.stdout.fileno(), cli.handle_line(command).replace("\n", "\r\n"))
+        if cli.fault in STREAMING:
+            assert cli.fault is not None
+            try:
+                _stream(sys.stdout.fileno(), cli.fault, cli.fault_output, lambda text: text.replace("\n", "\r\n"))
+            except OSError:
+                pass  # the client went away
         return EXIT_OK
     _serve(cli, sys.stdin.fileno(), sys.stdout.fileno(), cooked=settings.tty == "cooked")
     return EXIT_OK
@@ -142,6 +169,9 @@ def _serve(cli: IosCli, fd_in: int, fd_out: int, *, cooked: bool = False) -> Non
         if is_terminal and not cooked:
             tty.setraw(fd_in, termios.TCSANOW)
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        if cli.faults.flood_before_prompt:
+            _stream(fd_out, SessionFault.FLOOD, FLOOD_BEFORE_PROMPT_TEXT, session.style.wire)
+            return
         _write_all(fd_out, session.greeting())
         while not session.closed:
             data = os.read(fd_in, 4096)
@@ -152,6 +182,10 @@ def _serve(cli: IosCli, fd_in: int, fd_out: int, *, cooked: bool = False) -> Non
                 _set_echo(fd_in, on=not cli.awaiting_secret)  # as getpass does at Password:
             if reply:
                 _write_all(fd_out, reply)
+            if session.fault in STREAMING:
+                assert session.fault is not None
+                _stream(fd_out, session.fault, cli.fault_output, session.style.wire)
+                return
     except OSError:
         return  # the terminal went away (EIO on a hung-up pty, EPIPE): the session is over
     finally:
@@ -168,6 +202,14 @@ def _set_echo(fd: int, *, on: bool) -> None:
     if wanted != attributes[3]:
         attributes[3] = wanted
         termios.tcsetattr(fd, termios.TCSANOW, attributes)
+
+
+def _stream(fd: int, fault: SessionFault, output: str, wire: Callable[[str], str]) -> None:
+    """Write an output that never ends until the terminal goes away (OSError to the caller)."""
+    for piece, pause in stream_pieces(fault, output):
+        if pause > 0:
+            time.sleep(pause)
+        _write_all(fd, wire(piece))
 
 
 def _write_all(fd: int, text: str) -> None:
