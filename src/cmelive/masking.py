@@ -30,11 +30,12 @@ unknown command errs on the side of masking.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 MASK = "<masked>"
 
@@ -566,8 +567,8 @@ _CLOSING_QUOTE = re.compile(r"'(?=[\s)\],.;:!?]|$)")
 
 
 def _inside_quotes(line: str, position: int) -> bool:
-    before = line[:position]
-    if before.count('"') % 2 == 1 or before.count("`") % 2 == 1:
+    marks = _quote_marks(line)
+    if bisect_left(marks.double, position) % 2 == 1 or bisect_left(marks.backtick, position) % 2 == 1:
         return True
     return _single_quote_open(line, position)
 
@@ -575,13 +576,29 @@ def _inside_quotes(line: str, position: int) -> bool:
 def _single_quote_open(line: str, position: int) -> bool:
     """A single quote opened before ``position`` and not closed: an apostrophe ("the router's
     password", "o'brien") neither opens nor closes one."""
-    opened = sum(1 for m in _OPENING_QUOTE.finditer(line) if m.start() < position)
-    closed = sum(1 for m in _CLOSING_QUOTE.finditer(line) if m.start() < position and m.start() not in _opening_at(line))
-    return opened > closed
+    marks = _quote_marks(line)
+    return bisect_left(marks.opening, position) > bisect_left(marks.closing, position)
 
 
-def _opening_at(line: str) -> set[int]:
-    return {m.start() for m in _OPENING_QUOTE.finditer(line)}
+class _QuoteMarks(NamedTuple):
+    double: list[int]
+    backtick: list[int]
+    opening: list[int]  # single quotes that open a quotation
+    closing: list[int]  # single quotes that close one (and do not also open one)
+
+
+@lru_cache(maxsize=32)
+def _quote_marks(line: str) -> _QuoteMarks:
+    # Found once per line and searched by bisection: a long message (a check listing hundreds of
+    # lines of a config that repeats itself) asks about many positions of one line.
+    opening = [m.start() for m in _OPENING_QUOTE.finditer(line)]
+    opens = set(opening)
+    return _QuoteMarks(
+        double=[i for i, c in enumerate(line) if c == '"'],
+        backtick=[i for i, c in enumerate(line) if c == "`"],
+        opening=opening,
+        closing=[m.start() for m in _CLOSING_QUOTE.finditer(line) if m.start() not in opens],
+    )
 
 
 def _generic(line: str, start: int, prose: bool = False) -> list[tuple[int, int]]:
@@ -614,14 +631,15 @@ def _generic(line: str, start: int, prose: bool = False) -> list[tuple[int, int]
         begin = words[value].start()
         end = len(line.rstrip())
         token = words[i].group()
-        before = line[: words[i].start() + len(token) - len(token.lstrip("'\"`(["))]
-        for quote in '"`':
-            if before.count(quote) % 2 == 1:
+        before = words[i].start() + len(token) - len(token.lstrip("'\"`(["))
+        marks = _quote_marks(line)
+        for quote, positions in (('"', marks.double), ("`", marks.backtick)):
+            if bisect_left(positions, before) % 2 == 1:
                 closing = line.find(quote, begin)
                 if closing != -1:
                     end = min(end, closing)
         # A single quote only when it opens a quotation: "o'brien" and "sec'ret" are words.
-        if _single_quote_open(line, len(before)):
+        if _single_quote_open(line, before):
             closing_quote = _CLOSING_QUOTE.search(line, begin)
             if closing_quote is not None:
                 end = min(end, closing_quote.start())

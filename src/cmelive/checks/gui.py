@@ -786,21 +786,30 @@ def gui_password_not_enable(state: DeviceState) -> Outcome:
             _evidence(state, [credential.line for credential in gui]),
         )
     collisions: list[tuple[StoredCredential, StoredCredential]] = []
-    masked: list[StoredCredential] = []
+    masked: dict[int, StoredCredential] = {}  # by line number: a config may repeat one line thousands of times
     undecidable: list[str] = []
+    # Each distinct pair of stored values is hashed once: type 8/9 verification costs milliseconds,
+    # and a config repeating its sections (a router flooding its output) would repeat the pairs.
+    verdicts: dict[tuple[StoredPassword, StoredPassword], bool | Exception] = {}
     for web in gui:
         for enable in enables:
             if web.stored is None or enable.stored is None:
                 for credential in (web, enable):
-                    if credential.stored is None and credential not in masked:
-                        masked.append(credential)
+                    if credential.stored is None:
+                        masked.setdefault(credential.line.number, credential)
                 continue
-            try:
-                if same_password(web.stored, enable.stored):
-                    collisions.append((web, enable))
-            except (NotVerifiable, PasswordFormatError) as exc:
+            pair = (web.stored, enable.stored)
+            if pair not in verdicts:
+                try:
+                    verdicts[pair] = same_password(*pair)
+                except (NotVerifiable, PasswordFormatError) as exc:
+                    verdicts[pair] = exc
+            verdict = verdicts[pair]
+            if isinstance(verdict, Exception):
                 undecidable.append(f"{web.who} (line {web.line.number}) versus {enable.who} "
-                                   f"(line {enable.line.number}): {exc}")
+                                   f"(line {enable.line.number}): {verdict}")
+            elif verdict:
+                collisions.append((web, enable))
     if collisions:
         described = "; ".join(
             f"the GUI password of {web.who} (line {web.line.number}) is the {enable.who} "
@@ -818,12 +827,12 @@ def gui_password_not_enable(state: DeviceState) -> Outcome:
         )
     all_lines = [credential.line for credential in (*gui, *enables)]
     if masked:
-        if all(credential.problem == "masked" for credential in masked):
+        if all(credential.problem == "masked" for credential in masked.values()):
             return unknown(
                 "secrets are masked in this snapshot; collect with --no-mask to verify",
                 _evidence(state, all_lines),
             )
-        problems = "; ".join(f"{c.who} (line {c.line.number}): {c.problem}" for c in masked)
+        problems = "; ".join(f"{c.who} (line {c.line.number}): {c.problem}" for c in masked.values())
         return unknown(f"a stored password cannot be read: {problems}", _evidence(state, all_lines))
     if undecidable:
         return unknown("cannot be verified offline: " + "; ".join(undecidable), _evidence(state, all_lines))
