@@ -134,13 +134,46 @@ def find_interface(found: list[Interface], name: str) -> Interface | None:
 
 
 def interface_for_address(found: list[Interface], address: IPv4Address) -> Interface | None:
-    """The interface whose subnet holds ``address`` (longest prefix wins), or None."""
-    best: tuple[int, Interface] | None = None
-    for interface in found:
-        for network in interface.networks:
-            if address in network and (best is None or network.prefixlen > best[0]):
-                best = (network.prefixlen, interface)
-    return best[1] if best else None
+    """The interface whose subnet holds ``address`` (longest prefix wins; the first such interface
+    in config order), or None."""
+    return _address_index(found).lookup(address)
+
+
+class _AddressIndex:
+    """The subnets of a list of interfaces, by prefix length: a lookup costs at most 33 probes
+    instead of a pass over every interface (a config that repeats its sections -- a router
+    flooding its output -- holds thousands, asked about once per route)."""
+
+    def __init__(self, found: Sequence[Interface]) -> None:
+        self.by_prefix: dict[int, dict[IPv4Network, Interface]] = {}
+        for interface in found:
+            for network in interface.networks:
+                self.by_prefix.setdefault(network.prefixlen, {}).setdefault(network, interface)
+        self.longest_first = sorted(self.by_prefix, reverse=True)
+
+    def lookup(self, address: IPv4Address) -> Interface | None:
+        for prefix in self.longest_first:
+            owner = self.by_prefix[prefix].get(IPv4Network((address, prefix), strict=False))
+            if owner is not None:
+                return owner
+        return None
+
+
+# The last lists indexed, by identity (and length, should one grow): the checks ask about one
+# device's interface list many times, and lists cannot be keys of an lru_cache.
+_INDEXES: dict[tuple[int, int], tuple[Sequence[Interface], _AddressIndex]] = {}
+
+
+def _address_index(found: Sequence[Interface]) -> _AddressIndex:
+    key = (id(found), len(found))
+    cached = _INDEXES.get(key)
+    if cached is not None and cached[0] is found:
+        return cached[1]
+    index = _AddressIndex(found)
+    if len(_INDEXES) >= 8:
+        _INDEXES.clear()
+    _INDEXES[key] = (found, index)
+    return index
 
 
 def _interface(section: ConfigLine) -> Interface:
