@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 
 from cmelive.checks import all_checks
 from cmelive.checks.base import CheckResult, CheckSpec, Outcome, Status
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def run_check(spec: CheckSpec, state: DeviceState) -> CheckResult:
     """Run one check, enforcing the rule that missing or cut-off evidence is never a pass."""
-    outcome = _guarded_outcome(spec, state)
+    outcome = _bounded(_guarded_outcome(spec, state))
     severity = state.policy.severity_overrides.get(spec.id, spec.severity)
     return CheckResult(
         check=spec.id,
@@ -36,6 +37,34 @@ def run_check(spec: CheckSpec, state: DeviceState) -> CheckResult:
         evidence=outcome.evidence,
         remediation=outcome.remediation if outcome.status == Status.FAIL else (),
     )
+
+
+#: The most of one finding a report holds. Far above what a real router gives (the largest CME
+#: lists a few hundred phones), and what keeps a router that repeats its config in a flood from
+#: making every report of a fleet run hundreds of megabytes (a check pairing every repeated line
+#: with every other wrote a 20 MB message).
+MESSAGE_LIMIT = 4000  # characters
+EVIDENCE_LIMIT = 500  # lines
+REMEDIATION_LIMIT = 500  # lines
+
+
+def _bounded(outcome: Outcome) -> Outcome:
+    """``outcome`` cut to the limits above; what was cut is said in the message."""
+    message, evidence, remediation = outcome.message, outcome.evidence, outcome.remediation
+    notes = []
+    if len(evidence) > EVIDENCE_LIMIT:
+        notes.append(f"evidence: the first {EVIDENCE_LIMIT} of {len(evidence)} lines")
+        evidence = evidence[:EVIDENCE_LIMIT]
+    if len(remediation) > REMEDIATION_LIMIT:
+        notes.append(f"remediation: the first {REMEDIATION_LIMIT} of {len(remediation)} lines")
+        remediation = remediation[:REMEDIATION_LIMIT]
+    if len(message) > MESSAGE_LIMIT:
+        notes.append(f"message: the first {MESSAGE_LIMIT} of {len(message)} characters")
+        message = message[:MESSAGE_LIMIT].rstrip() + " ..."
+    if not notes:
+        return outcome
+    return replace(outcome, message=f"{message} [cut to fit a report: {'; '.join(notes)}]", evidence=evidence,
+                   remediation=remediation)  # fmt: skip
 
 
 def _guarded_outcome(spec: CheckSpec, state: DeviceState) -> Outcome:
