@@ -206,6 +206,7 @@ class Judges:
         self._frozen = False
         self.processes = 0
         self.lost: str | None = None  # why the pool was given up mid-run, if it was
+        self._terminated = False  # the run abandoned its judges: no job is judged again here
         if processes > 0:
             self._pool = self._start_pool(processes)
 
@@ -253,7 +254,7 @@ class Judges:
             outcome.set_result(remote.result())
             return
         except BaseException as exc:  # judge() never raises: the pool itself failed (or was cancelled)
-            if remote.cancelled():
+            if remote.cancelled() or self._terminated:
                 outcome.cancel()
                 outcome.set_running_or_notify_cancel()
                 return
@@ -275,6 +276,7 @@ class Judges:
         breaks; what it had not judged is dropped by the caller."""
         with self._lock:
             pool = self._pool
+            self._terminated = True
         # ProcessPoolExecutor has no public way to stop its workers before Python 3.14.
         processes: dict[int, multiprocessing.Process] = dict(getattr(pool, "_processes", None) or {})
         for process in processes.values():

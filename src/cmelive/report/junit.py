@@ -41,7 +41,6 @@ from cmelive.checks.base import CheckResult, Status
 from cmelive.report.model import (
     AuditReport,
     DeviceReport,
-    DeviceStatus,
     expired_waiver_note,
     format_evidence,
     waiver_note,
