@@ -320,3 +320,26 @@ def test_one_sigterm_ends_a_run_stuck_on_silent_routers_within_the_grace(fleet: 
         assert summary.status == RunStatus.INCOMPLETE
         assert (summary.devices, summary.interrupted, summary.not_started) == (0, 2, 3)
         assert {d.name: str(d.status) for d in store.load_run(summary.id).devices} == expected
+
+
+def test_a_second_sigterm_abandons_at_once_and_more_signals_break_nothing(fleet: Fleet, tmp_path: Path) -> None:
+    """The second signal cuts the grace short; a flurry after it cannot stop the reports being
+    written (nor end in a traceback)."""
+    db = tmp_path / "history.sqlite"
+    out = tmp_path / "run"
+    run = start_fleet(fleet, out, db, ("a-hang", "r0"), "--workers", "2", "--timeout", "120")
+    wait_for(lambda: device_rows(db) == {"a-hang": "interrupted", "r0": "ok"}, "r0 done, a-hang in flight")
+    signalled = time.monotonic()
+    for _ in range(6):
+        run.send_signal(signal.SIGTERM)
+        time.sleep(0.05)
+    stdout, stderr = run.communicate(timeout=30)
+    took = time.monotonic() - signalled
+    assert run.returncode == 130, stderr
+    assert took < INTERRUPT_GRACE_S, took
+    assert "Traceback" not in stderr, stderr
+    assert_lock_free(db)
+    report = json.loads((out / "report.json").read_text())
+    assert {d["name"]: d["status"] for d in report["devices"]} == {"a-hang": "interrupted", "r0": "ok"}
+    assert all((out / name).is_file() for name in REPORTS)
+    assert "interrupted again" in (out / "cmelive.log").read_text()
