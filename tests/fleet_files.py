@@ -23,6 +23,7 @@ from cmelive.examples import example_dir
 from cmelive.fake.fleet import FakeFleet, FakeRouterSpec
 from cmelive.history import History
 from cmelive.output_files import TEMP_PREFIX
+from cmelive.report.model import DeviceStatus
 from cmelive.snapshot import META_FILE, read_snapshot
 
 PASSWORD_ENV = "FILES_TEST_PASSWORD"
@@ -174,9 +175,13 @@ def modes(root: Path) -> dict[str, int]:
 
 
 def recorded_results(db: Path) -> dict[int, dict[str, int]]:
-    """``{run id: {device: number of results}}`` as the history holds them."""
+    """``{run id: {device: number of results}}`` as the history holds them, for the devices it
+    recorded (not those it lists as ``not_started``/``interrupted``: never judged, or not recorded)."""
     with History(db, create=False) as history:
         return {
-            run.id: {device.name: len(device.results) for device in history.load_run(run.id).devices}
+            run.id: {
+                device.name: len(device.results) for device in history.load_run(run.id).devices
+                if device.status not in (DeviceStatus.NOT_STARTED, DeviceStatus.INTERRUPTED)
+            }
             for run in history.list_runs()
         }

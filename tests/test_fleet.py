@@ -534,15 +534,20 @@ def test_ctrl_c_stops_the_queue_keeps_what_finished_and_marks_the_run_incomplete
         runs = store.list_runs()
     result = outcome.result
     assert result.interrupted and not result.abandoned
-    done = [d.host.name for d in result.devices]
+    # Every device of the inventory is in the result and the reports, in inventory order.
+    assert [d.host.name for d in result.devices] == [h.name for h in hosts]
+    done = [d.host.name for d in result.devices if d.report.status != DeviceStatus.NOT_STARTED]
     # The two reported, plus those in flight when Ctrl-C came (with one worker: one being collected
     # and at most two waiting for or in judging); the queue behind them never started.
     assert done[:2] == ["r0", "r1"] and len(done) <= 2 + 1 + 2
     assert result.not_run == [h.name for h in hosts if h.name not in done]
     assert sum(outcome.collector.calls.values()) == len(done)
     as_json = json.loads((outcome.out / "report.json").read_text())
-    assert [d["name"] for d in as_json["devices"]] == done
+    assert [(d["name"], d["status"]) for d in as_json["devices"]] == [
+        (name, "partial" if name in done else "not_started") for name in [h.name for h in hosts]  # plain-ios: partial
+    ]
     assert runs[0].status == RunStatus.INCOMPLETE and runs[0].devices == len(done)
+    assert runs[0].not_started == len(hosts) - len(done) and runs[0].interrupted == 0
 
 
 def test_a_second_ctrl_c_abandons_the_devices_still_in_flight(tmp_path: Path) -> None:
@@ -568,10 +573,12 @@ def test_a_second_ctrl_c_abandons_the_devices_still_in_flight(tmp_path: Path) ->
         c_may_finish.set()  # let the abandoned thread end
     result = outcome.result
     assert result.interrupted
-    assert [d.host.name for d in result.devices] == ["a", "b"]
+    assert [(d.host.name, d.report.status) for d in result.devices] == [
+        ("a", DeviceStatus.OK), ("b", DeviceStatus.OK), ("c", DeviceStatus.INTERRUPTED)
+    ]
     assert result.abandoned == ["c"] and result.not_run == ["c"]
     as_json = json.loads((outcome.out / "report.json").read_text())
-    assert [d["name"] for d in as_json["devices"]] == ["a", "b"]
+    assert [(d["name"], d["status"]) for d in as_json["devices"]] == [("a", "ok"), ("b", "ok"), ("c", "interrupted")]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -210,7 +210,7 @@ def test_run_held_by_another_process_blocks_then_frees_when_it_dies(db: Path) ->
     handle = store.start_run("nightly.yaml", 2)  # the OS released the dead run's lock
     store.finish_run(handle, complete=True)
     runs = {run.id: run for run in store.list_runs()}
-    assert runs[child_run].status == RunStatus.INCOMPLETE
+    assert runs[child_run].status == RunStatus.ABORTED  # it died without finishing
     assert runs[child_run].devices == 1
     assert runs[handle.run_id].status == RunStatus.COMPLETE
 
@@ -262,8 +262,8 @@ def test_crash_mid_run_keeps_finished_devices_and_marks_the_run_incomplete(db: P
     assert child.returncode == 1, stderr
     store = History(db)
     (crashed,) = store.list_runs()
-    # Before any new run, readers already see the dead run as incomplete (its pid is gone).
-    assert crashed.status == RunStatus.INCOMPLETE
+    # Before any new run, readers already see the dead run as aborted (its pid is gone).
+    assert crashed.status == RunStatus.ABORTED
     handle = store.start_run("nightly.yaml", 5)
     store.finish_run(handle, complete=True)
     stored_status = sqlite3.connect(db).execute("SELECT status FROM runs WHERE id = ?", (crashed.id,)).fetchone()[0]
@@ -481,14 +481,16 @@ def test_an_unreachable_device_does_not_resolve_its_findings(db: Path) -> None:
     assert r1.resolved == [] and [c.check for c in r1.unverified] == ["CME-ACC-04"]
 
 
-def test_default_diff_compares_the_last_two_finished_runs(db: Path) -> None:
+def test_default_diff_compares_the_last_two_complete_runs(db: Path) -> None:
+    """A run that was stopped or died audited part of its inventory: as a baseline its missing
+    devices would read as changes. The default diff skips it (and a running one)."""
     store = History(db)
-    record_run(store, device("r1", result("CME-ACC-04", Status.FAIL)))
-    crashed = record_run(store, device("r1", result("CME-ACC-04", Status.PASS)), complete=False)
+    first = record_run(store, device("r1", result("CME-ACC-04", Status.PASS)))
+    record_run(store, device("r1", result("CME-ACC-04", Status.PASS)), complete=False)
     latest = record_run(store, device("r1", result("CME-ACC-04", Status.FAIL)))
     handle = store.start_run("inv.yaml", 1)  # running: never part of the default diff
     run_diff = store.diff()
-    assert (run_diff.run_a.id, run_diff.run_b.id) == (crashed, latest)
+    assert (run_diff.run_a.id, run_diff.run_b.id) == (first, latest)
     assert [c.check for c in run_diff.devices[0].new] == ["CME-ACC-04"]
     store.finish_run(handle, complete=True)
     assert store.diff().run_b.id == handle.run_id
@@ -496,7 +498,7 @@ def test_default_diff_compares_the_last_two_finished_runs(db: Path) -> None:
 
 def test_diff_errors(db: Path) -> None:
     store = History(db)
-    with pytest.raises(HistoryError, match="need two finished runs to compare; this database has 0"):
+    with pytest.raises(HistoryError, match="need two complete runs to compare; this database has 0"):
         store.diff()
     only = record_run(store, device("r1"))
     with pytest.raises(HistoryError, match="has 1"):
@@ -549,7 +551,7 @@ def test_cli_history_and_diff_on_the_default_database(tmp_path: Path) -> None:
     assert rows[1].split()[0] == str(first) and rows[1].split()[2:] == ["complete", "1", "0", "0", "1", "0", "0", "0", "inventory.yaml"]
     assert len(cli("history", "--limit", "1", home=tmp_path).stdout.splitlines()) == 2
 
-    text = cli("diff", home=tmp_path)
+    text = cli("diff", str(first), str(second), home=tmp_path)  # by id: the default diff takes complete runs
     assert text.returncode == 0, text.stderr
     assert f"Run {first} (" in text.stdout and f"-> run {second} (" in text.stdout
     assert "1 new, 1 resolved, 0 still failing" in text.stdout
@@ -582,7 +584,7 @@ def test_cli_errors_are_one_line_exit_2(tmp_path: Path) -> None:
     empty = tmp_path / "empty.sqlite"
     History(empty).close()
     assert_one_line_error(cli("history", "--db", str(empty), home=tmp_path), str(empty), "no runs recorded yet")
-    assert_one_line_error(cli("diff", "--db", str(empty), home=tmp_path), "need two finished runs")
+    assert_one_line_error(cli("diff", "--db", str(empty), home=tmp_path), "need two complete runs")
     with History(empty) as store:
         run_id = record_run(store, device("r1"))
     assert_one_line_error(cli("diff", "1", "7", "--db", str(empty), home=tmp_path), "no run 7", f"{run_id}..{run_id}")

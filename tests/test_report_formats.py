@@ -441,7 +441,7 @@ def test_sarif_devices_not_audited_are_notifications() -> None:
                 "authentication failed for user 'audit'"
             },
             "descriptor": {"id": "device-not-audited"},
-            "properties": {"device": "branch-3", "host": "10.3.255.1"},
+            "properties": {"device": "branch-3", "host": "10.3.255.1", "device_status": "error"},
         },
     ]
 

@@ -27,9 +27,24 @@ never leaves more than that to finish.
 As in Nornir (``Task.start`` storing ``Result(exception=...)``), one device's failure never stops
 the run: :class:`~cmelive.errors.CmeliveError` becomes that device's ``error`` status with its
 message; any other exception too, with its type and message, and its traceback goes to the log.
-Ctrl-C stops the queue (devices not started are dropped), waits for the devices in flight -- each
-is bounded by its own timeouts -- and judges every device collected, unless pressed again; it marks
-the history run incomplete, and still writes the reports for every device that finished.
+
+Stopping a run (Ctrl-C, or SIGTERM, which ``cmelive fleet`` turns into the same) is bounded
+whatever the routers do:
+
+1. the first signal stops the queue: devices not begun are ``not_started``; the devices in flight
+   get :data:`INTERRUPT_GRACE_S` seconds (``interrupt_grace``) to finish, and every device
+   collected in that time is judged;
+2. when the grace is over, or at a second signal, the devices still in flight are abandoned as
+   ``interrupted``: their collector threads are left to their routers (a thread blocked in a
+   socket read cannot be stopped; ``cmelive fleet`` ends the process with ``os._exit`` once all is
+   written), judge processes still busy are terminated;
+3. every report is written with every device of the inventory, each with the status it ended in,
+   the history records the same, the run is marked incomplete and its lock released.
+
+From the first signal on, further signals only cut the grace short: they cannot break the writing
+of the reports. ``kill -9`` leaves no reports, but the history lists every device with where it
+got to (see :mod:`cmelive.history`), the judge processes die with the run (see
+:mod:`cmelive.judging`) and the lock is free for the next run.
 
 The run directory gets ``report.json`` (the single-router schema, one entry per device, in
 inventory order), ``report.csv``, ``report.sarif``, ``report.junit.xml``, ``report.html`` and
@@ -39,8 +54,10 @@ inventory order), ``report.csv``, ``report.sarif``, ``report.junit.xml``, ``repo
 from __future__ import annotations
 
 import logging
+import os
 import random as random_module
 import re
+import signal
 import tempfile
 import threading
 import time
@@ -72,7 +89,7 @@ from cmelive.report.csv_report import CSV_ENCODING, render_csv
 from cmelive.report.html import TrendPoint, device_anchor, render_html
 from cmelive.report.json_report import render_json
 from cmelive.report.junit import render_junit
-from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
+from cmelive.report.model import INTERRUPTED_ERROR, NOT_STARTED_ERROR, AuditReport, DeviceReport, DeviceStatus
 from cmelive.report.sarif import render_sarif
 from cmelive.snapshot import Snapshot, utc_now
 from cmelive.waivers import Waiver, WaiverUsage
@@ -82,6 +99,20 @@ log = logging.getLogger(__name__)
 #: The first retry waits about this long; each next one twice as long, up to the cap.
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 30.0
+#: After a first Ctrl-C or SIGTERM, the devices in flight get this long to finish (see the module
+#: docstring): long enough for a device between two commands, short enough for systemd's
+#: 90 s stop timeout and an impatient operator.
+INTERRUPT_GRACE_S = 5.0
+# How often the grace wait looks for a second signal.
+_GRACE_POLL_S = 0.1
+
+#: Test-only (documented in tests/test_fleet_crash.py): ``CMELIVE_TEST_PAUSE_AT=<point>`` makes a
+#: run write the file named by ``CMELIVE_TEST_PAUSE_MARKER`` at that point and pause, so that a
+#: test can kill it there. Points: ``start`` (run lock held, judges forked, no device begun),
+#: ``report`` (every device recorded, no report written).
+TEST_PAUSE_ENV = "CMELIVE_TEST_PAUSE_AT"
+TEST_PAUSE_MARKER_ENV = "CMELIVE_TEST_PAUSE_MARKER"
+_TEST_PAUSE_S = 60.0
 
 CollectorFactory = Callable[[], Collector]
 Sleep = Callable[[float], object]
@@ -107,7 +138,8 @@ class FleetDevice:
 @dataclass
 class FleetResult:
     """What a fleet run did. ``devices`` and ``report.devices`` are in inventory order and hold
-    every device that finished; ``not_run`` names those an interruption left out."""
+    every device of the inventory: those an interruption left out (``not_run``) are there as
+    ``interrupted`` (in flight, ``abandoned``) or ``not_started``."""
 
     devices: list[FleetDevice]
     report: AuditReport
@@ -116,7 +148,7 @@ class FleetResult:
     run_id: int | None  # the history run, when a history was used
     interrupted: bool
     not_run: list[str]
-    abandoned: list[str]  # in flight when a second Ctrl-C stopped the wait (their threads linger)
+    abandoned: list[str]  # in flight when the grace ended or a second Ctrl-C came (their threads linger)
     waiver_usage: WaiverUsage
     stale_waivers: list[Waiver]
     expired_waivers: list[Waiver]
@@ -258,6 +290,7 @@ def run_fleet(
     today: date | None = None,
     judge_processes: int | None = None,
     limits: Limits | None = None,
+    interrupt_grace: float = INTERRUPT_GRACE_S,
 ) -> FleetResult:
     """Audit ``hosts`` concurrently and write the run directory; see the module docstring.
 
@@ -269,7 +302,8 @@ def run_fleet(
     ``sleep`` waits between retries (default: a wait that Ctrl-C cuts short); ``jitter`` draws
     in [0, 1) for the backoff; ``today`` decides waiver expiry (default: the local date).
     ``judge_processes`` is how many worker processes judge the devices (default: one per CPU, at
-    most 4; 0 judges in this process).
+    most 4; 0 judges in this process). ``interrupt_grace`` is how long the devices in flight get
+    to finish after a first Ctrl-C.
 
     Raises :class:`~cmelive.errors.UsageError` for bad arguments or a non-empty ``out_dir``, and
     :class:`~cmelive.errors.RunLockedError` at once when another run holds ``history``.
@@ -299,15 +333,27 @@ def run_fleet(
         jitter=jitter,
         today=today or date.today(),
         limits=limits if limits is not None else Limits(),
+        interrupt_grace=interrupt_grace,
     )
     started = time.monotonic()
-    handle = history.start_run(inventory_label, len(hosts)) if history is not None else None
+    handle = (
+        history.start_run(inventory_label, len(hosts), [(host.name, host.address) for host in hosts])
+        if history is not None
+        else None
+    )
+    runner.history, runner.handle = history, handle
     complete = False
     try:
         with tempfile.TemporaryDirectory(prefix="cmelive-fleet-") as scratch:
             runner.scratch = Path(scratch)
             processes = default_judge_processes() if judge_processes is None else judge_processes
             finished, interrupted, abandoned = runner.run_all(workers, processes, history, handle, progress)
+        # Every device of the inventory is in every report: those left out say where they got to.
+        for index, host in enumerate(runner.hosts):
+            if index not in finished:
+                finished[index] = runner.left_out(index, host)
+                runner.record(history, handle, finished[index])
+        _test_pause("report")
         devices = [finished[index] for index in sorted(finished)]
         report = AuditReport([device.report for device in devices], generated_at=utc_now())
         trend = _trend(history) if history is not None else []
@@ -315,6 +361,7 @@ def run_fleet(
         files = _write_reports(out_dir, report, parts, trend, runner.dir_names, runner.problems)
         complete = not interrupted and not runner.history_failed
     finally:
+        runner.restore_signals()
         if history is not None and handle is not None:
             history.finish_run(handle, complete=complete)
     usage = runner.usage
@@ -325,7 +372,7 @@ def run_fleet(
         files=files,
         run_id=handle.run_id if handle is not None else None,
         interrupted=interrupted,
-        not_run=[host.name for index, host in enumerate(runner.hosts) if index not in finished],
+        not_run=[d.host.name for d in devices if d.report.status in (DeviceStatus.INTERRUPTED, DeviceStatus.NOT_STARTED)],
         abandoned=[runner.hosts[index].name for index in abandoned],
         waiver_usage=usage,
         stale_waivers=usage.stale(waivers),
@@ -356,9 +403,16 @@ class _FleetRun:
         jitter: Callable[[], float],
         today: date,
         limits: Limits | None = None,
+        interrupt_grace: float = INTERRUPT_GRACE_S,
     ) -> None:
         self.hosts = hosts
         self.limits = limits if limits is not None else Limits()
+        self.interrupt_grace = interrupt_grace
+        self.handle: RunHandle | None = None
+        self.history: History | None = None
+        self.began: set[int] = set()  # devices whose turn began (set.add is atomic)
+        self.signalled_again = False
+        self._previous_handlers: dict[int, Any] = {}
         self.out_dir = out_dir
         self.timeout = timeout
         self.retries = retries
@@ -389,7 +443,7 @@ class _FleetRun:
         progress: Callable[[DeviceReport], None] | None,
     ) -> tuple[dict[int, FleetDevice], bool, list[int]]:
         """Run every host; returns the finished devices by inventory index, whether Ctrl-C cut the
-        run short, and the indexes of devices abandoned in flight by a second Ctrl-C."""
+        run short, and the indexes of devices abandoned in flight (grace over, or a second Ctrl-C)."""
         finished: dict[int, FleetDevice] = {}
         recorded: set[int] = set()
         handed_over: set[int] = set()
@@ -403,9 +457,10 @@ class _FleetRun:
             for future in done:
                 if future in collecting:
                     index = collecting[future]
-                    if index not in handed_over:
+                    if index not in handed_over and not future.cancelled():
                         collected = future.result()  # collect_device catches every Exception
-                        judging[completions.watch(judges.submit(self.job(collected)))] = collected
+                        if not collected.not_started:  # its turn came after the run was stopped
+                            judging[completions.watch(judges.submit(self.job(collected)))] = collected
                         handed_over.add(index)
                     del collecting[future]
                 elif future in judging:
@@ -422,8 +477,8 @@ class _FleetRun:
 
         completions = _Completions()
 
-        def wait_for_any() -> None:
-            done = completions.wait()
+        def wait_for_any(timeout: float | None = None) -> None:
+            done = completions.wait(timeout)
             take_done(done)
             completions.taken(done)
 
@@ -449,6 +504,7 @@ class _FleetRun:
         collectors = ThreadPoolExecutor(max_workers=min(workers, len(self.hosts)), thread_name_prefix="cmelive-fleet")
         interrupted = abandoned = False
         try:
+            _test_pause("start")
             start_more()
             while collecting or judging:
                 wait_for_any()
@@ -456,26 +512,74 @@ class _FleetRun:
         except KeyboardInterrupt:
             interrupted = True
             self.stop.set()
+            # From here on a signal only sets a flag: nothing can break the writing of the reports.
+            self.defer_signals()
             for future in [f for f in collecting if f.cancel()]:
                 del collecting[future]
-            log.warning("interrupted: %d device(s) in flight are finishing", len(collecting) + len(judging))
-            try:
-                while collecting or judging:
-                    wait_for_any()
-            except KeyboardInterrupt:
-                # A second Ctrl-C: stop waiting. The threads finish (or time out) on their own;
-                # their results are dropped.
-                abandoned = True
-                log.warning("interrupted again: %d device(s) abandoned", len(collecting) + len(judging))
+            log.warning(
+                "interrupted: %d device(s) in flight get %gs to finish", len(collecting) + len(judging),
+                self.interrupt_grace,
+            )
+            abandoned = self.grace(collecting, judging, wait_for_any)
         finally:
             collectors.shutdown(wait=not abandoned, cancel_futures=True)
+            if abandoned:
+                judges.terminate()
             judges.shutdown(wait=not abandoned)
             if judges.lost is not None:
                 self.problems.append(f"judge processes lost ({judges.lost}); the rest were judged in this process")
         for index in sorted(set(finished) - recorded):
             self.record(history, handle, finished[index])
-        in_flight = {*collecting.values(), *(c.index for c in judging.values())} - set(finished)
-        return finished, interrupted, sorted(in_flight) if abandoned else []
+        return finished, interrupted, sorted(self.began - set(finished)) if abandoned else []
+
+    def grace(
+        self,
+        collecting: Mapping[Future[_Collected], int],
+        judging: Mapping[Future[Verdict], _Collected],
+        wait_for_any: Callable[[float], None],
+    ) -> bool:
+        """Wait for the devices in flight, up to the grace or a second signal; True if some were
+        abandoned (their collector threads finish, or time out, on their own; results dropped)."""
+        deadline = time.monotonic() + self.interrupt_grace
+        try:
+            while collecting or judging:
+                left = deadline - time.monotonic()
+                if self.signalled_again or left <= 0:
+                    why = "interrupted again" if self.signalled_again else f"grace of {self.interrupt_grace:g}s over"
+                    log.warning("%s: %d device(s) abandoned", why, len(collecting) + len(judging))
+                    return True
+                wait_for_any(min(left, _GRACE_POLL_S))
+        except KeyboardInterrupt:  # not from a signal (they only set a flag now): e.g. a progress callback
+            log.warning("interrupted again: %d device(s) abandoned", len(collecting) + len(judging))
+            return True
+        return False
+
+    def defer_signals(self) -> None:
+        """SIGINT and SIGTERM only set :attr:`signalled_again` until :meth:`restore_signals`
+        (signal handlers belong to the main thread: elsewhere, only the grace ends the wait)."""
+        if threading.current_thread() is not threading.main_thread() or self._previous_handlers:
+            return
+
+        def again(signum: int, frame: object) -> None:
+            # Only a flag: an Event set from a handler can deadlock on its own lock (cli.stop_signals).
+            self.signalled_again = True
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous_handlers[sig] = signal.signal(sig, again)
+
+    def restore_signals(self) -> None:
+        for sig, handler in self._previous_handlers.items():
+            signal.signal(sig, handler)
+        self._previous_handlers.clear()
+
+    def left_out(self, index: int, host: InventoryHost) -> FleetDevice:
+        """A device the run was stopped before finishing: ``interrupted`` if its turn had begun."""
+        status, error = (
+            (DeviceStatus.INTERRUPTED, INTERRUPTED_ERROR) if index in self.began
+            else (DeviceStatus.NOT_STARTED, NOT_STARTED_ERROR)
+        )
+        report = DeviceReport(name=host.name, host=host.address, hostname=None, status=status, error=error)
+        return FleetDevice(host, report, None, 0, 0.0)
 
     def record(self, history: History | None, handle: RunHandle | None, device: FleetDevice) -> None:
         if history is None or handle is None:
@@ -494,6 +598,16 @@ class _FleetRun:
         """Credentials, target, collection (on a collector thread); never raises (an ``Exception``)."""
         started = time.monotonic()
         attempts = _Attempts()
+        if self.stop.is_set():  # taken from the queue as the run was being stopped
+            return _Collected(index, host, started, attempts, not_started=True)
+        self.began.add(index)
+        if self.history is not None and self.handle is not None:
+            try:
+                self.history.mark_in_flight(self.handle, host.name)
+            except HistoryError as exc:  # the audit goes on; the history run will say incomplete
+                self.history_failed = True
+                self.problems.append(f"history: {exc}")
+                log.error("%s", exc)
         try:
             password, enable_secret = resolve_credentials(host)
             target = self.target(host, password, enable_secret)
@@ -610,12 +724,12 @@ class _Completions:
             self._done[future] = None
             self._ready.set()
 
-    def wait(self) -> list[Future[Any]]:
-        """Block until a watched future is done; every done one not yet taken in."""
+    def wait(self, timeout: float | None = None) -> list[Future[Any]]:
+        """Block until a watched future is done (or ``timeout``); every done one not yet taken in."""
         with self._lock:
             if not self._done:
                 self._ready.clear()
-        self._ready.wait()
+        self._ready.wait(timeout)
         with self._lock:
             return list(self._done)
 
@@ -640,6 +754,17 @@ class _Collected:
     attempts: _Attempts
     snapshot: Snapshot | None = None
     error: str | None = None
+    not_started: bool = False  # its turn came after the run was stopped: never begun
+
+
+def _test_pause(point: str) -> None:
+    """The test-only pause (see :data:`TEST_PAUSE_ENV`): a no-op unless a test asked for it."""
+    if os.environ.get(TEST_PAUSE_ENV) != point:
+        return
+    marker = os.environ.get(TEST_PAUSE_MARKER_ENV)
+    if marker:
+        Path(marker).write_text(f"{os.getpid()}\n", encoding="utf-8")
+    time.sleep(_TEST_PAUSE_S)
 
 
 def _trend(history: History) -> list[TrendPoint]:
@@ -695,6 +820,7 @@ def command_problems(report: DeviceReport) -> list[str]:
 __all__ = [
     "DEFAULT_RETRIES",
     "DEFAULT_WORKERS",
+    "INTERRUPT_GRACE_S",
     "LOG_FILE",
     "REPORT_FILES",
     "SNAPSHOTS_DIR",

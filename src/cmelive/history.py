@@ -10,7 +10,14 @@ Two guarantees matter to a nightly job:
   (``<db>.lock``) and holds it until :meth:`History.finish_run`. A second run on the same database
   fails at once with :class:`~cmelive.errors.RunLockedError`, naming the run that holds it. The OS
   drops the lock when its process dies, however it dies, so a crashed run never blocks the next one;
-  the next run then marks the dead run's ``running`` row ``incomplete``.
+  the next run then marks the dead run's ``running`` row ``incomplete`` (shown as ``aborted``: it
+  never finished). The lock belongs to the run's process alone: a forked child (a judge) closes its copy
+  of the descriptor at once (:func:`os.register_at_fork`), so no child can outlive the run holding it.
+* **Every device of the run is in it, with where it got to.** :meth:`History.start_run` records
+  every device of the inventory as ``not_started``; :meth:`History.mark_in_flight` turns a device
+  ``interrupted`` when its audit begins, and :meth:`History.record_device` replaces that row with
+  the device's result. So a run killed at any point still lists every device: finished, in flight
+  (``interrupted``) or never begun (``not_started``).
 * **A crash loses nothing that finished.** The database is in WAL mode and every device is committed
   in its own transaction as it finishes (:meth:`History.record_device`), so a run killed half-way
   leaves every finished device recorded and nothing half-written.
@@ -37,7 +44,7 @@ from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import CommandStatus
 from cmelive.errors import HistoryError, HistoryFullError, RunLockedError, UsageError
 from cmelive.output_files import create_private_file, is_full, make_dirs, open_lock_file
-from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
+from cmelive.report.model import INTERRUPTED_ERROR, NOT_STARTED_ERROR, AuditReport, DeviceReport, DeviceStatus
 from cmelive.snapshot import CommandOutput, utc_now
 from cmelive.userdirs import state_dir
 
@@ -107,7 +114,33 @@ REPORTED_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severi
 class RunStatus(StrEnum):
     RUNNING = "running"
     COMPLETE = "complete"
-    INCOMPLETE = "incomplete"  # crashed, interrupted, or finished with complete=False
+    INCOMPLETE = "incomplete"  # interrupted, or finished with complete=False
+    # Never stored (the database says incomplete, with no finished_at): how readers show a run that
+    # ended without finishing its record: killed (kill -9, the OOM killer, a power cut), or unable
+    # to write its end (a full disk).
+    ABORTED = "aborted"
+
+
+# The rows a run writes for its devices before they are done (see the module docstring); their
+# errors say what the reports of a stopped run say.
+_NOT_STARTED = str(DeviceStatus.NOT_STARTED)
+_PLACEHOLDERS = (str(DeviceStatus.NOT_STARTED), str(DeviceStatus.INTERRUPTED))
+
+# Descriptors of run locks this process holds: a forked child closes its copies (never unlocks:
+# flock locks are shared by every copy, and unlocking would release the parent's).
+_HELD_LOCKS: set[int] = set()
+
+
+def _close_inherited_locks() -> None:
+    for fd in _HELD_LOCKS:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_close_inherited_locks)
 
 
 def default_db_path() -> Path:
@@ -138,6 +171,8 @@ class RunSummary:
     error: int = 0
     failures: dict[Severity, int] = field(default_factory=_zero_counts)
     waived: int = 0
+    interrupted: int = 0  # in flight when the run was stopped or died
+    not_started: int = 0  # never begun
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,7 +185,10 @@ class RunSummary:
             "tool_version": self.tool_version,
             "pid": self.pid,
             "hostname": self.hostname,
-            "devices": {"total": self.devices, "ok": self.ok, "partial": self.partial, "error": self.error},
+            "devices": {
+                "total": self.devices, "ok": self.ok, "partial": self.partial, "error": self.error,
+                "interrupted": self.interrupted, "not_started": self.not_started,
+            },
             "failures": {str(severity): count for severity, count in self.failures.items()},
             "waived": self.waived,
         }
@@ -180,6 +218,7 @@ class RunHandle:
     def _release(self) -> None:
         if self._lock_fd is not None:
             # Closing the descriptor releases the flock; unlocking first makes it explicit.
+            _HELD_LOCKS.discard(self._lock_fd)
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
             self._lock_fd = None
@@ -521,8 +560,11 @@ class History:
 
     # -- runs ---------------------------------------------------------------------------------
 
-    def start_run(self, inventory: str, host_count: int) -> RunHandle:
-        """Start a run: take the run lock (or fail at once) and record the run as ``running``.
+    def start_run(
+        self, inventory: str, host_count: int, devices: Sequence[tuple[str, str]] = ()
+    ) -> RunHandle:
+        """Start a run: take the run lock (or fail at once) and record the run as ``running``, with
+        each of ``devices`` (name, address) as ``not_started``.
 
         Raises :class:`RunLockedError` when another run holds this database.
         """
@@ -539,6 +581,12 @@ class History:
                 )
                 run_id = cursor.lastrowid
                 assert run_id is not None
+                recorded_at = utc_now()
+                conn.executemany(
+                    "INSERT INTO devices (run_id, name, host, hostname, status, error, facts, commands, recorded_at)"
+                    " VALUES (?, ?, ?, NULL, ?, ?, '{}', '[]', ?)",
+                    [(run_id, name, host, _NOT_STARTED, NOT_STARTED_ERROR, recorded_at) for name, host in devices],
+                )
             # Who holds the lock, for the message a concurrent run prints (also readable by hand).
             holder = json.dumps(
                 {"run_id": run_id, "pid": os.getpid(), "hostname": socket.gethostname(), "started_at": started_at}
@@ -550,10 +598,21 @@ class History:
                 error = HistoryFullError if is_full(exc) else HistoryError
                 raise error(str(self.lock_path), f"cannot write the run lock file: {exc.strerror}") from exc
         except BaseException:
+            _HELD_LOCKS.discard(lock_fd)
             fcntl.flock(lock_fd, fcntl.LOCK_UN)
             os.close(lock_fd)
             raise
         return RunHandle(run_id, started_at, self.path, lock_fd)
+
+    def mark_in_flight(self, handle: RunHandle, name: str) -> None:
+        """A device's audit began: should the run end before it is recorded, it was ``interrupted``."""
+        if not handle.active:
+            raise HistoryError(self._where, f"run {handle.run_id} is finished; cannot mark {name!r}")
+        with self._transaction(f"cannot mark device {name!r} in flight") as conn:
+            conn.execute(
+                "UPDATE devices SET status = ?, error = ?, recorded_at = ? WHERE run_id = ? AND name = ? AND status = ?",
+                (str(DeviceStatus.INTERRUPTED), INTERRUPTED_ERROR, utc_now(), handle.run_id, name, _NOT_STARTED),
+            )
 
     def _take_run_lock(self) -> int:
         lock_path = self.lock_path
@@ -569,6 +628,7 @@ class History:
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise RunLockedError(self._where, self._holder_description(lock_path)) from exc
             raise HistoryError(str(lock_path), f"cannot lock the run lock file: {exc.strerror}") from exc
+        _HELD_LOCKS.add(lock_fd)
         return lock_fd
 
     def _holder_description(self, lock_path: Path) -> str:
@@ -602,6 +662,12 @@ class History:
             rows = device_rows(device)
         try:
             with self._transaction(f"cannot record device {device.name!r}") as conn:
+                # Its placeholder (not_started or interrupted) gives way; a device recorded for real
+                # stays, and recording it again is the IntegrityError below.
+                conn.execute(
+                    f"DELETE FROM devices WHERE run_id = ? AND name = ? AND status IN ({', '.join('?' * len(_PLACEHOLDERS))})",
+                    (handle.run_id, device.name, *_PLACEHOLDERS),
+                )
                 conn.execute(
                     "INSERT INTO devices (run_id, name, host, hostname, status, error, facts, commands, recorded_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -691,6 +757,7 @@ class History:
         summaries = []
         for row in run_rows:
             counts = device_counts[row["id"]]
+            done = {status: n for status, n in counts.items() if status not in _PLACEHOLDERS}
             summaries.append(
                 RunSummary(
                     id=row["id"],
@@ -702,19 +769,22 @@ class History:
                     tool_version=row["tool_version"],
                     pid=row["pid"],
                     hostname=row["hostname"],
-                    devices=sum(counts.values()),
+                    devices=sum(done.values()),
                     ok=counts.get(DeviceStatus.OK, 0),
                     partial=counts.get(DeviceStatus.PARTIAL, 0),
                     error=counts.get(DeviceStatus.ERROR, 0),
                     failures=failures[row["id"]],
                     waived=waived[row["id"]],
+                    interrupted=counts.get(DeviceStatus.INTERRUPTED, 0),
+                    not_started=counts.get(DeviceStatus.NOT_STARTED, 0),
                 )
             )
         return summaries
 
     @staticmethod
     def _effective_status(row: sqlite3.Row) -> RunStatus:
-        """A ``running`` row whose process is gone from this machine is shown as incomplete.
+        """A run that never finished is shown as ``aborted``: an ``incomplete`` row without a finish
+        time (the next run marked it), or a ``running`` row whose process is gone from this machine.
 
         Only the next run writes that down (it holds the lock); readers never probe the lock,
         since a probe could make a starting run fail. A pid reused by another process only keeps
@@ -722,7 +792,9 @@ class History:
         """
         status = RunStatus(row["status"])
         if status == RunStatus.RUNNING and row["hostname"] == socket.gethostname() and not _pid_alive(row["pid"]):
-            return RunStatus.INCOMPLETE
+            return RunStatus.ABORTED
+        if status == RunStatus.INCOMPLETE and row["finished_at"] is None:
+            return RunStatus.ABORTED
         return status
 
     def load_run(self, run_id: int) -> AuditReport:
@@ -765,14 +837,18 @@ class History:
         return AuditReport(devices=devices, generated_at=run.finished_at or run.started_at)
 
     def diff(self, run_a: int | None = None, run_b: int | None = None) -> RunDiff:
-        """Compare two runs; by default the last two that are not running."""
+        """Compare two runs; by default the last two complete ones (a run that was stopped or died
+        audited only part of its inventory: compared by default, its missing devices would read as
+        changes). Give their ids to compare any two."""
         if (run_a is None) != (run_b is None):
             raise UsageError("diff: give two run ids, or none to compare the last two runs")
         if run_a is None or run_b is None:
-            finished = [run for run in self.list_runs() if run.status != RunStatus.RUNNING]
+            finished = [run for run in self.list_runs() if run.status == RunStatus.COMPLETE]
             if len(finished) < 2:
                 raise HistoryError(
-                    self._where, f"need two finished runs to compare; this database has {len(finished)}"
+                    self._where,
+                    f"need two complete runs to compare; this database has {len(finished)} "
+                    "(give two run ids to compare incomplete ones)",
                 )
             summary_a, summary_b = finished[1], finished[0]
         else:

@@ -17,10 +17,21 @@ The workers are forked (on Linux; spawned elsewhere) before the first collector 
 no lock of ours can be held at the fork; they ignore SIGINT (Ctrl-C is the parent's to handle: it
 waits for the devices in flight, whose judging must finish) and run at a lower priority, so that
 the collectors, which hold SSH sessions open and wait on every answer, get the CPU first.
+
+The workers die with the run, however it ends. A killed parent (``kill -9``) never tells its pool
+to stop, and a worker blocked reading its job queue would wait forever -- before this, 23 minutes
+later, still holding the history's run lock. So each worker asks the kernel for SIGKILL when its
+parent dies (Linux ``prctl(PR_SET_PDEATHSIG)``; the parent is the run's main thread, which forks
+every worker), then checks that the parent is still the one that forked it (it may have died
+before the request); and a watch thread, everywhere, ends the worker within
+:data:`_PARENT_WATCH_S` of its parent's pid changing. The run lock is not theirs to hold at all:
+:mod:`cmelive.history` closes its descriptor in every forked child. After an interrupt's grace,
+workers still busy are terminated (:meth:`Judges.terminate`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import multiprocessing
@@ -28,6 +39,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -58,6 +70,9 @@ log = logging.getLogger(__name__)
 MAX_JUDGE_PROCESSES = 4
 # Judges yield the CPU to the collectors when both want it (see the module docstring).
 _JUDGE_NICENESS = 10
+# How often a worker checks that its parent lives (the fallback to the parent-death signal).
+_PARENT_WATCH_S = 0.5
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -191,6 +206,7 @@ class Judges:
         self._frozen = False
         self.processes = 0
         self.lost: str | None = None  # why the pool was given up mid-run, if it was
+        self._terminated = False  # the run abandoned its judges: no job is judged again here
         if processes > 0:
             self._pool = self._start_pool(processes)
 
@@ -207,7 +223,9 @@ class Judges:
         # module already imported); spawn elsewhere (macOS forbids fork after some frameworks).
         context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         try:
-            pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_worker_started)
+            pool = ProcessPoolExecutor(
+                max_workers=processes, mp_context=context, initializer=_worker_started, initargs=(os.getpid(),)
+            )
             # The first submit starts every worker (with "fork", before any collector thread exists);
             # not waited for: a worker that cannot start breaks the pool, and jobs fall back here.
             pool.submit(os.getpid)
@@ -236,7 +254,7 @@ class Judges:
             outcome.set_result(remote.result())
             return
         except BaseException as exc:  # judge() never raises: the pool itself failed (or was cancelled)
-            if remote.cancelled():
+            if remote.cancelled() or self._terminated:
                 outcome.cancel()
                 outcome.set_running_or_notify_cancel()
                 return
@@ -252,6 +270,20 @@ class Judges:
             self.lost = f"{type(exc).__name__}: {exc}"
         log.warning("judge processes lost (%s); judging the rest in this process", self.lost)
         pool.shutdown(wait=False, cancel_futures=False)
+
+    def terminate(self) -> None:
+        """SIGTERM every worker process (those still judging when a run is abandoned). The pool
+        breaks; what it had not judged is dropped by the caller."""
+        with self._lock:
+            pool = self._pool
+            self._terminated = True
+        # ProcessPoolExecutor has no public way to stop its workers before Python 3.14.
+        processes: dict[int, multiprocessing.Process] = dict(getattr(pool, "_processes", None) or {})
+        for process in processes.values():
+            try:
+                process.terminate()
+            except (OSError, ValueError):  # already gone, or already closed
+                pass
 
     def shutdown(self, *, wait: bool = True) -> None:
         with self._lock:
@@ -283,13 +315,38 @@ def default_judge_processes() -> int:
     return max(1, min(usable, MAX_JUDGE_PROCESSES))
 
 
-def _worker_started() -> None:
+def _worker_started(parent: int) -> None:
+    _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker inherits the run's SIGTERM handler (raise KeyboardInterrupt): terminated
+    # (Judges.terminate, or systemd stopping the unit's every process), a judge just ends.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         os.nice(_JUDGE_NICENESS)
     except (AttributeError, OSError):
         pass  # not everywhere, and not always allowed: judging at the same priority is fine
     _warm_up()
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker when ``parent`` (the run) dies: see the module docstring."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+                log.debug("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+        except (OSError, AttributeError):  # no libc to load: the watch thread below still works
+            log.debug("no prctl", exc_info=True)
+    # The parent may have died before the request above: then this worker was re-parented already.
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="cmelive-judge-parent", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_PARENT_WATCH_S)
+    os._exit(1)  # nothing of a judge's is worth finishing for a run that is gone
 
 
 def _warm_up() -> None:

@@ -4,7 +4,9 @@ The command only maps options to :func:`cmelive.fleet.run_fleet` and shows what 
 progress line on a terminal (stderr), then a summary table (stdout). Its exit code follows the
 single-router audit: 3 when any device could not be audited, else 1 when a failure (waived ones
 excepted) is at or above ``--fail-on``, else 0; 2 for bad input or when another run holds the
-history database; 130 when interrupted (the reports for what finished are still written).
+history database; 130 when interrupted by Ctrl-C or SIGTERM: the run stops within a bounded time
+(see :mod:`cmelive.fleet`: a grace of :data:`~cmelive.fleet.INTERRUPT_GRACE_S` for the devices in
+flight, then they are abandoned) and its reports still list every device of the inventory.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import signal
 import sys
 from types import FrameType
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
@@ -145,11 +148,12 @@ def fleet(
 
     # systemd stops a unit with SIGTERM: wind down as for Ctrl-C (finish what is in flight,
     # write the reports, mark the history run incomplete) rather than dying mid-write.
-    previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+    interrupts = _Interrupts()
     show_progress = not quiet and verbose == 0 and sys.stderr.isatty()
     progress = _ProgressLine(len(selected), sys.stderr) if show_progress else None
     try:
-        result = fleet_runner.run_fleet(
+        interrupts.install()
+        result = _run_interruptible(lambda: fleet_runner.run_fleet(
             selected,
             out_dir=out,
             workers=workers,
@@ -166,22 +170,26 @@ def fleet(
             progress=progress.update if progress is not None else None,
             # Looked up at call time, so tests can stand in a fake collector.
             collector_factory=fleet_runner.default_collector,
-        )
-    finally:
-        signal.signal(signal.SIGTERM, previous_sigterm)
+        ))
         if progress is not None:
             progress.close()
+        if group_readable:
+            share_with_group(out)
+        if not quiet:
+            sys.stdout.write(render_summary(result, history_path=history.path if history is not None else None))
+            sys.stdout.flush()
+    finally:
         if history is not None:
             history.close()
+        interrupts.restore()
 
-    if group_readable:
-        share_with_group(out)
-    if not quiet:
-        sys.stdout.write(render_summary(result, history_path=history.path if history is not None else None))
-        sys.stdout.flush()
     if result.interrupted:
         if result.abandoned:
-            # Their threads are still waiting on routers; do not let the interpreter wait for them.
+            # Their collector threads may be blocked in a socket read, which nothing can interrupt,
+            # and the interpreter joins a ThreadPoolExecutor's threads at exit: it would wait for the
+            # routers. Everything is written (reports, history, log) and the run lock released, so
+            # the process ends here; the kernel closes the sockets.
+            sys.stdout.flush()
             sys.stderr.flush()
             logging.shutdown()
             os._exit(exit_codes.INTERRUPTED)
@@ -194,8 +202,40 @@ def fleet(
     raise typer.Exit(common.exit_code(result.report, fail_on, fail_on_unknown=fail_on_unknown))
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+class _Interrupts:
+    """SIGTERM (and SIGINT, unless it is ignored, as in a background job) raise KeyboardInterrupt
+    once: the run loop takes it as Ctrl-C. Later ones while the run is stopping are the runner's
+    (it watches for a second one during its grace) or, once it has returned, ignored: nothing may
+    cut short the writing of the reports and the summary, nor end in a traceback."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+        if self.count == 1:
+            raise KeyboardInterrupt
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            if sig == signal.SIGINT and signal.getsignal(sig) is signal.SIG_IGN:
+                continue
+            self._previous[sig] = signal.signal(sig, self._handle)
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+        self._previous.clear()
+
+
+def _run_interruptible(run: Callable[[], FleetResult]) -> FleetResult:
+    """The run, or exit 130 when a signal came before its loop could take it (while it was
+    starting: nothing begun, no report to write; the history run is marked incomplete)."""
+    try:
+        return run()
+    except KeyboardInterrupt:
+        raise typer.Exit(exit_codes.INTERRUPTED) from None
 
 
 def _configure_logging(verbosity: int, log_file: Path) -> PrivateLogFile:
@@ -255,7 +295,7 @@ class _ProgressLine:
 def device_note(report: DeviceReport) -> str:
     """Why a device is not ``ok``: its error, why it was not audited, or the first command that did
     not complete."""
-    if report.status == DeviceStatus.ERROR:
+    if report.status.unaudited:
         return report.error or "could not be audited"
     from cmelive.fleet import command_problems
 
@@ -275,7 +315,8 @@ def render_summary(result: FleetResult, *, history_path: Path | None = None) -> 
     devices = [d.report for d in result.devices]
     name_width = min(max([len("DEVICE"), *(len(d.name) for d in devices)]), _MAX_NAME_COLUMN)
     headings = [f"{_SEVERITY_HEADINGS[s]:>4}" for s in SUMMARY_SEVERITIES]
-    lines = [f"{'DEVICE':<{name_width}}  {'STATUS':<7}  " + "  ".join(headings) + f"  {'WAIVED':>6}  NOTE"]
+    status_width = max([7, *(len(d.status) for d in devices)])
+    lines = [f"{'DEVICE':<{name_width}}  {'STATUS':<{status_width}}  " + "  ".join(headings) + f"  {'WAIVED':>6}  NOTE"]
     totals: Counter[Severity] = Counter()
     waived_total = 0
     for device in devices:
@@ -283,11 +324,13 @@ def render_summary(result: FleetResult, *, history_path: Path | None = None) -> 
         waived = sum(1 for r in device.results if r.status == Status.WAIVED)
         totals.update(failed)
         waived_total += waived
-        if device.status == DeviceStatus.ERROR and not device.results:
+        if device.status.unaudited and not device.results:
             counts = "  ".join(f"{'-':>4}" for _ in SUMMARY_SEVERITIES) + f"  {'-':>6}"
         else:
             counts = "  ".join(f"{failed[s]:>4}" for s in SUMMARY_SEVERITIES) + f"  {waived:>6}"
-        lines.append(f"{device.name:<{name_width}}  {device.status:<7}  {counts}  {device_note(device)}".rstrip())
+        lines.append(
+            f"{device.name:<{name_width}}  {device.status:<{status_width}}  {counts}  {device_note(device)}".rstrip()
+        )
 
     by_status = Counter(d.status for d in devices)
     failures = ", ".join(f"{totals[s]} {s}" for s in SUMMARY_SEVERITIES if totals[s]) or "none"
@@ -297,6 +340,11 @@ def render_summary(result: FleetResult, *, history_path: Path | None = None) -> 
         f"{len(devices)} device{'s' if len(devices) != 1 else ''} in {result.elapsed_s:.1f}s: "
         f"{by_status[DeviceStatus.OK]} ok, {by_status[DeviceStatus.PARTIAL]} partial, "
         f"{by_status[DeviceStatus.ERROR]} error"
+        + "".join(
+            f", {by_status[status]} {str(status).replace('_', ' ')}"
+            for status in (DeviceStatus.INTERRUPTED, DeviceStatus.NOT_STARTED)
+            if by_status[status]
+        )
         + (f" ({not_audited} not audited)" if not_audited else "")
         + f"; failures: {failures}; {waived_total} waived",
     ]

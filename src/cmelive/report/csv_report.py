@@ -31,7 +31,7 @@ import io
 from collections.abc import Iterable, Sequence
 
 from cmelive.checks.base import CheckResult
-from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus, format_evidence, waiver_fields
+from cmelive.report.model import AuditReport, DeviceReport, format_evidence, waiver_fields
 
 COLUMNS: tuple[str, ...] = (
     "device",
@@ -90,9 +90,9 @@ def device_rows(device: DeviceReport) -> list[dict[str, str]]:
         "device_status": str(device.status),
     }
     rows: list[dict[str, str]] = []
-    if device.status == DeviceStatus.ERROR:
+    if device.status.unaudited:  # error, interrupted, not_started: one row saying why
         error_row = dict.fromkeys(COLUMNS, "")
-        error_row.update(base, status="error", message=device.error or "error")
+        error_row.update(base, status=str(device.status), message=device.error or str(device.status))
         rows.append(error_row)
     # An errored device normally has no results; any it does have (kept from a partial
     # collection) are not dropped.

@@ -371,6 +371,11 @@ def _summary(report: AuditReport, anchors: list[str], today: date | None) -> str
         card("dev-partial", "partial", by_status[DeviceStatus.PARTIAL], "some commands failed"),
         card("dev-error", "error", by_status[DeviceStatus.ERROR], "not audited"),
     ]
+    # Only a stopped run has these; every device of its inventory is still listed.
+    if by_status[DeviceStatus.INTERRUPTED]:
+        device_cards.append(card("dev-interrupted", "interrupted", by_status[DeviceStatus.INTERRUPTED], "run stopped"))
+    if by_status[DeviceStatus.NOT_STARTED]:
+        device_cards.append(card("dev-not_started", "not started", by_status[DeviceStatus.NOT_STARTED], "run stopped"))
     finding_cards = [card(f"sev-{s}", s, failures[s]) for s in _SEVERITIES_WORST_FIRST]
     finding_cards += [
         card("st-unknown", "unknown", unknown, "evidence missing"),
@@ -439,9 +444,9 @@ def _heatmap_row(device: DeviceReport, anchor: str, families: Sequence[str]) -> 
     for family in families:
         members = results_of.get(family, [])
         family_title = FAMILY_TITLES.get(family.upper(), family)
-        if device.status == DeviceStatus.ERROR:
+        if device.status.unaudited:
             kind = "error"
-            reason = device.error or "error"
+            reason = device.error or str(device.status)
             tooltip = f"{device.name} · {family} {family_title}: not audited — {reason}"
             target = anchor
             label = _CELL_LABELS[kind]
@@ -459,7 +464,7 @@ def _heatmap_row(device: DeviceReport, anchor: str, families: Sequence[str]) -> 
         )
     failures = _severity_counts(device.results)
     unknown = sum(1 for r in device.results if r.status == Status.UNKNOWN)
-    if device.status == DeviceStatus.ERROR:
+    if device.status.unaudited:
         total = "not audited"
     else:
         total = f"{sum(failures.values())} fail" + (f" · {unknown} unknown" if unknown else "")
@@ -621,7 +626,7 @@ def _facts(device: DeviceReport) -> str:
     cme = facts.get("cme_version")
     cme_text = str(cme) if cme else ("not configured" if facts.get("cme_configured") is False else "unknown")
     rows: list[tuple[str, str]] = [("Device", device.name), ("Host", device.host)]
-    if device.hostname or facts or device.status != DeviceStatus.ERROR:
+    if device.hostname or facts or not device.status.unaudited:
         rows += [
             ("Hostname", device.hostname or fact(facts.get("hostname"))),
             ("Model", fact(facts.get("model"))),

@@ -41,7 +41,6 @@ from cmelive.checks.base import CheckResult, Status
 from cmelive.report.model import (
     AuditReport,
     DeviceReport,
-    DeviceStatus,
     expired_waiver_note,
     format_evidence,
     waiver_note,
@@ -123,10 +122,11 @@ def _testsuite(device: DeviceReport) -> ET.Element:
     ):
         ET.SubElement(properties, "property", {"name": name, "value": _xml(value)})
 
-    if device.status == DeviceStatus.ERROR:
+    if device.status.unaudited:
         case = ET.SubElement(suite, "testcase", {"classname": DEVICE_CLASSNAME, "name": DEVICE_TESTCASE})
-        error = device.error or "error"
-        element = ET.SubElement(case, "error", {"type": "device-error", "message": _xml(error)})
+        error = device.error or str(device.status)
+        kind = f"device-{device.status}".replace("_", "-")  # device-error, device-interrupted, device-not-started
+        element = ET.SubElement(case, "error", {"type": kind, "message": _xml(error)})
         element.text = _xml(f"{device.name} ({device.host}) could not be audited: {error}")
     # An errored device normally has no results; any it does have are reported, not dropped.
     for result in device.results:
@@ -140,7 +140,7 @@ def _testsuite(device: DeviceReport) -> ET.Element:
 
 def _device_counts(device: DeviceReport) -> _Counts:
     counts = _Counts()
-    if device.status == DeviceStatus.ERROR:
+    if device.status.unaudited:
         counts.tests += 1
         counts.errors += 1
     for result in device.results:

@@ -38,6 +38,22 @@ class DeviceStatus(StrEnum):
     OK = "ok"  # every command ran
     PARTIAL = "partial"  # audited, but some commands failed: their checks are unknown
     ERROR = "error"  # could not be audited (unreachable, auth or host key refused)
+    # A fleet run that was stopped (Ctrl-C, SIGTERM) or killed still names every device of its
+    # inventory, with where it got to: neither was audited.
+    INTERRUPTED = "interrupted"  # in flight when the run was stopped, and abandoned
+    NOT_STARTED = "not_started"  # its turn never came: the run was stopped first
+
+    @property
+    def unaudited(self) -> bool:
+        """No audit was made: the device has no results, only an error saying why."""
+        return self in _UNAUDITED
+
+
+_UNAUDITED = frozenset({DeviceStatus.ERROR, DeviceStatus.INTERRUPTED, DeviceStatus.NOT_STARTED})
+
+#: The error of a device in flight when its run was stopped (or died), and of one never begun.
+INTERRUPTED_ERROR = "interrupted: the run was stopped while this device was being audited"
+NOT_STARTED_ERROR = "not started: the run was stopped before this device's turn"
 
 
 @dataclass(frozen=True)
@@ -82,7 +98,7 @@ class DeviceReport:
         checks that read them say unknown). Damage inside a whole capture (a replayed config whose
         indentation was lost in publication) does not count: its checks are unknown one by one.
         """
-        if self.status == DeviceStatus.ERROR:
+        if self.status.unaudited:
             return self.error or "could not be audited"
         return running_config_problem(self.commands)
 

@@ -111,12 +111,12 @@ def render_sarif(
         ]
     notifications: list[dict[str, Any]] = []
     for device in report.devices:
-        if device.status == DeviceStatus.ERROR:
+        if device.status.unaudited:
             notifications.append(_error_notification(device))
         elif device.status == DeviceStatus.PARTIAL:
             notifications.append(_partial_notification(device))
 
-    audited_any = any(d.status != DeviceStatus.ERROR for d in report.devices)
+    audited_any = any(not d.status.unaudited for d in report.devices)
     invocation: dict[str, Any] = {
         "executionSuccessful": audited_any or not report.devices,
         "endTimeUtc": report.generated_at,
@@ -349,7 +349,7 @@ def _error_notification(device: DeviceReport) -> dict[str, Any]:
         "level": "error",
         "message": {"text": f"{device.name} ({device.host}) could not be audited: {device.error or 'error'}"},
         "descriptor": {"id": "device-not-audited"},
-        "properties": {"device": device.name, "host": device.host},
+        "properties": {"device": device.name, "host": device.host, "device_status": str(device.status)},
     }
 
 

@@ -130,7 +130,7 @@ def device_summary(device: DeviceReport) -> str:
     A device that was not audited says so first, and why (``Summary: not audited — ...``).
     """
     not_audited = device.not_audited_reason()
-    if device.status == DeviceStatus.ERROR and not device.results:
+    if device.status.unaudited and not device.results:
         return f"Summary: not audited — {not_audited}"
     if not_audited is not None:
         return f"Summary: not audited — {not_audited}; {_counts(device.results)}"
@@ -231,7 +231,7 @@ def _header(device: DeviceReport, width: int) -> list[str]:
     facts = device.facts
     fields: list[tuple[str, str]] = [("Device", device.name), ("Host", device.host)]
     # A device that could not be audited has no facts: a column of "unknown" would only be noise.
-    if device.hostname or facts or device.status != DeviceStatus.ERROR:
+    if device.hostname or facts or not device.status.unaudited:
         fields += [
             ("Hostname", device.hostname or _fact(facts.get("hostname"))),
             ("Model", _fact(facts.get("model"))),
