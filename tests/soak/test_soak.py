@@ -288,9 +288,10 @@ def test_soak(fleet: Fleet, tmp_path: Path) -> None:
     print(f"soak: {ROUTERS} routers, {RUNS} runs, seed {SEED}")
     db = tmp_path / "history.sqlite"
     actions = ["finish", "SIGKILL", "SIGTERM", "SIGINT"]
-    plan = [actions[index] if index < len(actions) else chooser.choice(actions) for index in range(RUNS)]
+    # Every way of ending a run at least once (given RUNS >= 4), in random order; the last run finishes.
+    plan = [actions[index] if index < len(actions) else chooser.choice(actions) for index in range(RUNS - 1)]
     chooser.shuffle(plan)
-    plan[-1] = "finish"  # the last run finishes, so that diff has two complete runs to compare... at least one
+    plan.append("finish")
     outcomes: list[RunOutcome] = []
     for index, action in enumerate(plan):
         out_dir = tmp_path / f"run-{index:02d}"
@@ -309,6 +310,12 @@ def test_soak(fleet: Fleet, tmp_path: Path) -> None:
         if action == "SIGKILL" and outcome.returncode == -signal.SIGKILL:
             whole_or_absent(out_dir) if out_dir.exists() else None
             continue
+        if action != "finish" and not out_dir.exists():
+            # Stopped while Python was still starting, before the run (and its directory) began:
+            # there is no run to report, and the history has none either.
+            assert outcome.returncode in (130, -signal.SIGTERM, -signal.SIGINT), (index, outcome.returncode)
+            print(f"run {index}: stopped before it began")
+            continue
         assert outcome.returncode in (0, 1, 3, 130), (index, outcome.returncode, outcome.stderr[-2000:])
         assert_reports_agree(outcome, fleet.names)
         run_id, _ = latest_run(db)
@@ -320,6 +327,14 @@ def test_soak(fleet: Fleet, tmp_path: Path) -> None:
         env=fleet.environment, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert listing.returncode == 0, listing.stderr
+    shown = {int(line.split()[0]): line.split()[2] for line in listing.stdout.splitlines()[1:] if line.split()}
+    assert "running" not in shown.values(), listing.stdout
+    for outcome in outcomes:
+        if outcome.run_id is not None:
+            expected = "complete" if outcome.action == "finish" else "incomplete"
+            assert shown[outcome.run_id] == expected, (outcome.index, outcome.action, listing.stdout)
+    killed = sum(1 for outcome in outcomes if outcome.action == "SIGKILL")
+    assert list(shown.values()).count("aborted") <= killed, listing.stdout
     recorded = [outcome for outcome in outcomes if outcome.run_id is not None]
     if len(recorded) >= 2:
         diff = subprocess.run(
