@@ -670,3 +670,47 @@ def test_chromium_runs_the_filters_expand_all_and_link_reveal(
         "rowsShown": 1,
         "devicesShown": 1,
     }
+
+
+# --- issue 12: what a manager reads ---------------------------------------------------------
+
+
+def test_expired_waivers_are_counted_as_waivers_not_findings(report: AuditReport) -> None:
+    # One expired waiver (a group or a device glob) covering the same check on two devices.
+    waiver = {"reason": "SIP trunk migration", "owner": "ops", "expires": "2024-01-31", "expired": "true"}
+    devices = [dataclasses.replace(d, results=list(d.results)) for d in report.devices[:3]]
+    for device in devices[:2]:
+        _replace(device, "CME-ACC-01", waiver=waiver)
+    root = parse(render_html(AuditReport(devices=devices, generated_at=report.generated_at)))
+    expired = next(n for n in root.walk() if {"card", "st-expired"} <= n.classes())
+    value = int(next(c for c in expired.children if "value" in c.classes()).all_text())
+    # The fixture's own expired waiver (CME-H323-01 on insecure-cme) and this one: two waivers, three findings.
+    assert value == 2
+    assert "3 findings count as failures again" in expired.all_text()
+
+
+BADGE_PROBE = """(function () {
+  var rows = [];
+  document.querySelectorAll("table.heat tbody th").forEach(function (th) {
+    var cell = th.getBoundingClientRect(), badge = th.querySelector(".badge").getBoundingClientRect();
+    var name = th.querySelector("a");
+    rows.push({badgeInside: badge.left >= cell.left && badge.right <= cell.right + 0.5 && badge.width > 20,
+               nameCut: name.scrollWidth > name.clientWidth});
+  });
+  document.documentElement.setAttribute("data-probe", JSON.stringify(rows));
+})();"""
+
+
+def test_chromium_shows_the_status_badge_of_a_long_device_name_whole(tmp_path: Path, report: AuditReport) -> None:
+    long_name = "branch-office-" + "x" * 40 + "-voice-gateway-01"
+    devices = [dataclasses.replace(report.devices[1], name=long_name), report.devices[0]]
+    page_text = render_html(AuditReport(devices=devices, generated_at=report.generated_at))
+    probe_hash = "'sha256-" + base64.b64encode(hashlib.sha256(BADGE_PROBE.encode()).digest()).decode() + "'"
+    probed = re.sub(r"(script-src [^;]+);", lambda m: f"{m.group(1)} {probe_hash};", page_text, count=1)
+    probed = probed.replace("</body>", f"<script>{BADGE_PROBE}</script></body>")
+    rendered = render_in_chromium(tmp_path, probed)
+    assert rendered.recorded_errors == [] and rendered.console_lines == []
+    html = next(n for n in rendered.dom.walk() if n.tag == "html")
+    rows = json.loads(html.attrs["data-probe"])
+    # The long name is cut short (it is whole in its title), its badge is not; the short one is whole.
+    assert rows == [{"badgeInside": True, "nameCut": True}, {"badgeInside": True, "nameCut": False}]

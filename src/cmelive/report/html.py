@@ -353,9 +353,10 @@ def _summary(report: AuditReport, anchors: list[str], today: date | None) -> str
     failures = _severity_counts(results)
     unknown = sum(1 for r in results if r.status == Status.UNKNOWN)
     waived = sum(1 for r in results if r.status == Status.WAIVED)
-    expired = sum(
-        1 for r in results if (view := _waiver_view(r, today)) is not None and view.expired
-    )
+    # Waivers, not findings: one expired waiver (a device glob, a group) covers many findings. A
+    # result carries its waiver's reason, owner and expiry; with the check, that names the waiver.
+    expired_waivers = [(r.check, tuple(view.fields)) for r in results if (view := _waiver_view(r, today)) and view.expired]
+    expired = len(set(expired_waivers))
     failed_devices = sum(1 for d in devices if any(r.status == Status.FAIL for r in d.results))
 
     def card(kind: str, label: str, value: int, note: str = "") -> str:
@@ -380,7 +381,10 @@ def _summary(report: AuditReport, anchors: list[str], today: date | None) -> str
     finding_cards += [
         card("st-unknown", "unknown", unknown, "evidence missing"),
         card("st-waived", "waived", waived),
-        card("st-expired", "expired waivers", expired, "count as failures"),
+        card(
+            "st-expired", "expired waivers", expired,
+            f"{len(expired_waivers)} finding{_plural(len(expired_waivers))} count as failures again",
+        ),  # fmt: skip
     ]
     total_failures = sum(failures.values())
     # Unreachable devices, and those whose running-config was not collected whole (the one rule).
