@@ -165,3 +165,20 @@ def test_cme_only_check_is_not_applicable_on_a_router_without_cme() -> None:
     assert run_check(cme_spec, state(cut_in_the_interfaces)).status == Status.UNKNOWN
     # ...but one cut after its lines can: IOS prints telephony-service before them.
     assert run_check(cme_spec, state(CUT_OFF)).status == Status.NOT_APPLICABLE
+
+
+def test_a_router_without_cme_refusing_cme_commands_is_audited_whole() -> None:
+    # Issue 12: the refusal is what a plain IOS router should answer, not a failure of the audit.
+    from cmelive.examples import example_dir
+    from cmelive.snapshot import read_snapshot
+
+    plain = read_snapshot(example_dir("plain-ios"))
+    refused = [o.command for o in plain.outputs.values() if o.status == CommandStatus.REJECTED]
+    assert refused and all(c.startswith(("show ephone", "show ctl-client", "show capf-server", "show telephony")) for c in refused)
+    assert audit_snapshot(plain).status.value == "ok"
+    # The same refusal from a router that runs CME is a failure of the audit: partial.
+    cme = read_snapshot(example_dir("secure-cme"))
+    command = refused[0]
+    cme.outputs[command] = CommandOutput(command, CommandStatus.REJECTED, "% Invalid input detected at '^' marker.\n",
+                                         error="% Invalid input detected at '^' marker.")  # fmt: skip
+    assert audit_snapshot(cme).status.value == "partial"

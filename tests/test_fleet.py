@@ -339,7 +339,7 @@ def test_faults_stay_with_their_device_and_every_report_agrees(
         "insecure": DeviceStatus.PARTIAL,
         "boom": DeviceStatus.ERROR,
         "no-password": DeviceStatus.ERROR,
-        "plain": DeviceStatus.PARTIAL,
+        "plain": DeviceStatus.OK,  # its CME commands refused, as a router without CME does
         "half-config": DeviceStatus.PARTIAL,
         "down": DeviceStatus.ERROR,
     }
@@ -498,7 +498,7 @@ def test_history_records_every_device_and_the_trend_reaches_the_page(tmp_path: P
         loaded = store.load_run(second.result.run_id or 0)
     assert [r.id for r in runs] == [second.result.run_id, first.result.run_id]
     assert all(r.status == RunStatus.COMPLETE for r in runs)
-    assert (runs[0].devices, runs[0].ok, runs[0].partial, runs[0].error) == (3, 1, 1, 1)
+    assert (runs[0].devices, runs[0].ok, runs[0].partial, runs[0].error) == (3, 2, 0, 1)  # plain-ios: ok
     assert sorted(d.name for d in loaded.devices) == ["down", "plain", "secure"]
     assert "cannot connect" in next(d.error or "" for d in loaded.devices if d.name == "down")
     page = (second.out / "report.html").read_text()
@@ -544,7 +544,7 @@ def test_ctrl_c_stops_the_queue_keeps_what_finished_and_marks_the_run_incomplete
     assert sum(outcome.collector.calls.values()) == len(done)
     as_json = json.loads((outcome.out / "report.json").read_text())
     assert [(d["name"], d["status"]) for d in as_json["devices"]] == [
-        (name, "partial" if name in done else "not_started") for name in [h.name for h in hosts]  # plain-ios: partial
+        (name, "ok" if name in done else "not_started") for name in [h.name for h in hosts]  # plain-ios: ok
     ]
     assert runs[0].status == RunStatus.INCOMPLETE and runs[0].devices == len(done)
     assert runs[0].not_started == len(hosts) - len(done) and runs[0].interrupted == 0
@@ -673,7 +673,7 @@ def test_cli_waived_failures_do_not_count(tmp_path: Path, cmelive: Callable[...,
     assert waived.code == 0, waived.stdout + waived.stderr
     assert "Stale waivers" in waived.stdout and "CME-ACC-04 for device gone-*" in waived.stdout
     row = next(line for line in waived.stdout.splitlines() if line.startswith("plain-1 ")).split()
-    assert (row[1], row[2], row[3], row[7]) == ("partial", "0", "0", str(len(high)))  # status, crit, high, waived
+    assert (row[1], row[2], row[3], row[7]) == ("ok", "0", "0", str(len(high)))  # status, crit, high, waived
 
 
 def test_cli_summary_table(tmp_path: Path, cmelive: Callable[..., CliRun]) -> None:
@@ -686,8 +686,8 @@ def test_cli_summary_table(tmp_path: Path, cmelive: Callable[..., CliRun]) -> No
     assert rows["secure-1"].split()[1:8] == ["ok", "0", "0", "0", "0", "0", "0"]
     assert rows["down-1"].split()[1] == "error"
     assert rows["down-1"].endswith("cannot connect to 127.0.0.1:22: connection refused (attempt 1)")
-    assert ": rejected: %" in rows["plain-1"]  # why it is partial: the first command that did not complete
-    assert "4 devices in" in done.stdout and "1 ok, 2 partial, 1 error" in done.stdout
+    assert "no CME: 5 CME command(s) refused, as expected" in rows["plain-1"]  # ok, and why some were refused
+    assert "4 devices in" in done.stdout and "3 ok, 0 partial, 1 error" in done.stdout
     for name in REPORTS:
         assert str(out / name) in done.stdout
     assert (out / "cmelive.log").is_file()

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from cmelive.checks import all_checks
 from cmelive.checks.base import CheckResult, CheckSpec, Outcome, Status
-from cmelive.commands import RUNNING_CONFIG, CommandStatus
+from cmelive.commands import RUNNING_CONFIG, CommandStatus, is_cme_command
 from cmelive.facts import device_facts
 from cmelive.parsing.damage import Reads, explain
 from cmelive.policy import Policy
@@ -136,7 +136,14 @@ def audit_snapshot(
     state = DeviceState(snapshot, policy)
     specs = list(checks) if checks is not None else all_checks()
     results = [run_check(spec, state) for spec in specs if spec.id not in state.policy.skip_checks]
-    failed_commands = [o for o in snapshot.outputs.values() if o.status != CommandStatus.OK]
+    # A router without CME refusing the CME show commands is what it should do, not a failure of
+    # the audit: such a device is audited whole ("ok"), its CME checks not applicable.
+    failed_commands = [
+        o
+        for o in snapshot.outputs.values()
+        if o.status != CommandStatus.OK
+        and not (o.status == CommandStatus.REJECTED and is_cme_command(o.command) and _runs_no_cme(state))
+    ]
     status = DeviceStatus.PARTIAL if failed_commands else DeviceStatus.OK
     return DeviceReport(
         name=name or snapshot.host,

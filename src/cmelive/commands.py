@@ -259,3 +259,17 @@ def _first_lines(text: str, count: int) -> list[str]:
 def is_prompt_line(line: str) -> bool:
     """True for a pasted ``router#show run`` / ``Router>sh ver`` line at the top of a capture."""
     return bool(_PROMPT_LINE.match(line.strip())) and not line.lstrip().startswith("!")
+
+
+#: Show commands a router only knows when it runs CME: ``show ephone ...``, ``show capf-server
+#: ...`` and ``show voice register ...`` (CME's SIP side) with any keywords after them; the others
+#: exactly.
+CME_COMMAND_PREFIXES = ("show ephone", "show capf-server", "show voice register")
+CME_COMMANDS = frozenset({"show ctl-client", "show telephony-service"})
+
+
+def is_cme_command(command: str) -> bool:
+    """True for the show commands only a CME router knows (``command`` normalised)."""
+    return command in CME_COMMANDS or any(
+        command == prefix or command.startswith(prefix + " ") for prefix in CME_COMMAND_PREFIXES
+    )

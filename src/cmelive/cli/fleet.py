@@ -300,6 +300,9 @@ def device_note(report: DeviceReport) -> str:
     from cmelive.fleet import command_problems
 
     problems = command_problems(report)
+    if report.status == DeviceStatus.OK:
+        # Audited whole: the only commands it refused are the CME ones a router without CME refuses.
+        return f"no CME: {len(problems)} CME command(s) refused, as expected" if problems else ""
     not_audited = report.not_audited_reason()
     if not_audited is not None:
         others = sum(1 for c in report.commands if c.status != CommandStatus.OK and c.command != RUNNING_CONFIG)

@@ -21,15 +21,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from enum import Enum
 
-from cmelive.commands import RUNNING_CONFIG
+from cmelive.commands import RUNNING_CONFIG, is_cme_command
 
 STARTUP_CONFIG = "show startup-config"
 
-#: Show commands a router only knows when it runs CME: ``show ephone ...``, ``show capf-server
-#: ...`` and ``show voice register ...`` (CME's SIP side) with any keywords after them; the others
-#: exactly.
-CME_COMMAND_PREFIXES = ("show ephone", "show capf-server", "show voice register")
-CME_COMMANDS = frozenset({"show ctl-client", "show telephony-service"})
 #: Top-level configuration sections CME adds: telephony-service, ephone, ephone-dn and their
 #: relatives (ephone-template, ephone-dn-template, ephone-hunt, ephone-type), and the SIP side's
 #: ``voice register global/pool/dn/...``.
@@ -158,13 +153,6 @@ class Faults:
         for name in FAULT_LISTS.values():
             parts.extend(f"{name.replace('_', '-')}={command!r}" for command in getattr(self, name))
         return ", ".join(parts) or "none"
-
-
-def is_cme_command(command: str) -> bool:
-    """True for the show commands only a CME router knows (``command`` normalised)."""
-    return command in CME_COMMANDS or any(
-        command == prefix or command.startswith(prefix + " ") for prefix in CME_COMMAND_PREFIXES
-    )
 
 
 def without_cme(outputs: Mapping[str, str]) -> dict[str, str]:
