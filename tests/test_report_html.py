@@ -714,3 +714,24 @@ def test_chromium_shows_the_status_badge_of_a_long_device_name_whole(tmp_path: P
     rows = json.loads(html.attrs["data-probe"])
     # The long name is cut short (it is whole in its title), its badge is not; the short one is whole.
     assert rows == [{"badgeInside": True, "nameCut": True}, {"badgeInside": True, "nameCut": False}]
+
+
+def test_rollup_names_each_failing_check_with_the_devices_it_fails_on(page: str, report: AuditReport) -> None:
+    root = parse(page)
+    rows = [n for n in root.walk() if n.tag == "tr" and "data-check" in n.attrs]
+    expected: dict[str, list[str]] = {}
+    for device in report.devices:
+        for result in device.results:
+            if result.status == Status.FAIL:
+                expected.setdefault(result.check, []).append(device.name)
+    assert {row.attrs["data-check"]: int(row.attrs["data-devices"]) for row in rows} == {
+        check: len(names) for check, names in expected.items()
+    }
+    # Worst severity first; within one, the check failing on most devices first.
+    ranks = [(-Severity(row.attrs["data-severity"]).rank, -int(row.attrs["data-devices"])) for row in rows]
+    assert ranks == sorted(ranks)
+    # Each device named links to that check's family in the device's section.
+    first = rows[0]
+    links = [n for n in first.walk() if n.tag == "a"]
+    assert [n.all_text() for n in links] == expected[first.attrs["data-check"]]
+    assert all(n.attrs["href"].startswith("#dev-") for n in links)

@@ -157,6 +157,7 @@ def render_html(
         "<main>",
         _summary(report, anchors, today),
         _heatmap(families, rows),
+        _rollup(report, anchors),
         _trend(trend),
         '<section class="devices" aria-labelledby="devices-h">',
         '<h2 id="devices-h">Devices</h2>',
@@ -403,6 +404,49 @@ def _summary(report: AuditReport, anchors: list[str], today: date | None) -> str
         f'<h3 class="sr">Results</h3><p class="cards-title">{total_failures} failure{_plural(total_failures)}'
         f" across {len(results)} results</p>"
         f'<div class="cards">{"".join(finding_cards)}</div>{error_list}</section>'
+    )
+
+
+# --- per-check roll-up ----------------------------------------------------------------------------
+
+#: Devices named in a roll-up row; the rest are counted ("and 12 more").
+ROLLUP_DEVICES_SHOWN = 12
+
+
+def _rollup(report: AuditReport, anchors: Sequence[str]) -> str:
+    """Each check that fails somewhere, worst first, with how many devices it fails on and links to them."""
+    failing: dict[str, list[tuple[DeviceReport, str, CheckResult]]] = {}
+    for device, anchor in zip(report.devices, anchors, strict=True):
+        for result in device.results:
+            if result.status == Status.FAIL:
+                failing.setdefault(result.check, []).append((device, anchor, result))
+    if not failing:
+        return ""
+
+    def order(check: str) -> tuple[int, int, str]:
+        return (-failing[check][0][2].severity.rank, -len(failing[check]), check)
+
+    rows = []
+    for check in sorted(failing, key=order):
+        hits = failing[check]
+        first = hits[0][2]
+        links = ", ".join(
+            f'<a href="#{_family_anchor(anchor, result.family)}">{_e(device.name)}</a>'
+            for device, anchor, result in hits[:ROLLUP_DEVICES_SHOWN]
+        )
+        more = len(hits) - ROLLUP_DEVICES_SHOWN
+        if more > 0:
+            links += f" and {more} more"
+        rows.append(
+            f'<tr data-check="{_e(check)}" data-severity="{_e(first.severity)}" data-devices="{len(hits)}">'
+            f"<td>{_severity_badge(first.severity)}</td><th scope=\"row\">{_e(check)}</th><td>{_e(first.title)}</td>"
+            f'<td class="num">{len(hits)}</td><td>{links}</td></tr>'
+        )
+    return (
+        '<section class="rollup" aria-labelledby="rollup-h"><h2 id="rollup-h">Failing checks across the fleet</h2>'
+        '<table class="data rollup"><thead><tr><th scope="col">Severity</th><th scope="col">Check</th>'
+        '<th scope="col">Title</th><th scope="col">Devices</th><th scope="col">Fails on</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></section>"
     )
 
 
