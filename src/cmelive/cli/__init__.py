@@ -23,7 +23,7 @@ app = typer.Typer(
     name="cmelive",
     help="Live security auditor for Cisco Unified CME routers.\n\n" + exit_codes.HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
