@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,15 @@ def corpus_dir() -> Path:
 _SEEN_REPORT_FILES: set[tuple[str, int, int]] = set()
 _SCANNED_TEST_DIRS: set[Path] = set()
 _VALIDATED: list[int] = []  # reports validated, per scan (the session's summary line)
+_SCAN_SECONDS: list[float] = []
+
+
+def _scan(root: Path) -> None:
+    started = time.perf_counter()
+    try:
+        _VALIDATED.append(validate_reports_under(root, _SEEN_REPORT_FILES))
+    finally:
+        _SCAN_SECONDS.append(time.perf_counter() - started)
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +45,7 @@ def _reports_of_the_test_match_the_schema(request: pytest.FixtureRequest) -> Ite
     tmp = (getattr(request.node, "funcargs", None) or {}).get("tmp_path")
     if isinstance(tmp, Path) and tmp.is_dir():
         _SCANNED_TEST_DIRS.add(tmp)
-        _VALIDATED.append(validate_reports_under(tmp, _SEEN_REPORT_FILES))
+        _scan(tmp)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -46,9 +56,11 @@ def _reports_of_module_fixtures_match_the_schema(tmp_path_factory: pytest.TempPa
     yield
     for directory in sorted(set(base.iterdir()) - before - _SCANNED_TEST_DIRS):
         if directory.is_dir() and not directory.is_symlink():
-            _VALIDATED.append(validate_reports_under(directory, _SEEN_REPORT_FILES))
+            _scan(directory)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if sum(_VALIDATED):
-        terminalreporter.write_line(f"{sum(_VALIDATED)} report.json files validated against report.schema.json")
+        terminalreporter.write_line(
+            f"{sum(_VALIDATED)} reports validated against report.schema.json ({sum(_SCAN_SECONDS):.1f}s)"
+        )
