@@ -30,6 +30,7 @@ from cmelive.report.model import (
     DeviceStatus,
 )
 from cmelive.report.schema import REPORT_SCHEMA_ID, report_schema, report_schema_text
+from cmelive.snapshot import Snapshot, read_snapshot
 
 from .report_schema import assert_valid_report, schema_errors, validate_reports_under
 
@@ -56,9 +57,7 @@ def _every_kind_of_device() -> list[DeviceReport]:
     return [secure, insecure, plain, down, interrupted, not_started]
 
 
-def read_example(name: str) -> Any:
-    from cmelive.snapshot import read_snapshot
-
+def read_example(name: str) -> Snapshot:
     return read_snapshot(example_dir(name))
 
 
