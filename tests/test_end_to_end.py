@@ -17,6 +17,7 @@ from cmelive.snapshot import read_snapshot
 from cmelive.ssh_session import SSH_SESSION
 
 from .livefake import ENABLE_SECRET, PASSWORD, cli, closed_port, credentials_env, write_known_hosts
+from .report_schema import assert_valid_report
 
 READ_ONLY = re.compile(r"^(show \S.*|terminal \S.*|enable|exit)$")
 
@@ -64,6 +65,7 @@ def test_live_audit_equals_replay_and_is_read_only(insecure_router: FakeRouter, 
     assert live.returncode == 1, live.stderr  # the insecure example fails high-severity checks
     live_report = json.loads(live.stdout)
     assert live_report["schema"] == 1
+    assert_valid_report(live_report, "audit --format json")
     device = live_report["devices"][0]
     assert device["status"] in ("ok", "partial")
     assert device["hostname"] == read_snapshot(example_dir("insecure-cme")).hostname or device["hostname"]
@@ -79,6 +81,7 @@ def test_live_audit_equals_replay_and_is_read_only(insecure_router: FakeRouter, 
         replayed = cli("replay", str(snapshot_dir), "--format", "json")
         assert replayed.returncode == 1, replayed.stderr
         replayed_report = json.loads(replayed.stdout)
+        assert_valid_report(replayed_report, "replay --format json")
         assert comparable(replayed_report, with_ssh=with_ssh) == comparable(live_report, with_ssh=with_ssh)
         if not with_ssh:
             ssh_results = [r for r in replayed_report["devices"][0]["results"] if r["check"] in SSH_CHECKS]
@@ -140,6 +143,7 @@ def test_demo_audits_every_example() -> None:
     proc = cli("demo", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
+    assert_valid_report(report, "demo --format json")
     names = [d["name"] for d in report["devices"]]
     assert {"secure-cme", "insecure-cme", "plain-ios"} <= set(names)
     for device in report["devices"]:

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import signal
+import stat
 import sys
 import textwrap
 import threading
@@ -794,3 +795,24 @@ def test_cli_sigterm_winds_down_like_ctrl_c(tmp_path: Path, cmelive: Callable[..
     assert signal.getsignal(signal.SIGTERM) == before  # the command restores the handler
     with History(db) as store:
         assert store.list_runs()[0].status == RunStatus.INCOMPLETE
+
+
+def test_cli_metrics_file_for_node_exporter(tmp_path: Path, cmelive: Callable[..., CliRun]) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    prom = tmp_path / "textfile" / "cmelive.prom"
+    prom.parent.mkdir()
+    done = cmelive("--out", str(tmp_path / "run"), "--no-history", "--retries", "0", "--metrics", str(prom),
+                   "--group-readable")
+    assert done.code == 3, done.stderr  # down-1: the metrics change no exit code
+    families = {f.name: f.samples for f in text_string_to_metric_families(prom.read_text(encoding="utf-8"))}
+    assert {s.labels["device"]: s.value for s in families["cmelive_device_audited"]} == {
+        "secure-1": 1, "plain-1": 1, "plain-2": 1, "down-1": 0
+    }
+    assert families["cmelive_devices_not_audited"][0].value == 1
+    assert sum(s.value for s in families["cmelive_findings"] if s.labels["device"] == "secure-1") > 0
+    assert stat.S_IMODE(prom.stat().st_mode) == 0o640
+
+    refused = cmelive("--out", str(tmp_path / "run2"), "--no-history", "--metrics", str(tmp_path / "nowhere" / "x.prom"))
+    assert refused.code == 2 and "--metrics: its directory does not exist" in refused.stderr
+    assert not refused.collector.calls and not (tmp_path / "run2").exists()  # refused before the run

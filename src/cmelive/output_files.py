@@ -157,9 +157,9 @@ class OutputDir:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def write(self, name: str, data: bytes, *, sync: bool = True) -> Path:
+    def write(self, name: str, data: bytes, *, sync: bool = True, mode: int = FILE_MODE) -> Path:
         """Write ``name`` whole or not at all (temporary file, ``fsync``, rename)."""
-        temporary = self.stage(name, data, sync=sync)
+        temporary = self.stage(name, data, sync=sync, mode=mode)
         try:
             self.commit(temporary, name)
         except BaseException:
@@ -191,7 +191,7 @@ class OutputDir:
         if sync:
             self.sync()
 
-    def stage(self, name: str, data: bytes, *, sync: bool = True) -> str:
+    def stage(self, name: str, data: bytes, *, sync: bool = True, mode: int = FILE_MODE) -> str:
         """Write ``data`` to a new temporary file beside ``name``; returns the temporary name."""
         if not name or "/" in name or name in (".", ".."):
             raise OSError(errno.EINVAL, f"not a file name: {name!r}")
@@ -207,7 +207,7 @@ class OutputDir:
             raise FileExistsError(errno.EEXIST, "cannot find a free temporary name", str(self.path / name))
         try:
             try:
-                os.fchmod(fd, FILE_MODE)  # exactly, whatever the umask
+                os.fchmod(fd, mode)  # exactly, whatever the umask
                 _write_all(fd, data)
                 if sync:
                     os.fsync(fd)
@@ -312,12 +312,19 @@ def foreign_description(directory: OutputDir, names: Iterable[str], limit: int =
 
 
 def write_file(
-    path: Path, data: bytes | str, *, doing: str, encoding: str = "utf-8", remove_on_failure: bool = False
+    path: Path,
+    data: bytes | str,
+    *,
+    doing: str,
+    encoding: str = "utf-8",
+    remove_on_failure: bool = False,
+    mode: int = FILE_MODE,
 ) -> Path:
     """Write one file whole or not at all, 0600, never through a symlink (one at ``path`` is replaced).
 
     ``doing`` starts its error message (``cannot write report``). ``remove_on_failure``: a write that
     fails also removes the file that was there, so that a stale report is never read as this run's.
+    ``mode``: :data:`GROUP_FILE_MODE` for a file another service reads (``--group-readable``).
     """
     if isinstance(data, str):
         data = data.encode(encoding)
@@ -326,7 +333,7 @@ def write_file(
     try:
         with OutputDir.open(path.parent) as directory:
             try:
-                directory.write(path.name, data)
+                directory.write(path.name, data, mode=mode)
             except OSError as exc:
                 if remove_on_failure and is_full(exc):
                     found = directory.lstat(path.name)

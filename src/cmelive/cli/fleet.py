@@ -31,6 +31,7 @@ from cmelive.errors import UsageError
 from cmelive.fleet_defaults import DEFAULT_RETRIES, DEFAULT_WORKERS, LOG_FILE, SNAPSHOTS_DIR
 from cmelive.logs import MaskingFilter, PrivateLogFile
 from cmelive.output_files import share_with_group
+from cmelive.report.metrics import check_metrics_path, render_metrics, write_metrics
 from cmelive.report.model import DeviceReport, DeviceStatus
 
 if TYPE_CHECKING:
@@ -117,6 +118,14 @@ def fleet(
             "default 0600/0700).",
         ),
     ] = False,
+    metrics: Annotated[
+        Path | None,
+        typer.Option(
+            "--metrics",
+            help="Also write the run's metrics to this file, replaced whole (Prometheus text format for "
+            "node_exporter's textfile collector: name it *.prom). With --group-readable: 0640.",
+        ),
+    ] = None,
     verbose: common.Verbose = 0,
 ) -> None:
     """Audit every router of an inventory concurrently and write a run directory of reports.
@@ -133,6 +142,8 @@ def fleet(
 
     if no_history and db is not None:
         raise UsageError("--db and --no-history contradict each other: give one")
+    if metrics is not None:
+        check_metrics_path(metrics)
     loaded = load_inventory(inventory)
     selected = select(loaded, hosts or (), groups or (), tags or ())
     if not selected:
@@ -175,6 +186,12 @@ def fleet(
             progress.close()
         if group_readable:
             share_with_group(out)
+        if metrics is not None:
+            write_metrics(
+                metrics,
+                render_metrics(result.report, duration_s=result.elapsed_s, command="fleet", interrupted=result.interrupted),
+                group_readable=group_readable,
+            )
         if not quiet:
             sys.stdout.write(render_summary(result, history_path=history.path if history is not None else None))
             sys.stdout.flush()
