@@ -89,7 +89,7 @@ def test_its_enums_are_the_model_s(report_doc: dict[str, Any]) -> None:
 def test_every_device_status_and_result_status_validates(report_doc: dict[str, Any]) -> None:
     assert_valid_report(report_doc)
     assert [d["status"] for d in report_doc["devices"]] == [
-        "ok", "partial", "partial", "error", "interrupted", "not_started"
+        "ok", "partial", "ok", "error", "interrupted", "not_started"  # plain-ios: CME commands refused, as expected
     ]
     statuses = {r["status"] for d in report_doc["devices"] for r in d["results"]}
     assert statuses == {"pass", "fail", "not_applicable", "unknown", "waived"}
