@@ -37,12 +37,3 @@ def complete(words: str) -> list[str]:
 )
 def test_bash_completion_completes_commands_options_and_choices(words: str, expected: list[str]) -> None:
     assert sorted(complete(words)) == expected
-
-
-def test_the_completion_script_is_shown_for_bash() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", AS_CONSOLE_SCRIPT, "--show-completion", "bash"], capture_output=True, text=True, timeout=60,
-        env={**os.environ, "SHELL": "/bin/bash"}, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert "complete -o default -F _cmelive_completion cmelive" in done.stdout
