@@ -119,6 +119,10 @@ class InventoryHost:
     command_deadline: float | None = None
     session_deadline: float | None = None
     max_output: int | None = None
+    #: An inline password / enable secret, as a Nornir inventory may hold them (see
+    #: :mod:`cmelive.nornir_inventory`); never in repr, equality or hash, so never echoed.
+    password: str | None = field(default=None, repr=False, compare=False)
+    enable_secret: str | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -233,12 +237,12 @@ def resolve_credentials(host: InventoryHost) -> tuple[str | None, str | None]:
     entry that is missing, or a keyring that cannot be used (including the ``keyring`` package not
     being installed) raises :class:`CredentialError` naming the host and the variable or entry.
     """
-    password: str | None = None
+    password: str | None = host.password
     if host.password_env is not None:
         password = _read_env(host, host.password_env, "password_env")
     elif host.keyring is not None:
         password = _read_keyring(host, host.keyring)
-    enable_secret = None
+    enable_secret = host.enable_secret
     if host.enable_secret_env is not None:
         enable_secret = _read_env(host, host.enable_secret_env, "enable_secret_env")
     return password, enable_secret
