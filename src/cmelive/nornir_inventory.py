@@ -10,8 +10,9 @@ Each Nornir host becomes an :class:`~cmelive.inventory.InventoryHost`: ``hostnam
 as Nornir's netmiko connection parameters resolve them (netmiko's ``connection_options`` override
 the host's own values, as they do for ``nornir_netmiko``); ``groups`` (every group, parents
 included), ``data`` (merged through groups and defaults) and ``data.tags`` (a list of strings) as
-cmelive tags. Inline passwords are accepted, as Nornir users keep them, and carried only in the
-host's unprinted ``password``/``enable_secret`` fields: never echoed, logged or written.
+cmelive tags. Inline passwords are accepted, as Nornir users keep them, and held in this process's
+memory only (:func:`~cmelive.inventory.hold_inline_credentials`; the host carries a key to them):
+never echoed, logged, written or handed to the judge processes.
 
 ``platform``: cmelive audits Cisco IOS, so a host whose platform is ``cisco_ios`` or ``ios`` (or
 unset) is audited; any other is skipped with a warning, since a Nornir inventory commonly spans
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cmelive.errors import InputError
-from cmelive.inventory import DEFAULT_PORT, Inventory, InventoryGroup, InventoryHost
+from cmelive.inventory import DEFAULT_PORT, Inventory, InventoryGroup, InventoryHost, hold_inline_credentials
 
 if TYPE_CHECKING:
     from nornir.core.inventory import Host
@@ -117,8 +118,7 @@ def _host(where: str, name: str, host: Host) -> InventoryHost:
         tags=tuple(dict.fromkeys(raw_tags)),
         username=str(params.username) if params.username is not None else None,
         data=data,
-        password=password or None,
-        enable_secret=secret or None,
+        inline_credentials=hold_inline_credentials(f"nornir:{where}#{name}", password or None, secret or None),
     )
 
 
