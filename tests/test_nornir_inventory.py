@@ -174,3 +174,15 @@ def test_without_nornir_installed_the_error_says_what_to_install(
     with pytest.raises(InputError) as raised:
         load_nornir_inventory(config)
     assert str(raised.value) == f"{config}: --nornir needs the Python package 'nornir' (pip install 'cmelive[nornir]')"
+
+
+def test_a_nornir_host_without_hostname_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nornir 3 does not fall back to the host's name: connecting to "r9" would be a DNS guess.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "hosts.yaml").write_text("r9:\n  port: 22\n", encoding="utf-8")
+    (tmp_path / "groups.yaml").write_text("{}\n", encoding="utf-8")
+    (tmp_path / "defaults.yaml").write_text("username: a\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        load_nornir_inventory(Path("config.yaml"))
+    assert str(raised.value) == "config.yaml: host 'r9': no hostname (Nornir does not use the host's name as its address)"
