@@ -119,6 +119,10 @@ class InventoryHost:
     command_deadline: float | None = None
     session_deadline: float | None = None
     max_output: int | None = None
+    #: A key into this process's store of credentials an inventory held in clear (a Nornir
+    #: inventory's inline password, see :func:`hold_inline_credentials`): the host itself never
+    #: holds a secret, so neither its repr nor its copy in a judge process can show one.
+    inline_credentials: str | None = None
 
 
 @dataclass(frozen=True)
@@ -226,22 +230,36 @@ def select(
 
 
 def resolve_credentials(host: InventoryHost) -> tuple[str | None, str | None]:
-    """``(password, enable_secret)`` for ``host``, read from the environment or the keyring.
+    """``(password, enable_secret)`` for ``host``, read from the environment or the keyring (or the
+    inline credentials held for it, see :func:`hold_inline_credentials`; a named source wins).
 
     ``None`` where the host names no source (key or agent authentication; an enable secret is only
     needed when the login lands in user EXEC). A named variable that is unset or empty, a keyring
     entry that is missing, or a keyring that cannot be used (including the ``keyring`` package not
     being installed) raises :class:`CredentialError` naming the host and the variable or entry.
     """
-    password: str | None = None
+    password, enable_secret = None, None
+    if host.inline_credentials is not None:
+        if host.inline_credentials not in _INLINE_CREDENTIALS:  # a host rebuilt in another process
+            raise CredentialError(f"host {host.name!r}: its inline credentials are not held by this process")
+        password, enable_secret = _INLINE_CREDENTIALS[host.inline_credentials]
     if host.password_env is not None:
         password = _read_env(host, host.password_env, "password_env")
     elif host.keyring is not None:
         password = _read_keyring(host, host.keyring)
-    enable_secret = None
     if host.enable_secret_env is not None:
         enable_secret = _read_env(host, host.enable_secret_env, "enable_secret_env")
     return password, enable_secret
+
+
+#: Inline credentials by key (see :attr:`InventoryHost.inline_credentials`); memory only, this process only.
+_INLINE_CREDENTIALS: dict[str, tuple[str | None, str | None]] = {}
+
+
+def hold_inline_credentials(key: str, password: str | None, enable_secret: str | None) -> str:
+    """Keep ``(password, enable_secret)`` in memory under ``key`` for :func:`resolve_credentials`; ``key``."""
+    _INLINE_CREDENTIALS[key] = (password, enable_secret)
+    return key
 
 
 def host_policy(host: InventoryHost, base: Policy) -> Policy:

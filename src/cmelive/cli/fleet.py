@@ -51,9 +51,6 @@ _MAX_NAME_COLUMN = 40
 
 
 def fleet(
-    inventory: Annotated[
-        Path, typer.Argument(help="Inventory YAML: Nornir-style (defaults/groups/hosts) or Ansible (all:).")
-    ],
     out: Annotated[
         Path,
         typer.Option(
@@ -62,6 +59,13 @@ def fleet(
             help="Run directory to create (new or empty): reports, snapshots/<device>/ and cmelive.log.",
         ),
     ],
+    inventory: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="INVENTORY",
+            help="Inventory YAML: Nornir-style (defaults/groups/hosts) or Ansible (all:). Not with --nornir."
+        ),
+    ] = None,
     workers: Annotated[
         int, typer.Option("--workers", "-w", min=1, help="Routers audited at the same time.")
     ] = DEFAULT_WORKERS,
@@ -127,10 +131,19 @@ def fleet(
         ),
     ] = None,
     verbose: common.Verbose = 0,
+    nornir_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--nornir",
+            help="Read the inventory through Nornir from this Nornir config file (instead of INVENTORY; "
+            "needs cmelive[nornir]). Hosts whose platform is not cisco_ios/ios are skipped with a warning.",
+        ),
+    ] = None,
 ) -> None:
     """Audit every router of an inventory concurrently and write a run directory of reports.
 
-    Credentials come from the environment variables (or keyring entries) the inventory names.
+    Credentials come from the environment variables (or keyring entries) the inventory names;
+    with --nornir, also from the Nornir inventory itself (inline passwords are never shown).
     A device that is down, slow or refuses us gets its own status and message; the others carry on.
     """
     # The runner, its judges, reports and history load here, not when the CLI starts.
@@ -144,7 +157,19 @@ def fleet(
         raise UsageError("--db and --no-history contradict each other: give one")
     if metrics is not None:
         check_metrics_path(metrics)
-    loaded = load_inventory(inventory)
+    # INVENTORY and --nornir are two ways of naming the inventory: exactly one of them.
+    if (inventory is None) == (nornir_config is None):
+        raise UsageError("give an INVENTORY file or --nornir CONFIG.yaml (exactly one)")
+    if nornir_config is not None:
+        from cmelive.nornir_inventory import load_nornir_inventory
+
+        through_nornir = load_nornir_inventory(nornir_config)
+        for warning in through_nornir.warnings:
+            typer.echo(f"cmelive: warning: {warning}", err=True)
+        loaded, inventory = through_nornir.inventory, nornir_config
+    else:
+        assert inventory is not None
+        loaded = load_inventory(inventory)
     selected = select(loaded, hosts or (), groups or (), tags or ())
     if not selected:
         raise UsageError(f"no host of {inventory} matches all of the --host/--group/--tag filters")
