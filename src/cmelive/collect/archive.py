@@ -22,7 +22,8 @@ The two layouts, as their tools write them:
   in place of passwords, secrets and community strings.
 
 Reading them: the comment block before the first configuration line is the tool's header, not
-configuration, and is dropped (``!`` lines are comments in IOS anyway; nothing in them is judged).
+configuration: each of its lines becomes a bare ``!`` (so nothing in it is judged, and evidence line
+numbers still point at the archived file's lines).
 Every secret placeholder of either tool becomes cmelive's own :data:`~cmelive.masking.MASK`, so a
 check that needs the secret's value says ``unknown`` (as for a masked snapshot), never ``pass``.
 """
@@ -130,7 +131,7 @@ def archive_hosts(directory: Path) -> list[InventoryHost]:
 
 
 def running_config_text(raw: str, source: str) -> str:
-    """The configuration in an archived file: the tool's comment header dropped, secret
+    """The configuration in an archived file: the tool's comment header blanked to ``!`` lines, secret
     placeholders turned into :data:`~cmelive.masking.MASK`.
 
     Raises :class:`~cmelive.errors.InputError` for a RANCID file of a non-IOS device type.
@@ -141,7 +142,9 @@ def running_config_text(raw: str, source: str) -> str:
         foreign = _FOREIGN_CONTENT.match(line)
         if foreign and not _IOS_CONTENT_TYPES.match(foreign.group(1)):
             raise InputError(source, f"RANCID content type {foreign.group(1)!r} is not Cisco IOS", 1)
-    body = "\n".join(lines[first:])
+    # Each header line becomes a bare "!" (an IOS comment, judged by nothing) rather than going:
+    # evidence line numbers then point at the archived file's own lines.
+    body = "\n".join(["!"] * first + lines[first:])
     for placeholder in SECRET_PLACEHOLDERS:
         body = body.replace(placeholder, MASK)
     return body
