@@ -17,7 +17,12 @@ import typer
 
 from cmelive.checks.base import Severity
 from cmelive.cli import common, exit_codes
-from cmelive.cli.fleet import _configure_logging, _Interrupts, _run_interruptible, render_summary
+from cmelive.cli.fleet import (
+    _configure_logging,
+    _Interrupts,
+    _run_interruptible,
+    render_summary,
+)
 from cmelive.errors import UsageError
 from cmelive.fleet_defaults import LOG_FILE
 from cmelive.output_files import share_with_group
