@@ -276,3 +276,22 @@ def test_rancid_archive_as_a_fleet_with_history_and_diff(tmp_path: Path) -> None
     by_device = {d["device"]: d for d in diffed["devices"]}
     assert [f["check"] for f in by_device["cme-legacy"]["resolved"]] == ["CME-SNMP-03"]  # the RW community, gone
     assert by_device["cme-hq"]["new"] == [] and by_device["cme-hq"]["resolved"] == []
+
+
+def test_oxidized_removed_community_line_is_unknown_not_a_missing_acl(tmp_path: Path) -> None:
+    """Oxidized's remove_secret cuts ``snmp-server community`` after the keyword: the ACL is not
+    seen, so CME-SNMP-02 cannot fail the line for lacking one (nor pass it)."""
+    from cmelive.audit import audit_snapshot
+    from cmelive.checks import all_checks
+
+    (tmp_path / "r1").write_text(
+        OXIDIZED_HEADER + oxidized_body(SECURE).replace(
+            "snmp-server community ex4mple-R0-7731 RO 11", "snmp-server community <configuration removed>"
+        )
+    )
+    [host] = archive_hosts(tmp_path)
+    snapshot = ArchiveCollector(tmp_path).collect(Target(host=host.address, name=host.name), AUDIT_COMMANDS)
+    specs = [spec for spec in all_checks() if spec.id in ("CME-SNMP-01", "CME-SNMP-02")]
+    found = {r.check: r for r in audit_snapshot(snapshot, checks=specs).results}
+    assert {k: str(r.status) for k, r in found.items()} == {"CME-SNMP-01": "unknown", "CME-SNMP-02": "unknown"}
+    assert "removed with the secret" in found["CME-SNMP-02"].message
