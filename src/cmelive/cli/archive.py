@@ -65,8 +65,7 @@ def archive(
 ) -> None:
     """Audit the configs Oxidized or RANCID already collect, as a fleet run (no router contacted).
 
-    Device names come from the file names, groups from the group directories. Only config
-    checks are judged; the rest are unknown: "config archive: no live state".
+    Devices are named after the files. Only config checks are judged; the rest: "config archive: no live state".
     """
     from cmelive import fleet as fleet_runner
     from cmelive.collect.archive import ArchiveCollector, archive_hosts
