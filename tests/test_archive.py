@@ -129,6 +129,9 @@ def results(report: dict[str, Any], device: str) -> dict[str, dict[str, Any]]:
 
 def test_oxidized_tree_devices_and_groups_without_git(tmp_path: Path) -> None:
     root = oxidized_tree(tmp_path / "ox")
+    # A symlink is never followed out of the archive (nor counted as a device).
+    (root / "core" / "elsewhere").symlink_to(tmp_path)
+    (root / "core" / "passwd").symlink_to("/etc/passwd")
     hosts = archive_hosts(root)
     assert [(h.name, h.groups, h.address) for h in hosts] == [
         ("cme-hq", ("branches",), "archive:branches/cme-hq"),
