@@ -274,6 +274,12 @@ def _read_meta(directory: Path) -> dict[str, Any]:
     return meta
 
 
+def read_capture_file(path: Path) -> str:
+    """The text of a capture cmelive did not write (a saved show output, an archived config),
+    held to the same bounds as a replayed one; raises :class:`~cmelive.errors.InputError`."""
+    return _read_text(path)
+
+
 def _read_text(path: Path, *, ours: bool = False) -> str:
     """A capture's text; a file that cmelive did not write (``ours``) must look like one: no NUL
     bytes, at most :data:`MAX_FILE_BYTES`."""

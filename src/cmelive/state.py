@@ -51,6 +51,9 @@ class DeviceState:
         if source == SSH_SESSION:
             if self.snapshot.ssh is not None:
                 return None
+            if self.snapshot.source == "archive":
+                # Kept literal: cmelive.collect.archive.NO_LIVE_STATE (state must not import collect).
+                return "config archive: no live state (needs what the SSH session showed at login)"
             return (
                 "needs what the SSH session showed at login (server version, offered algorithms, host key), "
                 "which this snapshot does not hold (captures from files, or collected before cmelive recorded it): "

@@ -173,7 +173,10 @@ def _acl_problem(config: RunningConfig, community: Community, acls: list[Acl]) -
         "The guide binds each community to an IP access list so that only the management stations can use it; "
         "without one, anyone who learns or guesses the string can query (or change) the router."
     ),
-    passes_when="every `snmp-server community` names an IPv4 access list (number or name) that is defined.",
+    passes_when=(
+        "every `snmp-server community` names an IPv4 access list (number or name) that is defined; unknown when a "
+        "secret filter removed the rest of a community line (Oxidized's `<configuration removed>`)."
+    ),
     requires=(RUNNING_CONFIG,),
     example_evidence=("show running-config:61: snmp-server community <masked> RO",),
     remediation_example=(
@@ -188,6 +191,17 @@ def community_acl(state: DeviceState) -> Outcome:
         return not_applicable("no SNMP community is configured (SNMPv3 only, or SNMP off)")
     acls = device_acls(state)
     bad = [(c, problem) for c in found if (problem := _acl_problem(config, c, acls)) is not None]
+    # IOS always prints RO or RW after the string: a masked line that stops at the string had the
+    # rest cut by a secret filter (Oxidized's "snmp-server community <configuration removed>"), so
+    # whether it names an ACL is not known.
+    unseen = [c for c, _ in bad if c.masked and len(c.line.command.split()) == 3]
+    bad = [(c, problem) for c, problem in bad if c not in unseen]
+    if unseen and not bad:
+        return unknown(
+            f"the rest of the community line(s) {', '.join(str(c.line.number) for c in unseen)} was removed "
+            "with the secret (a config archive's filter): whether an ACL is bound cannot be seen",
+            [state.evidence(c.line) for c in unseen],
+        )
     if not bad:
         return passed(
             "every community is bound to a defined ACL: " + ", ".join(f"{c.label} -> {c.acl}" for c in found),

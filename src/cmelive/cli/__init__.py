@@ -12,7 +12,7 @@ from types import TracebackType
 import typer
 
 from cmelive import __version__
-from cmelive.cli import audit, catalog, collect, demo, exit_codes, fake_router, replay
+from cmelive.cli import archive, audit, catalog, collect, demo, exit_codes, fake_router, replay
 from cmelive.cli import history as history_cli
 from cmelive.cli import fake_fleet
 from cmelive.cli import fleet
@@ -46,6 +46,7 @@ app.command("audit", epilog=exit_codes.HELP)(audit.audit)
 app.command("replay", epilog=exit_codes.HELP)(replay.replay)
 app.command("collect", epilog=exit_codes.HELP)(collect.collect)
 app.command("fleet", epilog=exit_codes.HELP)(fleet.fleet)
+app.command("archive", epilog=exit_codes.HELP)(archive.archive)
 app.command("demo")(demo.demo)
 app.command("checks")(catalog.checks)
 app.command("explain")(catalog.explain)
