@@ -636,3 +636,22 @@ def test_a_fleet_of_hostile_and_healthy_routers_ends_bounded(hostile_fleet: Path
     assert version[SHOW_VERSION]["status"] == "truncated"
     assert version[RUNNING_CONFIG]["error"] == "not run: the session did not recover after 'show version' was cut off"
     assert "not audited" in ran.stdout
+
+
+def test_one_read_bringing_the_echo_and_a_flood_keeps_the_output() -> None:
+    # Seen under load: the echo line and more than --max-output of flood arrived in one read, and
+    # the bound on what precedes the echo struck before the echo was looked for: nothing was kept.
+    import re
+
+    from cmelive.collect.hostkeys import KnownHosts
+    from cmelive.collect.live import AuditSession, OutputCut
+
+    session = AuditSession(known_hosts=KnownHosts(()), device_type="cisco_ios", host="127.0.0.1", auto_connect=False)
+    flood = "".join(f"interface Loopback{n}\r\n no ip address\r\n" for n in range(40_000))
+    reads = iter(["cme-1#show running-config\r\n" + flood])
+    session._receive = lambda wait: next(reads, "")  # type: ignore[method-assign]
+    with pytest.raises(OutputCut) as cut:
+        session._read_until(re.compile(r"cme-1#$"), 5, echo="show running-config", max_chars=512 * 1024)
+    assert cut.value.bound == OutputCut.SIZE
+    assert cut.value.partial.startswith("cme-1#show running-config\r\ninterface Loopback0\r\n no ip address\r\n")
+    assert len(cut.value.partial) == 512 * 1024

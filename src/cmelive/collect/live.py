@@ -568,6 +568,9 @@ class AuditSession(CiscoIosSSH):
                     size = len(data)
                     if max_chars is not None and size > max_chars:
                         raise OutputCut(OutputCut.SIZE, data[:max_chars] if keep else "", head_size)
+                elif max_chars is not None and head_size > max_chars:
+                    # Only now, the echo looked for: one read may bring the echo and a flood after it.
+                    raise OutputCut(OutputCut.SIZE, "", head_size)
                 elif len(head) > 2 * _BEFORE_ECHO_KEPT:
                     # Only the end can still hold the echo, and hold what to keep of it.
                     dropped = len(head) - _BEFORE_ECHO_KEPT
@@ -603,8 +606,6 @@ class AuditSession(CiscoIosSSH):
             if not echoed:
                 head += chunk
                 head_size += len(chunk)
-                if max_chars is not None and head_size > max_chars:
-                    raise OutputCut(OutputCut.SIZE, "", head_size)
                 continue
             size += len(chunk)
             if max_chars is not None and size > max_chars:
