@@ -11,6 +11,7 @@ import io
 import json
 import os
 import pty
+import sqlite3
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -21,12 +22,15 @@ import paramiko
 import pytest
 from jsonschema import Draft202012Validator
 
+from cmelive.checks.base import Status
 from cmelive.examples import example_dir
 from cmelive.fake.server import FakeRouter
 from cmelive.fleet_defaults import REPORT_FILES
+from cmelive.history import History
 from cmelive.snapshot import read_snapshot
 
 from .livefake import ENABLE_SECRET, PASSWORD, cli, closed_port, credentials_env, write_known_hosts
+from .test_history import device, record_run, result
 
 SARIF_SCHEMA = json.loads((Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json").read_text("utf-8"))
 INSECURE = example_dir("insecure-cme")
@@ -215,3 +219,66 @@ def test_bad_out_directory_is_refused_before_any_router(tmp_path: Path) -> None:
     assert list(target.iterdir()) == []
     proc = cli("audit", "127.0.0.1", "--port", str(closed_port()), "--out", str(link), env=credentials_env())
     assert proc.returncode == 2 and "symbolic link" in proc.stderr
+
+
+# --------------------------------------------------------------------------------------------------
+# history --format json; diff exits 1 on new failures; diff --since
+
+
+def dated_history(db: Path) -> list[int]:
+    """Three complete runs on 2026-01-10, 2026-02-10 and 2026-03-10 (UTC): CME-GUI-06 fails from
+    the second on, CME-ACC-04 only in the first."""
+    with History(db) as store:
+        ids = [
+            record_run(store, device("r1", result("CME-ACC-04", Status.FAIL), result("CME-GUI-06", Status.PASS))),
+            record_run(store, device("r1", result("CME-ACC-04", Status.PASS), result("CME-GUI-06", Status.FAIL))),
+            record_run(store, device("r1", result("CME-ACC-04", Status.PASS), result("CME-GUI-06", Status.FAIL))),
+        ]
+    with sqlite3.connect(db) as conn:
+        for run_id, day in zip(ids, ("2026-01-10", "2026-02-10", "2026-03-10"), strict=True):
+            conn.execute("UPDATE runs SET started_at = ? WHERE id = ?", (f"{day}T06:00:00Z", run_id))
+    conn.close()
+    return ids
+
+
+def test_history_format_json(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    ids = dated_history(db)
+    proc = cli("history", "--db", str(db), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    runs = json.loads(proc.stdout)["runs"]
+    assert [run["id"] for run in runs] == ids[::-1]  # newest first, as the table
+    assert runs[0]["status"] == "complete" and runs[0]["started_at"] == "2026-03-10T06:00:00Z"
+    assert runs[0]["failures"]["critical"] == 1 and runs[2]["failures"]["high"] == 1
+    assert runs[0]["devices"]["total"] == 1
+
+
+def test_diff_exit_codes_and_since(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    first, second, third = dated_history(db)
+    same = cli("diff", "--db", str(db))  # runs 2 and 3: nothing new
+    assert same.returncode == 0, same.stderr
+    assert "0 new" in same.stdout
+    new = cli("diff", str(first), str(second), "--db", str(db))
+    assert new.returncode == 1 and "1 new, 1 resolved" in new.stdout
+    assert cli("diff", str(first), str(second), "--db", str(db), "--exit-zero").returncode == 0
+    assert cli("diff", str(second), str(first), "--db", str(db)).returncode == 1  # ACC-04 is new that way
+
+    # --since: the last complete run started on or before the day, against the last run.
+    since = cli("diff", "--since", "2026-01-31", "--db", str(db), "--format", "json")
+    assert since.returncode == 1, since.stderr
+    data = json.loads(since.stdout)
+    assert (data["run_a"]["id"], data["run_b"]["id"]) == (first, third)
+    on_the_day = cli("diff", "--since", "2026-02-10", "--db", str(db))
+    assert on_the_day.returncode == 0 and on_the_day.stdout.startswith(f"Run {second} (")
+
+    for args, needle in (
+        (("--since", "2026-01-09"), "no complete run started on or before 2026-01-09"),
+        (("--since", "2026-03-10"), f"no complete run after run {third}"),
+        (("--since", "10/01/2026"), "give YYYY-MM-DD"),
+        (("1", "2", "--since", "2026-02-01"), "not both"),
+    ):
+        proc = cli("diff", *args, "--db", str(db))
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert needle in proc.stderr and proc.stdout == "", (args, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
