@@ -29,6 +29,7 @@ from cmelive.fleet_defaults import REPORT_FILES
 from cmelive.history import History
 from cmelive.snapshot import read_snapshot
 
+from .fleet_files import run_cli
 from .livefake import ENABLE_SECRET, PASSWORD, cli, closed_port, credentials_env, write_known_hosts
 from .test_history import device, record_run, result
 
@@ -282,3 +283,33 @@ def test_diff_exit_codes_and_since(tmp_path: Path) -> None:
         assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
         assert needle in proc.stderr and proc.stdout == "", (args, proc.stderr)
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_expired_waiver_is_noted_and_counts_again(tmp_path: Path) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "- check: CME-ACC-01\n  device: '*'\n  reason: old\n  owner: t@example.com\n  expires: 2020-01-01\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "r.json"
+    proc = cli("replay", str(INSECURE), "--waivers", str(waivers), "-f", "json", "-o", str(report))
+    assert proc.returncode == 1
+    assert "expired waiver" in proc.stderr and "CME-ACC-01" in proc.stderr and "2020-01-01" in proc.stderr
+    (device,) = json_devices(report)
+    acc01 = next(r for r in device["results"] if r["check"] == "CME-ACC-01")  # type: ignore[attr-defined]
+    assert acc01["status"] == "fail" and acc01["waiver"]["expired"]
+
+
+def test_a_reused_out_directory_never_keeps_an_earlier_verdict(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert cli("replay", str(INSECURE), "--out", str(out)).returncode == 1
+    assert {p.name for p in out.iterdir()} == ALL_FILES
+    # The file size limit stops report.sarif (the largest): it and the reports after it are gone,
+    # not left holding the first run's verdict.
+    limit = 120_000
+    proc = run_cli("replay", str(SECURE), "--out", str(out), "-f", "json", file_size_limit=limit)
+    assert proc.returncode == 4, proc.stderr
+    assert "report.sarif" in proc.stderr and "Traceback" not in proc.stderr
+    left = {p.name for p in out.iterdir()}
+    assert left == {"report.txt", "report.json", "report.csv"}, left
+    assert all(d["hostname"] != "cme-branch-legacy" for d in json_devices(out / "report.json"))

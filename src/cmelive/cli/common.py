@@ -245,10 +245,17 @@ def waive(report: AuditReport, waivers: list[Waiver], *, today: date | None = No
     """``report`` with its waivers applied, as a fleet applies them (no groups or tags: by device name)."""
     if not waivers:
         return report
-    from cmelive.waivers import apply_waivers
+    from cmelive.waivers import WaiverUsage, apply_waivers
 
     day = today if today is not None else date.today()
-    devices = [apply_waivers(device, waivers, today=day) for device in report.devices]
+    usage = WaiverUsage()
+    devices = [apply_waivers(device, waivers, today=day, usage=usage) for device in report.devices]
+    # Only the expired ones are worth a line: a fleet's waivers file names many devices, so most of
+    # its waivers select none of these (the fleet summary lists the stale ones over the whole fleet).
+    for waiver in waivers:
+        if waiver in usage.expired:
+            typer.echo(f"cmelive: note: expired waiver (its failures count again): {waiver.describe()}, "
+                       f"expired {waiver.expires.isoformat()}", err=True)
     return dataclasses.replace(report, devices=devices)
 
 

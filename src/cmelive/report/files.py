@@ -9,6 +9,7 @@ Either way the reports are those parts joined here, and every file goes through
 from __future__ import annotations
 
 import logging
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -88,18 +89,42 @@ def write_reports(
     own file (said in ``problems``); a full disk raises :class:`~cmelive.errors.WriteError`."""
     render = renderers(report, parts, trend=trend, dir_names=dir_names, snapshots_dir=snapshots_dir)
     written: dict[str, Path] = {}
-    for kind in kinds:
-        path = out_dir / (TEXT_FILE if kind == "text" else REPORT_FILES[kind])
-        try:
-            text = render[kind]()
-        except Exception as exc:  # one renderer's bug must not cost the other reports
-            log.exception("rendering %s failed", path.name)
-            problems.append(f"{path.name} not written: {type(exc).__name__}: {exc}")
-            continue
-        # Whole or not at all, 0600, never through a symlink: a reader (or a crash) never sees half a report.
-        output_files.write_file(path, text, doing="cannot write report", encoding=encoding_of(kind))
-        written[kind] = path
+    try:
+        for kind in kinds:
+            path = out_dir / file_name(kind)
+            try:
+                text = render[kind]()
+            except Exception as exc:  # one renderer's bug must not cost the other reports
+                log.exception("rendering %s failed", path.name)
+                problems.append(f"{path.name} not written: {type(exc).__name__}: {exc}")
+                continue
+            # Whole or not at all, 0600, never through a symlink: a reader (or a crash) never sees half a report.
+            output_files.write_file(
+                path, text, doing="cannot write report", encoding=encoding_of(kind), remove_on_failure=True
+            )
+            written[kind] = path
+    finally:
+        # ``audit``/``replay --out`` may reuse a directory: a report of an earlier run left under a
+        # name this run did not write would be read as this run's verdict (a fleet's is always new).
+        _discard_stale(out_dir, [file_name(kind) for kind in kinds if kind not in written])
     return written
 
 
-__all__ = ["FORMATS", "TEXT_FILE", "encoding_of", "renderers", "report_parts", "write_reports"]
+def file_name(kind: str) -> str:
+    return TEXT_FILE if kind == "text" else REPORT_FILES[kind]
+
+
+def _discard_stale(out_dir: Path, names: Sequence[str]) -> None:
+    if not names:
+        return
+    try:
+        with output_files.OutputDir.open(out_dir) as directory:
+            for name in names:
+                found = directory.lstat(name)
+                if found is not None and stat.S_ISREG(found.st_mode):
+                    directory.discard(name)
+    except OSError as exc:  # the error being raised, if any, says more; this one goes to the log
+        log.warning("%s: could not remove the earlier reports: %s", out_dir, exc)
+
+
+__all__ = ["FORMATS", "TEXT_FILE", "encoding_of", "file_name", "renderers", "report_parts", "write_reports"]
