@@ -350,7 +350,20 @@ def fail_with_report(
     device_error = isinstance(error, DeviceError)
     said = scrub(str(error), prose=True)  # it may quote what the router printed
     typer.echo(f"cmelive: {host}: {said}" if device_error else f"cmelive: error: {said}", err=True)
-    if device_error or output is not None or out_dir is not None:
+    if out_dir is None and device_error and output is None and report_format in (ReportFormat.text, ReportFormat.json):
+        # The common case, kept lean: the report engine's renderers of every format (and the
+        # judges they come with) would cost this exit a few tenths of a second.
+        from cmelive.report.json_report import render_json
+        from cmelive.report.text import render_text
+
+        unreachable = AuditReport([unreachable_report(host, host, error)])
+        to_tty = sys.stdout.isatty()
+        sys.stdout.write(
+            render_json(unreachable) if report_format == ReportFormat.json
+            else render_text(unreachable, width=min(_terminal_width(), 120) if to_tty else 80, color=False)
+        )
+        sys.stdout.flush()
+    elif device_error or output is not None or out_dir is not None:
         emit_report(
             AuditReport([unreachable_report(host, host, error)]),
             report_format,
