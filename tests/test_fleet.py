@@ -646,6 +646,9 @@ def test_cli_exit_codes(tmp_path: Path, cmelive: Callable[..., CliRun]) -> None:
     assert everything.code == 3  # down-1 could not be audited: that takes precedence
     findings = cmelive("--out", str(tmp_path / "east"), "--db", db, "--group", "east")
     assert findings.code == 1  # plain-ios fails high checks
+    zero = cmelive("--out", str(tmp_path / "east0"), "--no-history", "--group", "east", "--exit-zero")
+    assert zero.code == 0  # the same findings; --exit-zero
+    assert cmelive("--out", str(tmp_path / "all0"), "--no-history", "--retries", "0", "--exit-zero").code == 3
     assert sorted(findings.collector.calls) == ["plain-1", "secure-1"]
     clean = cmelive("--out", str(tmp_path / "secure"), "--db", db, "--host", "secure-1")
     assert clean.code == 0

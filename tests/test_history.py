@@ -552,7 +552,7 @@ def test_cli_history_and_diff_on_the_default_database(tmp_path: Path) -> None:
     assert len(cli("history", "--limit", "1", home=tmp_path).stdout.splitlines()) == 2
 
     text = cli("diff", str(first), str(second), home=tmp_path)  # by id: the default diff takes complete runs
-    assert text.returncode == 0, text.stderr
+    assert text.returncode == 1, text.stderr  # a new failure
     assert f"Run {first} (" in text.stdout and f"-> run {second} (" in text.stdout
     assert "1 new, 1 resolved, 0 still failing" in text.stdout
     assert "devices: 1 added, 0 removed" in text.stdout
@@ -564,7 +564,7 @@ def test_cli_history_and_diff_on_the_default_database(tmp_path: Path) -> None:
     assert "r2: added (error)" in text.stdout
 
     as_json = cli("diff", str(first), str(second), "--db", str(db), "--format", "json", home=tmp_path / "elsewhere")
-    assert as_json.returncode == 0, as_json.stderr
+    assert as_json.returncode == 1, as_json.stderr
     data = json.loads(as_json.stdout)
     assert (data["run_a"]["id"], data["run_b"]["id"]) == (first, second)
     r1 = next(d for d in data["devices"] if d["device"] == "r1")

@@ -85,12 +85,9 @@ from cmelive.judging import (
     unexpected,
 )
 from cmelive.policy import Policy
-from cmelive.report.csv_report import CSV_ENCODING, render_csv
-from cmelive.report.html import TrendPoint, device_anchor, render_html
-from cmelive.report.json_report import render_json
-from cmelive.report.junit import render_junit
+from cmelive.report.files import write_reports
+from cmelive.report.html import TrendPoint, device_anchor
 from cmelive.report.model import INTERRUPTED_ERROR, NOT_STARTED_ERROR, AuditReport, DeviceReport, DeviceStatus
-from cmelive.report.sarif import render_sarif
 from cmelive.snapshot import Snapshot, utc_now
 from cmelive.waivers import Waiver, WaiverUsage
 
@@ -779,33 +776,7 @@ def _write_reports(
     dir_names: Mapping[str, str],
     problems: list[str],
 ) -> dict[str, Path]:
-    renderers: dict[str, Callable[[], str]] = {
-        "json": lambda: render_json(report, device_parts=[p.json for p in parts]),
-        "csv": lambda: render_csv(report, device_parts=[p.csv for p in parts]),
-        "sarif": lambda: render_sarif(
-            report, snapshots_dir=SNAPSHOTS_DIR, device_dirs=dir_names, device_parts=[p.sarif for p in parts]
-        ),
-        "junit": lambda: render_junit(report, device_parts=[p.junit for p in parts]),
-        "html": lambda: render_html(report, trend=trend, device_parts=[p.html for p in parts]),
-    }
-    written: dict[str, Path] = {}
-    for kind, render in renderers.items():
-        path = out_dir / REPORT_FILES[kind]
-        try:
-            text = render()
-        except Exception as exc:  # one renderer's bug must not cost the other reports
-            log.exception("rendering %s failed", path.name)
-            problems.append(f"{path.name} not written: {type(exc).__name__}: {exc}")
-            continue
-        _write_atomic(path, text, CSV_ENCODING if kind == "csv" else "utf-8")
-        written[kind] = path
-    return written
-
-
-def _write_atomic(path: Path, text: str, encoding: str) -> None:
-    """Whole or not at all, 0600, never through a symlink: a reader (or a crash) never sees half a
-    report. A full disk raises :class:`~cmelive.errors.WriteError` (exit 4)."""
-    output_files.write_file(path, text, doing="cannot write report", encoding=encoding)
+    return write_reports(out_dir, report, parts, problems=problems, trend=trend, dir_names=dir_names)
 
 
 def command_problems(report: DeviceReport) -> list[str]:

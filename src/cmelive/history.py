@@ -35,6 +35,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -836,13 +837,28 @@ class History:
         ]
         return AuditReport(devices=devices, generated_at=run.finished_at or run.started_at)
 
-    def diff(self, run_a: int | None = None, run_b: int | None = None) -> RunDiff:
+    def diff(self, run_a: int | None = None, run_b: int | None = None, *, since: date | None = None) -> RunDiff:
         """Compare two runs; by default the last two complete ones (a run that was stopped or died
         audited only part of its inventory: compared by default, its missing devices would read as
-        changes). Give their ids to compare any two."""
+        changes). Give their ids to compare any two. ``since``: the last complete run started on or
+        before that day (UTC) against the last complete run."""
         if (run_a is None) != (run_b is None):
             raise UsageError("diff: give two run ids, or none to compare the last two runs")
-        if run_a is None or run_b is None:
+        if since is not None:
+            if run_a is not None:
+                raise UsageError("diff: give two run ids or --since, not both")
+            finished = [run for run in self.list_runs() if run.status == RunStatus.COMPLETE]
+            # started_at is UTC ISO 8601 (2026-12-04T14:06:30Z): its first ten characters are the day.
+            before = [run for run in finished if run.started_at[:10] <= since.isoformat()]
+            if not before:
+                raise HistoryError(self._where, f"no complete run started on or before {since.isoformat()} (UTC)")
+            summary_a, summary_b = before[0], finished[0]
+            if summary_a.id == summary_b.id:
+                raise HistoryError(
+                    self._where,
+                    f"no complete run after run {summary_a.id}, the last one on or before {since.isoformat()}",
+                )
+        elif run_a is None or run_b is None:
             finished = [run for run in self.list_runs() if run.status == RunStatus.COMPLETE]
             if len(finished) < 2:
                 raise HistoryError(

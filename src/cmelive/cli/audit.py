@@ -40,8 +40,12 @@ def audit(
     ] = False,
     report_format: common.FormatOpt = common.ReportFormat.text,
     output: common.OutputOpt = None,
+    out_dir: common.OutDirOpt = None,
+    waivers_file: common.WaiversOpt = None,
     fail_on: common.FailOn = Severity.HIGH,
     fail_on_unknown: common.FailOnUnknown = False,
+    exit_zero: common.ExitZero = False,
+    no_color: common.NoColor = False,
     policy_file: common.PolicyOpt = None,
     verbose: common.Verbose = 0,
 ) -> None:
@@ -54,6 +58,8 @@ def audit(
     configure_logging(verbose)
     try:
         policy = common.read_policy(policy_file)
+        waivers = common.load_waivers_opt(waivers_file)
+        common.check_out_dir(out_dir)
         if save_snapshot is not None:
             check_snapshot_dir(save_snapshot)  # before the router is asked anything
         target = common.build_target(
@@ -71,15 +77,18 @@ def audit(
     except CmeliveError as exc:
         # The message goes to stderr once, below; the log keeps it for -vv only.
         log.debug("%s: %s", host, exc)
-        raise common.fail_with_report(host, exc, report_format, output) from None
-    report = AuditReport([audit_snapshot(snapshot, policy, name=host)])
+        raise common.fail_with_report(host, exc, report_format, output, out_dir=out_dir) from None
+    report = common.waive(AuditReport([audit_snapshot(snapshot, policy, name=host)]), waivers)
     not_saved: CmeliveError | None = None
+    saved: Path | None = None
     if save_snapshot is not None:
         try:
-            write_snapshot(snapshot, save_snapshot, mask=not no_mask)
+            saved = write_snapshot(snapshot, save_snapshot, mask=not no_mask)
         except CmeliveError as exc:  # a full disk (exit 4) or a directory that is not ours (exit 2)
             not_saved = exc  # the audit itself worked: its report is still written
-    common.emit_report(report, report_format, output)
+    common.emit_report(
+        report, report_format, output, out_dir=out_dir, snapshot_dirs=[saved], color=common.color_wanted(no_color)
+    )
     if not_saved is not None:
         raise not_saved
-    raise typer.Exit(common.exit_code(report, fail_on, fail_on_unknown=fail_on_unknown))
+    raise typer.Exit(common.exit_code(report, fail_on, fail_on_unknown=fail_on_unknown, exit_zero=exit_zero))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
+from collections.abc import Sequence
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,12 +20,14 @@ from cmelive.collect.limits import DEFAULT_MAX_OUTPUT, Limits, format_size, pars
 from cmelive.commands import AUDIT_COMMANDS
 from cmelive.errors import AuthenticationError, CmeliveError, DeviceError, InputError, UsageError
 from cmelive.masking import scrub
-from cmelive.output_files import write_file
+from cmelive.fleet_defaults import SNAPSHOTS_DIR as FLEET_SNAPSHOTS_DIR
+from cmelive.output_files import own_dir, write_file
 from cmelive.policy import Policy, load_policy
-from cmelive.report.json_report import render_json
 from cmelive.report.model import AuditReport
-from cmelive.report.text import render_text
 from cmelive.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from cmelive.waivers import Waiver
 
 PASSWORD_ENV = "CMELIVE_PASSWORD"
 
@@ -30,6 +35,10 @@ PASSWORD_ENV = "CMELIVE_PASSWORD"
 class ReportFormat(StrEnum):
     text = "text"
     json = "json"
+    csv = "csv"
+    sarif = "sarif"
+    junit = "junit"
+    html = "html"
 
 
 Host = Annotated[str, typer.Argument(help="Router address or name (as in your ssh_config).")]
@@ -111,8 +120,31 @@ AcceptNewHostKey = Annotated[
         "A changed key is always refused.",
     ),
 ]
-FormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")]
+FormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format (of stdout or --output).")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file, not stdout.")]
+OutDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Also write every format to this directory, named as in a fleet run: report.txt, report.json, "
+        "report.csv, report.sarif, report.junit.xml, report.html.",
+    ),
+]
+WaiversOpt = Annotated[
+    Path | None, typer.Option("--waivers", help="Waivers YAML: accepted failures, with owner and expiry.")
+]
+ExitZero = Annotated[
+    bool,
+    typer.Option(
+        "--exit-zero",
+        help="Exit 0 when the audit ran, even with failures (exit 1 becomes 0); bad input (2), a device not "
+        "audited (3), an output not written (4) and an interrupt (130) keep their codes.",
+    ),
+]
+NoColor = Annotated[
+    bool,
+    typer.Option("--no-color", help="No ANSI colour, even on a terminal (as does a non-empty NO_COLOR variable)."),
+]
 FailOn = Annotated[
     Severity, typer.Option("--fail-on", help="Exit 1 when a check fails at or above this severity.")
 ]
@@ -198,25 +230,112 @@ def read_policy(path: Path | None) -> Policy:
     return load_policy(path) if path is not None else Policy()
 
 
-def emit_report(report: AuditReport, report_format: ReportFormat, output: Path | None) -> None:
-    """Print or write the report; stdout gets colour only on a terminal."""
-    if report_format == ReportFormat.json:
-        text = render_json(report)
-    else:
-        to_tty = output is None and sys.stdout.isatty()
-        width = min(_terminal_width(), 120) if to_tty else 80
-        text = render_text(report, width=width, color=to_tty)
+def color_wanted(no_color: bool) -> bool:
+    """False with --no-color or a non-empty NO_COLOR (https://no-color.org); else colour on a terminal."""
+    return not no_color and not os.environ.get("NO_COLOR")
+
+
+def load_waivers_opt(path: Path | None) -> list[Waiver]:
+    from cmelive.waivers import load_waivers
+
+    return load_waivers(path) if path is not None else []
+
+
+def waive(report: AuditReport, waivers: list[Waiver], *, today: date | None = None) -> AuditReport:
+    """``report`` with its waivers applied, as a fleet applies them (no groups or tags: by device name)."""
+    if not waivers:
+        return report
+    from cmelive.waivers import WaiverUsage, apply_waivers
+
+    day = today if today is not None else date.today()
+    usage = WaiverUsage()
+    devices = [apply_waivers(device, waivers, today=day, usage=usage) for device in report.devices]
+    # Only the expired ones are worth a line: a fleet's waivers file names many devices, so most of
+    # its waivers select none of these (the fleet summary lists the stale ones over the whole fleet).
+    for waiver in waivers:
+        if waiver in usage.expired:
+            typer.echo(f"cmelive: note: expired waiver (its failures count again): {waiver.describe()}, "
+                       f"expired {waiver.expires.isoformat()}", err=True)
+    return dataclasses.replace(report, devices=devices)
+
+
+def emit_report(
+    report: AuditReport,
+    report_format: ReportFormat,
+    output: Path | None,
+    *,
+    out_dir: Path | None = None,
+    snapshot_dirs: Sequence[Path | None] = (),
+    color: bool = True,
+    to_stdout: bool = True,
+) -> None:
+    """Print or write the report, and with ``out_dir`` every format, through the fleet's code path
+    (:mod:`cmelive.report.files`). stdout gets colour only on a terminal and when ``color``.
+
+    ``snapshot_dirs`` (one per device, None when not kept) lets SARIF locations point at the
+    snapshots' files, relative to where each report is written. ``to_stdout=False``: with no
+    ``output``, nothing is printed (bad input keeps stdout to its one-line contract).
+    """
+    from cmelive.report.files import FORMATS, encoding_of, renderers, report_parts, write_reports
+
+    today = date.today()  # as a fleet run: waivers expire, and the HTML dates their expiry, by the local date
+    report_dir = output.parent if output is not None else Path.cwd()
+    dir_names, snapshots_dir = _snapshot_locations(report, snapshot_dirs, report_dir)
+    parts = report_parts(report, today=today, dir_names=dir_names, snapshots_dir=snapshots_dir)
+    kind = str(report_format)
+    to_tty = output is None and sys.stdout.isatty()
+    width = min(_terminal_width(), 120) if to_tty else 80
+    text = renderers(
+        report, parts, dir_names=dir_names, snapshots_dir=snapshots_dir, text_width=width, color=to_tty and color
+    )[kind]()
+    if out_dir is not None:
+        problems: list[str] = []
+        check_out_dir(out_dir)
+        dir_names, snapshots_dir = _snapshot_locations(report, snapshot_dirs, out_dir)
+        parts = report_parts(report, today=today, dir_names=dir_names, snapshots_dir=snapshots_dir)
+        write_reports(
+            out_dir, report, parts, problems=problems, kinds=FORMATS, dir_names=dir_names, snapshots_dir=snapshots_dir
+        )
+        for problem in problems:
+            typer.echo(f"cmelive: {problem}", err=True)
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        if to_stdout:
+            sys.stdout.write(text)
+            sys.stdout.flush()
         return
     # Whole or not at all, 0600; a full disk also removes the last run's file (exit 4): a
     # scheduler must not read it as this run's verdict.
-    write_file(output, text, doing="--output: cannot write report", remove_on_failure=True)
+    write_file(
+        output, text, doing="--output: cannot write report", remove_on_failure=True, encoding=encoding_of(kind)
+    )
+
+
+def check_out_dir(out_dir: Path | None) -> None:
+    """Refuse a bad --out (a symlink, a file, another user's) before a router is asked anything."""
+    if out_dir is not None:
+        directory, _ = own_dir(out_dir, what="--out directory")
+        directory.close()
+
+
+def _snapshot_locations(
+    report: AuditReport, snapshot_dirs: Sequence[Path | None], report_dir: Path
+) -> tuple[dict[str, str], str]:
+    """Device name -> snapshot directory name, and their parent relative to ``report_dir``
+    (SARIF needs one parent for all: with kept snapshots under several, the default is kept)."""
+    kept = [(device, path) for device, path in zip(report.devices, snapshot_dirs, strict=False) if path is not None]
+    parents = {path.resolve().parent for _, path in kept}
+    if len(parents) != 1:
+        return {}, FLEET_SNAPSHOTS_DIR
+    parent = parents.pop()
+    try:
+        relative = os.path.relpath(parent, report_dir.resolve())
+    except ValueError:  # another drive (Windows)
+        return {}, FLEET_SNAPSHOTS_DIR
+    return {device.name: path.name for device, path in kept}, Path(relative).as_posix()
 
 
 def fail_with_report(
-    host: str, error: CmeliveError, report_format: ReportFormat, output: Path | None
+    host: str, error: CmeliveError, report_format: ReportFormat, output: Path | None, *, out_dir: Path | None = None
 ) -> typer.Exit:
     """Say what went wrong (one line on stderr), write the report, and return the exit to raise.
 
@@ -231,24 +350,49 @@ def fail_with_report(
     device_error = isinstance(error, DeviceError)
     said = scrub(str(error), prose=True)  # it may quote what the router printed
     typer.echo(f"cmelive: {host}: {said}" if device_error else f"cmelive: error: {said}", err=True)
-    if device_error or output is not None:
-        emit_report(AuditReport([unreachable_report(host, host, error)]), report_format, output)
+    if out_dir is None and device_error and output is None and report_format in (ReportFormat.text, ReportFormat.json):
+        # The common case, kept lean: the report engine's renderers of every format (and the
+        # judges they come with) would cost this exit a few tenths of a second.
+        from cmelive.report.json_report import render_json
+        from cmelive.report.text import render_text
+
+        unreachable = AuditReport([unreachable_report(host, host, error)])
+        to_tty = sys.stdout.isatty()
+        sys.stdout.write(
+            render_json(unreachable) if report_format == ReportFormat.json
+            else render_text(unreachable, width=min(_terminal_width(), 120) if to_tty else 80, color=False)
+        )
+        sys.stdout.flush()
+    elif device_error or output is not None or out_dir is not None:
+        emit_report(
+            AuditReport([unreachable_report(host, host, error)]),
+            report_format,
+            output,
+            out_dir=out_dir,
+            to_stdout=device_error,
+        )
     return typer.Exit(exit_codes.exit_code_for(error))
 
 
 def _terminal_width() -> int:
     try:
-        return os.get_terminal_size().columns
+        columns = os.get_terminal_size().columns
     except OSError:
         return 80
+    # A terminal that reports no size (0 columns: a pty nobody sized) or one too narrow for a report.
+    return columns if columns >= 40 else 80
 
 
-def exit_code(report: AuditReport, fail_on: Severity, *, fail_on_unknown: bool = False) -> int:
+def exit_code(
+    report: AuditReport, fail_on: Severity, *, fail_on_unknown: bool = False, exit_zero: bool = False
+) -> int:
     """3 when a device was not audited (:meth:`DeviceReport.not_audited_reason`: unreachable, or
     its running-config not collected whole), else 1 when anything failed at/above ``fail_on``
-    (or, with ``fail_on_unknown``, was unknown at/above it)."""
+    (or, with ``fail_on_unknown``, was unknown at/above it) — 0 instead with ``exit_zero``."""
     if any(device.not_audited_reason() is not None for device in report.devices):
         return exit_codes.DEVICE_UNAVAILABLE
+    if exit_zero:
+        return exit_codes.OK
     if any(device.failures_at_or_above(fail_on) for device in report.devices):
         return exit_codes.FINDINGS
     if fail_on_unknown and any(device.unknown_at_or_above(fail_on) for device in report.devices):

@@ -13,7 +13,7 @@ INTERRUPTED = 130
 
 HELP = (
     "Exit codes: 0 audited, nothing failed at or above --fail-on; 1 failures at or above "
-    "--fail-on; 2 bad usage or bad input; 3 a device could not be audited (unreachable, refused, or "
+    "--fail-on (0 with --exit-zero); 2 bad usage or bad input; 3 a device could not be audited (unreachable, refused, or "
     "its running-config not collected whole); 4 an output (report, snapshot, log, history) could not "
     "be written: disk full, quota, I/O error."
 )

@@ -109,6 +109,7 @@ def fleet(
     policy_file: common.PolicyOpt = None,
     fail_on: common.FailOn = Severity.HIGH,
     fail_on_unknown: common.FailOnUnknown = False,
+    exit_zero: common.ExitZero = False,
     known_hosts: common.KnownHosts = None,
     accept_new_host_key: common.AcceptNewHostKey = False,
     quiet: Annotated[
@@ -241,7 +242,7 @@ def fleet(
         raise history.write_failure
     if log_file.failure is not None:
         raise log_file.failure
-    raise typer.Exit(common.exit_code(result.report, fail_on, fail_on_unknown=fail_on_unknown))
+    raise typer.Exit(common.exit_code(result.report, fail_on, fail_on_unknown=fail_on_unknown, exit_zero=exit_zero))
 
 
 class _Interrupts:

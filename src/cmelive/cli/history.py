@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cmelive.checks.base import Severity, Status
-from cmelive.errors import HistoryError
+from cmelive.cli import exit_codes
+from cmelive.errors import HistoryError, UsageError
 
 if TYPE_CHECKING:
     from cmelive.history import DeviceDiff, FindingChange, History, RunDiff, RunSummary
@@ -35,13 +37,26 @@ def _open(db: Path | None) -> History:
 def history(
     db: DbOpt = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many runs (newest first).")] = 20,
+    output_format: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
 ) -> None:
     """List recorded fleet runs: status, devices, failures by severity, waived findings."""
     with _open(db) as store:
         runs = store.list_runs(limit)
         if not runs:
             raise HistoryError(str(store.path), "no runs recorded yet")
+    if output_format == DiffFormat.json:
+        typer.echo(json.dumps({"runs": [run.to_dict() for run in runs]}, indent=2, ensure_ascii=False))
+    else:
         typer.echo(render_runs(runs), nl=False)
+
+
+def _day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--since: {value!r} is not a date: give YYYY-MM-DD") from None
 
 
 def render_runs(runs: list[RunSummary]) -> str:
@@ -66,14 +81,29 @@ def diff(
     run_b: Annotated[int | None, typer.Argument(help="The later run (default: the last run).")] = None,
     db: DbOpt = None,
     output_format: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="YYYY-MM-DD",
+            help="Compare the last complete run started on or before this day (UTC) with the last complete run.",
+        ),
+    ] = None,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are new failures.")] = False,
 ) -> None:
-    """Show per device the findings that are new, resolved and still failing between two runs."""
+    """Show per device the findings that are new, resolved and still failing between two runs.
+
+    Exits 1 when the later run has new failures (unless --exit-zero), 0 otherwise.
+    """
+    day = _day(since)
     with _open(db) as store:
-        run_diff = store.diff(run_a, run_b)
+        run_diff = store.diff(run_a, run_b, since=day)
     if output_format == DiffFormat.json:
         typer.echo(json.dumps(run_diff.to_dict(), indent=2, ensure_ascii=False))
     else:
         typer.echo(render_diff(run_diff), nl=False)
+    if run_diff.totals()["new"] and not exit_zero:
+        raise typer.Exit(exit_codes.FINDINGS)
 
 
 _STATUS_WORDS = {
