@@ -40,16 +40,9 @@ def archive(
         Path,
         typer.Option("--out", "-o", help="Run directory to create (new or empty): reports, snapshots/<device>/, log."),
     ],
-    db: Annotated[
-        Path | None,
-        typer.Option(
-            "--db", help="Run history database (default: history.sqlite in your state dir, ~/.local/state/cmelive)."
-        ),
-    ] = None,
-    no_history: Annotated[bool, typer.Option("--no-history", help="Do not record this run in a history.")] = False,
-    waivers_file: Annotated[
-        Path | None, typer.Option("--waivers", help="Waivers YAML: accepted failures, with owner and expiry.")
-    ] = None,
+    db: common.DbOpt = None,
+    no_history: common.NoHistoryOpt = False,
+    waivers_file: common.WaiversOpt = None,
     policy_file: common.PolicyOpt = None,
     judges: Annotated[
         int | None,

@@ -133,6 +133,11 @@ OutDirOpt = Annotated[
 WaiversOpt = Annotated[
     Path | None, typer.Option("--waivers", help="Waivers YAML: accepted failures, with owner and expiry.")
 ]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", help="Run history database (default: history.sqlite in your state dir, ~/.local/state/cmelive)."),
+]
+NoHistoryOpt = Annotated[bool, typer.Option("--no-history", help="Do not record this run in a history.")]
 ExitZero = Annotated[
     bool,
     typer.Option(

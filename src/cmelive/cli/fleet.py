@@ -96,16 +96,9 @@ def fleet(
             "Refused logins and host keys are never retried.",
         ),
     ] = DEFAULT_RETRIES,
-    db: Annotated[
-        Path | None,
-        typer.Option(
-            "--db", help="Run history database (default: history.sqlite in your state dir, ~/.local/state/cmelive)."
-        ),
-    ] = None,
-    no_history: Annotated[bool, typer.Option("--no-history", help="Do not record this run in a history.")] = False,
-    waivers_file: Annotated[
-        Path | None, typer.Option("--waivers", help="Waivers YAML: accepted failures, with owner and expiry.")
-    ] = None,
+    db: common.DbOpt = None,
+    no_history: common.NoHistoryOpt = False,
+    waivers_file: common.WaiversOpt = None,
     policy_file: common.PolicyOpt = None,
     fail_on: common.FailOn = Severity.HIGH,
     fail_on_unknown: common.FailOnUnknown = False,

@@ -11,16 +11,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cmelive.checks.base import Severity, Status
-from cmelive.cli import exit_codes
+from cmelive.cli import common, exit_codes
 from cmelive.errors import HistoryError, UsageError
 
 if TYPE_CHECKING:
     from cmelive.history import DeviceDiff, FindingChange, History, RunDiff, RunSummary
 
-DbOpt = Annotated[
-    Path | None,
-    typer.Option("--db", help="Run history database (default: history.sqlite in your state dir, ~/.local/state/cmelive)."),
-]
+DbOpt = common.DbOpt
 
 
 class DiffFormat(StrEnum):
