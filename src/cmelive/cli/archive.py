@@ -9,23 +9,16 @@ summary and exit codes as ``cmelive fleet``. Checks that need live state are ``u
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from cmelive.checks.base import Severity
-from cmelive.cli import common, exit_codes
-from cmelive.cli.fleet import (
-    _configure_logging,
-    _Interrupts,
-    _run_interruptible,
-    render_summary,
-)
+from cmelive.cli import common
+from cmelive.cli.fleet import _configure_logging, run_then_exit
 from cmelive.errors import UsageError
 from cmelive.fleet_defaults import LOG_FILE
-from cmelive.output_files import share_with_group
 
 
 def archive(
@@ -74,10 +67,8 @@ def archive(
     history = None if no_history else History(db if db is not None else default_db_path())
     log_file = _configure_logging(verbose, out / LOG_FILE)
     root = directory.resolve()
-    interrupts = _Interrupts()
-    try:
-        interrupts.install()
-        result = _run_interruptible(lambda: fleet_runner.run_fleet(
+    run_then_exit(
+        lambda: fleet_runner.run_fleet(
             hosts,
             out_dir=out,
             timeout=30.0,  # unused: nothing is contacted
@@ -88,20 +79,13 @@ def archive(
             history=history,
             inventory_label=str(root),
             collector_factory=lambda: ArchiveCollector(root),
-        ))
-        if group_readable:
-            share_with_group(out)
-        if not quiet:
-            sys.stdout.write(render_summary(result, history_path=history.path if history is not None else None))
-            sys.stdout.flush()
-    finally:
-        if history is not None:
-            history.close()
-        interrupts.restore()
-    if result.interrupted:
-        raise typer.Exit(exit_codes.INTERRUPTED)
-    if history is not None and history.write_failure is not None:
-        raise history.write_failure
-    if log_file.failure is not None:
-        raise log_file.failure
-    raise typer.Exit(common.exit_code(result.report, fail_on, fail_on_unknown=fail_on_unknown))
+        ),
+        command="archive",
+        out=out,
+        history=history,
+        log_file=log_file,
+        quiet=quiet,
+        group_readable=group_readable,
+        fail_on=fail_on,
+        fail_on_unknown=fail_on_unknown,
+    )

@@ -19,7 +19,7 @@ from types import FrameType
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 
 import typer
 
@@ -36,6 +36,7 @@ from cmelive.report.model import DeviceReport, DeviceStatus
 
 if TYPE_CHECKING:
     from cmelive.fleet import FleetResult
+    from cmelive.history import History
     from cmelive.waivers import Waiver
 
 #: Severity columns of the summary table, worst first.
@@ -176,14 +177,10 @@ def fleet(
     history = None if no_history else History(db if db is not None else default_db_path())
     log_file = _configure_logging(verbose, out / LOG_FILE)
 
-    # systemd stops a unit with SIGTERM: wind down as for Ctrl-C (finish what is in flight,
-    # write the reports, mark the history run incomplete) rather than dying mid-write.
-    interrupts = _Interrupts()
     show_progress = not quiet and verbose == 0 and sys.stderr.isatty()
     progress = _ProgressLine(len(selected), sys.stderr) if show_progress else None
-    try:
-        interrupts.install()
-        result = _run_interruptible(lambda: fleet_runner.run_fleet(
+    run_then_exit(
+        lambda: fleet_runner.run_fleet(
             selected,
             out_dir=out,
             workers=workers,
@@ -200,7 +197,43 @@ def fleet(
             progress=progress.update if progress is not None else None,
             # Looked up at call time, so tests can stand in a fake collector.
             collector_factory=fleet_runner.default_collector,
-        ))
+        ),
+        command="fleet",
+        out=out,
+        history=history,
+        log_file=log_file,
+        progress=progress,
+        quiet=quiet,
+        group_readable=group_readable,
+        metrics=metrics,
+        fail_on=fail_on,
+        fail_on_unknown=fail_on_unknown,
+        exit_zero=exit_zero,
+    )
+
+
+def run_then_exit(
+    run: Callable[[], FleetResult],
+    *,
+    command: str,
+    out: Path,
+    history: History | None,
+    log_file: PrivateLogFile,
+    quiet: bool,
+    group_readable: bool,
+    fail_on: Severity,
+    fail_on_unknown: bool,
+    exit_zero: bool = False,
+    metrics: Path | None = None,
+    progress: _ProgressLine | None = None,
+) -> NoReturn:
+    """Run a fleet (``fleet``, ``archive``), finish its run directory and exit with its code."""
+    # systemd stops a unit with SIGTERM: wind down as for Ctrl-C (finish what is in flight,
+    # write the reports, mark the history run incomplete) rather than dying mid-write.
+    interrupts = _Interrupts()
+    try:
+        interrupts.install()
+        result = _run_interruptible(run)
         if progress is not None:
             progress.close()
         if group_readable:
@@ -208,7 +241,7 @@ def fleet(
         if metrics is not None:
             write_metrics(
                 metrics,
-                render_metrics(result.report, duration_s=result.elapsed_s, command="fleet", interrupted=result.interrupted),
+                render_metrics(result.report, duration_s=result.elapsed_s, command=command, interrupted=result.interrupted),
                 group_readable=group_readable,
             )
         if not quiet:
