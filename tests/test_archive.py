@@ -216,6 +216,8 @@ def test_oxidized_archive_as_a_fleet_with_history_and_diff(tmp_path: Path) -> No
         assert (tmp_path / "run1" / name).is_file(), name
     report = json.loads((tmp_path / "run1" / "report.json").read_text())
     assert [d["name"] for d in report["devices"]] == ["cme-hq", "cme-legacy.example.net", "edge-1"]
+    # Commands an archive cannot hold were never asked: not a failed audit ("partial") but a whole one.
+    assert [d["status"] for d in report["devices"]] == ["ok", "ok", "ok"]
     legacy = results(report, "cme-legacy.example.net")
     hq = results(report, "cme-hq")
     # Config-only checks judged; checks that need live state say why they are unknown.

@@ -11,12 +11,12 @@ from dataclasses import replace
 
 from cmelive.checks import all_checks
 from cmelive.checks.base import CheckResult, CheckSpec, Outcome, Status
-from cmelive.commands import RUNNING_CONFIG, CommandStatus, is_cme_command
+from cmelive.commands import NO_LIVE_STATE, RUNNING_CONFIG, CommandStatus, is_cme_command
 from cmelive.facts import device_facts
 from cmelive.parsing.damage import Reads, explain
 from cmelive.policy import Policy
 from cmelive.report.model import DeviceReport, DeviceStatus
-from cmelive.snapshot import Snapshot
+from cmelive.snapshot import CommandOutput, Snapshot
 from cmelive.state import DeviceState
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,20 @@ def _runs_no_cme(state: DeviceState) -> bool:
     )
 
 
+def _as_expected(output: CommandOutput, state: DeviceState) -> bool:
+    """The command ran, or its absence is what the device or the source should give.
+
+    A router without CME refusing the CME show commands is what it should do, and a config
+    archive holds no live state: neither is a failure of the audit, so such a device is audited
+    whole ("ok"); the checks that need the missing state say unknown with the reason.
+    """
+    if output.status == CommandStatus.OK:
+        return True
+    if output.status == CommandStatus.NOT_COLLECTED:
+        return output.error == NO_LIVE_STATE
+    return output.status == CommandStatus.REJECTED and is_cme_command(output.command) and _runs_no_cme(state)
+
+
 def audit_snapshot(
     snapshot: Snapshot,
     policy: Policy | None = None,
@@ -136,14 +150,7 @@ def audit_snapshot(
     state = DeviceState(snapshot, policy)
     specs = list(checks) if checks is not None else all_checks()
     results = [run_check(spec, state) for spec in specs if spec.id not in state.policy.skip_checks]
-    # A router without CME refusing the CME show commands is what it should do, not a failure of
-    # the audit: such a device is audited whole ("ok"), its CME checks not applicable.
-    failed_commands = [
-        o
-        for o in snapshot.outputs.values()
-        if o.status != CommandStatus.OK
-        and not (o.status == CommandStatus.REJECTED and is_cme_command(o.command) and _runs_no_cme(state))
-    ]
+    failed_commands = [o for o in snapshot.outputs.values() if not _as_expected(o, state)]
     status = DeviceStatus.PARTIAL if failed_commands else DeviceStatus.OK
     return DeviceReport(
         name=name or snapshot.host,

@@ -268,6 +268,11 @@ CME_COMMAND_PREFIXES = ("show ephone", "show capf-server", "show voice register"
 CME_COMMANDS = frozenset({"show ctl-client", "show telephony-service"})
 
 
+#: Why a config archive's device lacks every command but the running-config: an archive holds
+#: configuration only (cmelive.collect.archive). Not a failure of the audit: nothing was asked.
+NO_LIVE_STATE = "config archive: no live state"
+
+
 def is_cme_command(command: str) -> bool:
     """True for the show commands only a CME router knows (``command`` normalised)."""
     return command in CME_COMMANDS or any(

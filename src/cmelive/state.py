@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any, TypeVar, cast
 
 from cmelive.checks.base import Evidence
-from cmelive.commands import RUNNING_CONFIG, CommandStatus
+from cmelive.commands import NO_LIVE_STATE, RUNNING_CONFIG, CommandStatus
 from cmelive.masking import mask_line
 from cmelive.parsing import damage
 from cmelive.parsing.damage import Damage, DamageKind, Reads
@@ -52,8 +52,7 @@ class DeviceState:
             if self.snapshot.ssh is not None:
                 return None
             if self.snapshot.source == "archive":
-                # Kept literal: cmelive.collect.archive.NO_LIVE_STATE (state must not import collect).
-                return "config archive: no live state (needs what the SSH session showed at login)"
+                return f"{NO_LIVE_STATE} (needs what the SSH session showed at login)"
             return (
                 "needs what the SSH session showed at login (server version, offered algorithms, host key), "
                 "which this snapshot does not hold (captures from files, or collected before cmelive recorded it): "

@@ -36,14 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cmelive.collect import Target
-from cmelive.commands import RUNNING_CONFIG, CommandStatus, classify
+from cmelive.commands import NO_LIVE_STATE, RUNNING_CONFIG, CommandStatus, classify
 from cmelive.errors import DeviceError, InputError, UsageError
 from cmelive.inventory import InventoryHost
 from cmelive.masking import MASK
 from cmelive.snapshot import CommandOutput, Snapshot, read_capture_file
-
-#: Why every command but the running-config is missing: an archive holds configuration only.
-NO_LIVE_STATE = "config archive: no live state"
 
 #: Where the two tools put their secret placeholders (see the module docstring for the sources).
 SECRET_PLACEHOLDERS = ("<configuration removed>", "<secret hidden>", "<removed>")
