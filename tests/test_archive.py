@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from cmelive import __version__
 from cmelive.collect import Target
 from cmelive.collect.archive import (
     NO_LIVE_STATE,
@@ -281,6 +282,33 @@ def test_rancid_archive_as_a_fleet_with_history_and_diff(tmp_path: Path) -> None
     by_device = {d["device"]: d for d in diffed["devices"]}
     assert [f["check"] for f in by_device["cme-legacy"]["resolved"]] == ["CME-SNMP-03"]  # the RW community, gone
     assert by_device["cme-hq"]["new"] == [] and by_device["cme-hq"]["resolved"] == []
+
+
+def test_archive_run_writes_metrics_and_can_exit_zero(tmp_path: Path) -> None:
+    """A nightly archive audit on a scheduler: metrics for node_exporter, and exit 0 despite failures."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    root = rancid_tree(tmp_path / "rancid")
+    prom = tmp_path / "textfile" / "cmelive.prom"
+    prom.parent.mkdir()
+    done = cli(
+        "archive", str(root), "--out", str(tmp_path / "run"), "--no-history", "--judges", "0",
+        "--metrics", str(prom), "--exit-zero", home=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(prom.read_text())
+        for sample in family.samples
+    }
+    assert samples[("cmelive_devices_not_audited", ())] == 0
+    assert samples[("cmelive_device_status", (("device", "cme-legacy"), ("status", "ok")))] == 1
+    assert samples[("cmelive_run_info", (("command", "archive"), ("version", __version__)))] == 1
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    legacy_fails = [r for r in results(report, "cme-legacy").values() if r["status"] == "fail"]
+    assert samples[("cmelive_findings", (("device", "cme-legacy"), ("severity", "high"), ("status", "fail")))] == len(
+        [r for r in legacy_fails if r["severity"] == "high"]
+    ) > 0
 
 
 def test_oxidized_removed_community_line_is_unknown_not_a_missing_acl(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from cmelive.cli import common
 from cmelive.cli.fleet import _configure_logging, run_then_exit
 from cmelive.errors import UsageError
 from cmelive.fleet_defaults import LOG_FILE
+from cmelive.report.metrics import check_metrics_path
 
 
 def archive(
@@ -43,6 +44,8 @@ def archive(
     ] = None,
     fail_on: common.FailOn = Severity.HIGH,
     fail_on_unknown: common.FailOnUnknown = False,
+    exit_zero: common.ExitZero = False,
+    metrics: common.MetricsOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary (reports are still written).")] = False,
     group_readable: Annotated[
         bool, typer.Option("--group-readable", help="Make the finished run directory readable by your group.")
@@ -60,6 +63,8 @@ def archive(
 
     if no_history and db is not None:
         raise UsageError("--db and --no-history contradict each other: give one")
+    if metrics is not None:
+        check_metrics_path(metrics)
     hosts = archive_hosts(directory)
     policy = common.read_policy(policy_file)
     waivers = load_waivers(waivers_file) if waivers_file is not None else []
@@ -88,4 +93,6 @@ def archive(
         group_readable=group_readable,
         fail_on=fail_on,
         fail_on_unknown=fail_on_unknown,
+        exit_zero=exit_zero,
+        metrics=metrics,
     )

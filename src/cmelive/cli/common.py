@@ -138,6 +138,14 @@ DbOpt = Annotated[
     typer.Option("--db", help="Run history database (default: history.sqlite in your state dir, ~/.local/state/cmelive)."),
 ]
 NoHistoryOpt = Annotated[bool, typer.Option("--no-history", help="Do not record this run in a history.")]
+MetricsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--metrics",
+        help="Also write the run's metrics to this file, replaced whole (Prometheus text format for "
+        "node_exporter's textfile collector: name it *.prom). With --group-readable: 0640.",
+    ),
+]
 ExitZero = Annotated[
     bool,
     typer.Option(

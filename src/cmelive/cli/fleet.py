@@ -117,14 +117,7 @@ def fleet(
             "default 0600/0700).",
         ),
     ] = False,
-    metrics: Annotated[
-        Path | None,
-        typer.Option(
-            "--metrics",
-            help="Also write the run's metrics to this file, replaced whole (Prometheus text format for "
-            "node_exporter's textfile collector: name it *.prom). With --group-readable: 0640.",
-        ),
-    ] = None,
+    metrics: common.MetricsOpt = None,
     verbose: common.Verbose = 0,
     nornir_config: Annotated[
         Path | None,
