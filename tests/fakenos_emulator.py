@@ -150,42 +150,62 @@ VARIANTS: tuple[Variant, ...] = (
 
 
 class ShellLines(logging.Handler):
-    """Every line fakenos's shell ran, per host, from the shell's own debug log.
+    """Every line fakenos's shell ran, per host, from the shell's own debug log; and every line
+    that came in from an SSH channel, from its server's.
 
     fakenos's ``CMDShell.default`` logs ``shell.default '<host>' running command '[line]'`` for
-    each line it dispatches: with one host name per variant, the lines of each are known.
+    each line it dispatches: with one host name per variant, the lines of each are known. Those
+    include an ``exit`` fakenos types itself: its watchdog stops the shell of a closed session by
+    writing ``exit`` to the shell's input (``CMDShell.stop``), some time after the client is gone.
+    What the client typed is what the server's channel tap logs; that log names no host.
     """
 
     LOGGER = "fakenos.plugins.shell.cmd_shell"
     MESSAGE = "shell.default '%s' running command '%s'"
+    SERVER_LOGGER = "fakenos.plugins.servers.ssh_server_paramiko"
+    SERVER_MESSAGE = "ssh_server.channel_to_shell_tap sending line to shell: %s"
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.lines: dict[str, list[str]] = {}
+        self.typed: list[str] = []  # from any channel, in order
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.msg == self.MESSAGE and isinstance(record.args, tuple) and len(record.args) == 2:
+        if not isinstance(record.args, tuple):
+            return
+        if record.msg == self.MESSAGE and len(record.args) == 2:
             host, line = record.args
             if isinstance(host, str) and isinstance(line, list) and line and isinstance(line[0], str):
                 self.lines.setdefault(host, []).append(line[0])
+        elif record.msg == self.SERVER_MESSAGE and len(record.args) == 1:
+            (line,) = record.args
+            if isinstance(line, list) and line and isinstance(line[0], str):
+                self.typed.append(line[0].strip())
 
     def of(self, host: str) -> list[str]:
         return list(self.lines.get(host, []))
 
+    def typed_since_clear(self) -> list[str]:
+        """The lines clients typed into any host since the last :meth:`clear`."""
+        return list(self.typed)
+
     def clear(self, host: str) -> None:
         self.lines.pop(host, None)
+        self.typed.clear()
 
     @contextmanager
     def installed(self) -> Iterator[ShellLines]:
-        logger = logging.getLogger(self.LOGGER)
-        level = logger.level
-        logger.setLevel(logging.DEBUG)
-        logger.addHandler(self)
+        loggers = [logging.getLogger(name) for name in (self.LOGGER, self.SERVER_LOGGER)]
+        levels = [logger.level for logger in loggers]
+        for logger in loggers:
+            logger.setLevel(logging.DEBUG)
+            logger.addHandler(self)
         try:
             yield self
         finally:
-            logger.removeHandler(self)
-            logger.setLevel(level)
+            for logger, level in zip(loggers, levels, strict=True):
+                logger.removeHandler(self)
+                logger.setLevel(level)
 
 
 def free_port() -> int:
