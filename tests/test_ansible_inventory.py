@@ -29,6 +29,7 @@ from cmelive.inventory import resolve_credentials
 from cmelive.nornir_inventory import load_nornir_inventory
 from cmelive.snapshot import read_snapshot
 
+from .leakcheck import assert_no_secret_left
 from .test_nornir_inventory import run_cli
 
 pytest.importorskip("nornir_ansible", reason="needs cmelive[ansible]")
@@ -157,21 +158,6 @@ def test_ansible_ini_inventory_audits_the_fleet_end_to_end(fleet: FakeFleet, tmp
     assert set(statuses.values()) <= {"ok", "partial"}
     assert (tmp_path / "history.db").is_file()
     assert_no_secret_left(done.stdout + done.stderr, tmp_path, {"hosts.ini"}, (PASSWORD, ENABLE_SECRET))
-
-
-def assert_no_secret_left(output: str, directory: Path, inventory_files: set[str], secrets: tuple[str, ...]) -> None:
-    """No secret on stdout/stderr nor in any file the run left (reports, -vv log, history, snapshots)."""
-    for secret in secrets:
-        assert secret not in output
-    written = [path for path in directory.rglob("*") if path.is_file() and path.name not in inventory_files]
-    names = {path.name for path in written}
-    assert {"report.json", "report.html", "cmelive.log", "history.db"} <= names, names
-    assert len(written) > 10
-    for path in written:
-        content = path.read_bytes()
-        for secret in secrets:
-            assert secret.encode() not in content, path
-    assert not (directory / "nornir.log").exists()
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,7 @@ worst case, and must come out nowhere (outputs, ``-vv`` log, history database, s
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,79 +27,17 @@ from cmelive.inventory import resolve_credentials
 from cmelive.nornir_inventory import load_nornir_inventory
 from cmelive.snapshot import read_snapshot
 
-from .test_ansible_inventory import assert_no_secret_left
+from .leakcheck import assert_no_secret_left
+from .recorded_netbox import ROUTES, RecordedNetBox
 from .test_nornir_inventory import run_cli
 
 pytest.importorskip("nornir_netbox", reason="needs cmelive[netbox]")
 
-RECORDED = Path(__file__).parent / "data" / "netbox"
-RECORDED_BASE = "http://127.0.0.1:8000"
 TOKEN = "5c1e7a0d9b3f4e2a8c6d1b0f7e9a3c5d2b4f6a8e"
 PASSWORD = "nb-Env-Pw-6604"
 ENABLE_SECRET = "nb-Env-Sx-1187"
 USERNAME = "netbox-auditor"
 EXAMPLES = ("secure-cme", "insecure-cme", "plain-ios")
-#: What NetBoxInventory2 asks, and the recorded answer.
-ROUTES = {
-    "/api/dcim/devices/?limit=0": "devices-page-1.json",
-    "/api/dcim/devices/?limit=2&offset=2": "devices-page-2.json",
-    "/api/virtualization/virtual-machines/?limit=0": "virtual-machines.json",
-}
-
-
-class RecordedNetBox:
-    """The recorded API on 127.0.0.1: each router's port put in its config context, URLs made
-    this server's; a request without the token gets NetBox's 403."""
-
-    def __init__(self, token: str, ports: dict[str, int]) -> None:
-        self.token = token
-        self.ports = ports
-        self.requests: list[tuple[str, bool]] = []
-        netbox = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                authorised = self.headers.get("Authorization") == f"Token {netbox.token}"
-                netbox.requests.append((self.path, authorised))
-                if not authorised:
-                    self.answer(403, {"detail": "Invalid token"})
-                elif self.path in ROUTES:
-                    self.answer(200, netbox.page(ROUTES[self.path]))
-                else:
-                    self.answer(404, {"detail": "Not found."})
-
-            def answer(self, status: int, body: object) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def page(self, name: str) -> dict[str, Any]:
-        text = (RECORDED / name).read_text(encoding="utf-8").replace(RECORDED_BASE, self.url)
-        page: dict[str, Any] = json.loads(text)
-        for result in page["results"]:
-            if result["name"] in self.ports:
-                for context in (result["config_context"], result["local_context_data"]):
-                    context["connection_options"]["netmiko"]["port"] = self.ports[result["name"]]
-        return page
-
-    def __enter__(self) -> RecordedNetBox:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
