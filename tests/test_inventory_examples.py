@@ -8,10 +8,12 @@ test_ansible_inventory.py and test_netbox_inventory.py, against fake routers on 
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
+from cmelive.errors import InputError
 from cmelive.inventory import resolve_credentials
 from cmelive.nornir_inventory import load_nornir_inventory
 
@@ -89,3 +91,20 @@ def test_the_netbox_example(monkeypatch: pytest.MonkeyPatch) -> None:
         ("insecure-cme", "127.0.0.1", 2222, "cmelive-audit"),
     ]
     assert {resolve_credentials(host) for host in loaded.inventory.hosts} == {("example-pw", "example-enable")}
+
+
+@pytest.mark.parametrize(
+    ("example", "package", "extra"),
+    [("ansible", "nornir_ansible", "ansible"), ("netbox", "nornir_netbox", "netbox")],
+)
+def test_without_the_plugin_installed_the_error_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, example: str, package: str, extra: str
+) -> None:
+    monkeypatch.chdir(EXAMPLES / example)
+    monkeypatch.setitem(sys.modules, package, None)  # what an absent package looks like to import
+    plugin = {"ansible": "AnsibleInventory", "netbox": "NetBoxInventory2"}[example]
+    with pytest.raises(InputError) as raised:
+        load_nornir_inventory(Path("config.yaml"))
+    assert str(raised.value) == (
+        f"config.yaml: inventory plugin {plugin} needs the Python package '{package}' (pip install 'cmelive[{extra}]')"
+    )

@@ -176,3 +176,27 @@ def test_credentials_in_a_config_context_are_refused(
         "config.yaml: host 'secure-cme': its config context holds a password or secret (keep credentials out of"
         " NetBox: the Nornir defaults file, or password_env / enable_secret_env)"
     )
+
+
+def test_a_config_context_port_counts_as_the_hosts_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Over the group's and the defaults' (what NetBox users set in the defaults file), under the
+    # host's own connection_options; the same rule whichever plugin gave the data.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.yaml").write_text(
+        "inventory:\n  plugin: SimpleInventory\n  options:\n"
+        "    host_file: hosts.yaml\n    group_file: groups.yaml\n    defaults_file: defaults.yaml\n",
+        encoding="utf-8",
+    )
+    context = "  data:\n    config_context:\n      connection_options: {netmiko: {port: 2202, username: ctx}}\n"
+    (tmp_path / "hosts.yaml").write_text(
+        "by-context:\n  hostname: 127.0.0.1\n  groups: [g]\n" + context
+        + "own-wins:\n  hostname: 127.0.0.1\n  groups: [g]\n  connection_options: {netmiko: {port: 2203}}\n" + context,
+        encoding="utf-8",
+    )
+    (tmp_path / "groups.yaml").write_text("g:\n  port: 2201\n  username: grp\n", encoding="utf-8")
+    (tmp_path / "defaults.yaml").write_text("port: 22\n", encoding="utf-8")
+    loaded = load_nornir_inventory(Path("config.yaml"))
+    assert [(host.name, host.port, host.username) for host in loaded.inventory.hosts] == [
+        ("by-context", 2202, "ctx"),
+        ("own-wins", 2203, "ctx"),
+    ]

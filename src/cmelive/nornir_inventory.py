@@ -72,6 +72,11 @@ ANSIBLE_IOS_NETWORK_OS = frozenset({"ios", "cisco.ios.ios"})
 #: ``data`` (it maps ``ansible_password`` only), in the order Ansible prefers them.
 ANSIBLE_PASSWORD_VARS = ("ansible_password", "ansible_ssh_pass")
 ANSIBLE_ENABLE_SECRET_VARS = ("ansible_become_password", "ansible_become_pass")
+#: The community inventory plugins cmelive offers as extras: the package and the extra for each.
+PLUGIN_PACKAGES = {
+    "AnsibleInventory": ("nornir_ansible", "ansible"),
+    "NetBoxInventory2": ("nornir_netbox", "netbox"),
+}
 _ANSIBLE_INI_SECTION = re.compile(r"^\[(?P<name>[^\]]*)\]\s*(?:[#;].*)?$")
 
 
@@ -95,6 +100,14 @@ def load_nornir_inventory(config: Path) -> NornirInventory:
             where, "--nornir needs the Python package 'nornir' (pip install 'cmelive[nornir]')"
         ) from exc
     plugin, options = _inventory_settings(config)
+    if plugin in PLUGIN_PACKAGES:
+        package, extra = PLUGIN_PACKAGES[plugin]
+        try:
+            importlib.import_module(package)
+        except ImportError as exc:
+            raise InputError(
+                where, f"inventory plugin {plugin} needs the Python package {package!r} (pip install 'cmelive[{extra}]')"
+            ) from exc
     ansible_hosts = Path(str(options.get("hostsfile", "hosts"))) if plugin == "AnsibleInventory" else None
     # nornir_ansible reads a missing INI file as an empty inventory (configparser skips it).
     if ansible_hosts is not None and not ansible_hosts.is_file():
@@ -148,16 +161,19 @@ def skip_reason(host: Host) -> str | None:
 
 def inventory_host_from_nornir(where: str, name: str, host: Host) -> InventoryHost:
     """The :class:`InventoryHost` for Nornir's ``host`` (see the module docstring); ``where`` names
-    the inventory in messages. ``host`` is not changed."""
-    params = host.get_connection_parameters("netmiko")
-    context = _config_context_options(where, name, host)
+    the inventory in messages."""
+    # The host's own netmiko options before Nornir resolves them: its resolution fills the host's
+    # own object in place with what groups and defaults give.
     own = host.connection_options.get("netmiko")
+    own_values = {key: getattr(own, key, None) for key in ("hostname", "port", "username")}
+    context = _config_context_options(where, name, host)
+    params = host.get_connection_parameters("netmiko")
 
     def pick(attribute: str) -> Any:
-        own_value = getattr(own, attribute, None) if own is not None else None
-        if own_value is not None:
-            return own_value
-        return context[attribute] if context.get(attribute) is not None else getattr(params, attribute)
+        for value in (own_values[attribute], context.get(attribute)):
+            if value is not None:
+                return value
+        return getattr(params, attribute)
 
     hostname, port, username = pick("hostname"), pick("port"), pick("username")
     if not hostname:
@@ -195,7 +211,7 @@ def inventory_host_from_nornir(where: str, name: str, host: Host) -> InventoryHo
     )
 
 
-#: What :mod:`cmelive.nornir` & co. imported before the mapping was public.
+#: The mapping's name before it was public, for code written against it.
 _host = inventory_host_from_nornir
 
 
