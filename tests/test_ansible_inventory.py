@@ -211,3 +211,28 @@ def test_a_broken_ansible_yaml_names_its_line(tmp_path: Path, monkeypatch: pytes
         load_nornir_inventory(Path("config.yaml"))
     assert raised.value.path == "hosts.yaml" and raised.value.line is not None
     assert raised.value.problem.startswith("invalid YAML: ")
+
+
+def test_vault_and_templated_passwords_are_refused_with_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Neither can be sent as it is: cmelive decrypts no Vault and evaluates no Jinja.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "hosts.ini").write_text("[cme]\nr1 ansible_host=127.0.0.1\n", encoding="utf-8")
+    (tmp_path / "group_vars").mkdir()
+    vars_file = tmp_path / "group_vars" / "cme.yml"
+    vars_file.write_text("ansible_user: a\nansible_password: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  3338\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        load_nornir_inventory(Path("config.yaml"))
+    assert str(raised.value) == (
+        f"{vars_file}:2: invalid YAML: could not determine a constructor for the tag '!vault' (column 19)"
+        " (Ansible Vault is not decrypted: name an environment variable with password_env / enable_secret_env)"
+    )
+    vars_file.write_text("ansible_user: a\nansible_become_password: \"{{ lookup('env', 'ENABLE') }}\"\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        load_nornir_inventory(Path("config.yaml"))
+    assert str(raised.value) == (
+        "config.yaml: host 'r1': the enable secret is an Ansible template ({{ ... }}); cmelive evaluates no"
+        " templates: name an environment variable with password_env / enable_secret_env"
+    )

@@ -20,7 +20,8 @@ What the plugins leave in ``data`` and cmelive reads too:
   ``ansible_password`` and nothing else; cmelive also takes ``ansible_ssh_pass`` as the password and
   ``ansible_become_password`` (``ansible_become_pass``) as the enable secret where Nornir gives none,
   and ``ansible_network_os`` as the platform where the host has no ``platform``. Those secrets are
-  taken out of the host's ``data``.
+  taken out of the host's ``data``. A password that is a Jinja template (``{{ ... }}``) or Vault
+  data is refused: cmelive would send it to the router as it is.
 - NetBox: a device's config context (``data.config_context``) may carry
   ``connection_options: netmiko:`` with ``hostname``, ``port`` or ``username`` -- NetBox has no field
   for an SSH port. They count as the host's own connection options (over groups and defaults). A
@@ -77,6 +78,7 @@ PLUGIN_PACKAGES = {
     "AnsibleInventory": ("nornir_ansible", "ansible"),
     "NetBoxInventory2": ("nornir_netbox", "netbox"),
 }
+_TEMPLATE = re.compile(r"\{\{.*?\}\}", re.S)
 _ANSIBLE_INI_SECTION = re.compile(r"^\[(?P<name>[^\]]*)\]\s*(?:[#;].*)?$")
 
 
@@ -197,6 +199,15 @@ def inventory_host_from_nornir(where: str, name: str, host: Host) -> InventoryHo
         raise InputError(where, f"host {name!r}: the enable secret must be a string")
     if password is not None and not isinstance(password, str):
         raise InputError(where, f"host {name!r}: password must be a string")
+    for label, value in (("password", password), ("enable secret", secret)):
+        # Ansible inventories often hold "{{ lookup(...) }}" or "{{ vault_x }}": taken as they are,
+        # they would be sent to the router as the password.
+        if value is not None and _TEMPLATE.search(value):
+            raise InputError(
+                where,
+                f"host {name!r}: the {label} is an Ansible template ({{{{ ... }}}}); cmelive evaluates no"
+                " templates: name an environment variable with password_env / enable_secret_env",
+            )
     return InventoryHost(
         name=name,
         address=str(hostname),
@@ -344,7 +355,12 @@ def _yaml_error(where: str, exc: BaseException, mark: Any) -> InputError:
     file = str(getattr(mark, "name", "") or where)
     if file.startswith("<"):  # a stream without a name
         file = where
-    return InputError(file, f"invalid YAML: {problem} (column {mark.column + 1})", mark.line + 1)
+    hint = (
+        " (Ansible Vault is not decrypted: name an environment variable with password_env / enable_secret_env)"
+        if "!vault" in str(problem)
+        else ""
+    )
+    return InputError(file, f"invalid YAML: {problem} (column {mark.column + 1}){hint}", mark.line + 1)
 
 
 def _config_error(where: str, exc: Exception) -> InputError:
