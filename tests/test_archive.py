@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -202,6 +203,25 @@ def test_empty_archive_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/master\n")
     with pytest.raises(UsageError, match="no device config found"):
         find_configs(tmp_path)
+
+
+def test_a_bare_git_repository_says_to_check_it_out(tmp_path: Path) -> None:
+    # What Oxidized's output: git writes: no config is a file of it; its objects would be "devices".
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    work, bare = tmp_path / "work", tmp_path / "oxidized.git"
+    work.mkdir()
+    (work / "r1").write_text(oxidized_body(PLAIN))
+    git = ["git", "-c", "user.name=oxidized", "-c", "user.email=o@example.com"]
+    for command in (["init", "-q"], ["add", "r1"], ["commit", "-qm", "r1"]):
+        subprocess.run([*git, "-C", str(work), *command], check=True, capture_output=True)
+    subprocess.run([*git, "clone", "-q", "--bare", str(work), str(bare)], check=True, capture_output=True)
+    with pytest.raises(UsageError) as raised:
+        find_configs(bare)
+    assert str(raised.value) == (
+        f"{bare}: a bare git repository (Oxidized's output: git); audit a checkout of it "
+        f"(git clone {bare} DIR once, git -C DIR pull before each run)"
+    )
 
 
 # -- as a fleet: reports, history, diff -----------------------------------------------------------

@@ -124,7 +124,8 @@ def fleet(
         typer.Option(
             "--nornir",
             help="Read the inventory through Nornir from this Nornir config file (instead of INVENTORY; "
-            "needs cmelive[nornir]). Hosts whose platform is not cisco_ios/ios are skipped with a warning.",
+            "needs cmelive[nornir]; cmelive[ansible] / cmelive[netbox] for an Ansible or NetBox inventory). "
+            "Hosts whose platform is not cisco_ios/ios are skipped with a warning.",
         ),
     ] = None,
 ) -> None:

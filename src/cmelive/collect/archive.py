@@ -76,6 +76,13 @@ def find_configs(directory: Path) -> list[ArchivedConfig]:
     root = Path(directory)
     if not root.is_dir():
         raise UsageError(f"{root}: not a directory (expected an Oxidized or RANCID config archive)")
+    # Oxidized's ``output: git`` keeps a bare repository (lib/oxidized/output/git.rb: init_at repo,
+    # :bare): its objects and hooks are not configs, and the configs are in no file of it.
+    if (root / "HEAD").is_file() and (root / "objects").is_dir() and (root / "refs").is_dir():
+        raise UsageError(
+            f"{root}: a bare git repository (Oxidized's output: git); audit a checkout of it "
+            f"(git clone {root} DIR once, git -C DIR pull before each run)"
+        )
     files = sorted(path for path in _walk(root) if path.is_file() and not path.is_symlink())
     rancid = [path for path in files if path.parent.name == "configs"]
     found: list[ArchivedConfig] = []
