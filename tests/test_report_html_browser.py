@@ -231,7 +231,7 @@ def test_the_controls_are_labelled_selects_and_offer_what_the_fleet_has(fleet: A
         # Values the controls do not offer fall back to the default: nothing hidden, no error.
         ("#sort=bogus&status=nope&model=none&family=%E0%A4%A", "severity", lambda d: True),
     ],
-    ids=lambda value: value if isinstance(value, str) else "",
+    ids=lambda value: (value or "no-fragment") if isinstance(value, str) else "",
 )
 def test_chromium_sorts_and_filters_from_the_url_fragment(
     tmp_path: Path, fleet: AuditReport, page: str, fragment: str, sort: str, keep: object
