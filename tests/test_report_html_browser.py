@@ -369,3 +369,33 @@ def test_chromium_small_and_unaudited_fleets_sort_and_filter_cleanly(
         assert view.shown == [d for d in view.order if d.startswith("down")]
     else:
         assert view.shown == view.order
+
+
+SCROLL_PROBE = """(function () {
+  var target = document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+  var box = target.getBoundingClientRect();
+  document.documentElement.setAttribute("data-probe", JSON.stringify({
+    inView: box.top >= 0 && box.top < window.innerHeight,
+    scrolled: window.scrollY > 0
+  }));
+})();"""
+
+
+def test_chromium_a_heatmap_link_lands_on_a_device_laid_out_only_near_the_screen(
+    tmp_path: Path, fleet: AuditReport
+) -> None:
+    # Device sections are rendered only near the screen (content-visibility): a link to the last
+    # one, far below, must still bring its findings into view.
+    big = AuditReport(
+        devices=[dataclasses.replace(fleet.devices[3], name=f"cme-{i:02d}") for i in range(30)],
+        generated_at=fleet.generated_at,
+    )
+    page_text = render_html(big)
+    root = parse(page_text)
+    last = sections(root)[-1].attrs["id"]
+    target = f"{last}--GUI"
+    assert target in {n.attrs.get("id") for n in root.walk()}
+    rendered = render_in_chromium(tmp_path, with_probe(page_text, SCROLL_PROBE), fragment=f"#{target}")
+    assert rendered.recorded_errors == [] and rendered.console_lines == []
+    html = next(n for n in rendered.dom.walk() if n.tag == "html")
+    assert json.loads(html.attrs["data-probe"]) == {"inView": True, "scrolled": True}
