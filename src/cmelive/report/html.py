@@ -7,6 +7,13 @@ evidence that escaped escaping could not load or run anything. Everything is rea
 JavaScript; the script only adds filters, "expand all", copy buttons, and opens collapsed sections
 for printing and for heat-map links.
 
+Devices come worst first (:func:`worst_first`) in the heat map and in the device sections alike,
+so a reader without JavaScript gets the useful order. The script sorts them again (by name, by
+status, in inventory order, or back to worst first) and filters them (status, "has failures",
+model, the check family they fail in, name), from labelled controls or from the URL fragment
+(``#sort=name&status=partial&model=2811&family=GUI&q=branch``), so a filtered view can be shared
+as a link. It reads what it needs from each heat-map row's ``data-*`` attributes.
+
 Layout, top to bottom:
 
 * a summary: devices (ok / partial / error), failures by severity, unknown, waived and expired
