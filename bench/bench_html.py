@@ -266,7 +266,10 @@ def main() -> int:
         for _ in range(args.browser_runs):
             for name, page in probed.items():  # the sides take turns
                 loads[name].append(_open_in_chromium(page, work))
-        print(f"\n2. Chromium (headless), {args.devices} devices: medians of {args.browser_runs} loads x {args.cycles} rounds")
+        print(
+            f"\n2. Chromium (headless), {args.devices} devices:"
+            f" medians of {args.browser_runs} loads x {args.cycles} rounds"
+        )
 
         def stat(name: str, key: str) -> float:
             if key in ("ready", "layout", "wall"):

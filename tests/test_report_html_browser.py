@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -134,7 +135,9 @@ def view_in_chromium(tmp_path: Path, fleet: AuditReport, page_text: str, fragmen
     assert [s.attrs["id"] for s in device_sections] == [r.attrs["data-anchor"] for r in heat_rows]
     assert ["hidden" in s.classes() for s in device_sections] == ["hidden" in r.classes() for r in heat_rows]
     shown = [name for name, row in zip(order, heat_rows, strict=True) if "hidden" not in row.classes()]
-    headers = {n.attrs["id"]: n.attrs.get("aria-sort", "") for n in rendered.dom.walk() if n.tag == "th" and "id" in n.attrs}
+    headers = {
+        n.attrs["id"]: n.attrs.get("aria-sort", "") for n in rendered.dom.walk() if n.tag == "th" and "id" in n.attrs
+    }
     count = next(n for n in rendered.dom.walk() if n.attrs.get("id") == "device-count").all_text()
     assert count == f"{len(shown)} of {len(order)} device{'' if len(order) == 1 else 's'}"
     return View(order, shown, headers, html)
@@ -234,9 +237,8 @@ def test_the_controls_are_labelled_selects_and_offer_what_the_fleet_has(fleet: A
     ids=lambda value: (value or "no-fragment") if isinstance(value, str) else "",
 )
 def test_chromium_sorts_and_filters_from_the_url_fragment(
-    tmp_path: Path, fleet: AuditReport, page: str, fragment: str, sort: str, keep: object
+    tmp_path: Path, fleet: AuditReport, page: str, fragment: str, sort: str, keep: Callable[[DeviceReport], bool]
 ) -> None:
-    assert callable(keep)
     view = view_in_chromium(tmp_path, fleet, page, fragment)
     assert view.order == expected_order(fleet, sort)
     assert view.shown == [name for name in view.order if keep(next(d for d in fleet.devices if d.name == name))]
