@@ -376,8 +376,10 @@ def test_chromium_small_and_unaudited_fleets_sort_and_filter_cleanly(
 SCROLL_PROBE = """(function () {
   var target = document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
   var box = target.getBoundingClientRect();
+  var bar = document.getElementById("controls").getBoundingClientRect();
   document.documentElement.setAttribute("data-probe", JSON.stringify({
-    inView: box.top >= 0 && box.top < window.innerHeight,
+    // below the sticky controls, not under them
+    inView: box.top >= bar.bottom - 1 && box.top < window.innerHeight,
     scrolled: window.scrollY > 0
   }));
 })();"""

@@ -272,6 +272,13 @@
   });
 
   controls.hidden = false;
+  // The sticky bar wraps onto more lines on a narrow window: a link's target must land below it.
+  // (A CSSOM property, which the page's Content-Security-Policy allows, unlike a style attribute.)
+  function syncControlsHeight() {
+    root.style.setProperty("--controls-height", controls.offsetHeight + "px");
+  }
+  syncControlsHeight();
+  if (window.ResizeObserver) { new ResizeObserver(syncControlsHeight).observe(controls); }
   controls.querySelector("fieldset").addEventListener("change", applyFilters);
   Object.keys(DEVICE_CONTROLS).forEach(function (key) {
     var node = control(key);
