@@ -631,7 +631,7 @@ def test_chromium_harness_sees_console_errors(
 # Drives the page's own controls the way a reader would, then writes what it saw into the DOM.
 PROBE = """(function () {
   var root = document.documentElement, seen = {};
-  seen.openedByLink = document.querySelector("section.device details.passes").open;
+  seen.openedByLink = document.querySelector("#dev-1-secure-cme details.passes").open;
   document.querySelector('#controls input[value="pass"]').click();
   document.querySelector('#controls input[value="na"]').click();
   seen.passShown = document.querySelectorAll('.finding[data-status="pass"]:not(.filtered)').length;

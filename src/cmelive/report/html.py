@@ -7,6 +7,13 @@ evidence that escaped escaping could not load or run anything. Everything is rea
 JavaScript; the script only adds filters, "expand all", copy buttons, and opens collapsed sections
 for printing and for heat-map links.
 
+Devices come worst first (:func:`worst_first`) in the heat map and in the device sections alike,
+so a reader without JavaScript gets the useful order. The script sorts them again (by name, by
+status, in inventory order, or back to worst first) and filters them (status, "has failures",
+model, the check family they fail in, name), from labelled controls or from the URL fragment
+(``#sort=name&status=partial&model=2811&family=GUI&q=branch``), so a filtered view can be shared
+as a link. It reads what it needs from each heat-map row's ``data-*`` attributes.
+
 Layout, top to bottom:
 
 * a summary: devices (ok / partial / error), failures by severity, unknown, waived and expired
@@ -140,6 +147,11 @@ def render_html(
         part.heatmap_row if part.families == families else _heatmap_row(device, part.anchor, families)
         for device, part in zip(report.devices, device_parts, strict=True)
     ]
+    # Worst first in the page itself: the order a reader without JavaScript gets, and the one the
+    # script's "worst first" sort goes back to (it keeps this order, it does not compute its own).
+    order = worst_first(report.devices)
+    rows = [rows[i] for i in order]
+    sections = [device_parts[i].html for i in order]
     css = _asset("report.css")
     guard_js = _asset("errors.js")
     main_js = _asset("report.js")
@@ -153,7 +165,7 @@ def render_html(
         f'<header class="page"><h1>{_e(title)}</h1>',
         f'<p class="meta">Generated {_time(report.generated_at)} by cmelive {_e(__version__)}'
         f" · {len(report.devices)} device{_plural(len(report.devices))}</p></header>",
-        _controls(),
+        _controls(report.devices),
         "<main>",
         _summary(report, anchors, today),
         _heatmap(families, rows),
@@ -161,7 +173,7 @@ def render_html(
         _trend(trend),
         '<section class="devices" aria-labelledby="devices-h">',
         '<h2 id="devices-h">Devices</h2>',
-        *(part.html for part in device_parts),
+        *sections,
         "</section>",
         "</main>",
         f"<footer><p>cmelive {_e(__version__)} · report generated {_time(report.generated_at)}."
@@ -213,6 +225,43 @@ def _catalog_families() -> tuple[str, ...]:
     return tuple(sorted(found, key=family_order))
 
 
+# --- device order ------------------------------------------------------------------------------
+
+# How bad a device's status is, for the "worst first" and "status" orders (the script's
+# STATUS_RANK says the same): not audited at all first, then audited with commands failing.
+_STATUS_RANK = {
+    DeviceStatus.ERROR: 4,
+    DeviceStatus.INTERRUPTED: 3,
+    DeviceStatus.NOT_STARTED: 2,
+    DeviceStatus.PARTIAL: 1,
+    DeviceStatus.OK: 0,
+}
+
+
+def worst_first_key(device: DeviceReport) -> tuple[int, int, int]:
+    """Sort key of the page's default device order: the worst open failure's severity (a waived
+    result is not open; an expired waiver's failure is), then how many failures, then the status
+    (a device not audited before a clean one); ties keep the inventory order."""
+    fails = [r for r in device.results if r.status == Status.FAIL]
+    worst = max((r.severity.rank for r in fails), default=-1)
+    return (-worst, -len(fails), -_STATUS_RANK.get(device.status, 0))
+
+
+def worst_first(devices: Sequence[DeviceReport]) -> list[int]:
+    """The positions of ``devices`` in the page's default order (see :func:`worst_first_key`)."""
+    keys = [worst_first_key(d) for d in devices]
+    return sorted(range(len(devices)), key=lambda i: (keys[i], i))
+
+
+def _failing_families(device: DeviceReport) -> list[str]:
+    return sorted({r.family for r in device.results if r.status == Status.FAIL}, key=family_order)
+
+
+def _model(device: DeviceReport) -> str:
+    model = device.facts.get("model")
+    return str(model) if model else ""
+
+
 # --- small helpers -------------------------------------------------------------------------------
 
 
@@ -253,6 +302,12 @@ def device_anchors(devices: Sequence[DeviceReport]) -> list[str]:
 def device_anchor(index: int, name: str) -> str:
     # The index keeps ids unique when two inventory names differ only in punctuation.
     return f"dev-{index + 1}-{re.sub(r'[^A-Za-z0-9_-]+', '-', name).strip('-') or 'device'}"
+
+
+def _anchor_position(anchor: str) -> int:
+    """The inventory position :func:`device_anchor` put in ``anchor`` (0 when it is not one of its)."""
+    found = re.match(r"dev-(\d+)-", anchor)
+    return int(found.group(1)) - 1 if found else 0
 
 
 def _family_anchor(device_anchor: str, family: str) -> str:
@@ -518,8 +573,17 @@ def _heatmap_row(device: DeviceReport, anchor: str, families: Sequence[str]) -> 
         total = f"{sum(failures.values())} fail" + (f" · {unknown} unknown" if unknown else "")
         if device.not_audited_reason() is not None:
             total = f"not audited · {total}"
+    fails = sum(failures.values())
+    worst = max((s for s in failures if failures[s]), key=lambda s: s.rank, default=None)
+    # What the script sorts and filters on (see report.js): it reads these, never the cells' text.
+    keys = (
+        f'data-name="{_e(device.name.lower())}" data-anchor="{anchor}"'
+        f' data-index="{_anchor_position(anchor)}" data-status="{_e(device.status)}"'
+        f' data-fails="{fails}" data-worst="{_e(worst or "")}" data-model="{_e(_model(device))}"'
+        f' data-failing="|{_e("|".join(_failing_families(device)))}|"'
+    )
     return (
-        f'<tr data-name="{_e(device.name.lower())}"><th scope="row">'
+        f"<tr {keys}><th scope=\"row\">"
         f'<a href="#{anchor}" title="{_e(device.name)}">'
         f"{_e(device.name)}</a> {_status_badge(device.status)}</th>{''.join(cells)}"
         f'<td class="total" title="{_e(_severity_phrase(failures) or "no failures")}">'
@@ -543,9 +607,11 @@ def _heatmap(families: Sequence[str], rows: Sequence[str]) -> str:
         '<section class="heatmap" aria-labelledby="heatmap-h"><h2 id="heatmap-h">Heat map</h2>'
         '<p class="hint">Worst result per device and check family; the number is how many checks'
         " failed. Select a cell for the findings.</p>"
+        f'<p class="hint order" id="device-order" aria-live="polite">{_e(WORST_FIRST_TEXT)}</p>'
         '<div class="scroll"><table class="heat"><caption class="sr">Worst result by device and'
-        f' check family</caption><thead><tr><th scope="col">Device</th>{head}'
-        f'<th scope="col">Total</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+        f' check family</caption><thead><tr><th scope="col" id="sort-name">Device</th>{head}'
+        f'<th scope="col" id="sort-severity" aria-sort="descending">Total</th></tr></thead>'
+        f'<tbody>{"".join(rows)}</tbody></table></div>'
         f'<ul class="legend">{legend}</ul><ul class="legend families">{family_legend}</ul></section>'
     )
 
@@ -861,7 +927,23 @@ def _device_section(device: DeviceReport, anchor: str, today: date | None) -> st
     return "\n".join(p for p in parts if p)
 
 
-def _controls() -> str:
+#: What the page says of its default device order (the script says the same when it goes back to it).
+WORST_FIRST_TEXT = (
+    "Devices worst first: the most severe open failure, then the most failures, then devices not"
+    " audited before clean ones."
+)
+_STATUS_FILTERS = (
+    ("failures", "has failures"),
+    *((str(s), str(s).replace("_", " ")) for s in _STATUS_RANK),
+)
+
+
+def _select(ident: str, label: str, options: Sequence[tuple[str, str]]) -> str:
+    body = "".join(f'<option value="{_e(value)}">{_e(text)}</option>' for value, text in options)
+    return f'<label>{_e(label)} <select id="{ident}">{body}</select></label>'
+
+
+def _controls(devices: Sequence[DeviceReport]) -> str:
     # Hidden until the script runs: without JavaScript the page is complete, only static.
     boxes = "".join(
         f'<label class="filter {kind}"><input type="checkbox" value="{kind}" checked> {label}</label>'
@@ -873,15 +955,50 @@ def _controls() -> str:
             ("na", "N/A"),
         )
     )
+    statuses = Counter(str(d.status) for d in devices)
+    failed = sum(1 for d in devices if any(r.status == Status.FAIL for r in d.results))
+    status_options = [("", "any")] + [
+        (value, f"{text} ({failed if value == 'failures' else statuses[value]})") for value, text in _STATUS_FILTERS
+    ]
+    models = Counter(_model(d) for d in devices)
+    # "-": devices whose model is not known (not audited, or no 'show version').
+    model_options = [("", "any")] + [(m, f"{m} ({models[m]})") for m in sorted(models, key=str.lower) if m]
+    if models[""]:
+        model_options.append(("-", f"unknown ({models['']})"))
+    families = Counter(f for d in devices for f in _failing_families(d))
+    family_options = [("", "any")] + [
+        (f, f"{f} {FAMILY_TITLES.get(f.upper(), '')} ({families[f]})".replace("  ", " "))
+        for f in sorted(families, key=family_order)
+    ]
+    sort_options = [
+        ("severity", "worst first"),
+        ("name", "name"),
+        ("status", "status"),
+        ("inventory", "inventory order"),
+    ]
     return (
         '<nav id="controls" class="controls" hidden aria-label="Filters">'
         f"<fieldset><legend>Show results</legend>{boxes}</fieldset>"
-        '<label class="search">Device'
+        '<fieldset class="devices"><legend>Devices</legend>'
+        + _select("device-sort", "Sort", sort_options)
+        + _select("device-status", "Status", status_options)
+        + _select("device-model", "Model", model_options)
+        + _select("device-family", "Failing in", family_options)
+        + '<label class="search">Name'
         ' <input type="search" id="device-filter" placeholder="name contains…"></label>'
+        '<output id="device-count" aria-live="polite"></output></fieldset>'
         '<button type="button" id="expand-all">Expand all</button>'
         '<button type="button" id="collapse-all">Collapse all</button>'
         "</nav>"
     )
 
 
-__all__ = ["MAX_TREND_POINTS", "TrendPoint", "heatmap_families", "render_html"]
+__all__ = [
+    "MAX_TREND_POINTS",
+    "WORST_FIRST_TEXT",
+    "TrendPoint",
+    "heatmap_families",
+    "render_html",
+    "worst_first",
+    "worst_first_key",
+]

@@ -1,0 +1,405 @@
+"""The HTML report's device sorting and filtering (issue 12), driven in headless Chromium.
+
+The view lives in the URL fragment (``#sort=name&status=partial``): each test opens the page with a
+fragment and reads what Chromium rendered (``--dump-dom``): the order of the heat map's rows and of
+the device sections, which are hidden, what the header's ``aria-sort`` says. A probe script (its
+hash added to the page's own Content-Security-Policy) drives the controls as a reader would.
+Without JavaScript the page is already in its default order, worst first: checked without a browser.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cmelive.audit import unreachable_report
+from cmelive.checks.base import Severity, Status
+from cmelive.report.html import WORST_FIRST_TEXT, render_html, worst_first
+from cmelive.report.model import INTERRUPTED_ERROR, NOT_STARTED_ERROR, AuditReport, DeviceReport, DeviceStatus
+from cmelive.report.text import FAMILY_TITLES, family_order
+from tests.test_report_html import Node, fleet_report, parse, render_in_chromium
+
+STATUS_RANK = {"error": 4, "interrupted": 3, "not_started": 2, "partial": 1, "ok": 0}
+
+
+def _without_critical(device: DeviceReport, name: str) -> DeviceReport:
+    """The device under another name with its critical failures passed: high is its worst."""
+    results = [
+        dataclasses.replace(r, status=Status.PASS) if r.status == Status.FAIL and r.severity == Severity.CRITICAL else r
+        for r in device.results
+    ]
+    return dataclasses.replace(device, name=name, results=results)
+
+
+def _only_low(device: DeviceReport, name: str) -> DeviceReport:
+    """The device under another name, its failures all passed but one, made low (as a policy may)."""
+    results, kept = [], False
+    for r in device.results:
+        if r.status == Status.FAIL and kept:
+            r = dataclasses.replace(r, status=Status.PASS)
+        elif r.status == Status.FAIL:
+            r, kept = dataclasses.replace(r, severity=Severity.LOW), True
+        results.append(r)
+    assert kept
+    return dataclasses.replace(device, name=name, results=results)
+
+
+def sort_fleet() -> AuditReport:
+    """Nine devices in an inventory order that is none of the sorts: every status, four worst
+    severities, three models and devices whose model is not known."""
+    base = fleet_report()
+    secure, insecure, plain, down = base.devices
+    devices = [
+        secure,  # ok, no failure, CISCO2911/K9
+        _only_low(insecure, "Zeta-low"),  # partial, 1 low, 2811
+        DeviceReport("mid-stopped", "127.0.0.21", None, DeviceStatus.INTERRUPTED, error=INTERRUPTED_ERROR),
+        insecure,  # partial, critical, 2811
+        plain,  # ok, high failures, C891F-K9
+        down,  # error, no model
+        _without_critical(insecure, "alpha-high"),  # partial, high, 2811
+        DeviceReport("beta-never", "127.0.0.22", None, DeviceStatus.NOT_STARTED, error=NOT_STARTED_ERROR),
+        dataclasses.replace(secure, name="secure-2"),  # ok, no failure: ties with the first
+    ]
+    return AuditReport(devices=devices, generated_at=base.generated_at)
+
+
+@pytest.fixture(scope="module")
+def fleet() -> AuditReport:
+    return sort_fleet()
+
+
+@pytest.fixture(scope="module")
+def page(fleet: AuditReport) -> str:
+    return render_html(fleet)
+
+
+def _fails(device: DeviceReport) -> list[Severity]:
+    return [r.severity for r in device.results if r.status == Status.FAIL]
+
+
+def expected_order(fleet: AuditReport, sort: str) -> list[str]:
+    """The device names in the order ``sort`` gives, computed here from the reports themselves."""
+    devices = list(enumerate(fleet.devices))
+
+    def worst(item: tuple[int, DeviceReport]) -> tuple[int, int, int, int]:
+        index, device = item
+        fails = _fails(device)
+        return (-max((s.rank for s in fails), default=-1), -len(fails), -STATUS_RANK[device.status], index)
+
+    if sort == "severity":
+        devices.sort(key=worst)
+    elif sort == "name":
+        devices.sort(key=lambda item: (item[1].name.lower(), item[0]))
+    elif sort == "status":
+        devices.sort(key=lambda item: (-STATUS_RANK[item[1].status], worst(item)))
+    return [device.name for _, device in devices]
+
+
+def rows(dom: Node) -> list[Node]:
+    return [n for n in dom.walk() if n.tag == "tr" and "data-anchor" in n.attrs]
+
+
+def sections(dom: Node) -> list[Node]:
+    return [n for n in dom.walk() if n.tag == "section" and "device" in n.classes()]
+
+
+def _name_of(fleet: AuditReport, node: Node) -> str:
+    # Rows and sections carry the lowercased name; the test fleet's names differ in more than case.
+    return next(d.name for d in fleet.devices if d.name.lower() == node.attrs["data-name"])
+
+
+@dataclasses.dataclass
+class View:
+    order: list[str]
+    shown: list[str]
+    aria_sort: dict[str, str]
+    html: Node
+
+
+def view_in_chromium(tmp_path: Path, fleet: AuditReport, page_text: str, fragment: str) -> View:
+    rendered = render_in_chromium(tmp_path, page_text, fragment=fragment)
+    assert rendered.recorded_errors == [] and rendered.console_lines == []
+    html = next(n for n in rendered.dom.walk() if n.tag == "html")
+    assert html.attrs.get("data-js") == "ready"
+    heat_rows, device_sections = rows(rendered.dom), sections(rendered.dom)
+    order = [_name_of(fleet, r) for r in heat_rows]
+    # The device sections follow the heat map's rows, in order and in what is hidden.
+    assert [_name_of(fleet, s) for s in device_sections] == order
+    assert [s.attrs["id"] for s in device_sections] == [r.attrs["data-anchor"] for r in heat_rows]
+    assert ["hidden" in s.classes() for s in device_sections] == ["hidden" in r.classes() for r in heat_rows]
+    shown = [name for name, row in zip(order, heat_rows, strict=True) if "hidden" not in row.classes()]
+    headers = {
+        n.attrs["id"]: n.attrs.get("aria-sort", "") for n in rendered.dom.walk() if n.tag == "th" and "id" in n.attrs
+    }
+    count = next(n for n in rendered.dom.walk() if n.attrs.get("id") == "device-count").all_text()
+    assert count == f"{len(shown)} of {len(order)} device{'' if len(order) == 1 else 's'}"
+    return View(order, shown, headers, html)
+
+
+# --- without JavaScript -------------------------------------------------------------------------
+
+
+def test_the_page_lists_devices_worst_first_without_javascript(fleet: AuditReport, page: str) -> None:
+    root = parse(page)
+    order = [_name_of(fleet, r) for r in rows(root)]
+    assert order == expected_order(fleet, "severity")
+    assert order == [
+        "insecure-cme",  # critical
+        "alpha-high",  # high, 31 failures
+        "plain-ios",  # high, 5 failures
+        "Zeta-low",  # one low failure
+        'lab <edge> "7" & co',  # no failure, not audited (error)
+        "mid-stopped",  # interrupted
+        "beta-never",  # not started
+        "secure-cme",  # ok, clean: inventory order among equals
+        "secure-2",
+    ]
+    assert [fleet.devices[i].name for i in worst_first(fleet.devices)] == order
+    assert [_name_of(fleet, s) for s in sections(root)] == order
+    heat_headers = {n.attrs["id"]: n for n in root.walk() if n.tag == "th" and "id" in n.attrs}
+    assert heat_headers["sort-severity"].attrs["aria-sort"] == "descending"
+    assert "aria-sort" not in heat_headers["sort-name"].attrs
+    assert next(n for n in root.walk() if n.attrs.get("id") == "device-order").all_text() == WORST_FIRST_TEXT
+    # The heat map's links still land on each device, wherever it now sits.
+    ids = {n.attrs["id"] for n in root.walk() if "id" in n.attrs}
+    assert {r.attrs["data-anchor"] for r in rows(root)} <= ids
+
+
+def test_the_controls_are_labelled_selects_and_offer_what_the_fleet_has(fleet: AuditReport, page: str) -> None:
+    root = parse(page)
+    controls = next(n for n in root.walk() if n.attrs.get("id") == "controls")
+    assert "hidden" in controls.attrs
+    selects = {n.attrs["id"]: n for n in controls.walk() if n.tag == "select"}
+    assert set(selects) == {"device-sort", "device-status", "device-model", "device-family"}
+    for select in selects.values():
+        assert select.parent is not None and select.parent.tag == "label"
+        assert select.parent.all_text().split()[0] in {"Sort", "Status", "Model", "Failing"}
+
+    def options(ident: str) -> dict[str, str]:
+        return {o.attrs["value"]: o.all_text() for o in selects[ident].walk() if o.tag == "option"}
+
+    assert list(options("device-sort")) == ["severity", "name", "status", "inventory"]
+    assert options("device-status") == {
+        "": "any",
+        "failures": "has failures (4)",
+        "error": "error (1)",
+        "interrupted": "interrupted (1)",
+        "not_started": "not started (1)",
+        "partial": "partial (3)",
+        "ok": "ok (3)",
+    }
+    assert options("device-model") == {
+        "": "any",
+        "2811": "2811 (3)",
+        "C891F-K9": "C891F-K9 (1)",
+        "CISCO2911/K9": "CISCO2911/K9 (2)",
+        "-": "unknown (3)",
+    }
+    failing: dict[str, int] = {}
+    for device in fleet.devices:
+        for family in {r.family for r in device.results if r.status == Status.FAIL}:
+            failing[family] = failing.get(family, 0) + 1
+    families = options("device-family")
+    assert set(families) == {"", *failing}
+    assert families["GUI"] == f"GUI {FAMILY_TITLES['GUI']} ({failing['GUI']})"
+    assert list(families)[1:] == sorted(failing, key=family_order)  # the heat map's column order
+
+
+# --- in Chromium ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fragment", "sort", "keep"),
+    [
+        ("", "severity", lambda d: True),
+        ("#sort=name", "name", lambda d: True),
+        ("#sort=status", "status", lambda d: True),
+        ("#sort=inventory", "inventory", lambda d: True),
+        ("#sort=name&status=partial", "name", lambda d: d.status == DeviceStatus.PARTIAL),
+        ("#status=error", "severity", lambda d: d.status == DeviceStatus.ERROR),
+        ("#status=not_started", "severity", lambda d: d.status == DeviceStatus.NOT_STARTED),
+        ("#status=failures", "severity", lambda d: bool(_fails(d))),
+        ("#model=2811&sort=name", "name", lambda d: d.facts.get("model") == "2811"),
+        ("#model=CISCO2911%2FK9", "severity", lambda d: d.facts.get("model") == "CISCO2911/K9"),
+        ("#model=-", "severity", lambda d: not d.facts.get("model")),
+        ("#family=GUI", "severity", lambda d: any(r.family == "GUI" and r.status == Status.FAIL for r in d.results)),
+        ("#q=CME&status=ok", "severity", lambda d: "cme" in d.name.lower() and d.status == DeviceStatus.OK),
+        # Values the controls do not offer fall back to the default: nothing hidden, no error.
+        ("#sort=bogus&status=nope&model=none&family=%E0%A4%A", "severity", lambda d: True),
+    ],
+    ids=lambda value: (value or "no-fragment") if isinstance(value, str) else "",
+)
+def test_chromium_sorts_and_filters_from_the_url_fragment(
+    tmp_path: Path, fleet: AuditReport, page: str, fragment: str, sort: str, keep: Callable[[DeviceReport], bool]
+) -> None:
+    view = view_in_chromium(tmp_path, fleet, page, fragment)
+    assert view.order == expected_order(fleet, sort)
+    assert view.shown == [name for name in view.order if keep(next(d for d in fleet.devices if d.name == name))]
+    assert view.shown  # every case keeps at least one device: an empty result would prove little
+    expected_marks = {
+        "severity": {"sort-name": "", "sort-severity": "descending"},
+        "name": {"sort-name": "ascending", "sort-severity": ""},
+        "status": {"sort-name": "other", "sort-severity": ""},
+        "inventory": {"sort-name": "", "sort-severity": ""},
+    }[sort]
+    assert view.aria_sort == expected_marks
+
+
+# Clicks the header's sort button and changes the status select as a reader would, recording the
+# order, what is hidden and the URL after each step.
+PROBE = """(function () {
+  var steps = [];
+  function record(label) {
+    steps.push({
+      step: label,
+      order: Array.prototype.map.call(document.querySelectorAll("table.heat tbody tr"), function (r) {
+        return r.getAttribute("data-name");
+      }),
+      shown: document.querySelectorAll("section.device:not(.hidden)").length,
+      hash: window.location.hash,
+      nameSort: document.getElementById("sort-name").getAttribute("aria-sort"),
+      pressed: document.querySelector("#sort-name button.sort").getAttribute("aria-pressed"),
+      note: document.getElementById("device-order").textContent
+    });
+  }
+  record("loaded");
+  document.querySelector("#sort-name button.sort").click();
+  record("name");
+  var status = document.getElementById("device-status");
+  status.value = "ok";
+  status.dispatchEvent(new Event("change", {bubbles: true}));
+  record("ok");
+  document.querySelector("#sort-severity button.sort").click();
+  record("worst");
+  status.value = "";
+  status.dispatchEvent(new Event("change", {bubbles: true}));
+  record("all");
+  document.documentElement.setAttribute("data-probe", JSON.stringify(steps));
+})();"""
+
+
+def with_probe(page_text: str, probe: str) -> str:
+    digest = "'sha256-" + base64.b64encode(hashlib.sha256(probe.encode()).digest()).decode() + "'"
+    probed = re.sub(r"(script-src [^;]+);", lambda m: f"{m.group(1)} {digest};", page_text, count=1)
+    return probed.replace("</body>", f"<script>{probe}</script></body>")
+
+
+def test_chromium_header_buttons_and_selects_change_the_view_and_the_url(
+    tmp_path: Path, fleet: AuditReport, page: str
+) -> None:
+    rendered = render_in_chromium(tmp_path, with_probe(page, PROBE))
+    assert rendered.recorded_errors == [] and rendered.console_lines == []
+    html = next(n for n in rendered.dom.walk() if n.tag == "html")
+    steps = json.loads(html.attrs["data-probe"])
+    lower = {name: name.lower() for name in expected_order(fleet, "severity")}
+    by_name = [lower[n] for n in expected_order(fleet, "name")]
+    worst = [lower[n] for n in expected_order(fleet, "severity")]
+    oks = sum(1 for d in fleet.devices if d.status == DeviceStatus.OK)
+    assert [(s["step"], s["order"], s["shown"], s["hash"], s["nameSort"], s["pressed"]) for s in steps] == [
+        ("loaded", worst, 9, "", None, "false"),
+        ("name", by_name, 9, "#sort=name", "ascending", "true"),
+        ("ok", by_name, oks, "#sort=name&status=ok", "ascending", "true"),
+        ("worst", worst, oks, "#status=ok", None, "false"),
+        ("all", worst, 9, "", None, "false"),
+    ]
+    assert steps[0]["note"] == WORST_FIRST_TEXT and steps[1]["note"] == "Devices by name."
+
+
+LINK_PROBE = """(function () {
+  window.addEventListener("hashchange", function () {
+    document.documentElement.setAttribute("data-probe", JSON.stringify({
+      hash: window.location.hash,
+      shown: document.querySelectorAll("section.device:not(.hidden)").length,
+      status: document.getElementById("device-status").value,
+      sort: document.getElementById("device-sort").value
+    }));
+  });
+  window.location.hash = "#dev-1-secure-cme";
+})();"""
+
+
+def test_chromium_a_link_to_a_filtered_out_device_shows_every_device_again(
+    tmp_path: Path, fleet: AuditReport, page: str
+) -> None:
+    # The roll-up and the summary link to devices the filters may hide: following one clears the
+    # filters (and keeps the sort), or it would land on nothing.
+    rendered = render_in_chromium(
+        tmp_path, with_probe(page, LINK_PROBE), fragment="#sort=name&status=error"
+    )
+    assert rendered.recorded_errors == [] and rendered.console_lines == []
+    html = next(n for n in rendered.dom.walk() if n.tag == "html")
+    assert json.loads(html.attrs["data-probe"]) == {
+        "hash": "#dev-1-secure-cme",
+        "shown": len(fleet.devices),
+        "status": "",
+        "sort": "name",
+    }
+
+
+@pytest.mark.parametrize(
+    "devices",
+    [
+        [],
+        ["one"],
+        ["down-1", "down-2"],
+    ],
+    ids=["no-device", "one-device", "only-unaudited"],
+)
+@pytest.mark.parametrize("fragment", ["", "#sort=name&status=error&model=-&family=GUI&q=d"])
+def test_chromium_small_and_unaudited_fleets_sort_and_filter_cleanly(
+    tmp_path: Path, fleet: AuditReport, devices: list[str], fragment: str
+) -> None:
+    secure = fleet.devices[0]
+    reports = [
+        dataclasses.replace(secure, name=name)
+        if name == "one"
+        else unreachable_report(name, "127.0.0.30", "127.0.0.30:22: connection refused")
+        for name in devices
+    ]
+    small = AuditReport(devices=reports, generated_at=fleet.generated_at)
+    view = view_in_chromium(tmp_path, small, render_html(small), fragment)
+    assert view.order == expected_order(small, "name" if fragment else "severity")
+    if fragment:
+        # No device here fails in GUI, so the select has no such option: "family" falls back to any.
+        assert view.shown == [d for d in view.order if d.startswith("down")]
+    else:
+        assert view.shown == view.order
+
+
+SCROLL_PROBE = """(function () {
+  var target = document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+  var box = target.getBoundingClientRect();
+  var bar = document.getElementById("controls").getBoundingClientRect();
+  document.documentElement.setAttribute("data-probe", JSON.stringify({
+    // below the sticky controls, not under them
+    inView: box.top >= bar.bottom - 1 && box.top < window.innerHeight,
+    scrolled: window.scrollY > 0
+  }));
+})();"""
+
+
+def test_chromium_a_heatmap_link_lands_on_a_device_laid_out_only_near_the_screen(
+    tmp_path: Path, fleet: AuditReport
+) -> None:
+    # Device sections are rendered only near the screen (content-visibility): a link to the last
+    # one, far below, must still bring its findings into view.
+    big = AuditReport(
+        devices=[dataclasses.replace(fleet.devices[3], name=f"cme-{i:02d}") for i in range(30)],
+        generated_at=fleet.generated_at,
+    )
+    page_text = render_html(big)
+    root = parse(page_text)
+    last = sections(root)[-1].attrs["id"]
+    target = f"{last}--GUI"
+    assert target in {n.attrs.get("id") for n in root.walk()}
+    rendered = render_in_chromium(tmp_path, with_probe(page_text, SCROLL_PROBE), fragment=f"#{target}")
+    assert rendered.recorded_errors == [] and rendered.console_lines == []
+    html = next(n for n in rendered.dom.walk() if n.tag == "html")
+    assert json.loads(html.attrs["data-probe"]) == {"inView": True, "scrolled": True}
