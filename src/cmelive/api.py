@@ -80,16 +80,18 @@ from cmelive.errors import (
     WriteError,
 )
 from cmelive.fleet_defaults import DEFAULT_RETRIES, DEFAULT_WORKERS, SNAPSHOTS_DIR
-from cmelive.policy import Policy, load_policy
+from cmelive.policy import Policy
+from cmelive.policy import load_policy as _load_policy
 from cmelive.report.model import SCHEMA_VERSION, AuditReport, DeviceReport, DeviceStatus
-from cmelive.snapshot import CommandOutput, Snapshot, read_snapshot, write_snapshot
+from cmelive import snapshot as _snapshot
+from cmelive.snapshot import CommandOutput, Snapshot
 from cmelive.ssh_session import SshSession
 
 if TYPE_CHECKING:
     from cmelive.fleet import FleetDevice, FleetResult
     from cmelive.history import History
-    from cmelive.inventory import Inventory, InventoryHost, load_inventory
-    from cmelive.waivers import Waiver, load_waivers
+    from cmelive.inventory import Inventory, InventoryHost
+    from cmelive.waivers import Waiver
 
 #: Names re-exported from the fleet runner, the inventory and the waivers, loaded when first used: the command
 #: line imports this module, and starts without them (tests/test_startup.py).
@@ -98,9 +100,7 @@ _LAZY = {
     "FleetResult": "cmelive.fleet",
     "Inventory": "cmelive.inventory",
     "InventoryHost": "cmelive.inventory",
-    "load_inventory": "cmelive.inventory",
     "Waiver": "cmelive.waivers",
-    "load_waivers": "cmelive.waivers",
 }
 
 
@@ -233,7 +233,7 @@ def replay(
 ) -> DeviceReport:
     """Audit a saved snapshot directory (``show_*.txt`` files, optionally ``meta.json``): the same
     report as live, no router needed. Raises :class:`InputError` for a directory that cannot be read."""
-    return audit_snapshot(read_snapshot(Path(snapshot_dir)), policy=policy, name=name, waivers=waivers)
+    return audit_snapshot(read_snapshot(snapshot_dir), policy=policy, name=name, waivers=waivers)
 
 
 def error_report(name: str, host: str, error: Exception | str) -> DeviceReport:
@@ -265,6 +265,44 @@ def apply_waivers(report: AuditReport, waivers: Sequence[Waiver], *, today: date
     devices = [apply_to_device(device, list(waivers), today=day, usage=usage) for device in report.devices]
     expired = tuple(waiver for waiver in waivers if waiver in usage.expired)
     return Waived(dataclasses.replace(report, devices=devices), expired)
+
+
+# --------------------------------------------------------------------------------------------------
+# Files cmelive reads and writes
+
+
+def load_policy(path: Path | str) -> Policy:
+    """Read a site policy YAML file (trusted subnets, WAN interfaces, ...; see policy.example.yaml).
+    Raises :class:`InputError` naming the file and line."""
+    return _load_policy(Path(path))
+
+
+def load_waivers(path: Path | str) -> list[Waiver]:
+    """Read a waivers YAML file (accepted failures, with owner and expiry). Raises :class:`InputError`."""
+    from cmelive.waivers import load_waivers as load
+
+    return load(Path(path))
+
+
+def load_inventory(path: Path | str) -> Inventory:
+    """Read a cmelive inventory file (Nornir-style or Ansible YAML). Raises :class:`InputError`."""
+    from cmelive.inventory import load_inventory as load
+
+    return load(Path(path))
+
+
+def read_snapshot(directory: Path | str) -> Snapshot:
+    """Read a snapshot directory (written by cmelive, or ``show_*.txt`` captures assembled by hand).
+    Raises :class:`InputError` for a directory that cannot be read."""
+    return _snapshot.read_snapshot(Path(directory))
+
+
+def write_snapshot(snapshot: Snapshot, directory: Path | str, *, mask: bool = True) -> Path:
+    """Write ``snapshot`` to ``directory`` (new, empty, or an earlier snapshot of cmelive's), whole or
+    not at all, files 0600; ``mask=False`` keeps secrets in clear (for your own vault). Returns the
+    directory. Raises :class:`WriteError` (disk full), :class:`InputError` or :class:`UsageError`
+    (a symlink, not your directory, or one holding other files)."""
+    return _snapshot.write_snapshot(snapshot, Path(directory), mask=mask)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -309,7 +347,7 @@ def run_fleet(
     # Looked up when called, not bound at import: the CLI's tests stand in a fake collector.
     from cmelive import fleet as fleet_runner
     from cmelive.history import History as HistoryDb
-    from cmelive.inventory import Inventory, load_inventory, select
+    from cmelive.inventory import Inventory, select
 
     loaded: Inventory | None
     if isinstance(inventory, (str, Path)):
@@ -412,9 +450,9 @@ def write_reports(
 
     Returns format -> path written. One renderer's bug costs only its file: the message is
     appended to ``problems`` when given, else logged; the file an earlier write left under that
-    name is removed (never read as this report). Files of formats not asked for are left alone. Raises :class:`WriteError` when a file cannot be written,
-    :class:`InputError` for a directory that is a symlink or another user's, :class:`UsageError`
-    for an unknown format.
+    name is removed (never read as this report). Files of formats not asked for are left alone.
+    Raises :class:`WriteError` when a file cannot be written, :class:`InputError` for a directory
+    that is a symlink or another user's, :class:`UsageError` for an unknown format.
     """
     from cmelive.output_files import own_dir
     from cmelive.report.files import report_parts
