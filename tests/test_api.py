@@ -122,7 +122,8 @@ def test_write_reports_of_some_formats(tmp_path: Path) -> None:
 def test_waivers_through_the_api(tmp_path: Path) -> None:
     waivers_file = tmp_path / "waivers.yaml"
     waivers_file.write_text(
-        "- check: CME-ACC-04\n  device: branch-*\n  reason: legacy paging server\n  owner: voice\n  expires: 2999-12-31\n"
+        "- check: CME-ACC-04\n  device: branch-*\n  reason: legacy paging server\n  owner: voice\n"
+        "  expires: 2999-12-31\n"
         "- check: CME-GUI-06\n  device: branch-7\n  reason: was accepted\n  owner: voice\n  expires: 2001-01-01\n",
         encoding="utf-8",
     )

@@ -200,7 +200,8 @@ def test_nornir_task_example(routers: FakeFleet, tmp_path: Path, capsys: pytest.
     assert "netmiko: extras: secret" in (reports["user-exec"].error or "")
 
     lines = sorted(printed.splitlines())
-    assert lines[0] == "branch-7: " + " ".join(r.check for r in api.failures(reports["branch-7"], at_or_above=api.Severity.HIGH))
+    high = api.failures(reports["branch-7"], at_or_above=api.Severity.HIGH)
+    assert lines[0] == "branch-7: " + " ".join(result.check for result in high)
     assert lines[1] == "branch-9: no high or critical failure"
     assert lines[2].startswith("locked-out: not audited: ") and "refused" in lines[2]
     assert lines[3] == "plain-ios: CME-SNMP-02 CME-TLS-07"

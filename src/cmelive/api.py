@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cmelive import __version__
+from cmelive import snapshot as _snapshot
 from cmelive.audit import audit_snapshot as _audit_snapshot
 from cmelive.audit import unreachable_report
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
@@ -83,7 +84,6 @@ from cmelive.fleet_defaults import DEFAULT_RETRIES, DEFAULT_WORKERS, SNAPSHOTS_D
 from cmelive.policy import Policy
 from cmelive.policy import load_policy as _load_policy
 from cmelive.report.model import SCHEMA_VERSION, AuditReport, DeviceReport, DeviceStatus
-from cmelive import snapshot as _snapshot
 from cmelive.snapshot import CommandOutput, Snapshot
 from cmelive.ssh_session import SshSession
 
@@ -93,8 +93,8 @@ if TYPE_CHECKING:
     from cmelive.inventory import Inventory, InventoryHost
     from cmelive.waivers import Waiver
 
-#: Names re-exported from the fleet runner, the inventory and the waivers, loaded when first used: the command
-#: line imports this module, and starts without them (tests/test_startup.py).
+#: Names re-exported from the fleet runner, the inventory and the waivers, loaded when first used:
+#: the command line imports this module, and starts without them (tests/test_startup.py).
 _LAZY = {
     "FleetDevice": "cmelive.fleet",
     "FleetResult": "cmelive.fleet",
@@ -111,6 +111,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
 
 log = logging.getLogger(__name__)
 
