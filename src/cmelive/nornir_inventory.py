@@ -372,3 +372,7 @@ def _config_error(where: str, exc: Exception) -> InputError:
         return InputError(str(exc.filename or where), "file named by the Nornir configuration does not exist")
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return InputError(where, f"Nornir refused the configuration: {type(exc).__name__}: {first}")
+
+
+#: The host mapping, public (:mod:`cmelive.nornir`'s task maps each Nornir host with it).
+inventory_host_from_nornir = _host

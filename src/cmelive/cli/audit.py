@@ -8,14 +8,14 @@ from typing import Annotated
 
 import typer
 
-from cmelive.audit import audit_snapshot
+from cmelive import api
 from cmelive.checks.base import Severity
 from cmelive.cli import common
 from cmelive.collect.limits import DEFAULT_COMMAND_DEADLINE_S, DEFAULT_MAX_OUTPUT
 from cmelive.errors import CmeliveError
 from cmelive.logs import configure_logging
 from cmelive.report.model import AuditReport
-from cmelive.snapshot import check_snapshot_dir, write_snapshot
+from cmelive.snapshot import check_snapshot_dir
 
 log = logging.getLogger(__name__)
 
@@ -73,17 +73,17 @@ def audit(
             accept_new_host_key=accept_new_host_key,
             limits=common.limits_from(command_deadline, session_deadline, max_output),
         )
-        snapshot = common.collect_live(target)
+        snapshot = api.collect(target, enable_secret_prompt=common.enable_secret_prompt)
     except CmeliveError as exc:
         # The message goes to stderr once, below; the log keeps it for -vv only.
         log.debug("%s: %s", host, exc)
         raise common.fail_with_report(host, exc, report_format, output, out_dir=out_dir) from None
-    report = common.waive(AuditReport([audit_snapshot(snapshot, policy, name=host)]), waivers)
+    report = common.waive(AuditReport([api.audit_snapshot(snapshot, policy=policy, name=host)]), waivers)
     not_saved: CmeliveError | None = None
     saved: Path | None = None
     if save_snapshot is not None:
         try:
-            saved = write_snapshot(snapshot, save_snapshot, mask=not no_mask)
+            saved = api.write_snapshot(snapshot, save_snapshot, mask=not no_mask)
         except CmeliveError as exc:  # a full disk (exit 4) or a directory that is not ours (exit 2)
             not_saved = exc  # the audit itself worked: its report is still written
     common.emit_report(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from collections.abc import Sequence
@@ -13,14 +12,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cmelive import api
 from cmelive.checks.base import Severity
 from cmelive.cli import exit_codes
 from cmelive.collect import ENABLE_SECRET_ENV, Target
 from cmelive.collect.limits import DEFAULT_MAX_OUTPUT, Limits, format_size, parse_size
-from cmelive.commands import AUDIT_COMMANDS
 from cmelive.errors import AuthenticationError, CmeliveError, DeviceError, InputError, UsageError
 from cmelive.masking import scrub
-from cmelive.fleet_defaults import SNAPSHOTS_DIR as FLEET_SNAPSHOTS_DIR
 from cmelive.output_files import own_dir, write_file
 from cmelive.policy import Policy, load_policy
 from cmelive.report.model import AuditReport
@@ -212,10 +210,7 @@ def build_target(
 
 def collect_live(target: Target) -> Snapshot:
     """Collect every audit command from one router, asking for the enable secret only if needed."""
-    # Here, not at the top: paramiko and netmiko take a quarter of the CLI's start-up to load.
-    from cmelive.collect.live import NetmikoCollector
-
-    return NetmikoCollector(enable_secret_prompt=enable_secret_prompt).collect(target, AUDIT_COMMANDS)
+    return api.collect(target, enable_secret_prompt=enable_secret_prompt)
 
 
 def enable_secret_prompt(host: str) -> str:
@@ -256,20 +251,13 @@ def load_waivers_opt(path: Path | None) -> list[Waiver]:
 
 def waive(report: AuditReport, waivers: list[Waiver], *, today: date | None = None) -> AuditReport:
     """``report`` with its waivers applied, as a fleet applies them (no groups or tags: by device name)."""
-    if not waivers:
-        return report
-    from cmelive.waivers import WaiverUsage, apply_waivers
-
-    day = today if today is not None else date.today()
-    usage = WaiverUsage()
-    devices = [apply_waivers(device, waivers, today=day, usage=usage) for device in report.devices]
+    waived = api.apply_waivers(report, waivers, today=today)
     # Only the expired ones are worth a line: a fleet's waivers file names many devices, so most of
     # its waivers select none of these (the fleet summary lists the stale ones over the whole fleet).
-    for waiver in waivers:
-        if waiver in usage.expired:
-            typer.echo(f"cmelive: note: expired waiver (its failures count again): {waiver.describe()}, "
-                       f"expired {waiver.expires.isoformat()}", err=True)
-    return dataclasses.replace(report, devices=devices)
+    for waiver in waived.expired:
+        typer.echo(f"cmelive: note: expired waiver (its failures count again): {waiver.describe()}, "
+                   f"expired {waiver.expires.isoformat()}", err=True)
+    return waived.report
 
 
 def emit_report(
@@ -289,26 +277,24 @@ def emit_report(
     snapshots' files, relative to where each report is written. ``to_stdout=False``: with no
     ``output``, nothing is printed (bad input keeps stdout to its one-line contract).
     """
-    from cmelive.report.files import FORMATS, encoding_of, renderers, report_parts, write_reports
+    from cmelive.report.files import encoding_of
 
     today = date.today()  # as a fleet run: waivers expire, and the HTML dates their expiry, by the local date
-    report_dir = output.parent if output is not None else Path.cwd()
-    dir_names, snapshots_dir = _snapshot_locations(report, snapshot_dirs, report_dir)
-    parts = report_parts(report, today=today, dir_names=dir_names, snapshots_dir=snapshots_dir)
     kind = str(report_format)
     to_tty = output is None and sys.stdout.isatty()
-    width = min(_terminal_width(), 120) if to_tty else 80
-    text = renderers(
-        report, parts, dir_names=dir_names, snapshots_dir=snapshots_dir, text_width=width, color=to_tty and color
-    )[kind]()
+    text = api.render_report(
+        report,
+        kind,
+        width=min(_terminal_width(), 120) if to_tty else 80,
+        color=to_tty and color,
+        snapshot_dirs=snapshot_dirs,
+        relative_to=output.parent if output is not None else Path.cwd(),
+        today=today,
+    )
     if out_dir is not None:
         problems: list[str] = []
         check_out_dir(out_dir)
-        dir_names, snapshots_dir = _snapshot_locations(report, snapshot_dirs, out_dir)
-        parts = report_parts(report, today=today, dir_names=dir_names, snapshots_dir=snapshots_dir)
-        write_reports(
-            out_dir, report, parts, problems=problems, kinds=FORMATS, dir_names=dir_names, snapshots_dir=snapshots_dir
-        )
+        api.write_reports(report, out_dir, snapshot_dirs=snapshot_dirs, problems=problems, today=today)
         for problem in problems:
             typer.echo(f"cmelive: {problem}", err=True)
     if output is None:
@@ -330,23 +316,6 @@ def check_out_dir(out_dir: Path | None) -> None:
         directory.close()
 
 
-def _snapshot_locations(
-    report: AuditReport, snapshot_dirs: Sequence[Path | None], report_dir: Path
-) -> tuple[dict[str, str], str]:
-    """Device name -> snapshot directory name, and their parent relative to ``report_dir``
-    (SARIF needs one parent for all: with kept snapshots under several, the default is kept)."""
-    kept = [(device, path) for device, path in zip(report.devices, snapshot_dirs, strict=False) if path is not None]
-    parents = {path.resolve().parent for _, path in kept}
-    if len(parents) != 1:
-        return {}, FLEET_SNAPSHOTS_DIR
-    parent = parents.pop()
-    try:
-        relative = os.path.relpath(parent, report_dir.resolve())
-    except ValueError:  # another drive (Windows)
-        return {}, FLEET_SNAPSHOTS_DIR
-    return {device.name: path.name for device, path in kept}, Path(relative).as_posix()
-
-
 def fail_with_report(
     host: str, error: CmeliveError, report_format: ReportFormat, output: Path | None, *, out_dir: Path | None = None
 ) -> typer.Exit:
@@ -358,8 +327,6 @@ def fail_with_report(
     the file a scheduler reads must not be left holding the last run's verdict, while stdout
     keeps the one-line contract of bad input.
     """
-    from cmelive.audit import unreachable_report  # the audit engine loads the check registry
-
     device_error = isinstance(error, DeviceError)
     said = scrub(str(error), prose=True)  # it may quote what the router printed
     typer.echo(f"cmelive: {host}: {said}" if device_error else f"cmelive: error: {said}", err=True)
@@ -369,7 +336,7 @@ def fail_with_report(
         from cmelive.report.json_report import render_json
         from cmelive.report.text import render_text
 
-        unreachable = AuditReport([unreachable_report(host, host, error)])
+        unreachable = AuditReport([api.error_report(host, host, error)])
         to_tty = sys.stdout.isatty()
         sys.stdout.write(
             render_json(unreachable) if report_format == ReportFormat.json
@@ -378,7 +345,7 @@ def fail_with_report(
         sys.stdout.flush()
     elif device_error or output is not None or out_dir is not None:
         emit_report(
-            AuditReport([unreachable_report(host, host, error)]),
+            AuditReport([api.error_report(host, host, error)]),
             report_format,
             output,
             out_dir=out_dir,

@@ -136,6 +136,7 @@ def fleet(
     A device that is down, slow or refuses us gets its own status and message; the others carry on.
     """
     # The runner, its judges, reports and history load here, not when the CLI starts.
+    from cmelive import api
     from cmelive import fleet as fleet_runner
     from cmelive.collect.hostkeys import read_known_hosts
     from cmelive.history import History, default_db_path
@@ -174,7 +175,7 @@ def fleet(
     show_progress = not quiet and verbose == 0 and sys.stderr.isatty()
     progress = _ProgressLine(len(selected), sys.stderr) if show_progress else None
     run_then_exit(
-        lambda: fleet_runner.run_fleet(
+        lambda: api.run_fleet(
             selected,
             out_dir=out,
             workers=workers,
@@ -182,15 +183,13 @@ def fleet(
             timeout=timeout,
             limits=common.limits_from(command_deadline, session_deadline, max_output),
             retries=retries,
-            base_policy=policy,
+            policy=policy,
             waivers=waivers,
             history=history,
             inventory_label=str(inventory.resolve()),
             known_hosts=tuple(known_hosts or ()),
             accept_new_host_key=accept_new_host_key,
             progress=progress.update if progress is not None else None,
-            # Looked up at call time, so tests can stand in a fake collector.
-            collector_factory=fleet_runner.default_collector,
         ),
         command="fleet",
         out=out,

@@ -7,12 +7,11 @@ from typing import Annotated
 
 import typer
 
-from cmelive.audit import audit_snapshot
+from cmelive import api
 from cmelive.checks.base import Severity
 from cmelive.cli import common
 from cmelive.logs import configure_logging
 from cmelive.report.model import AuditReport
-from cmelive.snapshot import read_snapshot
 
 
 def replay(
@@ -37,8 +36,8 @@ def replay(
     waivers = common.load_waivers_opt(waivers_file)
     common.check_out_dir(out_dir)
     # Read every directory first: a bad one is reported before any output is produced.
-    snapshots = [read_snapshot(directory) for directory in snapshot_dirs]
-    report = common.waive(AuditReport([audit_snapshot(snapshot, policy) for snapshot in snapshots]), waivers)
+    snapshots = [api.read_snapshot(directory) for directory in snapshot_dirs]
+    report = common.waive(AuditReport([api.audit_snapshot(snapshot, policy=policy) for snapshot in snapshots]), waivers)
     common.emit_report(
         report,
         report_format,
