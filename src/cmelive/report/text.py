@@ -39,6 +39,7 @@ measures what a terminal shows (wide characters included).
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -504,7 +505,11 @@ def render_fleet_table(
         legacy_windows=False,
     )
     console.print(table)
-    return [line.rstrip() for line in buffer.getvalue().splitlines()]
+    # rich pads every cell to its column: the blanks before a line's end go, styled or not.
+    return [_TRAILING_BLANKS.sub(r"\1", line) for line in buffer.getvalue().splitlines()]
+
+
+_TRAILING_BLANKS = re.compile(r"\s+((?:\x1b\[[0-9;]*m)*)$")
 
 
 def _count(count: int, style: str) -> Text:
