@@ -364,16 +364,19 @@ def test_no_colour_when_refused_even_on_a_terminal(tui_fleet: TuiFleet, tmp_path
     assert max(len(line) for line in summary[: summary.index("")]) <= 80
 
 
-def test_ctrl_c_stops_the_bar_and_leaves_the_terminal_sane(tui_fleet: TuiFleet, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupt_stops_the_bar_and_leaves_the_terminal_sane(
+    tui_fleet: TuiFleet, tmp_path: Path, stop: signal.Signals
+) -> None:
     signalled: list[float] = []
 
     def interrupt_when_one_is_done(received: str, proc: subprocess.Popen[bytes]) -> None:
-        # br-01 done, hangs-1 waiting for its running-config forever: Ctrl-C, and again to end the grace.
+        # br-01 done, hangs-1 waiting for its running-config forever: stop it, and again to end the grace.
         if not signalled and "1/2 devices" in ANSI.sub("", received):
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(stop)
             signalled.append(time.monotonic())
         elif len(signalled) == 1 and time.monotonic() - signalled[0] > 0.5:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(stop)
             signalled.append(time.monotonic())
 
     run = _run_in_pty(tui_fleet, "--out", str(tmp_path / "run"), "--host", "br-01", "--host", "hangs-1",
