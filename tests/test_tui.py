@@ -390,3 +390,14 @@ def test_an_interrupt_stops_the_bar_and_leaves_the_terminal_sane(
     assert any(line.startswith("Interrupted: 1 device not audited: hangs-1") for line in screen), screen
     rows = table_rows("\n".join(_summary(run)))
     assert rows["br-01"].split()[1] == "ok" and rows["hangs-1"].split()[1] == "interrupted"
+
+
+@pytest.mark.parametrize("option", ["--quiet", "-v"])
+def test_no_bar_with_quiet_or_verbose_even_on_a_terminal(tui_fleet: TuiFleet, tmp_path: Path, option: str) -> None:
+    run = _run_in_pty(tui_fleet, "--out", str(tmp_path / "run"), "--host", "br-01", option, columns=100)
+    assert run.code == 0, run.raw
+    assert "1/1 devices" not in run.raw and "\x1b[?25l" not in run.raw
+    if option == "--quiet":
+        assert run.raw == ""  # nothing at all: the reports are in the run directory
+    else:
+        assert " INFO " in run.raw and "DEVICE" in run.raw  # the log on stderr, then the summary
