@@ -387,6 +387,8 @@ def test_an_interrupt_stops_the_bar_and_leaves_the_terminal_sane(
     assert run.raw.rindex("\x1b[?25h") > run.raw.rindex("\x1b[?25l")  # the cursor is back
     assert run.raw.index("\x1b[?25h") < run.raw.index("DEVICE")  # the bar ended before the summary
     screen = run.screen
+    drawn = " ".join(ANSI.sub("", run.raw).split())  # the tally may wrap to a second line
+    assert "0 not audited, 0 failing; stopping: interrupt again to abandon those in flight" in drawn, drawn
     assert any(line.startswith("Interrupted: 1 device not audited: hangs-1") for line in screen), screen
     rows = table_rows("\n".join(_summary(run)))
     assert rows["br-01"].split()[1] == "ok" and rows["hangs-1"].split()[1] == "interrupted"

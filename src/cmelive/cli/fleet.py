@@ -14,6 +14,7 @@ flight, then they are abandoned) and its reports still list every device of the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -229,7 +230,7 @@ def run_then_exit(
     """Run a fleet (``fleet``, ``archive``), finish its run directory and exit with its code."""
     # systemd stops a unit with SIGTERM: wind down as for Ctrl-C (finish what is in flight,
     # write the reports, mark the history run incomplete) rather than dying mid-write.
-    interrupts = _Interrupts()
+    interrupts = _Interrupts(on_first=progress.stopping if progress is not None else None)
     try:
         interrupts.install()
         result = _run_interruptible(run)
@@ -284,13 +285,17 @@ class _Interrupts:
     (it watches for a second one during its grace) or, once it has returned, ignored: nothing may
     cut short the writing of the reports and the summary, nor end in a traceback."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_first: Callable[[], None] | None = None) -> None:
         self.count = 0
         self._previous: dict[int, object] = {}
+        self._on_first = on_first
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.count += 1
         if self.count == 1:
+            if self._on_first is not None:
+                with contextlib.suppress(Exception):  # a progress bar must not keep the run from stopping
+                    self._on_first()
             raise KeyboardInterrupt
 
     def install(self) -> None:
@@ -349,6 +354,7 @@ class _Progress:
         # Here, not at the top: rich.progress takes tens of milliseconds to load, and only a
         # fleet run on a terminal needs it.
         from rich.console import Console
+        from rich.table import Column
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -370,16 +376,21 @@ class _Progress:
         )
         self.not_audited = 0
         self.failing = 0
+        self.tally_note = ""
+        def fixed() -> Column:
+            return Column(no_wrap=True)
+
         self._progress = Progress(
-            MofNCompleteColumn(),
-            TextColumn("devices", markup=False),
+            MofNCompleteColumn(table_column=fixed()),
+            TextColumn("devices", markup=False, table_column=fixed()),
             # The bar gives way on a narrow terminal so that the line stays one line.
-            BarColumn(bar_width=max(10, min(40, console.width - 70))),
-            TaskProgressColumn(),
-            TimeElapsedColumn(),
-            TextColumn("eta", markup=False),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[tally]}", markup=False),
+            BarColumn(bar_width=max(10, min(40, console.width - 70)), table_column=fixed()),
+            TaskProgressColumn(table_column=fixed()),
+            TimeElapsedColumn(table_column=fixed()),
+            TextColumn("eta", markup=False, table_column=fixed()),
+            TimeRemainingColumn(table_column=fixed()),
+            # Only the tally wraps (to a second line) when the terminal is too narrow for it.
+            TextColumn("{task.fields[tally]}", markup=False, table_column=Column(overflow="fold")),
             console=console,
             redirect_stdout=False,  # nothing else writes while it runs; sys.std* stay the real ones
             redirect_stderr=False,
@@ -388,7 +399,8 @@ class _Progress:
         self._progress.start()
 
     def _tally(self) -> str:
-        return f"{self.not_audited} not audited, {self.failing} failing"
+        tally = f"{self.not_audited} not audited, {self.failing} failing"
+        return f"{tally}; {self.tally_note}" if self.tally_note else tally
 
     def update(self, report: DeviceReport) -> None:
         if report.not_audited_reason() is not None:
@@ -396,6 +408,11 @@ class _Progress:
         if any(r.status == Status.FAIL for r in report.results):
             self.failing += 1
         self._progress.update(self._task, advance=1, tally=self._tally())
+
+    def stopping(self) -> None:
+        """Say so while the devices in flight get their grace: the bar alone would look stuck."""
+        self.tally_note = "stopping: interrupt again to abandon those in flight"
+        self._progress.update(self._task, tally=self._tally())
 
     def close(self) -> None:
         self._progress.stop()
