@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import textwrap
+import threading
 from types import FrameType
 from collections import Counter
 from collections.abc import Callable
@@ -344,17 +345,20 @@ def _configure_logging(verbosity: int, log_file: Path) -> PrivateLogFile:
 
 class _Progress:
     """``37/200 devices ━━━━━━━━━━      18% 0:00:42 eta 0:03:10  3 not audited, 12 failing``,
-    redrawn in place on a terminal by rich (a thread of its own refreshes the clocks).
+    redrawn in place on a terminal by rich.
 
     Devices *not audited* are those that make the exit 3; *failing* ones have a failed check.
-    :meth:`close` is safe to call twice and leaves the last state on its line, the cursor shown.
+    Drawn when a device finishes; from the first one on, a thread of ours also redraws it every
+    second so that the clocks move. Not sooner: the judges' worker processes are forked as the
+    run starts, and a fork must not catch another thread writing to the terminal (a lock it holds
+    stays held in the child, which flushes stderr as it exits). :meth:`close` may be called twice;
+    it leaves the last state on its line and the cursor shown.
     """
 
     def __init__(self, total: int, stream: TextIO, *, color: bool) -> None:
         # Here, not at the top: rich.progress takes tens of milliseconds to load, and only a
         # fleet run on a terminal needs it.
         from rich.console import Console
-        from rich.table import Column
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -364,6 +368,7 @@ class _Progress:
             TimeElapsedColumn,
             TimeRemainingColumn,
         )
+        from rich.table import Column
 
         console = Console(
             file=stream,
@@ -377,6 +382,9 @@ class _Progress:
         self.not_audited = 0
         self.failing = 0
         self.tally_note = ""
+        self._closed = threading.Event()
+        self._ticker: threading.Thread | None = None
+
         def fixed() -> Column:
             return Column(no_wrap=True)
 
@@ -392,11 +400,12 @@ class _Progress:
             # Only the tally wraps (to a second line) when the terminal is too narrow for it.
             TextColumn("{task.fields[tally]}", markup=False, table_column=Column(overflow="fold")),
             console=console,
+            auto_refresh=False,  # rich's refresh thread would start now, before the fork: ours comes later
             redirect_stdout=False,  # nothing else writes while it runs; sys.std* stay the real ones
             redirect_stderr=False,
         )
         self._task = self._progress.add_task("fleet", total=total, tally=self._tally())
-        self._progress.start()
+        self._progress.start()  # draws 0/total
 
     def _tally(self) -> str:
         tally = f"{self.not_audited} not audited, {self.failing} failing"
@@ -407,14 +416,24 @@ class _Progress:
             self.not_audited += 1
         if any(r.status == Status.FAIL for r in report.results):
             self.failing += 1
-        self._progress.update(self._task, advance=1, tally=self._tally())
+        self._progress.update(self._task, advance=1, tally=self._tally(), refresh=True)
+        if self._ticker is None and not self._closed.is_set():
+            self._ticker = threading.Thread(target=self._tick, name="cmelive-progress", daemon=True)
+            self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._closed.wait(1.0):
+            self._progress.refresh()
 
     def stopping(self) -> None:
         """Say so while the devices in flight get their grace: the bar alone would look stuck."""
         self.tally_note = "stopping: interrupt again to abandon those in flight"
-        self._progress.update(self._task, tally=self._tally())
+        self._progress.update(self._task, tally=self._tally(), refresh=True)
 
     def close(self) -> None:
+        self._closed.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=2.0)
         self._progress.stop()
 
 
