@@ -56,6 +56,8 @@ from cmelive.report.model import DeviceStatus
 from cmelive.snapshot import CommandOutput, Snapshot, read_snapshot
 from cmelive.waivers import SelectorKind, Waiver
 
+from .summary_table import table_rows
+
 TODAY = date(2025, 1, 15)
 REPORTS = ("report.json", "report.csv", "report.sarif", "report.junit.xml", "report.html")
 
@@ -685,7 +687,9 @@ def test_cli_summary_table(tmp_path: Path, cmelive: Callable[..., CliRun]) -> No
     done = cmelive("--out", str(out), "--no-history", "--retries", "0")
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["DEVICE", "STATUS", "CRIT", "HIGH", "MED", "LOW", "INFO", "WAIVED", "NOTE"]
-    rows = {line.split()[0]: line for line in lines[1:5]}
+    # Not a terminal, no $COLUMNS: 100 columns, the long notes wrapped within theirs.
+    assert max(len(line) for line in lines[: lines.index("")]) <= 100
+    rows = table_rows(done.stdout)
     assert list(rows) == ["secure-1", "plain-1", "plain-2", "down-1"]
     assert rows["secure-1"].split()[1:8] == ["ok", "0", "0", "0", "0", "0", "0"]
     assert rows["down-1"].split()[1] == "error"
@@ -702,18 +706,22 @@ def test_cli_summary_table(tmp_path: Path, cmelive: Callable[..., CliRun]) -> No
     assert (tmp_path / "quiet" / "report.json").is_file()
 
 
-def test_progress_line() -> None:
+def test_progress_bar() -> None:
     stream = io.StringIO()
-    line = fleet_cli._ProgressLine(12, stream)
+    bar = fleet_cli._Progress(12, stream, color=False)
     ok = audit_snapshot(read_snapshot(example_dir("secure-cme")))
-    line.update(ok)
-    line.update(replace(ok, status=DeviceStatus.ERROR))
-    line.close()
-    assert stream.getvalue().split("\r")[1:] == [
-        "[ 0/12] done, 0 errors\x1b[K",
-        "[ 1/12] done, 0 errors\x1b[K",
-        "[ 2/12] done, 1 error\x1b[K\n",
-    ]
+    failing = audit_snapshot(read_snapshot(example_dir("insecure-cme")))
+    bar.update(ok)
+    bar.update(failing)
+    bar.update(replace(ok, status=DeviceStatus.ERROR, results=[], error="cannot connect"))
+    bar.close()
+    bar.close()  # twice: run_then_exit's finally closes it again
+    drawn = stream.getvalue()
+    assert drawn.startswith("\x1b[?25l") and drawn.endswith("\x1b[?25h")  # the cursor hidden, then shown again
+    last = drawn.split("\r")[-1]
+    assert " 3/12 devices " in last and " 25% " in last and " eta " in last
+    assert last.rstrip("\n\x1b[?25h").endswith("1 not audited, 1 failing")
+    assert "\x1b[3" not in drawn  # no colour asked: no colour
 
 
 @pytest.mark.parametrize(

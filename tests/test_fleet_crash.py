@@ -36,6 +36,8 @@ from cmelive.fake.fleet import FakeFleet, FakeRouterSpec
 from cmelive.fleet import INTERRUPT_GRACE_S, TEST_PAUSE_ENV, TEST_PAUSE_MARKER_ENV
 from cmelive.history import History, RunStatus
 
+from .summary_table import table_rows
+
 PASSWORD_ENV = "CRASH_TEST_PASSWORD"
 ENABLE_ENV = "CRASH_TEST_ENABLE"
 HANG = Faults(hang_on=("show running-config",))
@@ -311,7 +313,7 @@ def test_one_sigterm_ends_a_run_stuck_on_silent_routers_within_the_grace(fleet: 
     for name in expected:
         assert f'data-name="{name}"' in html
     assert 'badge dev-interrupted' in html and 'badge dev-not_started' in html
-    table = {line.split()[0]: line.split()[1] for line in stdout.splitlines()[1:6]}
+    table = {name: row.split()[1] for name, row in table_rows(stdout).items()}
     assert table == expected
     assert "Interrupted: 5 devices not audited" in stdout
 

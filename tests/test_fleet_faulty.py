@@ -45,6 +45,8 @@ from cmelive.report.model import DeviceReport, DeviceStatus
 from cmelive.snapshot import CommandOutput, Snapshot, read_snapshot
 from cmelive.ssh_session import SshSession
 
+from .summary_table import table_rows
+
 PASSWORD_ENV = "FAKE_FLEET_PASSWORD"
 ENABLE_ENV = "FAKE_FLEET_ENABLE"
 TIMEOUT_S = 2.0
@@ -328,8 +330,7 @@ def test_fifty_routers_through_the_command(fake_fleet: Fleet, tmp_path: Path) ->
     reports = [device_from_json(d) for d in as_json["devices"]]
     assert_fleet(reports, run_dir, fake_fleet.fleet.ports)
 
-    table = done.stdout.splitlines()
-    rows = {line.split()[0]: line.split()[1] for line in table[1 : len(PLAN) + 1]}
+    rows = {name: row.split()[1] for name, row in table_rows(done.stdout).items()}
     assert rows == {r.name: str(r.status) for r in reports}
     assert f"{len(PLAN)} devices in" in done.stdout
     for name in ("report.json", "report.csv", "report.sarif", "report.junit.xml", "report.html"):

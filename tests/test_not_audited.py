@@ -27,6 +27,7 @@ from cmelive.report.model import DeviceReport, DeviceStatus
 from cmelive.snapshot import CommandOutput, read_snapshot
 
 from .livefake import ENABLE_SECRET, PASSWORD, cli, credentials_env, write_known_hosts
+from .summary_table import table_rows
 
 TIMEOUT = "2"
 
@@ -207,7 +208,7 @@ def test_fleet_with_a_router_hanging_on_the_running_config_exits_3(host_key: par
             env={"FLEET_PW": PASSWORD, "FLEET_EN": ENABLE_SECRET},
         )
     assert proc.returncode == 3, proc.stdout + proc.stderr
-    rows = {line.split()[0]: line for line in proc.stdout.splitlines() if line.startswith(("whole", "hangs"))}
+    rows = table_rows(proc.stdout)
     assert rows["whole"].split()[1] == "ok"
     assert rows["hangs"].split()[1] == "partial"
     assert f"not audited: '{RUNNING_CONFIG}' was not collected whole (timeout: " in rows["hangs"]

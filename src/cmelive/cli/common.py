@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
@@ -241,6 +241,41 @@ def read_policy(path: Path | None) -> Policy:
 def color_wanted(no_color: bool) -> bool:
     """False with --no-color or a non-empty NO_COLOR (https://no-color.org); else colour on a terminal."""
     return not no_color and not os.environ.get("NO_COLOR")
+
+
+def color_on(stream: TextIO, no_color: bool) -> bool:
+    """Colour for ``stream``: only on a terminal that can show it (not ``TERM=dumb``), and never
+    with --no-color or NO_COLOR."""
+    return color_wanted(no_color) and _isatty(stream) and os.environ.get("TERM") != "dumb"
+
+
+#: The width of what is printed to a pipe or a file (CI logs, tests) when $COLUMNS does not say:
+#: fixed, so the same run prints the same lines wherever it is logged.
+PIPE_WIDTH = 100
+_MIN_WIDTH = 40
+
+
+def output_width(stream: TextIO) -> int:
+    """The columns to lay out for on ``stream``: $COLUMNS when set (as shutil and rich read it),
+    else the terminal's width (80 for one that reports none), else :data:`PIPE_WIDTH`.
+    Never under 40: below it no table or report is readable anyway."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), _MIN_WIDTH)
+    if not _isatty(stream):
+        return PIPE_WIDTH
+    try:
+        width = os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError):
+        return 80
+    return width if width >= _MIN_WIDTH else 80
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except ValueError:  # closed
+        return False
 
 
 def load_waivers_opt(path: Path | None) -> list[Waiver]:

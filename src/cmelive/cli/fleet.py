@@ -1,7 +1,10 @@
 """``cmelive fleet INVENTORY --out RUN_DIR``: audit every router of an inventory, concurrently.
 
 The command only maps options to :func:`cmelive.fleet.run_fleet` and shows what it did: a
-progress line on a terminal (stderr), then a summary table (stdout). Its exit code follows the
+progress bar on a terminal (stderr: devices done, percentage, elapsed time and ETA, devices not
+audited and failing so far), then a summary table (stdout) fitted to the terminal's width, or to
+$COLUMNS or 100 columns when stdout is a pipe or a file (plain text there; colour only on a
+terminal, never with --no-color or NO_COLOR). Its exit code follows the
 single-router audit: 3 when any device could not be audited, else 1 when a failure (waived ones
 excepted) is at or above ``--fail-on``, else 0; 2 for bad input or when another run holds the
 history database; 130 when interrupted by Ctrl-C or SIGTERM: the run stops within a bounded time
@@ -11,10 +14,13 @@ flight, then they are abandoned) and its reports still list every device of the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import sys
+import textwrap
+import threading
 from types import FrameType
 from collections import Counter
 from collections.abc import Callable
@@ -41,14 +47,6 @@ if TYPE_CHECKING:
 
 #: Severity columns of the summary table, worst first.
 SUMMARY_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
-_SEVERITY_HEADINGS = {
-    Severity.CRITICAL: "CRIT",
-    Severity.HIGH: "HIGH",
-    Severity.MEDIUM: "MED",
-    Severity.LOW: "LOW",
-    Severity.INFO: "INFO",
-}
-_MAX_NAME_COLUMN = 40
 
 
 def fleet(
@@ -107,8 +105,9 @@ def fleet(
     known_hosts: common.KnownHosts = None,
     accept_new_host_key: common.AcceptNewHostKey = False,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress line and no summary (reports are still written).")
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary (reports are still written).")
     ] = False,
+    no_color: common.NoColor = False,
     group_readable: Annotated[
         bool,
         typer.Option(
@@ -173,7 +172,7 @@ def fleet(
     log_file = _configure_logging(verbose, out / LOG_FILE)
 
     show_progress = not quiet and verbose == 0 and sys.stderr.isatty()
-    progress = _ProgressLine(len(selected), sys.stderr) if show_progress else None
+    progress = _Progress(len(selected), sys.stderr, color=common.color_on(sys.stderr, no_color)) if show_progress else None
     run_then_exit(
         lambda: api.run_fleet(
             selected,
@@ -197,6 +196,7 @@ def fleet(
         log_file=log_file,
         progress=progress,
         quiet=quiet,
+        no_color=no_color,
         group_readable=group_readable,
         metrics=metrics,
         fail_on=fail_on,
@@ -218,12 +218,13 @@ def run_then_exit(
     fail_on_unknown: bool,
     exit_zero: bool = False,
     metrics: Path | None = None,
-    progress: _ProgressLine | None = None,
+    progress: _Progress | None = None,
+    no_color: bool = False,
 ) -> NoReturn:
     """Run a fleet (``fleet``, ``archive``), finish its run directory and exit with its code."""
     # systemd stops a unit with SIGTERM: wind down as for Ctrl-C (finish what is in flight,
     # write the reports, mark the history run incomplete) rather than dying mid-write.
-    interrupts = _Interrupts()
+    interrupts = _Interrupts(on_first=progress.stopping if progress is not None else None)
     try:
         interrupts.install()
         result = _run_interruptible(run)
@@ -238,9 +239,17 @@ def run_then_exit(
                 group_readable=group_readable,
             )
         if not quiet:
-            sys.stdout.write(render_summary(result, history_path=history.path if history is not None else None))
+            sys.stdout.write(
+                render_summary(
+                    result,
+                    history_path=history.path if history is not None else None,
+                    color=common.color_on(sys.stdout, no_color),
+                )
+            )
             sys.stdout.flush()
     finally:
+        if progress is not None:  # a signal before the run's loop took it: the terminal is left as found
+            progress.close()
         if history is not None:
             history.close()
         interrupts.restore()
@@ -270,13 +279,17 @@ class _Interrupts:
     (it watches for a second one during its grace) or, once it has returned, ignored: nothing may
     cut short the writing of the reports and the summary, nor end in a traceback."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_first: Callable[[], None] | None = None) -> None:
         self.count = 0
         self._previous: dict[int, object] = {}
+        self._on_first = on_first
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.count += 1
         if self.count == 1:
+            if self._on_first is not None:
+                with contextlib.suppress(Exception):  # a progress bar must not keep the run from stopping
+                    self._on_first()
             raise KeyboardInterrupt
 
     def install(self) -> None:
@@ -323,31 +336,98 @@ def _configure_logging(verbosity: int, log_file: Path) -> PrivateLogFile:
     return file_handler
 
 
-class _ProgressLine:
-    """``[ 37/200] done, 3 errors`` rewritten in place on a terminal."""
+class _Progress:
+    """``37/200 devices ━━━━━━━━━━      18% 0:00:42 eta 0:03:10  3 not audited, 12 failing``,
+    redrawn in place on a terminal by rich.
 
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self.total = total
-        self.done = 0
-        self.errors = 0
-        self.stream = stream
-        self._draw()
+    Devices *not audited* are those that make the exit 3; *failing* ones have a failed check.
+    Drawn when a device finishes; from the first one on, a thread of ours also redraws it every
+    second so that the clocks move. Not sooner: the judges' worker processes are forked as the
+    run starts, and a fork must not catch another thread writing to the terminal (a lock it holds
+    stays held in the child, which flushes stderr as it exits). :meth:`close` may be called twice;
+    it leaves the last state on its line and the cursor shown.
+    """
+
+    def __init__(self, total: int, stream: TextIO, *, color: bool) -> None:
+        # Here, not at the top: rich.progress takes tens of milliseconds to load, and only a
+        # fleet run on a terminal needs it.
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.table import Column
+
+        console = Console(
+            file=stream,
+            force_terminal=True,
+            color_system="standard" if color else None,
+            no_color=not color,
+            highlight=False,
+            markup=False,
+            emoji=False,
+        )
+        self.not_audited = 0
+        self.failing = 0
+        self.tally_note = ""
+        self._closed = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+        def fixed() -> Column:
+            return Column(no_wrap=True)
+
+        self._progress = Progress(
+            MofNCompleteColumn(table_column=fixed()),
+            TextColumn("devices", markup=False, table_column=fixed()),
+            # The bar gives way on a narrow terminal so that the line stays one line.
+            BarColumn(bar_width=max(10, min(40, console.width - 70)), table_column=fixed()),
+            TaskProgressColumn(table_column=fixed()),
+            TimeElapsedColumn(table_column=fixed()),
+            TextColumn("eta", markup=False, table_column=fixed()),
+            TimeRemainingColumn(table_column=fixed()),
+            # Only the tally wraps (to a second line) when the terminal is too narrow for it.
+            TextColumn("{task.fields[tally]}", markup=False, table_column=Column(overflow="fold")),
+            console=console,
+            auto_refresh=False,  # rich's refresh thread would start now, before the fork: ours comes later
+            redirect_stdout=False,  # nothing else writes while it runs; sys.std* stay the real ones
+            redirect_stderr=False,
+        )
+        self._task = self._progress.add_task("fleet", total=total, tally=self._tally())
+        self._progress.start()  # draws 0/total
+
+    def _tally(self) -> str:
+        tally = f"{self.not_audited} not audited, {self.failing} failing"
+        return f"{tally}; {self.tally_note}" if self.tally_note else tally
 
     def update(self, report: DeviceReport) -> None:
-        self.done += 1
-        if report.status == DeviceStatus.ERROR:
-            self.errors += 1
-        self._draw()
+        if report.not_audited_reason() is not None:
+            self.not_audited += 1
+        if any(r.status == Status.FAIL for r in report.results):
+            self.failing += 1
+        self._progress.update(self._task, advance=1, tally=self._tally(), refresh=True)
+        if self._ticker is None and not self._closed.is_set():
+            self._ticker = threading.Thread(target=self._tick, name="cmelive-progress", daemon=True)
+            self._ticker.start()
 
-    def _draw(self) -> None:
-        width = len(str(self.total))
-        errors = f", {self.errors} error{'s' if self.errors != 1 else ''}"
-        self.stream.write(f"\r[{self.done:>{width}}/{self.total}] done{errors}\033[K")
-        self.stream.flush()
+    def _tick(self) -> None:
+        while not self._closed.wait(1.0):
+            self._progress.refresh()
+
+    def stopping(self) -> None:
+        """Say so while the devices in flight get their grace: the bar alone would look stuck."""
+        self.tally_note = "stopping: interrupt again to abandon those in flight"
+        self._progress.update(self._task, tally=self._tally(), refresh=True)
 
     def close(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
+        self._closed.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=2.0)
+        self._progress.stop()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -375,33 +455,27 @@ def device_note(report: DeviceReport) -> str:
     return problems[0] + more
 
 
-def render_summary(result: FleetResult, *, history_path: Path | None = None) -> str:
-    """The table (one row per device) and what the run wrote, as the command prints it."""
+def render_summary(
+    result: FleetResult, *, history_path: Path | None = None, width: int | None = None, color: bool = False
+) -> str:
+    """The table (one row per device) and what the run wrote, as the command prints it: no line
+    wider than ``width`` (default: :func:`common.output_width` of stdout) but the paths, which are
+    never broken (they are there to be copied)."""
+    from cmelive.report.text import render_fleet_table
+
+    columns = width if width is not None else common.output_width(sys.stdout)
     devices = [d.report for d in result.devices]
-    name_width = min(max([len("DEVICE"), *(len(d.name) for d in devices)]), _MAX_NAME_COLUMN)
-    headings = [f"{_SEVERITY_HEADINGS[s]:>4}" for s in SUMMARY_SEVERITIES]
-    status_width = max([7, *(len(d.status) for d in devices)])
-    lines = [f"{'DEVICE':<{name_width}}  {'STATUS':<{status_width}}  " + "  ".join(headings) + f"  {'WAIVED':>6}  NOTE"]
+    lines = render_fleet_table(devices, [device_note(d) for d in devices], width=columns, color=color)
     totals: Counter[Severity] = Counter()
     waived_total = 0
     for device in devices:
-        failed = Counter(r.severity for r in device.results if r.status == Status.FAIL)
-        waived = sum(1 for r in device.results if r.status == Status.WAIVED)
-        totals.update(failed)
-        waived_total += waived
-        if device.status.unaudited and not device.results:
-            counts = "  ".join(f"{'-':>4}" for _ in SUMMARY_SEVERITIES) + f"  {'-':>6}"
-        else:
-            counts = "  ".join(f"{failed[s]:>4}" for s in SUMMARY_SEVERITIES) + f"  {waived:>6}"
-        lines.append(
-            f"{device.name:<{name_width}}  {device.status:<{status_width}}  {counts}  {device_note(device)}".rstrip()
-        )
+        totals.update(r.severity for r in device.results if r.status == Status.FAIL)
+        waived_total += sum(1 for r in device.results if r.status == Status.WAIVED)
 
     by_status = Counter(d.status for d in devices)
     failures = ", ".join(f"{totals[s]} {s}" for s in SUMMARY_SEVERITIES if totals[s]) or "none"
     not_audited = sum(1 for d in devices if d.not_audited_reason() is not None)
-    lines += [
-        "",
+    counted = (
         f"{len(devices)} device{'s' if len(devices) != 1 else ''} in {result.elapsed_s:.1f}s: "
         f"{by_status[DeviceStatus.OK]} ok, {by_status[DeviceStatus.PARTIAL]} partial, "
         f"{by_status[DeviceStatus.ERROR]} error"
@@ -411,12 +485,15 @@ def render_summary(result: FleetResult, *, history_path: Path | None = None) -> 
             if by_status[status]
         )
         + (f" ({not_audited} not audited)" if not_audited else "")
-        + f"; failures: {failures}; {waived_total} waived",
-    ]
+    )
+    lines += ["", *_fit([f"{counted};", f"failures: {failures};", f"{waived_total} waived"], columns)]
     if result.interrupted:
-        lines.append(
+        lines += textwrap.wrap(
             f"Interrupted: {len(result.not_run)} device{'s' if len(result.not_run) != 1 else ''} not audited"
-            + (f": {_names(result.not_run)}" if result.not_run else "")
+            + (f": {_names(result.not_run)}" if result.not_run else ""),
+            columns,
+            subsequent_indent="  ",
+            break_on_hyphens=False,
         )
     lines += ["", f"Written to {result.out_dir}:"]
     lines += [f"  {path}" for path in result.files.values()]
@@ -426,15 +503,36 @@ def render_summary(result: FleetResult, *, history_path: Path | None = None) -> 
     if result.run_id is not None:
         lines.append(f"History: run {result.run_id} in {history_path}" if history_path else f"History: run {result.run_id}")
     if result.stale_waivers:
-        lines += ["", "Stale waivers (they waived nothing in this run: fixed, or a wrong selector):"]
-        lines += [f"  {waiver.describe()}" for waiver in result.stale_waivers]
+        lines += ["", *_fit(["Stale waivers (they waived nothing in this run: fixed, or a wrong selector):"], columns)]
+        lines += [line for waiver in result.stale_waivers for line in _item(waiver.describe(), columns)]
     if result.expired_waivers:
         lines += ["", "Expired waivers (their failures count again):"]
-        lines += [f"  {waiver.describe()}, expired {waiver.expires.isoformat()}" for waiver in result.expired_waivers]
+        lines += [
+            line
+            for waiver in result.expired_waivers
+            for line in _item(f"{waiver.describe()}, expired {waiver.expires.isoformat()}", columns)
+        ]
     if result.problems:
         lines += ["", "Problems:"]
-        lines += [f"  {problem}" for problem in result.problems]
+        lines += [line for problem in result.problems for line in _item(problem, columns)]
     return "\n".join(lines) + "\n"
+
+
+def _fit(parts: list[str], width: int) -> list[str]:
+    """``parts`` joined by blanks into lines of ``width``, broken between parts where one must
+    break (a phrase such as ``3 ok, 0 partial, 1 error`` stays whole), within one only when it
+    is itself too long."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + 1 + len(part) <= width:
+            lines[-1] += " " + part
+        else:
+            lines += textwrap.wrap(part, width, subsequent_indent="  ", break_on_hyphens=False) or [""]
+    return lines
+
+
+def _item(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)
 
 
 def _names(names: list[str], limit: int = 10) -> str:

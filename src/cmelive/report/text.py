@@ -31,14 +31,20 @@ Failures are grouped by family; families come in the order of their worst failur
 first) and, within a family, failures by severity. No line is longer than ``width``: long messages,
 evidence and commands are wrapped, continuation lines indented further. Colour (ANSI) is off
 unless asked for; the caller decides whether the output is a terminal.
+
+The fleet's table (:func:`render_fleet_table`, one row per device) is laid out by rich, which
+measures what a terminal shows (wide characters included).
 """
 
 from __future__ import annotations
 
+import io
+import re
 import textwrap
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus
@@ -50,6 +56,9 @@ from cmelive.report.model import (
     format_evidence,
     waiver_note,
 )
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 MIN_WIDTH = 40
 
@@ -387,3 +396,123 @@ def _wrap(text: str, width: int, indent: str, subsequent: str | None = None) -> 
     if len(wrapper.initial_indent) >= width:
         wrapper.initial_indent = indent
     return wrapper.wrap(stripped) or [indent.rstrip()]
+
+
+# --- the fleet's table ---------------------------------------------------------------------------
+
+#: Severity columns of the fleet table, worst first, and their headings.
+TABLE_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
+TABLE_SEVERITY_HEADINGS = {
+    Severity.CRITICAL: "CRIT",
+    Severity.HIGH: "HIGH",
+    Severity.MEDIUM: "MED",
+    Severity.LOW: "LOW",
+    Severity.INFO: "INFO",
+}
+_COUNT_WIDTH = 4
+_WAIVED_WIDTH = 6
+_NOTE_WANTS = 24  # the note column is squeezed to this before device names wrap
+_DEVICE_STATUS_STYLES = {
+    DeviceStatus.OK: "green",
+    DeviceStatus.PARTIAL: "yellow",
+    DeviceStatus.ERROR: "bold red",
+    DeviceStatus.INTERRUPTED: "magenta",
+    DeviceStatus.NOT_STARTED: "magenta",
+}
+_SEVERITY_STYLES = {
+    Severity.CRITICAL: "bold magenta",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+
+
+def render_fleet_table(
+    devices: Sequence[DeviceReport], notes: Sequence[str], *, width: int, color: bool = False
+) -> list[str]:
+    """The fleet's table: one row per device (``DEVICE STATUS CRIT HIGH MED LOW INFO WAIVED NOTE``),
+    ``notes[i]`` saying why device ``i`` is not plainly ok. No line is longer than ``width``.
+
+    What does not fit wraps inside its column, never past the width and never cut: the note
+    (word-wrapped, a word longer than the column folded); a device name too long to leave the note
+    24 columns gets half of what the other columns leave, folded within its column so every
+    character stays in the row's lines. The counts and the status never wrap. Names and notes
+    are printed as they are (rich markup such as ``[bold]`` in a device name is text). Plain text
+    unless ``color``; lines carry no trailing blanks.
+    """
+    if width < MIN_WIDTH:
+        raise ValueError(f"width must be at least {MIN_WIDTH} columns, got {width}")
+    # Here, not at the top: rich takes tens of milliseconds to load, paid only by who prints a table.
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    # Two blanks between columns where there is room; one when every column counts (80 columns).
+    gap = 2 if width >= 100 else 1
+    status_width = max([len("STATUS"), *(len(device.status) for device in devices)])
+    counts_width = _COUNT_WIDTH * len(TABLE_SEVERITIES) + _WAIVED_WIDTH
+    columns = 4 + len(TABLE_SEVERITIES)
+    # What the name and the note share: the width less the columns that never wrap and the gaps.
+    left = width - status_width - counts_width - gap * (columns - 1)
+    name_needs = max([len("DEVICE"), *(Text(device.name).cell_len for device in devices)])
+    note_needs = max([len("NOTE"), *(Text(note).cell_len for note in notes)])
+    if name_needs + min(note_needs, _NOTE_WANTS) <= left:
+        name_width = name_needs  # every name whole on its line; the note takes what is left
+    else:
+        name_width = max(len("DEVICE"), min(name_needs, left // 2))
+
+    table = Table(
+        box=None,
+        padding=(0, 1) if gap == 2 else (0, 1, 0, 0),
+        pad_edge=False,
+        show_edge=False,
+        header_style="",  # rich's default is bold, colour or not: the headings' Text carries it
+        highlight=False,
+    )
+    bold = "bold" if color else ""
+    table.add_column(Text("DEVICE", style=bold), width=name_width, overflow="fold")
+    table.add_column(Text("STATUS", style=bold), width=status_width, no_wrap=True)
+    for severity in TABLE_SEVERITIES:
+        heading = Text(TABLE_SEVERITY_HEADINGS[severity], style=bold)
+        table.add_column(heading, width=_COUNT_WIDTH, justify="right", no_wrap=True)
+    table.add_column(Text("WAIVED", style=bold), width=_WAIVED_WIDTH, justify="right", no_wrap=True)
+    table.add_column(Text("NOTE", style=bold), overflow="fold")
+
+    for device, note in zip(devices, notes, strict=True):
+        cells: list[Text] = [Text(device.name), Text(str(device.status), style=_DEVICE_STATUS_STYLES.get(device.status, ""))]
+        if device.status.unaudited and not device.results:
+            cells += [Text("-") for _ in range(len(TABLE_SEVERITIES) + 1)]
+        else:
+            failed = Counter(r.severity for r in device.results if r.status == Status.FAIL)
+            waived = sum(1 for r in device.results if r.status == Status.WAIVED)
+            cells += [_count(failed[severity], _SEVERITY_STYLES[severity]) for severity in TABLE_SEVERITIES]
+            cells.append(_count(waived, "blue"))
+        cells.append(Text(note))
+        table.add_row(*cells)
+
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+        legacy_windows=False,
+    )
+    console.print(table)
+    # rich pads every cell to its column: the blanks before a line's end go, styled or not.
+    return [_TRAILING_BLANKS.sub(r"\1", line) for line in buffer.getvalue().splitlines()]
+
+
+_TRAILING_BLANKS = re.compile(r"\s+((?:\x1b\[[0-9;]*m)*)$")
+
+
+def _count(count: int, style: str) -> Text:
+    from rich.text import Text
+
+    return Text(str(count), style=style if count else "")
