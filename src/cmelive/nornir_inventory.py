@@ -222,10 +222,6 @@ def inventory_host_from_nornir(where: str, name: str, host: Host) -> InventoryHo
     )
 
 
-#: The mapping's name before it was public, for code written against it.
-_host = inventory_host_from_nornir
-
-
 def _tags(where: str, name: str, raw: object) -> tuple[str, ...]:
     # NetBox gives tags as objects ({"name": ..., "slug": ...}); everything else as strings.
     if isinstance(raw, list | tuple):
@@ -373,6 +369,3 @@ def _config_error(where: str, exc: Exception) -> InputError:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return InputError(where, f"Nornir refused the configuration: {type(exc).__name__}: {first}")
 
-
-#: The host mapping, public (:mod:`cmelive.nornir`'s task maps each Nornir host with it).
-inventory_host_from_nornir = _host
