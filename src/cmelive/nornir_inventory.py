@@ -52,7 +52,8 @@ import configparser
 import importlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,17 +115,10 @@ def load_nornir_inventory(config: Path) -> NornirInventory:
     # nornir_ansible reads a missing INI file as an empty inventory (configparser skips it).
     if ansible_hosts is not None and not ansible_hosts.is_file():
         raise InputError(str(ansible_hosts), "Ansible inventory named by the Nornir configuration does not exist")
-    # Nornir warns through logging (an empty defaults file...); with no handler configured yet,
-    # Python would print that to stderr around cmelive's one-line messages.
-    nornir_log = logging.getLogger("nornir")
-    if not nornir_log.handlers:
-        nornir_log.addHandler(logging.NullHandler())
-    for plugin_log in ("nornir_ansible", "nornir_netbox"):
-        if not logging.getLogger(plugin_log).handlers:
-            logging.getLogger(plugin_log).addHandler(logging.NullHandler())
     try:
-        # Nornir's own log file (./nornir.log) is off: it would be a file cmelive writes unguarded.
-        runner = nornir.InitNornir(config_file=str(config), logging={"enabled": False})
+        with _quiet_nornir_loggers():
+            # Nornir's own log file (./nornir.log) is off: it would be a file cmelive writes unguarded.
+            runner = nornir.InitNornir(config_file=str(config), logging={"enabled": False})
     except Exception as exc:  # Nornir and its plugins raise their own types, or plain ones
         found = _ansible_inventory_error(ansible_hosts, exc) if ansible_hosts is not None else None
         raise (found or _config_error(where, exc)) from exc
@@ -159,6 +153,26 @@ def skip_reason(host: Host) -> str | None:
     if network_os is not None and network_os not in ANSIBLE_IOS_NETWORK_OS:
         return f"ansible_network_os {network_os!r} is not Cisco IOS"
     return None
+
+
+@contextmanager
+def _quiet_nornir_loggers() -> Iterator[None]:
+    """Nornir and its plugins warn through logging (an empty defaults file...); with no handler
+    configured, Python would print that to stderr around cmelive's one-line messages. Only while
+    the inventory loads: a script's own later InitNornir must find its loggers as they were (Nornir
+    sets up its log file only on loggers without a handler)."""
+    added: list[tuple[logging.Logger, logging.Handler]] = []
+    for name in ("nornir", "nornir_ansible", "nornir_netbox"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            handler: logging.Handler = logging.NullHandler()
+            logger.addHandler(handler)
+            added.append((logger, handler))
+    try:
+        yield
+    finally:
+        for logger, handler in added:
+            logger.removeHandler(handler)
 
 
 def inventory_host_from_nornir(where: str, name: str, host: Host) -> InventoryHost:
