@@ -24,10 +24,12 @@ import pytest
 from cmelive.audit import audit_snapshot
 from cmelive.errors import InputError
 from cmelive.examples import example_dir
-from cmelive.fake.fleet import FakeFleet, FakeRouterSpec
+from cmelive.fake.fleet import FakeFleet
 from cmelive.inventory import resolve_credentials
 from cmelive.nornir_inventory import load_nornir_inventory
 from cmelive.snapshot import read_snapshot
+
+from .example_fleet import EXAMPLES, example_fleet, isolate_user_state
 
 from .leakcheck import assert_no_secret_left
 from .test_nornir_inventory import run_cli
@@ -37,7 +39,6 @@ pytest.importorskip("nornir_ansible", reason="needs cmelive[ansible]")
 PASSWORD = "ans-Inline-Pw-5820"
 ENABLE_SECRET = "ans-Become-Sx-9037"
 USERNAME = "ansible-auditor"
-EXAMPLES = ("secure-cme", "insecure-cme", "plain-ios")
 CONFIG = """\
 inventory:
   plugin: AnsibleInventory
@@ -48,18 +49,14 @@ inventory:
 
 @pytest.fixture(scope="module")
 def fleet() -> Iterator[FakeFleet]:
-    specs = [
-        FakeRouterSpec(name, example_dir(name), username=USERNAME, password=PASSWORD, enable_secret=ENABLE_SECRET)
-        for name in EXAMPLES
-    ]
-    with FakeFleet(specs) as started:
+    routers = {name: name for name in EXAMPLES}
+    with example_fleet(routers, username=USERNAME, password=PASSWORD, enable_secret=ENABLE_SECRET) as started:
         yield started
 
 
 @pytest.fixture(autouse=True)
 def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    isolate_user_state(tmp_path, monkeypatch)
 
 
 def ini_inventory(ports: dict[str, int]) -> str:

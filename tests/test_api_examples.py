@@ -19,9 +19,10 @@ import pytest
 
 from cmelive import api
 from cmelive.examples import example_dir
-from cmelive.fake.fleet import FakeFleet, FakeRouterSpec
+from cmelive.fake.fleet import FakeFleet
 
 from .conftest import REPO
+from .example_fleet import example_fleet, isolate_user_state
 from .test_api import INSECURE_HIGH
 
 EXAMPLES = REPO / "docs" / "examples"
@@ -35,19 +36,14 @@ PLAIN_IOS_HIGH = ["CME-SNMP-02", "CME-TLS-07"]
 
 @pytest.fixture(scope="module")
 def routers() -> Iterator[FakeFleet]:
-    specs = [
-        FakeRouterSpec(name, example_dir(snapshot), username=USERNAME, password=PASSWORD, enable_secret=ENABLE_SECRET)
-        for name, snapshot in ROUTERS.items()
-    ]
-    with FakeFleet(specs) as started:
+    with example_fleet(ROUTERS, username=USERNAME, password=PASSWORD, enable_secret=ENABLE_SECRET) as started:
         yield started
 
 
 @pytest.fixture(autouse=True)
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Never the user's own known_hosts or history; the examples name their files relative to here.
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    # The examples name their files relative to here.
+    isolate_user_state(tmp_path, monkeypatch)
     for variable in ("CMELIVE_PASSWORD", "CMELIVE_ENABLE_SECRET"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.chdir(tmp_path)

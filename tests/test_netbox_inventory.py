@@ -22,10 +22,12 @@ import pytest
 from cmelive.audit import audit_snapshot
 from cmelive.errors import InputError
 from cmelive.examples import example_dir
-from cmelive.fake.fleet import FakeFleet, FakeRouterSpec
+from cmelive.fake.fleet import FakeFleet
 from cmelive.inventory import resolve_credentials
 from cmelive.nornir_inventory import load_nornir_inventory
 from cmelive.snapshot import read_snapshot
+
+from .example_fleet import EXAMPLES, example_fleet, isolate_user_state
 
 from .leakcheck import assert_no_secret_left
 from .recorded_netbox import ROUTES, RecordedNetBox
@@ -37,16 +39,12 @@ TOKEN = "5c1e7a0d9b3f4e2a8c6d1b0f7e9a3c5d2b4f6a8e"
 PASSWORD = "nb-Env-Pw-6604"
 ENABLE_SECRET = "nb-Env-Sx-1187"
 USERNAME = "netbox-auditor"
-EXAMPLES = ("secure-cme", "insecure-cme", "plain-ios")
 
 
 @pytest.fixture(scope="module")
 def fleet() -> Iterator[FakeFleet]:
-    specs = [
-        FakeRouterSpec(name, example_dir(name), username=USERNAME, password=PASSWORD, enable_secret=ENABLE_SECRET)
-        for name in EXAMPLES
-    ]
-    with FakeFleet(specs) as started:
+    routers = {name: name for name in EXAMPLES}
+    with example_fleet(routers, username=USERNAME, password=PASSWORD, enable_secret=ENABLE_SECRET) as started:
         yield started
 
 
@@ -58,8 +56,7 @@ def netbox(fleet: FakeFleet) -> Iterator[RecordedNetBox]:
 
 @pytest.fixture(autouse=True)
 def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    isolate_user_state(tmp_path, monkeypatch)
     # requests would hand 127.0.0.1 to a proxy named in the environment; and NB_URL/NB_TOKEN are
     # what NetBoxInventory2 falls back on.
     for variable in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NB_URL", "NB_TOKEN"):

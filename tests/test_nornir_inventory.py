@@ -24,15 +24,16 @@ import pytest
 from cmelive.audit import audit_snapshot
 from cmelive.errors import InputError
 from cmelive.examples import example_dir
-from cmelive.fake.fleet import FakeFleet, FakeRouterSpec
+from cmelive.fake.fleet import FakeFleet
 from cmelive.inventory import resolve_credentials
 from cmelive.nornir_inventory import load_nornir_inventory
 from cmelive.snapshot import read_snapshot
 
+from .example_fleet import EXAMPLES, example_fleet, isolate_user_state
+
 PASSWORD = "nr-Inline-Pw-7731"
 ENABLE_SECRET = "nr-Enable-Sx-4419"
 USERNAME = "nornir-auditor"
-EXAMPLES = ("secure-cme", "insecure-cme", "plain-ios")
 CONFIG = """\
 inventory:
   plugin: SimpleInventory
@@ -45,19 +46,14 @@ inventory:
 
 @pytest.fixture(scope="module")
 def fleet() -> Iterator[FakeFleet]:
-    specs = [
-        FakeRouterSpec(name, example_dir(name), username=USERNAME, password=PASSWORD, enable_secret=ENABLE_SECRET)
-        for name in EXAMPLES
-    ]
-    with FakeFleet(specs) as started:
+    routers = {name: name for name in EXAMPLES}
+    with example_fleet(routers, username=USERNAME, password=PASSWORD, enable_secret=ENABLE_SECRET) as started:
         yield started
 
 
 @pytest.fixture(autouse=True)
 def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Never the user's own known_hosts or history.
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    isolate_user_state(tmp_path, monkeypatch)
 
 
 def write_inventory(directory: Path, fleet: FakeFleet) -> Path:
