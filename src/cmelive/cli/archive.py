@@ -46,6 +46,7 @@ def archive(
     fail_on_unknown: common.FailOnUnknown = False,
     exit_zero: common.ExitZero = False,
     metrics: common.MetricsOpt = None,
+    no_color: common.NoColor = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary (reports are still written).")] = False,
     group_readable: Annotated[
         bool, typer.Option("--group-readable", help="Make the finished run directory readable by your group.")
@@ -95,4 +96,5 @@ def archive(
         fail_on_unknown=fail_on_unknown,
         exit_zero=exit_zero,
         metrics=metrics,
+        no_color=no_color,
     )
