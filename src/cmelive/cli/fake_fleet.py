@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -214,7 +215,7 @@ def _announce(fleet: FakeFleet, written: list[str]) -> None:
         typer.echo(line)
     typer.echo("serving until Ctrl-C")
     # Scripts read the ports from this output while we serve: don't leave it in a buffer.
-    typer.get_text_stream("stdout").flush()
+    sys.stdout.flush()
 
 
 def _fail(message: str) -> NoReturn:

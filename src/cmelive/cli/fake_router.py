@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -182,7 +183,7 @@ def fake_router(
             if router.faults.any:
                 typer.echo(f"faults: {router.faults.describe()}")
             # Scripts read the port from this output while we serve: don't leave it in a buffer.
-            typer.get_text_stream("stdout").flush()
+            sys.stdout.flush()
             stop.wait()
     except KeyboardInterrupt:
         pass
