@@ -215,6 +215,11 @@ class _Automaton:
         start, self.accept = _Parser(text, builder).parse()
         self.edges = builder.edges
         self.initial = self._closure((start,))
+        # The keys a number can start with: any other first key leaves no state (a big router's
+        # thousands of dial-peers are each asked about every access code and area code).
+        self.first_keys = frozenset(
+            key for state in self.initial for keys, _ in self.edges[state] if keys is not None for key in keys
+        )
         self._steps: dict[tuple[frozenset[int], str], frozenset[int]] = {}
         self._prefixes: dict[str, frozenset[int]] = {"": self.initial}
         self._some: dict[tuple[str, int, int, int], bool] = {}
@@ -253,10 +258,14 @@ class _Automaton:
             found = self.initial
             for key in prefix:
                 found = self.step(found, key)
+                if not found:  # no state is left to move from
+                    break
             self._prefixes[prefix] = found
         return found
 
     def matches_some(self, prefix: str, tail_lengths: range) -> bool:
+        if prefix and prefix[0] not in self.first_keys:
+            return False
         memo_key = (prefix, tail_lengths.start, tail_lengths.stop, tail_lengths.step)
         found = self._some.get(memo_key)
         if found is None:
@@ -403,8 +412,11 @@ LONG_DISTANCE = NumberClass("long-distance", "long-distance (1 + area code)", ((
 def access_codes_reaching(patterns: Iterable[DialPattern], prefix: str, tail: range) -> set[str]:
     """The :data:`ACCESS_CODES` through which one of ``patterns`` routes ``code + prefix + tail``."""
     found: set[str] = set()
-    for pattern in patterns:
-        found.update(code for code in ACCESS_CODES if pattern.matches_some(code + prefix, tail))
+    # Patterns of the same text share one automaton and so one answer: each is asked once.
+    for automaton in {id(p._automaton): p._automaton for p in patterns}.values():
+        found.update(code for code in ACCESS_CODES if code not in found and automaton.matches_some(code + prefix, tail))
+        if len(found) == len(ACCESS_CODES):
+            break
     return found
 
 

@@ -11,6 +11,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import TYPE_CHECKING
 
@@ -112,8 +113,9 @@ class Interface:
         """``FastEthernet0/0`` for ``FastEthernet0/0.10``; None for a main interface."""
         return self.name.split(".", 1)[0] if "." in self.name else None
 
-    @property
+    @cached_property
     def networks(self) -> tuple[IPv4Network, ...]:
+        # Kept: building an IPv4Network is costly, and lookups ask for every interface's networks.
         return tuple(address.network for address in self.addresses)
 
     def child(self, pattern: str) -> ConfigLine | None:
@@ -145,18 +147,24 @@ class _AddressIndex:
     flooding its output -- holds thousands, asked about once per route)."""
 
     def __init__(self, found: Sequence[Interface]) -> None:
-        self.by_prefix: dict[int, dict[IPv4Network, Interface]] = {}
+        # Keyed by the network's address as an int: probing builds no IPv4Network per prefix length.
+        self.by_prefix: dict[int, dict[int, Interface]] = {}
         for interface in found:
             for network in interface.networks:
-                self.by_prefix.setdefault(network.prefixlen, {}).setdefault(network, interface)
-        self.longest_first = sorted(self.by_prefix, reverse=True)
+                self.by_prefix.setdefault(network.prefixlen, {}).setdefault(int(network.network_address), interface)
+        self.longest_first = [(prefix, _MASKS[prefix]) for prefix in sorted(self.by_prefix, reverse=True)]
 
     def lookup(self, address: IPv4Address) -> Interface | None:
-        for prefix in self.longest_first:
-            owner = self.by_prefix[prefix].get(IPv4Network((address, prefix), strict=False))
+        value = int(address)
+        for prefix, mask in self.longest_first:
+            owner = self.by_prefix[prefix].get(value & mask)
             if owner is not None:
                 return owner
         return None
+
+
+#: The netmask of each prefix length, as an int.
+_MASKS = tuple((0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF for prefix in range(33))
 
 
 # The last lists indexed, by identity (and length, should one grow): the checks ask about one
@@ -319,6 +327,31 @@ def static_routes(config: RunningConfig) -> list[StaticRoute]:
                 next_hop = IPv4Address(rest[3])
         routes.append(StaticRoute(line, prefix, interface, next_hop, dhcp, vrf))
     return routes
+
+
+class RouteTable:
+    """The global (non-VRF) static routes of a list, by prefix length: the longest prefix that holds
+    an address costs at most 33 probes instead of a pass over every route (a big router asks once per
+    H.323 peer and registered phone, and may hold thousands of routes)."""
+
+    def __init__(self, routes: Sequence[StaticRoute]) -> None:
+        self.routes = tuple(routes)
+        by_prefix: dict[int, dict[int, StaticRoute]] = {}
+        for route in self.routes:
+            if route.vrf is None:
+                # Among routes to the same prefix, the first in config order wins (as a pass would).
+                by_prefix.setdefault(route.prefix.prefixlen, {}).setdefault(int(route.prefix.network_address), route)
+        self._by_prefix = by_prefix
+        self._longest_first = [(prefix, _MASKS[prefix]) for prefix in sorted(by_prefix, reverse=True)]
+
+    def lookup(self, address: IPv4Address) -> StaticRoute | None:
+        """The global route with the longest prefix holding ``address`` (the first such route), or None."""
+        value = int(address)
+        for prefix, mask in self._longest_first:
+            route = self._by_prefix[prefix].get(value & mask)
+            if route is not None:
+                return route
+        return None
 
 
 def default_routes(config: RunningConfig) -> list[StaticRoute]:

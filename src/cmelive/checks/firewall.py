@@ -26,8 +26,8 @@ from cmelive.topology import (
     Acl,
     AclEntry,
     Interface,
+    RouteTable,
     WanInterface,
-    StaticRoute,
     acl_names,
     find_acl,
     find_interface,
@@ -56,7 +56,7 @@ def _ipv4(text: str) -> IPv4Address | None:
         return None
 
 
-def egress_interface(found: list[Interface], routes: list[StaticRoute], address: IPv4Address) -> Interface | None:
+def egress_interface(found: list[Interface], routes: RouteTable, address: IPv4Address) -> Interface | None:
     """The interface traffic to ``address`` leaves by: a connected subnet, else the longest static route.
 
     None when nothing in the config routes it (a dynamic routing protocol may, but we cannot tell).
@@ -64,10 +64,7 @@ def egress_interface(found: list[Interface], routes: list[StaticRoute], address:
     connected = interface_for_address(found, address)
     if connected is not None:
         return connected
-    best: StaticRoute | None = None
-    for route in routes:
-        if route.vrf is None and address in route.prefix and (best is None or route.prefix.prefixlen > best.prefix.prefixlen):
-            best = route
+    best = routes.lookup(address)
     if best is None:
         return None
     if best.interface is not None:
@@ -165,7 +162,7 @@ def _voice_interfaces(
     """The interfaces that carry voice signalling or media, each with why we think so.
 
     ``found`` is every interface of ``config``."""
-    routes = static_routes(config)
+    routes = RouteTable(static_routes(config))
     wan_names = {uplink.name for uplink in wan}
     voice: dict[str, _VoiceInterface] = {}
 
@@ -443,16 +440,31 @@ def _h225_verdict(acl: Acl) -> _Verdict:
     return _Verdict(None, tuple(allowed))
 
 
-def _covers(match: _Match, address: IPv4Address) -> bool:
-    spec = match.source.split()
-    if spec[0] == "host" and len(spec) == 2:
-        return spec[1] == str(address)
-    if len(spec) == 2 and _ipv4(spec[0]) is not None and _ipv4(spec[1]) is not None:
-        wildcard = int(IPv4Address(spec[1]))
-        return int(address) & ~wildcard & 0xFFFFFFFF == int(IPv4Address(spec[0])) & ~wildcard & 0xFFFFFFFF
-    if len(spec) == 1 and _ipv4(spec[0]) is not None:
-        return spec[0] == str(address)
-    return False
+class _Sources:
+    """The sources ``allowed`` permits, indexed: whether one covers an address costs a set lookup
+    per distinct wildcard, not a pass over every entry (a big router permits each of its thousands
+    of H.323 peers by its own line, and every peer is asked about)."""
+
+    def __init__(self, allowed: tuple[_Match, ...]) -> None:
+        # Hosts as written: "host 10.1.1.5" and the bare "10.1.1.5" compare with the address's text.
+        self.hosts: set[str] = set()
+        # wildcard -> the base addresses with the wildcard's bits cleared
+        self.masked: dict[int, set[int]] = {}
+        for match in allowed:
+            spec = match.source.split()
+            if spec[0] == "host" and len(spec) == 2:
+                self.hosts.add(spec[1])
+            elif len(spec) == 2 and (base := _ipv4(spec[0])) is not None and (mask := _ipv4(spec[1])) is not None:
+                wildcard = int(mask)
+                self.masked.setdefault(wildcard, set()).add(int(base) & ~wildcard & 0xFFFFFFFF)
+            elif len(spec) == 1 and _ipv4(spec[0]) is not None:
+                self.hosts.add(spec[0])
+
+    def cover(self, address: IPv4Address) -> bool:
+        if str(address) in self.hosts:
+            return True
+        value = int(address)
+        return any(value & ~wildcard & 0xFFFFFFFF in bases for wildcard, bases in self.masked.items())
 
 
 def _peer_permits(peers: list[str], sequences: list[int] | None = None) -> list[str]:
@@ -530,7 +542,7 @@ def h225_from_known_peers(state: DeviceState) -> Outcome:
             "list the uplinks in the policy's wan_interfaces"
         )
     found = device_interfaces(state)
-    routes = static_routes(config)
+    routes = RouteTable(static_routes(config))
     # Peers reached through the WAN: the ones an inbound WAN ACL must let in.
     wan_names = {w.name for w in wan}
     remote_peers = [
@@ -607,8 +619,9 @@ def h225_from_known_peers(state: DeviceState) -> Outcome:
                 )
             else:
                 judged.append(f"{interface.name}: ACL {acl.name} lets no source reach TCP {H225_PORT} ({closing})")
+            sources = _Sources(verdict.allowed)
             for address, line in remote_peers:
-                if not any(_covers(m, address) for m in verdict.allowed):
+                if not sources.cover(address):
                     notes.append(
                         f"H.323 peer {address} (line {line.number}) may not reach TCP {H225_PORT} through "
                         f"{interface.name}: calls from it are refused"
