@@ -255,11 +255,10 @@ class _Automaton:
         """The states reached by dialling ``prefix``."""
         found = self._prefixes.get(prefix)
         if found is None:
-            found = self.initial
-            for key in prefix:
-                found = self.step(found, key)
-                if not found:  # no state is left to move from
-                    break
+            # From the prefix one key shorter, itself kept: questions share their first keys (an
+            # access code, "1", an area code's first digits), so each is mostly one step.
+            shorter = self.after(prefix[:-1])
+            found = self.step(shorter, prefix[-1]) if shorter else shorter
             self._prefixes[prefix] = found
         return found
 

@@ -379,14 +379,19 @@ class WanInterface:
 
 
 def wan_interfaces(
-    config: RunningConfig, policy: Policy | None = None, *, found: list[Interface] | None = None
+    config: RunningConfig,
+    policy: Policy | None = None,
+    *,
+    found: list[Interface] | None = None,
+    routes: Sequence[StaticRoute] | None = None,
 ) -> list[WanInterface]:
     """The interfaces facing an untrusted network.
 
     The site policy's ``wan_interfaces`` wins when given: the site knows its own topology and we
     do not second-guess it. Otherwise they are detected from the config; an empty list means
     nothing in the config marks any interface as WAN (callers must not read that as "no WAN").
-    ``found`` is ``interfaces(config)`` when the caller already has it.
+    ``found`` is ``interfaces(config)`` and ``routes`` ``static_routes(config)`` when the caller
+    already has them.
     """
     found = interfaces(config) if found is None else found
     if policy is not None and policy.wan_interfaces:
@@ -396,12 +401,15 @@ def wan_interfaces(
             shown = interface.name if interface else name
             listed.append(WanInterface(shown, ("listed in policy wan_interfaces",), interface))
         return listed
-    return detect_wan_interfaces(config, found)
+    return detect_wan_interfaces(config, found, routes)
 
 
-def detect_wan_interfaces(config: RunningConfig, found: list[Interface] | None = None) -> list[WanInterface]:
+def detect_wan_interfaces(
+    config: RunningConfig, found: list[Interface] | None = None, routes: Sequence[StaticRoute] | None = None
+) -> list[WanInterface]:
     """WAN interfaces as the config shows them, each with every reason that applies."""
     found = interfaces(config) if found is None else found
+    defaults = default_routes(config) if routes is None else [route for route in routes if route.is_default]
     reasons: dict[str, list[str]] = {interface.name: [] for interface in found}
 
     def add(interface: Interface, reason: str) -> None:
@@ -424,7 +432,7 @@ def detect_wan_interfaces(config: RunningConfig, found: list[Interface] | None =
             add(interface, "cellular interface")
         if interface.pppoe_client:
             add(interface, "PPPoE client towards the modem")
-    for route in default_routes(config):
+    for route in defaults:
         if route.vrf is not None:
             # A VRF's default route says nothing about the global table's uplink.
             continue

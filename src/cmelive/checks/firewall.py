@@ -15,6 +15,7 @@ from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applica
 from cmelive.checks.common import (
     device_acls,
     device_interfaces,
+    device_static_routes,
     device_wan_interfaces,
     running_config,
     unique_evidence,
@@ -32,7 +33,6 @@ from cmelive.topology import (
     find_acl,
     find_interface,
     interface_for_address,
-    static_routes,
 )
 
 if TYPE_CHECKING:  # imported for annotations only: cmelive.policy -> checks -> here would be a cycle
@@ -157,12 +157,15 @@ class _VoiceInterface:
 
 
 def _voice_interfaces(
-    config: RunningConfig, found: list[Interface], wan: list[WanInterface], phone_ips: list[IPv4Address]
+    config: RunningConfig,
+    found: list[Interface],
+    routes: RouteTable,
+    wan: list[WanInterface],
+    phone_ips: list[IPv4Address],
 ) -> dict[str, _VoiceInterface]:
     """The interfaces that carry voice signalling or media, each with why we think so.
 
-    ``found`` is every interface of ``config``."""
-    routes = RouteTable(static_routes(config))
+    ``found`` is every interface of ``config``, ``routes`` its static routes."""
     wan_names = {uplink.name for uplink in wan}
     voice: dict[str, _VoiceInterface] = {}
 
@@ -266,7 +269,8 @@ def inspection_on_voice_interfaces(state: DeviceState) -> Outcome:
     zoned = [interface for interface in found if interface.zone is not None]
     if not applied and not zoned:
         return not_applicable("no ip inspect rule is applied on any interface")
-    voice = _voice_interfaces(config, found, device_wan_interfaces(state), _registered_phone_ips(state))
+    routes = RouteTable(device_static_routes(state))
+    voice = _voice_interfaces(config, found, routes, device_wan_interfaces(state), _registered_phone_ips(state))
     if not voice:
         where = ", ".join(dict.fromkeys(i.name for i in [*(a[0] for a in applied), *zoned]))
         return unknown(
@@ -542,7 +546,7 @@ def h225_from_known_peers(state: DeviceState) -> Outcome:
             "list the uplinks in the policy's wan_interfaces"
         )
     found = device_interfaces(state)
-    routes = RouteTable(static_routes(config))
+    routes = RouteTable(device_static_routes(state))
     # Peers reached through the WAN: the ones an inbound WAN ACL must let in.
     wan_names = {w.name for w in wan}
     remote_peers = [
