@@ -10,15 +10,18 @@ session targets are H.225 peers, ACL entries permitting them, static routes, eph
 ephones), at ``--sizes`` lines.
 
 Each side (``--baseline``, default the revision this work started from, taken out of git with
-``git archive``; and this checkout) runs in a fresh interpreter on the same generated snapshots
-and the same measuring code (this file, ``--worker``): per size, one first audit, then
-``--repetitions`` timed audits of :func:`cmelive.audit.audit_snapshot` (parse + every check, as a
-fleet's judge runs it, garbage collector on), wall and CPU time of the thread. The sides take
-turns ``--rounds`` times; each figure is the median over the rounds of each round's median.
+``git archive``; and this checkout) runs the same generated snapshots through the same measuring
+code (this file, ``--worker``): per size, after a warm-up on the ``insecure-cme`` example, one first audit,
+then ``--repetitions`` more, of :func:`cmelive.audit.audit_snapshot` (parse + every check, as a
+fleet's judge runs it, garbage collector on), wall and CPU time of the thread. The first audit of a
+config is the one that counts: it compiles the config's dial patterns, as a fleet's judge does for
+each router; the later ones find them compiled. Each (side, size) runs in its own interpreter;
+the sides take turns ``--rounds`` times; each figure is the median over the rounds.
 
-What it prints, per side and size: the median audit, its cost per 1,000 lines, and that cost
-against the smallest size's (1.00x everywhere is linear; a quadratic check doubles it with the
-size); then the 50,000-line audit against the target (1 s), and the speed-up over the baseline.
+What it prints, per side and size: the first audit's CPU and wall time, its CPU per 1,000 lines,
+and that against the smallest size's (1.00x everywhere is linear; a quadratic check doubles it
+with the size), and the later audits' wall time ("again"); then the 50,000-line audit against the
+target (1 s), and the speed-up over the baseline (CPU).
 Both sides hash each size's whole report and the run fails if they differ: the speed-up never
 comes from a different verdict.
 """
@@ -57,7 +60,12 @@ def _worker(size: int, repetitions: int) -> dict[str, Any]:
     from cmelive.audit import audit_snapshot
     from cmelive.commands import RUNNING_CONFIG
 
-    audit_snapshot(big_snapshot(0))  # the example's templates and patterns compiled before anything is timed
+    from cmelive.examples import example_dir
+    from cmelive.snapshot import read_snapshot
+
+    # Templates compiled before anything is timed, on another example: one that shared the big
+    # config's secrets would leave this side's GUI password check (scrypt) already answered.
+    audit_snapshot(read_snapshot(example_dir("insecure-cme")))
     snapshot = big_snapshot(size)
     lines = snapshot.outputs[RUNNING_CONFIG].text.count("\n") + 1
     wall_start, cpu_start = time.perf_counter(), time.thread_time()
@@ -125,16 +133,17 @@ def _combine(rounds: list[dict[str, dict[str, Any]]], sizes: list[str]) -> dict[
 
 
 def _print_side(label: str, side: dict[str, Any], sizes: list[str]) -> None:
+    # Per line in CPU time of the auditing thread: another process's burst lands on wall time more.
     base = side[sizes[0]]
-    base_per_line = base["first"] / base["lines"]
+    base_per_line = base["first_cpu"] / base["lines"]
     print(f"{label}:")
-    print(f"  {'lines':>8} {'audit (wall)':>13} {'(cpu)':>9} {'ms / 1k lines':>14} {'vs smallest':>12} {'again':>10}")
+    print(f"  {'lines':>8} {'audit (cpu)':>12} {'(wall)':>10} {'cpu ms / 1k lines':>18} {'vs smallest':>12} {'again':>10}")
     for size in sizes:
         row = side[size]
-        per_line = row["first"] / row["lines"]
+        per_line = row["first_cpu"] / row["lines"]
         print(
-            f"  {row['lines']:>8,} {row['first'] * 1000:>10.1f} ms {row['first_cpu'] * 1000:>6.1f} ms "
-            f"{per_line * 1e6:>14.2f} {per_line / base_per_line:>11.2f}x {row['again'] * 1000:>7.1f} ms"
+            f"  {row['lines']:>8,} {row['first_cpu'] * 1000:>9.1f} ms {row['first'] * 1000:>7.1f} ms "
+            f"{per_line * 1e6:>18.2f} {per_line / base_per_line:>11.2f}x {row['again'] * 1000:>7.1f} ms"
         )
 
 
@@ -177,13 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     largest = now[sizes[-1]]
     verdict = "met" if largest["first"] < TARGET_SECONDS else "NOT met"
     print(
-        f"{largest['lines']:,} lines judged in {largest['first']:.2f} s (target: {TARGET_LINES:,} lines "
-        f"under {TARGET_SECONDS:.0f} s: {verdict})"
+        f"{largest['lines']:,} lines judged in {largest['first']:.2f} s wall, {largest['first_cpu']:.2f} s CPU "
+        f"(target: {TARGET_LINES:,} lines under {TARGET_SECONDS:.0f} s: {verdict} on wall time)"
     )
     if baseline is None:
         return 0
     for size in sizes:
-        print(f"  speed-up at {now[size]['lines']:,} lines: {baseline[size]['first'] / now[size]['first']:.2f}x")
+        print(f"  speed-up at {now[size]['lines']:,} lines: {baseline[size]['first_cpu'] / now[size]['first_cpu']:.2f}x (CPU)")
     differ = [size for size in sizes if baseline[size]["report"] != now[size]["report"]]
     if differ:
         print(f"REPORTS DIFFER from the baseline at: {', '.join(differ)} lines")
