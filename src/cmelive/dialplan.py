@@ -17,6 +17,7 @@ Supported syntax (Cisco IOS Dial Peer Configuration Guide, "destination-pattern"
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -410,12 +411,23 @@ LONG_DISTANCE = NumberClass("long-distance", "long-distance (1 + area code)", ((
 
 def access_codes_reaching(patterns: Iterable[DialPattern], prefix: str, tail: range) -> set[str]:
     """The :data:`ACCESS_CODES` through which one of ``patterns`` routes ``code + prefix + tail``."""
-    found: set[str] = set()
+    return access_codes_reaching_each(patterns, [prefix], tail)[prefix]
+
+
+def access_codes_reaching_each(patterns: Iterable[DialPattern], prefixes: list[str], tail: range) -> dict[str, set[str]]:
+    """:func:`access_codes_reaching` for each of ``prefixes``, in one pass over the patterns."""
+    found: dict[str, set[str]] = {prefix: set() for prefix in prefixes}
+    shared = os.path.commonprefix(prefixes) if prefixes else ""
     # Patterns of the same text share one automaton and so one answer: each is asked once.
     for automaton in {id(p._automaton): p._automaton for p in patterns}.values():
-        found.update(code for code in ACCESS_CODES if code not in found and automaton.matches_some(code + prefix, tail))
-        if len(found) == len(ACCESS_CODES):
-            break
+        for code in ACCESS_CODES:
+            # Nothing left after the prefixes' shared start (the "1" of 1 + area code): none matches.
+            if not automaton.after(code + shared):
+                continue
+            for prefix in prefixes:
+                codes = found[prefix]
+                if code not in codes and automaton.matches_some(code + prefix, tail):
+                    codes.add(code)
     return found
 
 
