@@ -131,3 +131,61 @@ def test_the_route_table_finds_what_a_pass_over_every_route_finds() -> None:
         address = IPv4Address(rng.choice([*bases, 0x08080000]) + rng.randrange(1 << 16))
         assert table.lookup(address) is _naive_lookup(routes, address)
     assert RouteTable([]).lookup(IPv4Address("10.0.0.1")) is None
+
+
+def _naive_covers(source: str, address: IPv4Address) -> bool:
+    """How CME-FW-02 matched one permitted source against one peer, entry by entry."""
+    spec = source.split()
+
+    def ipv4(text: str) -> IPv4Address | None:
+        try:
+            return IPv4Address(text)
+        except ValueError:
+            return None
+
+    if spec[0] == "host" and len(spec) == 2:
+        return spec[1] == str(address)
+    if len(spec) == 2 and ipv4(spec[0]) is not None and ipv4(spec[1]) is not None:
+        wildcard = int(IPv4Address(spec[1]))
+        return int(address) & ~wildcard & 0xFFFFFFFF == int(IPv4Address(spec[0])) & ~wildcard & 0xFFFFFFFF
+    if len(spec) == 1 and ipv4(spec[0]) is not None:
+        return spec[0] == str(address)
+    return False
+
+
+def test_the_permitted_sources_index_covers_what_each_entry_covers() -> None:
+    from cmelive.checks.firewall import _h225_verdict, _Sources
+    from cmelive.topology import acls
+
+    rng = random.Random(1720)
+
+    def address() -> str:
+        return str(IPv4Address(0x0A140000 + rng.randrange(1 << 10)))
+
+    sources = []
+    for _ in range(300):
+        kind = rng.randrange(5)
+        if kind == 0:
+            sources.append(f"host {address()}")
+        elif kind == 1:
+            sources.append(address())
+        elif kind == 2:  # contiguous and not: IOS wildcards may have holes
+            sources.append(f"{address()} {IPv4Address(rng.choice([0xFF, 0x3FF, 0x0F0F, 0x3, 0x100]))}")
+        elif kind == 3:
+            sources.append(f"object-group GW{rng.randrange(3)}")
+        else:
+            sources.append(f"host {address()}0")  # no such address: never a peer
+    lines = ["hostname r1"]
+    lines += [f"access-list 120 permit tcp {source} any eq 1720" for source in sources]
+    lines += ["access-list 120 deny tcp any any eq 1720", "end"]
+    (acl,) = acls(parse_running_config("\n".join(lines)))
+    verdict = _h225_verdict(acl)
+    assert len(verdict.allowed) == len(sources)
+    index = _Sources(verdict.allowed)
+    covered = 0
+    for _ in range(1500):
+        peer = IPv4Address(0x0A140000 + rng.randrange(1 << 11))
+        expected = any(_naive_covers(m.source, peer) for m in verdict.allowed)
+        assert index.cover(peer) == expected, peer
+        covered += expected
+    assert 100 < covered < 1400  # both answers were asked for, many times
