@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import shutil
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -222,3 +223,43 @@ def test_two_one_way_hashes_are_only_equal_when_identical() -> None:
         same_password(first, second)
     with pytest.raises(NotVerifiable):
         same_password(StoredPassword(5, PUBLISHED_TYPE5[0][1]), StoredPassword(9, PUBLISHED_TYPE9[0][1]))
+
+
+# --- derivations made once per process (issue 13) ------------------------------------------------
+
+
+def test_a_type9_verification_is_derived_once_per_process_and_keeps_no_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cmelive import passwords
+    from cmelive.audit import audit_snapshot
+    from cmelive.examples import example_dir
+    from cmelive.snapshot import read_snapshot
+
+    derivations: list[bytes] = []
+    real_scrypt = hashlib.scrypt
+
+    def counted(password: bytes, **kwargs: Any) -> bytes:
+        derivations.append(password)
+        return real_scrypt(password, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", counted)
+    monkeypatch.setattr(passwords, "_DERIVATIONS", type(passwords._DERIVATIONS)())
+    snapshot = read_snapshot(example_dir("secure-cme"))  # its GUI password against its type 9 enable secret
+    first = audit_snapshot(snapshot)
+    made = len(derivations)
+    assert made >= 1
+    again = audit_snapshot(snapshot)
+    assert len(derivations) == made  # the second router with the same secret and password costs no scrypt
+    verdicts = [(r.check, r.status, r.message) for r in first.results if r.check == "CME-GUI-06"]
+    assert verdicts == [(r.check, r.status, r.message) for r in again.results if r.check == "CME-GUI-06"]
+    assert verdicts[0][1] == "pass"
+    # The cache holds hashes, and the candidates only as digests under a key drawn at start-up.
+    kept = repr(list(passwords._DERIVATIONS.items()))
+    assert all(candidate.decode() not in kept for candidate in derivations)
+    # A different candidate against the same stored secret is derived, not taken for the cached one.
+    password, stored = PUBLISHED_TYPE9[0]
+    assert StoredPassword(9, stored).matches(password)
+    assert not StoredPassword(9, stored).matches(password + "x")
+    assert StoredPassword(9, stored).matches(password)
+    assert len(derivations) == made + 2

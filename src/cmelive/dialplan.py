@@ -17,6 +17,7 @@ Supported syntax (Cisco IOS Dial Peer Configuration Guide, "destination-pattern"
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -215,6 +216,11 @@ class _Automaton:
         start, self.accept = _Parser(text, builder).parse()
         self.edges = builder.edges
         self.initial = self._closure((start,))
+        # The keys a number can start with: any other first key leaves no state (a big router's
+        # thousands of dial-peers are each asked about every access code and area code).
+        self.first_keys = frozenset(
+            key for state in self.initial for keys, _ in self.edges[state] if keys is not None for key in keys
+        )
         self._steps: dict[tuple[frozenset[int], str], frozenset[int]] = {}
         self._prefixes: dict[str, frozenset[int]] = {"": self.initial}
         self._some: dict[tuple[str, int, int, int], bool] = {}
@@ -250,13 +256,16 @@ class _Automaton:
         """The states reached by dialling ``prefix``."""
         found = self._prefixes.get(prefix)
         if found is None:
-            found = self.initial
-            for key in prefix:
-                found = self.step(found, key)
+            # From the prefix one key shorter, itself kept: questions share their first keys (an
+            # access code, "1", an area code's first digits), so each is mostly one step.
+            shorter = self.after(prefix[:-1])
+            found = self.step(shorter, prefix[-1]) if shorter else shorter
             self._prefixes[prefix] = found
         return found
 
     def matches_some(self, prefix: str, tail_lengths: range) -> bool:
+        if prefix and prefix[0] not in self.first_keys:
+            return False
         memo_key = (prefix, tail_lengths.start, tail_lengths.stop, tail_lengths.step)
         found = self._some.get(memo_key)
         if found is None:
@@ -402,9 +411,23 @@ LONG_DISTANCE = NumberClass("long-distance", "long-distance (1 + area code)", ((
 
 def access_codes_reaching(patterns: Iterable[DialPattern], prefix: str, tail: range) -> set[str]:
     """The :data:`ACCESS_CODES` through which one of ``patterns`` routes ``code + prefix + tail``."""
-    found: set[str] = set()
-    for pattern in patterns:
-        found.update(code for code in ACCESS_CODES if pattern.matches_some(code + prefix, tail))
+    return access_codes_reaching_each(patterns, [prefix], tail)[prefix]
+
+
+def access_codes_reaching_each(patterns: Iterable[DialPattern], prefixes: list[str], tail: range) -> dict[str, set[str]]:
+    """:func:`access_codes_reaching` for each of ``prefixes``, in one pass over the patterns."""
+    found: dict[str, set[str]] = {prefix: set() for prefix in prefixes}
+    shared = os.path.commonprefix(prefixes) if prefixes else ""
+    # Patterns of the same text share one automaton and so one answer: each is asked once.
+    for automaton in {id(p._automaton): p._automaton for p in patterns}.values():
+        for code in ACCESS_CODES:
+            # Nothing left after the prefixes' shared start (the "1" of 1 + area code): none matches.
+            if not automaton.after(code + shared):
+                continue
+            for prefix in prefixes:
+                codes = found[prefix]
+                if code not in codes and automaton.matches_some(code + prefix, tail):
+                    codes.add(code)
     return found
 
 

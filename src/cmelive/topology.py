@@ -11,6 +11,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import TYPE_CHECKING
 
@@ -112,8 +113,9 @@ class Interface:
         """``FastEthernet0/0`` for ``FastEthernet0/0.10``; None for a main interface."""
         return self.name.split(".", 1)[0] if "." in self.name else None
 
-    @property
+    @cached_property
     def networks(self) -> tuple[IPv4Network, ...]:
+        # Kept: building an IPv4Network is costly, and lookups ask for every interface's networks.
         return tuple(address.network for address in self.addresses)
 
     def child(self, pattern: str) -> ConfigLine | None:
@@ -145,18 +147,24 @@ class _AddressIndex:
     flooding its output -- holds thousands, asked about once per route)."""
 
     def __init__(self, found: Sequence[Interface]) -> None:
-        self.by_prefix: dict[int, dict[IPv4Network, Interface]] = {}
+        # Keyed by the network's address as an int: probing builds no IPv4Network per prefix length.
+        self.by_prefix: dict[int, dict[int, Interface]] = {}
         for interface in found:
             for network in interface.networks:
-                self.by_prefix.setdefault(network.prefixlen, {}).setdefault(network, interface)
-        self.longest_first = sorted(self.by_prefix, reverse=True)
+                self.by_prefix.setdefault(network.prefixlen, {}).setdefault(int(network.network_address), interface)
+        self.longest_first = [(prefix, _MASKS[prefix]) for prefix in sorted(self.by_prefix, reverse=True)]
 
     def lookup(self, address: IPv4Address) -> Interface | None:
-        for prefix in self.longest_first:
-            owner = self.by_prefix[prefix].get(IPv4Network((address, prefix), strict=False))
+        value = int(address)
+        for prefix, mask in self.longest_first:
+            owner = self.by_prefix[prefix].get(value & mask)
             if owner is not None:
                 return owner
         return None
+
+
+#: The netmask of each prefix length, as an int.
+_MASKS = tuple((0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF for prefix in range(33))
 
 
 # The last lists indexed, by identity (and length, should one grow): the checks ask about one
@@ -321,6 +329,31 @@ def static_routes(config: RunningConfig) -> list[StaticRoute]:
     return routes
 
 
+class RouteTable:
+    """The global (non-VRF) static routes of a list, by prefix length: the longest prefix that holds
+    an address costs at most 33 probes instead of a pass over every route (a big router asks once per
+    H.323 peer and registered phone, and may hold thousands of routes)."""
+
+    def __init__(self, routes: Sequence[StaticRoute]) -> None:
+        self.routes = tuple(routes)
+        by_prefix: dict[int, dict[int, StaticRoute]] = {}
+        for route in self.routes:
+            if route.vrf is None:
+                # Among routes to the same prefix, the first in config order wins (as a pass would).
+                by_prefix.setdefault(route.prefix.prefixlen, {}).setdefault(int(route.prefix.network_address), route)
+        self._by_prefix = by_prefix
+        self._longest_first = [(prefix, _MASKS[prefix]) for prefix in sorted(by_prefix, reverse=True)]
+
+    def lookup(self, address: IPv4Address) -> StaticRoute | None:
+        """The global route with the longest prefix holding ``address`` (the first such route), or None."""
+        value = int(address)
+        for prefix, mask in self._longest_first:
+            route = self._by_prefix[prefix].get(value & mask)
+            if route is not None:
+                return route
+        return None
+
+
 def default_routes(config: RunningConfig) -> list[StaticRoute]:
     return [route for route in static_routes(config) if route.is_default]
 
@@ -346,14 +379,19 @@ class WanInterface:
 
 
 def wan_interfaces(
-    config: RunningConfig, policy: Policy | None = None, *, found: list[Interface] | None = None
+    config: RunningConfig,
+    policy: Policy | None = None,
+    *,
+    found: list[Interface] | None = None,
+    routes: Sequence[StaticRoute] | None = None,
 ) -> list[WanInterface]:
     """The interfaces facing an untrusted network.
 
     The site policy's ``wan_interfaces`` wins when given: the site knows its own topology and we
     do not second-guess it. Otherwise they are detected from the config; an empty list means
     nothing in the config marks any interface as WAN (callers must not read that as "no WAN").
-    ``found`` is ``interfaces(config)`` when the caller already has it.
+    ``found`` is ``interfaces(config)`` and ``routes`` ``static_routes(config)`` when the caller
+    already has them.
     """
     found = interfaces(config) if found is None else found
     if policy is not None and policy.wan_interfaces:
@@ -363,12 +401,15 @@ def wan_interfaces(
             shown = interface.name if interface else name
             listed.append(WanInterface(shown, ("listed in policy wan_interfaces",), interface))
         return listed
-    return detect_wan_interfaces(config, found)
+    return detect_wan_interfaces(config, found, routes)
 
 
-def detect_wan_interfaces(config: RunningConfig, found: list[Interface] | None = None) -> list[WanInterface]:
+def detect_wan_interfaces(
+    config: RunningConfig, found: list[Interface] | None = None, routes: Sequence[StaticRoute] | None = None
+) -> list[WanInterface]:
     """WAN interfaces as the config shows them, each with every reason that applies."""
     found = interfaces(config) if found is None else found
+    defaults = default_routes(config) if routes is None else [route for route in routes if route.is_default]
     reasons: dict[str, list[str]] = {interface.name: [] for interface in found}
 
     def add(interface: Interface, reason: str) -> None:
@@ -391,7 +432,7 @@ def detect_wan_interfaces(config: RunningConfig, found: list[Interface] | None =
             add(interface, "cellular interface")
         if interface.pppoe_client:
             add(interface, "PPPoE client towards the modem")
-    for route in default_routes(config):
+    for route in defaults:
         if route.vrf is not None:
             # A VRF's default route says nothing about the global table's uplink.
             continue

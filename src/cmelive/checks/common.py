@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING
 
 from cmelive.checks.base import Evidence
 from cmelive.parsing.running_config import RunningConfig
-from cmelive.topology import Acl, Interface, WanInterface, acls, interfaces, wan_interfaces
+from cmelive.topology import (
+    Acl,
+    Interface,
+    StaticRoute,
+    WanInterface,
+    acls,
+    interfaces,
+    static_routes,
+    wan_interfaces,
+)
 
 if TYPE_CHECKING:
     from cmelive.state import DeviceState
@@ -35,6 +44,11 @@ def device_wan_interfaces(state: DeviceState) -> list[WanInterface]:
     return list(state.derived(_wan_interfaces))
 
 
+def device_static_routes(state: DeviceState) -> list[StaticRoute]:
+    """:func:`cmelive.topology.static_routes` of the device's running-config."""
+    return list(state.derived(_static_routes))
+
+
 def device_acls(state: DeviceState) -> list[Acl]:
     """:func:`cmelive.topology.acls` of the device's running-config."""
     return list(state.derived(_acls))
@@ -45,7 +59,13 @@ def _interfaces(state: DeviceState) -> tuple[Interface, ...]:
 
 
 def _wan_interfaces(state: DeviceState) -> tuple[WanInterface, ...]:
-    return tuple(wan_interfaces(running_config(state), state.policy, found=device_interfaces(state)))
+    config, policy = running_config(state), state.policy
+    routes = None if policy.wan_interfaces else device_static_routes(state)  # the policy's list needs none
+    return tuple(wan_interfaces(config, policy, found=device_interfaces(state), routes=routes))
+
+
+def _static_routes(state: DeviceState) -> tuple[StaticRoute, ...]:
+    return tuple(static_routes(running_config(state)))
 
 
 def _acls(state: DeviceState) -> tuple[Acl, ...]:

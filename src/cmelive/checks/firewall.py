@@ -15,6 +15,7 @@ from cmelive.checks.base import Evidence, Outcome, Severity, failed, not_applica
 from cmelive.checks.common import (
     device_acls,
     device_interfaces,
+    device_static_routes,
     device_wan_interfaces,
     running_config,
     unique_evidence,
@@ -26,13 +27,12 @@ from cmelive.topology import (
     Acl,
     AclEntry,
     Interface,
+    RouteTable,
     WanInterface,
-    StaticRoute,
     acl_names,
     find_acl,
     find_interface,
     interface_for_address,
-    static_routes,
 )
 
 if TYPE_CHECKING:  # imported for annotations only: cmelive.policy -> checks -> here would be a cycle
@@ -56,7 +56,7 @@ def _ipv4(text: str) -> IPv4Address | None:
         return None
 
 
-def egress_interface(found: list[Interface], routes: list[StaticRoute], address: IPv4Address) -> Interface | None:
+def egress_interface(found: list[Interface], routes: RouteTable, address: IPv4Address) -> Interface | None:
     """The interface traffic to ``address`` leaves by: a connected subnet, else the longest static route.
 
     None when nothing in the config routes it (a dynamic routing protocol may, but we cannot tell).
@@ -64,10 +64,7 @@ def egress_interface(found: list[Interface], routes: list[StaticRoute], address:
     connected = interface_for_address(found, address)
     if connected is not None:
         return connected
-    best: StaticRoute | None = None
-    for route in routes:
-        if route.vrf is None and address in route.prefix and (best is None or route.prefix.prefixlen > best.prefix.prefixlen):
-            best = route
+    best = routes.lookup(address)
     if best is None:
         return None
     if best.interface is not None:
@@ -160,12 +157,15 @@ class _VoiceInterface:
 
 
 def _voice_interfaces(
-    config: RunningConfig, found: list[Interface], wan: list[WanInterface], phone_ips: list[IPv4Address]
+    config: RunningConfig,
+    found: list[Interface],
+    routes: RouteTable,
+    wan: list[WanInterface],
+    phone_ips: list[IPv4Address],
 ) -> dict[str, _VoiceInterface]:
     """The interfaces that carry voice signalling or media, each with why we think so.
 
-    ``found`` is every interface of ``config``."""
-    routes = static_routes(config)
+    ``found`` is every interface of ``config``, ``routes`` its static routes."""
     wan_names = {uplink.name for uplink in wan}
     voice: dict[str, _VoiceInterface] = {}
 
@@ -269,7 +269,8 @@ def inspection_on_voice_interfaces(state: DeviceState) -> Outcome:
     zoned = [interface for interface in found if interface.zone is not None]
     if not applied and not zoned:
         return not_applicable("no ip inspect rule is applied on any interface")
-    voice = _voice_interfaces(config, found, device_wan_interfaces(state), _registered_phone_ips(state))
+    routes = RouteTable(device_static_routes(state))
+    voice = _voice_interfaces(config, found, routes, device_wan_interfaces(state), _registered_phone_ips(state))
     if not voice:
         where = ", ".join(dict.fromkeys(i.name for i in [*(a[0] for a in applied), *zoned]))
         return unknown(
@@ -443,16 +444,31 @@ def _h225_verdict(acl: Acl) -> _Verdict:
     return _Verdict(None, tuple(allowed))
 
 
-def _covers(match: _Match, address: IPv4Address) -> bool:
-    spec = match.source.split()
-    if spec[0] == "host" and len(spec) == 2:
-        return spec[1] == str(address)
-    if len(spec) == 2 and _ipv4(spec[0]) is not None and _ipv4(spec[1]) is not None:
-        wildcard = int(IPv4Address(spec[1]))
-        return int(address) & ~wildcard & 0xFFFFFFFF == int(IPv4Address(spec[0])) & ~wildcard & 0xFFFFFFFF
-    if len(spec) == 1 and _ipv4(spec[0]) is not None:
-        return spec[0] == str(address)
-    return False
+class _Sources:
+    """The sources ``allowed`` permits, indexed: whether one covers an address costs a set lookup
+    per distinct wildcard, not a pass over every entry (a big router permits each of its thousands
+    of H.323 peers by its own line, and every peer is asked about)."""
+
+    def __init__(self, allowed: tuple[_Match, ...]) -> None:
+        # Hosts as written: "host 10.1.1.5" and the bare "10.1.1.5" compare with the address's text.
+        self.hosts: set[str] = set()
+        # wildcard -> the base addresses with the wildcard's bits cleared
+        self.masked: dict[int, set[int]] = {}
+        for match in allowed:
+            spec = match.source.split()
+            if spec[0] == "host" and len(spec) == 2:
+                self.hosts.add(spec[1])
+            elif len(spec) == 2 and (base := _ipv4(spec[0])) is not None and (mask := _ipv4(spec[1])) is not None:
+                wildcard = int(mask)
+                self.masked.setdefault(wildcard, set()).add(int(base) & ~wildcard & 0xFFFFFFFF)
+            elif len(spec) == 1 and _ipv4(spec[0]) is not None:
+                self.hosts.add(spec[0])
+
+    def cover(self, address: IPv4Address) -> bool:
+        if str(address) in self.hosts:
+            return True
+        value = int(address)
+        return any(value & ~wildcard & 0xFFFFFFFF in bases for wildcard, bases in self.masked.items())
 
 
 def _peer_permits(peers: list[str], sequences: list[int] | None = None) -> list[str]:
@@ -530,7 +546,7 @@ def h225_from_known_peers(state: DeviceState) -> Outcome:
             "list the uplinks in the policy's wan_interfaces"
         )
     found = device_interfaces(state)
-    routes = static_routes(config)
+    routes = RouteTable(device_static_routes(state))
     # Peers reached through the WAN: the ones an inbound WAN ACL must let in.
     wan_names = {w.name for w in wan}
     remote_peers = [
@@ -607,8 +623,9 @@ def h225_from_known_peers(state: DeviceState) -> Outcome:
                 )
             else:
                 judged.append(f"{interface.name}: ACL {acl.name} lets no source reach TCP {H225_PORT} ({closing})")
+            sources = _Sources(verdict.allowed)
             for address, line in remote_peers:
-                if not any(_covers(m, address) for m in verdict.allowed):
+                if not sources.cover(address):
                     notes.append(
                         f"H.323 peer {address} (line {line.number}) may not reach TCP {H225_PORT} through "
                         f"{interface.name}: calls from it are refused"

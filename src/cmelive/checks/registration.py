@@ -309,9 +309,12 @@ def phone_networks(state: DeviceState, config: RunningConfig) -> PhoneNetworks:
     service = telephony_service(config)
     source = source_address(service) if service is not None else None
     if source is not None and source.address is not None:
-        found = interfaces(config)
+        # The device's own config (every caller's): its interfaces and WAN as every check reads them.
+        own = config is state.config
+        found = device_interfaces(state) if own else interfaces(config)
         owner = interface_for_address(found, source.address)
-        wan_names = {wan.name for wan in wan_interfaces(config, state.policy)}
+        wans = device_wan_interfaces(state) if own else wan_interfaces(config, state.policy)
+        wan_names = {wan.name for wan in wans}
         if owner is None:
             notes.append(f"ip source-address {source.address} is on no interface of this router")
         elif owner.kind in _NOT_A_LINK or all(n.prefixlen == 32 for n in owner.networks):

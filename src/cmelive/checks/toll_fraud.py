@@ -34,6 +34,7 @@ from cmelive.dialplan import (
     NumberClass,
     PatternError,
     access_codes_reaching,
+    access_codes_reaching_each,
     cor_setup,
     cor_uses,
     dial_peers,
@@ -672,8 +673,8 @@ def after_hours_fraud_area_codes(state: DeviceState) -> Outcome:
     if not area_codes:
         return not_applicable("the policy's fraud_area_codes is empty")
     nanp_tail = range(_NUMBER_TAIL, _NUMBER_TAIL + 1)
-    reached = {area: access_codes_reaching(patterns, "1" + area, nanp_tail) for area in area_codes}
-    reached = {area: access for area, access in reached.items() if access}
+    by_prefix = access_codes_reaching_each(patterns, ["1" + area for area in area_codes], nanp_tail)
+    reached = {area: access for area in area_codes if (access := by_prefix["1" + area])}
     unreadable = [peer for peer in peers if peer.unreadable]
     blocks = _block_patterns(telephony)
     # The block patterns about these area codes, however dialled (an access code they miss included).
