@@ -300,7 +300,10 @@ def test_crash_inside_a_device_transaction_leaves_no_half_device(db: Path) -> No
     assert crashed.failures[Severity.HIGH] == 1
     assert [d.name for d in store.load_run(crashed.id).devices] == ["r1"]
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT count(*) FROM results WHERE device = 'r2'").fetchone()[0] == 0
+    # Nothing of r2: no device row, and not its result the crash interrupted (r1 has no CME-ACC-01).
+    assert conn.execute("SELECT count(*) FROM devices WHERE name = 'r2'").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM results WHERE check_id = 'CME-ACC-01'").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM result_sets").fetchone()[0] == 1
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
@@ -402,6 +405,141 @@ def test_trend_is_oldest_first_with_failures_by_severity(db: Path) -> None:
     run_id, started_at, failures = store.trend()[0]
     assert (run_id, failures[Severity.CRITICAL]) == (ids[0], 1)
     assert started_at == store.get_run(ids[0]).started_at
+
+
+# -- results stored once, and schema 1 migrated ----------------------------------------------------
+
+
+def audited_fleet() -> list[DeviceReport]:
+    reports = [
+        audit_snapshot(read_snapshot(example_dir(name)), name=name) for name in ("insecure-cme", "secure-cme", "plain-ios")
+    ]
+    waiver = {"reason": "r", "owner": "o", "expires": "2099-01-01"}
+    reports.append(device("r-waived", result("CME-ACC-04", Status.WAIVED, waiver=waiver), result("CME-ACC-01", Status.FAIL)))
+    reports.append(unreachable_report("branch-9", "10.9.9.9", ConnectError("connection refused")))
+    return reports
+
+
+def table_counts(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as conn:
+        tables = ("devices", "results", "result_sets", "result_set_items", "result_set_counts", "blobs")
+        counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}
+    conn.close()
+    return counts
+
+
+def test_a_run_that_changed_nothing_stores_no_result_again(db: Path) -> None:
+    reports = audited_fleet()
+    store = History(db)
+    first = record_run(store, *reports)
+    after_one = table_counts(db)
+    second = record_run(store, *reports)
+    after_two = table_counts(db)
+    # One more row per device, nothing else: results, sets and command lists are shared.
+    assert after_two == {**after_one, "devices": after_one["devices"] + len(reports)}
+    assert after_one["results"] < sum(len(r.results) for r in reports)  # shared across devices too
+    assert [d.to_dict() for d in store.load_run(second).devices] == [d.to_dict() for d in reports]
+    assert store.get_run(first).failures == store.get_run(second).failures
+    # One result changed on one device: one new result and one new set, nothing else.
+    changed = [*reports[:3], device("r-waived", result("CME-ACC-04", Status.FAIL), result("CME-ACC-01", Status.FAIL)), reports[4]]
+    third = record_run(store, *changed)
+    after_three = table_counts(db)
+    assert after_three["results"] == after_two["results"] + 1
+    assert after_three["result_sets"] == after_two["result_sets"] + 1
+    assert [d.to_dict() for d in store.load_run(third).devices] == [d.to_dict() for d in changed]
+    assert store.diff().totals()["new"] == 1
+
+
+def write_schema_1(db: Path, runs: list[tuple[str, str | None, list[DeviceReport], list[str]]]) -> None:
+    """A database as cmelive wrote it before schema 2: every result of every device-run in full.
+    ``runs``: (status, finished_at, devices recorded, devices left not_started)."""
+    from cmelive.history import _MIGRATIONS
+    from cmelive.report.model import NOT_STARTED_ERROR
+
+    conn = sqlite3.connect(db)
+    for statement in _MIGRATIONS[0]:
+        assert isinstance(statement, str)
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    for number, (status, finished_at, reports, waiting) in enumerate(runs, start=1):
+        conn.execute(
+            "INSERT INTO runs (id, started_at, finished_at, status, inventory, host_count, tool_version, pid, hostname)"
+            " VALUES (?, ?, ?, ?, 'inv.yaml', ?, '0.1', 1, 'old-host')",
+            (number, f"2026-01-{number:02}T06:00:00Z", finished_at, status, len(reports) + len(waiting)),
+        )
+        for name in waiting:
+            conn.execute(
+                "INSERT INTO devices VALUES (?, ?, '127.0.0.9', NULL, 'not_started', ?, '{}', '[]', 'x')",
+                (number, name, NOT_STARTED_ERROR),
+            )
+        for report in reports:
+            commands = [
+                {"command": c.command, "status": str(c.status), "duration_s": round(c.duration_s, 4), "error": c.error}
+                for c in report.commands
+            ]
+            conn.execute(
+                "INSERT INTO devices VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'x')",
+                (number, report.name, report.host, report.hostname, str(report.status), report.error,
+                 json.dumps(report.facts, default=str), json.dumps(commands)),
+            )
+            for r in report.results:
+                conn.execute(
+                    "INSERT INTO results (run_id, device, check_id, title, family, severity, status, reference,"
+                    " message, evidence, remediation, waiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (number, report.name, r.check, r.title, r.family, str(r.severity), str(r.status), r.reference,
+                     r.message, json.dumps([{"command": e.command, "line": e.line, "text": e.text} for e in r.evidence]),
+                     json.dumps(list(r.remediation)), json.dumps(r.waiver) if r.waiver is not None else None),
+                )
+    conn.commit()
+    conn.close()
+
+
+def test_a_schema_1_database_is_migrated_in_place_and_reads_the_same(tmp_path: Path) -> None:
+    reports = audited_fleet()
+    changed = [*reports[:3], device("r-waived", result("CME-ACC-04", Status.FAIL)), reports[4]]
+    runs: list[tuple[str, str | None, list[DeviceReport], list[str]]] = [
+        ("complete", "2026-01-01T06:05:00Z", reports, []),
+        ("incomplete", None, reports[:2], ["r-late"]),  # died half-way: aborted
+        ("complete", "2026-01-03T06:05:00Z", reports, []),
+        ("complete", "2026-01-04T06:05:00Z", changed, []),
+    ]
+    old, fresh = tmp_path / "old.sqlite", tmp_path / "fresh.sqlite"
+    write_schema_1(old, runs)
+    # The same runs written by this cmelive, their run rows made the same.
+    with History(fresh) as store:
+        for status, finished_at, devices, waiting in runs:
+            handle = store.start_run("inv.yaml", len(devices) + len(waiting), [(name, "127.0.0.9") for name in waiting])
+            for report in devices:
+                store.record_device(handle, report)
+            store.finish_run(handle, complete=status == "complete")
+    with sqlite3.connect(fresh) as conn:
+        for number, (status, finished_at, _, _) in enumerate(runs, start=1):
+            conn.execute(
+                "UPDATE runs SET started_at = ?, finished_at = ?, status = ?, tool_version = '0.1', pid = 1,"
+                " hostname = 'old-host' WHERE id = ?",
+                (f"2026-01-{number:02}T06:00:00Z", finished_at, status, number),
+            )
+    conn.close()
+    with History(old) as migrated, History(fresh) as store:
+        assert [r.to_dict() for r in migrated.list_runs()] == [r.to_dict() for r in store.list_runs()]
+        assert migrated.list_runs()[2].status == RunStatus.ABORTED
+        for number in range(1, len(runs) + 1):
+            assert migrated.load_run(number).to_dict() == store.load_run(number).to_dict()
+        assert [d.to_dict() for d in migrated.load_run(1).devices] == [d.to_dict() for d in reports]
+        assert migrated.diff().to_dict() == store.diff().to_dict()
+        assert migrated.diff(1, 2).to_dict() == store.diff(1, 2).to_dict()
+        assert migrated.trend() == store.trend()
+    with sqlite3.connect(old) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert not {"results_v1", "devices_v1"} & tables
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    conn.close()
+    assert table_counts(old) == table_counts(fresh)
+    # The migrated database goes on sharing: a run like the last adds one row per device.
+    with History(old) as migrated:
+        record_run(migrated, *changed)
+    assert table_counts(old) == {**table_counts(fresh), "devices": table_counts(fresh)["devices"] + len(changed)}
 
 
 # -- diff -----------------------------------------------------------------------------------------
