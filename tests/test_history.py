@@ -19,7 +19,7 @@ from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import RUNNING_CONFIG, CommandStatus
 from cmelive.errors import ConnectError, HistoryError, RunLockedError, UsageError
 from cmelive.examples import example_dir
-from cmelive.history import SCHEMA_VERSION, History, Presence, RunStatus, default_db_path
+from cmelive.history import SCHEMA_VERSION, History, Presence, RunStatus, default_db_path, diff_reports
 from cmelive.report.model import DeviceReport, DeviceStatus
 from cmelive.snapshot import CommandOutput, read_snapshot
 
@@ -448,6 +448,13 @@ def test_a_run_that_changed_nothing_stores_no_result_again(db: Path) -> None:
     assert after_three["result_sets"] == after_two["result_sets"] + 1
     assert [d.to_dict() for d in store.load_run(third).devices] == [d.to_dict() for d in changed]
     assert store.diff().totals()["new"] == 1
+    # The diff reads only statuses and results; the same as diffing the whole reports.
+    summaries = [store.get_run(second), store.get_run(third)]
+    whole = diff_reports(summaries[0], store.load_run(second), summaries[1], store.load_run(third))
+    assert store.diff().to_dict() == whole.to_dict()
+    assert store.diff(first, third).to_dict() == diff_reports(
+        store.get_run(first), store.load_run(first), summaries[1], store.load_run(third)
+    ).to_dict()
 
 
 def write_schema_1(db: Path, runs: list[tuple[str, str | None, list[DeviceReport], list[str]]]) -> None:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from cmelive import __version__
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
@@ -423,7 +423,28 @@ def _sort_key(change: FindingChange) -> tuple[int, str]:
     return (-change.severity.rank, change.check)
 
 
-def diff_devices(a: DeviceReport | None, b: DeviceReport | None) -> DeviceDiff:
+class Judged(Protocol):
+    """What a diff reads of a device: a :class:`DeviceReport`, or the lighter :class:`DeviceView`."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> DeviceStatus: ...
+    @property
+    def results(self) -> Sequence[CheckResult]: ...
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    """A device's status and results as a diff reads them from the history: without the evidence,
+    remediation and facts a whole :class:`DeviceReport` rebuilds (and masks again)."""
+
+    name: str
+    status: DeviceStatus
+    results: Sequence[CheckResult]
+
+
+def diff_devices(a: Judged | None, b: Judged | None) -> DeviceDiff:
     """Compare one device's results in two runs (either may be absent)."""
     either = b if b is not None else a
     if either is None:
@@ -468,8 +489,12 @@ def diff_devices(a: DeviceReport | None, b: DeviceReport | None) -> DeviceDiff:
 
 
 def diff_reports(run_a: RunSummary, report_a: AuditReport, run_b: RunSummary, report_b: AuditReport) -> RunDiff:
-    devices_a = {d.name: d for d in report_a.devices}
-    devices_b = {d.name: d for d in report_b.devices}
+    return diff_devices_of(run_a, report_a.devices, run_b, report_b.devices)
+
+
+def diff_devices_of(run_a: RunSummary, a: Sequence[Judged], run_b: RunSummary, b: Sequence[Judged]) -> RunDiff:
+    devices_a = {d.name: d for d in a}
+    devices_b = {d.name: d for d in b}
     devices = [diff_devices(devices_a.get(name), devices_b.get(name)) for name in sorted(set(devices_a) | set(devices_b))]
     return RunDiff(run_a, run_b, devices)
 
@@ -1084,7 +1109,35 @@ class History:
             summary_a, summary_b = finished[1], finished[0]
         else:
             summary_a, summary_b = self.get_run(run_a), self.get_run(run_b)
-        return diff_reports(summary_a, self.load_run(summary_a.id), summary_b, self.load_run(summary_b.id))
+        return diff_devices_of(summary_a, self.device_views(summary_a.id), summary_b, self.device_views(summary_b.id))
+
+    def device_views(self, run_id: int) -> list[DeviceView]:
+        """A run's devices as a diff reads them; each distinct result built once."""
+        built: dict[int, CheckResult] = {}
+        results_by_set: dict[int, list[CheckResult]] = {}
+        for row in self._query(
+            "SELECT i.set_id, r.id, r.check_id, r.title, r.severity, r.status, r.message"
+            " FROM result_set_items i JOIN results r ON r.id = i.result_id"
+            " WHERE i.set_id IN (SELECT DISTINCT result_set_id FROM devices WHERE run_id = ?)"
+            " ORDER BY i.set_id, i.position",
+            (run_id,),
+        ):
+            result = built.get(row["id"])
+            if result is None:
+                result = built[row["id"]] = CheckResult(
+                    check=row["check_id"],
+                    title=row["title"],
+                    severity=Severity(row["severity"]),
+                    family="",
+                    status=Status(row["status"]),
+                    reference="",
+                    message=row["message"],
+                )
+            results_by_set.setdefault(row["set_id"], []).append(result)
+        return [
+            DeviceView(row["name"], DeviceStatus(row["status"]), results_by_set.get(row["result_set_id"], []))
+            for row in self._query("SELECT name, status, result_set_id FROM devices WHERE run_id = ? ORDER BY rowid", (run_id,))
+        ]
 
     def _complete_runs(self, limit: int, before: str | None = None) -> list[RunSummary]:
         """The newest ``limit`` complete runs (started before ``before``, an ISO time), newest first:
