@@ -754,3 +754,137 @@ def test_a_transaction_cut_short_does_not_block_the_next_write(tmp_path: Path) -
         handle = store.start_run("inventory.yaml", 1)
         store.finish_run(handle, complete=True)
         assert store.list_runs()[0].status == RunStatus.COMPLETE
+
+
+# -- history prune --------------------------------------------------------------------------------
+
+
+def pruning_history(db: Path) -> dict[int, DeviceReport]:
+    """Six runs: 1 complete, 2 aborted, 3 complete, 4 stopped (incomplete), 5 and 6 complete; each
+    with a result of its own (CME-ACC-04's message names the run) and one shared by all."""
+    runs: dict[int, DeviceReport] = {}
+    with History(db) as store:
+        for number in range(1, 7):
+            report = device("r1", result("CME-ACC-04", Status.FAIL, f"telnet, run {number}"), result("CME-GUI-06", Status.PASS))
+            run_id = record_run(store, report, complete=number not in (2, 4))
+            runs[run_id] = report
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET finished_at = NULL WHERE id = 2")  # died: aborted
+    conn.close()
+    return runs
+
+
+def orphans(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        count = sum(
+            conn.execute(sql).fetchone()[0]
+            for sql in (
+                "SELECT count(*) FROM results WHERE id NOT IN (SELECT result_id FROM result_set_items)",
+                "SELECT count(*) FROM result_sets WHERE id NOT IN (SELECT result_set_id FROM devices"
+                " WHERE result_set_id IS NOT NULL)",
+                "SELECT count(*) FROM blobs WHERE id NOT IN (SELECT commands_id FROM devices WHERE commands_id IS NOT NULL)",
+            )
+        )
+    conn.close()
+    return count
+
+
+def test_prune_keeps_the_newest_complete_runs_and_the_stopped_runs_between_them(db: Path) -> None:
+    runs = pruning_history(db)
+    with History(db) as store:
+        before = {run_id: store.load_run(run_id).to_dict() for run_id in (3, 4, 5, 6)}
+        diff_before = store.diff().to_dict()
+        outcome = store.prune(keep=3)
+        # Kept: complete runs 6, 5, 3, and run 4 (stopped, newer than run 3); gone: 1, and 2 (aborted, older).
+        assert sorted(run.id for run in outcome.runs) == [1, 2]
+        assert [run.status for run in outcome.runs] == [RunStatus.ABORTED, RunStatus.COMPLETE]  # newest first
+        assert outcome.kept == 4
+        assert [run.id for run in store.list_runs()] == [6, 5, 4, 3]
+        assert {run_id: store.load_run(run_id).to_dict() for run_id in (3, 4, 5, 6)} == before
+        assert store.diff().to_dict() == diff_before
+        # Runs 1 and 2's own CME-ACC-04 results and their sets went; the shared pass and command list stay.
+        assert (outcome.results, outcome.result_sets, outcome.blobs) == (2, 2, 0)
+    assert orphans(db) == 0
+    assert table_counts(db)["results"] == 5  # 4 runs' CME-ACC-04, 1 shared CME-GUI-06
+    assert len(runs) == 6
+    with History(db) as store:
+        outcome = store.prune(keep=1)
+        assert sorted(run.id for run in outcome.runs) == [3, 4, 5]
+        assert [run.id for run in store.list_runs()] == [6]
+        assert store.load_run(6).devices[0].to_dict() == runs[6].to_dict()
+    assert orphans(db) == 0
+
+
+def test_prune_dry_run_deletes_nothing(db: Path) -> None:
+    pruning_history(db)
+    counts = table_counts(db)
+    with History(db) as store:
+        dry = store.prune(keep=2, dry_run=True)
+        assert dry.dry_run and sorted(run.id for run in dry.runs) == [1, 2, 3, 4]
+        assert (dry.results, dry.result_sets, dry.kept) == (4, 4, 2)
+        assert len(store.list_runs()) == 6
+    assert table_counts(db) == counts
+    with History(db) as store:  # the real one deletes what the dry one said
+        real = store.prune(keep=2)
+        assert [r.to_dict() for r in real.runs] == [r.to_dict() for r in dry.runs]
+        assert (real.results, real.result_sets, real.kept) == (4, 4, 2)
+
+
+def test_prune_keep_days(db: Path) -> None:
+    pruning_history(db)
+    with sqlite3.connect(db) as conn:
+        # Runs 1-3 started 40 days ago and more; 4-6 are today's.
+        for run_id in (1, 2, 3):
+            conn.execute("UPDATE runs SET started_at = ? WHERE id = ?", (f"2020-01-0{run_id}T06:00:00Z", run_id))
+    conn.close()
+    with History(db) as store:
+        outcome = store.prune(keep_days=30)
+        assert sorted(run.id for run in outcome.runs) == [1, 2, 3]
+        assert [run.id for run in store.list_runs()] == [6, 5, 4]
+        # Either rule keeps a run: --keep 3 keeps complete runs 6, 5 and 3 — run 3 is gone already.
+        assert store.prune(keep=1, keep_days=30).runs == []
+        with pytest.raises(UsageError, match="--keep"):
+            store.prune()
+    assert orphans(db) == 0
+
+
+def test_prune_is_refused_while_a_run_holds_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    pruning_history(db)
+    counts = table_counts(db)
+    store = History(db)
+    handle = store.start_run("nightly.yaml", 1)
+    try:
+        with pytest.raises(RunLockedError, match="in progress"):
+            History(db).prune(keep=1)
+        proc = cli("history", "prune", "--keep", "1", "--db", str(db), home=tmp_path)
+        assert_one_line_error(proc, str(db), "another fleet run is in progress", f"run {handle.run_id}")
+    finally:
+        store.finish_run(handle, complete=True)
+        store.close()
+    assert table_counts(db)["results"] == counts["results"]
+    proc = cli("history", "prune", "--keep", "1", "--db", str(db), home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_cli_history_prune(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    pruning_history(db)
+    dry = cli("history", "prune", "--keep", "2", "--dry-run", "--db", str(db), home=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.splitlines()[0] == "would delete 4 run(s): 1, 2, 3, 4"
+    assert "would delete 4 stored result(s), 4 result set(s) and 0 command list(s)" in dry.stdout
+    assert "2 run(s) kept" in dry.stdout
+    listing = cli("history", "--db", str(db), home=tmp_path)
+    assert len(listing.stdout.splitlines()) == 1 + 6
+    size_before = db.stat().st_size
+    real = cli("history", "prune", "--keep", "2", "--vacuum", "--db", str(db), home=tmp_path)
+    assert real.returncode == 0, real.stderr
+    assert real.stdout.splitlines()[0] == "deleted 4 run(s): 1, 2, 3, 4"
+    assert db.stat().st_size < size_before
+    listing = cli("history", "--db", str(db), "-n", "5", home=tmp_path)
+    assert [line.split()[0] for line in listing.stdout.splitlines()[1:]] == ["6", "5"]
+    again = cli("history", "prune", "--keep", "2", "--db", str(db), home=tmp_path)
+    assert again.stdout.startswith("deleted no run: every run is kept")
+    assert_one_line_error(cli("history", "prune", "--db", str(db), home=tmp_path), "--keep N and/or --keep-days D")
+    assert_one_line_error(cli("history", "prune", "--keep", "0", "--db", str(db), home=tmp_path), "--keep")

@@ -36,7 +36,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -282,6 +282,24 @@ class TrendPoint(NamedTuple):
     run_id: int
     started_at: str
     failures: dict[Severity, int]
+
+
+class _DryRun(Exception):
+    """Raised inside a prune's transaction to roll it back."""
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What :meth:`History.prune` deleted (or, dry, would delete)."""
+
+    runs: list[RunSummary]  # the runs deleted, newest first
+    kept: int  # runs left
+    results: int  # distinct results no kept run references any more
+    result_sets: int
+    blobs: int
+    bytes_before: int
+    bytes_after: int  # the same unless vacuumed: SQLite reuses freed pages for the next runs
+    dry_run: bool
 
 
 class RunHandle:
@@ -860,6 +878,103 @@ class History:
             raise HistoryError(str(lock_path), f"cannot lock the run lock file: {exc.strerror}") from exc
         _HELD_LOCKS.add(lock_fd)
         return lock_fd
+
+    # -- retention ----------------------------------------------------------------------------
+
+    def prune(
+        self, keep: int | None = None, keep_days: int | None = None, *, dry_run: bool = False, vacuum: bool = False
+    ) -> PruneResult:
+        """Delete old runs and the results no kept run references.
+
+        Kept: the newest ``keep`` complete runs, and every run started in the last ``keep_days`` days
+        (either rule keeps a run). Incomplete and aborted runs go when they are older than the oldest
+        complete run kept: a stopped run between two kept ones stays with them. Takes the run lock
+        (a run in progress refuses it: :class:`RunLockedError`); ``dry_run`` rolls it all back.
+        """
+        if keep is None and keep_days is None:
+            raise UsageError("history prune: give --keep N and/or --keep-days D")
+        if keep is not None and keep < 1:
+            raise UsageError("history prune: --keep must be at least 1")
+        if keep_days is not None and keep_days < 0:
+            raise UsageError("history prune: --keep-days must be 0 or more")
+        lock_fd = self._take_run_lock()
+        try:
+            bytes_before = self._size()
+            cutoff = None
+            if keep_days is not None:
+                now = datetime.strptime(utc_now(), "%Y-%m-%dT%H:%M:%SZ")
+                cutoff = (now - timedelta(days=keep_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            counts: dict[str, int] = {}
+            summaries: list[RunSummary] = []
+            try:
+                with self._transaction("cannot prune the history") as conn:
+                    runs = conn.execute("SELECT id, status, started_at FROM runs ORDER BY id DESC").fetchall()
+                    complete = [run_id for run_id, status, _ in runs if status == RunStatus.COMPLETE]
+                    kept = set(complete[:keep] if keep is not None else [])
+                    if cutoff is not None:
+                        kept |= {run_id for run_id, _, started_at in runs if started_at >= cutoff}
+                    # A run still marked running died (this holds the lock): it goes like an incomplete one.
+                    oldest_kept = min(kept, default=None)
+                    gone = [
+                        run_id
+                        for run_id, status, _ in runs
+                        if run_id not in kept
+                        and (status == RunStatus.COMPLETE or oldest_kept is None or run_id < oldest_kept)
+                    ]
+                    for chunk in _chunks(gone):
+                        summaries += self._summaries(self._query_in(conn, "SELECT * FROM runs WHERE id IN", chunk))
+                        # Devices go with their runs (ON DELETE CASCADE), items and counts with their sets.
+                        conn.execute(f"DELETE FROM runs WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+                    # NOT IN (SELECT ...): one pass over the references left, in SQLite and PostgreSQL.
+                    counts["result_sets"] = conn.execute(
+                        "DELETE FROM result_sets WHERE id NOT IN"
+                        " (SELECT result_set_id FROM devices WHERE result_set_id IS NOT NULL)"
+                    ).rowcount
+                    counts["results"] = conn.execute(
+                        "DELETE FROM results WHERE id NOT IN (SELECT result_id FROM result_set_items)"
+                    ).rowcount
+                    counts["blobs"] = conn.execute(
+                        "DELETE FROM blobs WHERE id NOT IN"
+                        " (SELECT commands_id FROM devices WHERE commands_id IS NOT NULL)"
+                    ).rowcount
+                    if dry_run:
+                        raise _DryRun  # rolls every delete back
+            except _DryRun:
+                pass
+            if vacuum and not dry_run and gone:
+                with self._mutex, self._errors("cannot vacuum the history"):
+                    self._conn.execute("VACUUM")
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return PruneResult(
+                runs=sorted(summaries, key=lambda run: -run.id),
+                kept=len(runs) - len(gone),
+                results=counts["results"],
+                result_sets=counts["result_sets"],
+                blobs=counts["blobs"],
+                bytes_before=bytes_before,
+                bytes_after=self._size(),
+                dry_run=dry_run,
+            )
+        finally:
+            _HELD_LOCKS.discard(lock_fd)
+            fcntl.flock(lock_fd, fcntl.LOCK_UN)
+            os.close(lock_fd)
+
+    @staticmethod
+    def _query_in(conn: sqlite3.Connection, sql: str, ids: Sequence[Any]) -> list[sqlite3.Row]:
+        cursor = conn.execute(f"{sql} ({', '.join('?' * len(ids))})", ids)
+        cursor.row_factory = sqlite3.Row
+        return list(cursor.fetchall())
+
+    def _size(self) -> int:
+        """The database's bytes on disk, its write-ahead log included."""
+        total = 0
+        for suffix in ("", "-wal"):
+            try:
+                total += os.stat(f"{self.path}{suffix}").st_size
+            except FileNotFoundError:
+                pass
+        return total
 
     def _holder_description(self, lock_path: Path) -> str:
         rows = self._query(
