@@ -884,7 +884,7 @@ def test_cli_history_prune(tmp_path: Path) -> None:
     assert db.stat().st_size < size_before
     listing = cli("history", "--db", str(db), "-n", "5", home=tmp_path)
     assert [line.split()[0] for line in listing.stdout.splitlines()[1:]] == ["6", "5"]
-    again = cli("history", "prune", "--keep", "2", "--db", str(db), home=tmp_path)
+    again = cli("history", "--db", str(db), "prune", "--keep", "2", home=tmp_path)  # --db before prune too
     assert again.stdout.startswith("deleted no run: every run is kept")
     assert_one_line_error(cli("history", "prune", "--db", str(db), home=tmp_path), "--keep N and/or --keep-days D")
     assert_one_line_error(cli("history", "prune", "--keep", "0", "--db", str(db), home=tmp_path), "--keep")

@@ -49,6 +49,8 @@ def history(
     `cmelive history prune` deletes old runs (see its --help).
     """
     if ctx.invoked_subcommand is not None:
+        # `cmelive history --db X prune`: the subcommand works on X too, never on the default.
+        ctx.obj = db
         return
     with _open(db) as store:
         runs = store.list_runs(limit)
@@ -62,6 +64,7 @@ def history(
 
 @history_app.command("prune", epilog=exit_codes.HELP)
 def prune(
+    ctx: typer.Context,
     keep: Annotated[
         int | None, typer.Option("--keep", metavar="N", help="Keep the newest N complete runs.")
     ] = None,
@@ -80,6 +83,8 @@ def prune(
 
     Without --vacuum the freed space stays in the file, and the next runs reuse it.
     """
+    if db is None and isinstance(ctx.obj, Path):
+        db = ctx.obj
     with _open(db) as store:
         outcome = store.prune(keep, keep_days, dry_run=dry_run, vacuum=vacuum)
     verb = "would delete" if outcome.dry_run else "deleted"
