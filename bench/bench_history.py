@@ -13,7 +13,9 @@ reports:
 - **now**: the working tree's history.
 
 Printed for each side: the database's bytes after the first run, per device-run for a run that
-changed nothing but uptimes and durations, and after every run; the time to record a run; and at
+changed nothing but uptimes and durations, and after every run; the time to record a run (the
+hashing included, which a fleet's judge processes do); the baseline's database migrated to now's
+schema (time and size); and at
 5 runs and at ``--runs`` runs, the medians of ``history -n 5`` (``list_runs(5)``: the same work
 whatever the runs kept), ``history`` (``list_runs(20)``: 5 runs listed at 5, 20 at 30) and ``diff``
 (the last two complete runs), read through the Python API (the CLI adds its ~0.3 s start). Everything happens in a temporary
@@ -148,6 +150,21 @@ def side(label: str, module: ModuleType, base: list[DeviceReport], runs: int, wo
         print(f"  {label}: run {run}/{runs} recorded in {figures['record'][-1]:.2f} s, database {db_bytes(path) / 1e6:.1f} MB", flush=True)
     figures[f"at {runs}"] = reads(module, path, repetitions)
     figures["bytes"] = db_bytes(path)
+    if module is not load_now():
+        # Upgrading: the baseline's database opened by this cmelive (migrated in place), then vacuumed.
+        now = load_now()
+        start = time.perf_counter()
+        now.History(path).close()
+        figures["migrate"] = time.perf_counter() - start
+        checkpoint(path)
+        figures["migrated bytes"] = db_bytes(path)
+        import sqlite3
+
+        with sqlite3.connect(path) as conn:
+            conn.execute("VACUUM")
+        conn.close()
+        figures["vacuumed bytes"] = db_bytes(path)
+        print(f"  {label}: migrated in {figures['migrate']:.1f} s, {figures['migrated bytes'] / 1e6:.1f} MB, vacuumed {figures['vacuumed bytes'] / 1e6:.1f} MB")
     return figures
 
 
@@ -188,6 +205,12 @@ def main() -> int:
     for read in ("history -n 5", "history", "diff"):
         row(f"`{read}` at 5 runs", lambda m, read=read: f"{m['at 5'][read] * 1000:.0f} ms")
         row(f"`{read}` at all runs", lambda m, read=read: f"{m['at ' + str(m['runs'])][read] * 1000:.0f} ms")
+    for m in measured.values():
+        if "migrate" in m:
+            print(
+                f"\nbaseline database migrated to now's schema in {m['migrate']:.1f} s: {m['bytes'] / 1e6:.1f} MB ->"
+                f" {m['migrated bytes'] / 1e6:.1f} MB, {m['vacuumed bytes'] / 1e6:.1f} MB after VACUUM"
+            )
     if len(measured) == 2:
         (old, new) = measured.values()
         print()

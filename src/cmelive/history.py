@@ -57,6 +57,14 @@ _BUSY_TIMEOUT_MS = 10_000
 
 # Migration N (1-based) takes a database from user_version N-1 to N. Append, never edit. A step
 # is an SQL statement, or a function for what SQL cannot do portably (hashing).
+#
+# What is SQLite's own, for a PostgreSQL port: ``PRAGMA user_version`` (a one-row version table
+# there); ``INTEGER PRIMARY KEY`` ids given by the database (identity columns); devices read back
+# ``ORDER BY rowid``, the order they were recorded in (a column of its own); ``?`` placeholders
+# (``%s`` in psycopg). The rest (ON CONFLICT DO NOTHING, NOT IN (SELECT ...), CASE, ALTER TABLE
+# RENAME) is common SQL. A prune there, beside writers of other inventory scopes, must not delete a
+# result set a writer has just looked up and not yet referenced (here the run lock and SQLite's
+# single writer exclude that).
 _Step = str | Callable[[sqlite3.Connection], None]
 _MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
     (
@@ -941,7 +949,7 @@ class History:
                         raise _DryRun  # rolls every delete back
             except _DryRun:
                 pass
-            if vacuum and not dry_run and gone:
+            if vacuum and not dry_run:
                 with self._mutex, self._errors("cannot vacuum the history"):
                     self._conn.execute("VACUUM")
                     self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
