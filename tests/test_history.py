@@ -457,6 +457,37 @@ def test_a_run_that_changed_nothing_stores_no_result_again(db: Path) -> None:
     ).to_dict()
 
 
+def test_an_unchanged_device_run_costs_under_2_kb(tmp_path: Path) -> None:
+    """Issue 13's target, counted in bytes on disk: 300 devices recorded again with nothing changed
+    but their uptimes and command durations."""
+    import dataclasses
+
+    examples = audited_fleet()[:3]
+    fleet = [
+        dataclasses.replace(examples[n % 3], name=f"r{n:03}", results=[
+            dataclasses.replace(r, message=f"{r.message} [r{n:03}]") for r in examples[n % 3].results
+        ])
+        for n in range(300)
+    ]
+    db = tmp_path / "h.sqlite"
+    sizes = []
+    with History(db) as store:
+        for run in range(3):
+            record_run(store, *[
+                dataclasses.replace(
+                    d, facts={**d.facts, "uptime": f"{run} days"},
+                    commands=[dataclasses.replace(c, duration_s=0.1 * run + 0.01 * i) for i, c in enumerate(d.commands)],
+                )
+                for d in fleet
+            ])
+            with sqlite3.connect(db) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
+            sizes.append(db.stat().st_size)
+    assert sizes[0] > 300 * 20_000  # the first run stores every (unique) result
+    assert (sizes[2] - sizes[1]) / 300 < 2048
+
+
 def write_schema_1(db: Path, runs: list[tuple[str, str | None, list[DeviceReport], list[str]]]) -> None:
     """A database as cmelive wrote it before schema 2: every result of every device-run in full.
     ``runs``: (status, finished_at, devices recorded, devices left not_started)."""
