@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from datetime import date
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import RUNNING_CONFIG, CommandStatus
 from cmelive.errors import ConnectError, HistoryError, RunLockedError, UsageError
 from cmelive.examples import example_dir
-from cmelive.history import SCHEMA_VERSION, History, Presence, RunStatus, default_db_path, diff_reports
+from cmelive.history import SCHEMA_VERSION, History, Presence, RunStatus, RunSummary, default_db_path, diff_reports
 from cmelive.report.model import DeviceReport, DeviceStatus
 from cmelive.snapshot import CommandOutput, read_snapshot
 
@@ -486,6 +487,31 @@ def test_an_unchanged_device_run_costs_under_2_kb(tmp_path: Path) -> None:
             sizes.append(db.stat().st_size)
     assert sizes[0] > 300 * 20_000  # the first run stores every (unique) result
     assert (sizes[2] - sizes[1]) / 300 < 2048
+
+
+def test_diff_summarises_only_the_runs_it_compares(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """diff (and --since) cost the same however many runs are kept: counted in runs summarised."""
+    with History(db) as store:
+        ids = [record_run(store, device("r1", result("CME-ACC-04", Status.FAIL, f"run {n}"))) for n in range(12)]
+    with sqlite3.connect(db) as conn:
+        for n, run_id in enumerate(ids):
+            conn.execute("UPDATE runs SET started_at = ? WHERE id = ?", (f"2026-01-{n + 1:02}T06:00:00Z", run_id))
+    conn.close()
+    summarised: list[int] = []
+    original = History._summaries
+
+    def counting(self: History, rows: list[sqlite3.Row]) -> list[RunSummary]:
+        summarised.extend(row["id"] for row in rows)
+        return original(self, rows)
+
+    monkeypatch.setattr(History, "_summaries", counting)
+    with History(db) as store:
+        assert (store.diff().run_a.id, store.diff().run_b.id) == (ids[-2], ids[-1])
+        assert len(summarised) == 4
+        summarised.clear()
+        since = store.diff(since=date(2026, 1, 3))
+        assert (since.run_a.id, since.run_b.id) == (ids[2], ids[-1])
+        assert sorted(summarised) == sorted([ids[2], ids[-1]])
 
 
 def write_schema_1(db: Path, runs: list[tuple[str, str | None, list[DeviceReport], list[str]]]) -> None:
