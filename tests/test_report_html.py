@@ -232,7 +232,20 @@ def parse(text: str) -> Node:
 
 
 def cells(root: Node) -> list[Node]:
-    return [n for n in root.walk() if "data-family" in n.attrs]
+    """The heat map's cells, each given its device (its row's header) and family (its column's
+    header) as ``data-device`` and ``data-family``, which the page keeps on the headers only."""
+    table = next(n for n in root.walk() if n.tag == "table" and "heat" in n.classes())
+    head, body = (next(n for n in table.walk() if n.tag == tag) for tag in ("thead", "tbody"))
+    families = [th.attrs["data-family"] for th in head.walk() if th.tag == "th" and "data-family" in th.attrs]
+    found = []
+    for row in (n for n in body.children if n.tag == "tr"):
+        header = next(c for c in row.children if c.tag == "th")
+        row_cells = [c for c in row.children if "cell" in c.classes()]
+        assert len(row_cells) == len(families)
+        for cell, family in zip(row_cells, families, strict=True):
+            cell.attrs.update({"data-device": header.attrs["data-device"], "data-family": family})
+            found.append(cell)
+    return found
 
 
 # --- structure ----------------------------------------------------------------------------------
@@ -301,10 +314,15 @@ def test_heatmap_cells_name_the_worst_status_in_class_and_text(page: str, report
     assert critical.all_text().startswith("CRIT")
     gui_failures = sum(1 for r in report.devices[1].results if r.family == "GUI" and r.status == Status.FAIL)
     assert critical.all_text() == f"CRIT{gui_failures}"
-    assert "fail (1 critical" in critical.attrs["title"]
+    # The link's title has the counts; the row and column headers name the device and family.
+    assert critical.children[0].attrs["title"].startswith(f"GUI: {gui_failures} fail (1 critical")
     assert by_key[("secure-cme", "GUI")].all_text() == "PASS"
     assert by_key[(ERROR_DEVICE, "GUI")].all_text() == "ERROR"
-    assert "connection timed out" in by_key[(ERROR_DEVICE, "GUI")].attrs["title"]
+    assert by_key[(ERROR_DEVICE, "GUI")].children[0].attrs["title"] == "GUI: not audited"
+    error_row = by_key[(ERROR_DEVICE, "GUI")].parent
+    assert error_row is not None
+    total = next(c for c in error_row.children if "total" in c.classes())
+    assert "connection timed out" in total.attrs["title"] and total.all_text() == "not audited"
 
 
 def test_heatmap_cells_link_to_the_family_in_the_device_section(drawn: Node) -> None:
