@@ -1,14 +1,15 @@
 """The HTML report at fleet scale: generating it, opening it in Chromium, sorting and filtering it.
 
-Run: ``python bench/bench_html.py`` (about 3 minutes on 2 shared vCPUs; ``--help`` for the knobs,
-``--baseline none`` to time this checkout alone, ``--skip-browser`` for the Python side only).
+Run: ``python bench/bench_html.py`` (about 10 minutes on 2 shared vCPUs, most of it the baseline's
+pages; ``--help`` for the knobs, ``--baseline none`` to time this checkout alone,
+``--skip-browser`` for the Python side only).
 
-One fleet of ``--devices`` (default 1,000) is made from real audits of the three bundled examples
+For each size in ``--devices`` (default 1,000 and 2,000), one fleet is made from real audits of the three bundled examples
 (``secure-cme``, ``insecure-cme``, ``plain-ios``) under random names, one device in 20 unreachable,
 and rendered twice in the same run:
 
 - **baseline**: the package at ``--baseline`` (default :data:`BASELINE_REVISION`, the last revision
-  before devices could be sorted and filtered), taken out of git with ``git archive`` (``src`` and
+  before devices' details were drawn on demand), taken out of git with ``git archive`` (``src`` and
   ``parsers``) into a temporary directory;
 - **now**: this checkout.
 
@@ -28,6 +29,10 @@ its own script are in, and records, with ``performance.now()``:
 - per interaction, the median of ``--cycles`` rounds, each followed by a forced layout, so the
   restyle and reflow it causes are counted: the name filter both sides have (type ``branch-1``,
   then clear it), and, now, sort by name, filter ``status=partial``, and back to worst first.
+
+Each load also records Chromium's peak memory (PSS over its process tree, sampled; the largest
+process's peak RSS), after the same for a blank page; and, unless ``--skip-show-all``, one more load
+of this checkout's page presses "Show all details" (every device drawn, the print path).
 
 The process's wall time is shown too (it includes Chromium's start and ``--dump-dom`` writing the
 whole DOM out, tens of MB). The ratios compare now with the baseline in the same run; the sort's

@@ -25,7 +25,7 @@ from cmelive.commands import AUDIT_COMMANDS, CommandStatus
 from cmelive.report.html import WORST_FIRST_TEXT, render_html, worst_first
 from cmelive.report.model import INTERRUPTED_ERROR, NOT_STARTED_ERROR, AuditReport, DeviceReport, DeviceStatus
 from cmelive.report.text import FAMILY_TITLES, family_order
-from tests.test_report_html import Node, chromium, fleet_report, parse, render_in_chromium
+from tests.test_report_html import Node, fleet_report, parse, render_in_chromium
 
 STATUS_RANK = {"error": 4, "interrupted": 3, "not_started": 2, "partial": 1, "ok": 0}
 
@@ -487,36 +487,6 @@ def test_the_page_writes_each_distinct_finding_once(fleet: AuditReport) -> None:
     assert tables[0][1] == len(insecure.results)
     # What 30 more devices cost: their heat-map rows, sections' headings, and indices.
     assert (sizes[1] - sizes[0]) / 30 < 6_000
-
-
-SCROLLED_PROBE = """(function () {
-  var all = document.querySelectorAll("section.device");
-  all[all.length - 1].scrollIntoView();
-  var tries = 0;
-  // The observer reports after a frame: look again each frame until the last device is drawn (or
-  // give up); frames, not timers, since virtual time runs timers without waiting for a frame.
-  (function look() {
-    tries += 1;
-    if (!all[all.length - 1].hasAttribute("data-drawn") && tries < 120) { window.requestAnimationFrame(look); return; }
-    document.documentElement.setAttribute("data-probe", JSON.stringify(
-      Array.prototype.map.call(all, function (s) { return s.hasAttribute("data-drawn"); })));
-  })();
-})();"""
-
-
-def test_chromium_draws_a_device_when_it_is_scrolled_to(tmp_path: Path, fleet: AuditReport) -> None:
-    big = AuditReport(
-        devices=[dataclasses.replace(fleet.devices[3], name=f"cme-{i:02d}") for i in range(30)],
-        generated_at=fleet.generated_at,
-    )
-    # --virtual-time-budget: Chromium runs the page's timers and observers before dumping the DOM.
-    done = chromium(tmp_path, with_probe(render_html(big), SCROLLED_PROBE), "--virtual-time-budget=5000", "--dump-dom")
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = re.search(r'data-probe="([^"]*)"', done.stdout)
-    assert found is not None, done.stdout[-2000:]
-    drawn = json.loads(found.group(1).replace("&quot;", '"'))
-    assert drawn[-1] is True and drawn[0] is False  # near the screen only
-    assert 1 <= sum(drawn) < len(drawn)
 
 
 PRINT_PROBE = """(function () {

@@ -3,9 +3,14 @@
 The page opens from disk (``file://``) and needs nothing else: CSS and JS are inline, there are no
 fonts, images or links to other hosts, and a Content-Security-Policy made of the hashes of its own
 ``<style>`` and ``<script>`` blocks keeps it that way (``default-src 'none'``), so even a piece of
-evidence that escaped escaping could not load or run anything. Everything is readable without
-JavaScript; the script only adds filters, "expand all", copy buttons, and opens collapsed sections
-for printing and for heat-map links.
+evidence that escaped escaping could not load or run anything. The summary, roll-up and heat map
+are HTML, readable without JavaScript; each device's facts and findings are data (one JSON block in
+``<script type="application/json">``, each distinct string and each distinct finding written once:
+the same finding on a thousand routers costs one entry and an index per router), which the script
+draws into the device's section when it comes near the screen, is linked to, printed, or "Show all
+details" is pressed, with ``textContent`` only. Without JavaScript a note says the details need it:
+a ``<noscript>`` copy would be the whole old page again (34 MB at 1,000 routers). The script also
+adds filters, "expand all", copy buttons, and opens collapsed sections for printing and links.
 
 Devices come worst first (:func:`worst_first`) in the heat map and in the device sections alike,
 so a reader without JavaScript gets the useful order. The script sorts them again (by name, by
@@ -18,18 +23,21 @@ Layout, top to bottom:
 
 * a summary: devices (ok / partial / error), failures by severity, unknown, waived and expired
   waivers, when and by which version the report was made;
-* a heat map, devices × check families (columns in catalog order): each cell is one ``<td>`` with
-  ``data-device``, ``data-family``, a class naming the worst status in it (``fail-critical`` …
+* a heat map, devices × check families (columns in catalog order; the row header carries
+  ``data-device``, the column header ``data-family``): each cell is one ``<td>`` with a class
+  naming the worst status in it (``fail-critical`` …
   ``fail-info``, ``unknown``, ``waived``, ``pass``, ``na``; ``error`` for a device that could not be
   audited, ``none`` when it has no result in that family) and a text label, so colour is never the
-  only signal; each cell links to that family in the device's section;
+  only signal, and a link (titled with its counts) to that family in the device's section;
 * a trend of failures by severity over runs (a stacked bar chart in inline SVG, built here) when
   two or more :class:`TrendPoint` are given;
-* one section per device: facts, commands that did not complete, then failures (grouped by family,
+* one section per device (drawn from the data, see above): facts, commands that did not complete,
+  then failures (grouped by family,
   worst family first, like the text report), unknown results with their reasons, waived results with
   their waiver, and the passes / not-applicable results collapsed in a ``<details>``.
 
-Every piece of text from a device or a waiver file goes through :func:`html.escape`.
+Every piece of text from a device or a waiver file goes through :func:`html.escape`, or is data
+(JSON with every ``<`` escaped) that the script sets as text.
 """
 
 from __future__ import annotations
