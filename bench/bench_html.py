@@ -1,14 +1,15 @@
 """The HTML report at fleet scale: generating it, opening it in Chromium, sorting and filtering it.
 
-Run: ``python bench/bench_html.py`` (about 3 minutes on 2 shared vCPUs; ``--help`` for the knobs,
-``--baseline none`` to time this checkout alone, ``--skip-browser`` for the Python side only).
+Run: ``python bench/bench_html.py`` (about 10 minutes on 2 shared vCPUs, most of it the baseline's
+pages; ``--help`` for the knobs, ``--baseline none`` to time this checkout alone,
+``--skip-browser`` for the Python side only).
 
-One fleet of ``--devices`` (default 1,000) is made from real audits of the three bundled examples
+For each size in ``--devices`` (default 1,000 and 2,000), one fleet is made from real audits of the three bundled examples
 (``secure-cme``, ``insecure-cme``, ``plain-ios``) under random names, one device in 20 unreachable,
 and rendered twice in the same run:
 
 - **baseline**: the package at ``--baseline`` (default :data:`BASELINE_REVISION`, the last revision
-  before devices could be sorted and filtered), taken out of git with ``git archive`` (``src`` and
+  before devices' details were drawn on demand), taken out of git with ``git archive`` (``src`` and
   ``parsers``) into a temporary directory;
 - **now**: this checkout.
 
@@ -28,6 +29,10 @@ its own script are in, and records, with ``performance.now()``:
 - per interaction, the median of ``--cycles`` rounds, each followed by a forced layout, so the
   restyle and reflow it causes are counted: the name filter both sides have (type ``branch-1``,
   then clear it), and, now, sort by name, filter ``status=partial``, and back to worst first.
+
+Each load also records Chromium's peak memory (PSS over its process tree, sampled; the largest
+process's peak RSS), after the same for a blank page; and, unless ``--skip-show-all``, one more load
+of this checkout's page presses "Show all details" (every device drawn, the print path).
 
 The process's wall time is shown too (it includes Chromium's start and ``--dump-dom`` writing the
 whole DOM out, tens of MB). The ratios compare now with the baseline in the same run; the sort's
@@ -57,8 +62,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 EXAMPLES = ("secure-cme", "insecure-cme", "plain-ios")
-#: The last revision before the HTML report's devices could be sorted and filtered (issue 12).
-BASELINE_REVISION = "2a2d797"
+#: The last revision before the devices' details were drawn on demand from data (issue 13); the
+#: one before sorting and filtering (issue 12) was 2a2d797.
+BASELINE_REVISION = "9580a31"
 
 # Runs at the end of the page, after its own script: times the load and each interaction.
 PROBE = """(function () {
@@ -85,10 +91,27 @@ PROBE = """(function () {
       add("sort_worst", timed(function () { set("device-sort", "severity", "change"); }));
     }
   }
+  // Opening a device from the heat map: a link to a family of a device near the end of the page
+  // (drawn on the click, when details are drawn on demand), then the browser scrolls to it.
+  var links = document.querySelectorAll("table.heat tbody td.cell a");
+  for (var j = 0; j < cycles && links.length; j++) {
+    var link = links[links.length - 1 - j * 23 % links.length];
+    add("open_device", timed(function () { link.click(); }));
+  }
   out.shown = document.querySelectorAll("section.device:not(.hidden)").length;
   out.runs = runs;
+  if (SHOW_ALL && document.getElementById("show-all")) {
+    out.show_all = timed(function () { document.getElementById("show-all").click(); });
+  }
+  out.findings = document.querySelectorAll(".finding").length;
   document.documentElement.setAttribute("data-bench", JSON.stringify(out));
 })();"""
+
+
+BLANK = (
+    "<!DOCTYPE html><html><body><p>blank</p><script>document.documentElement.setAttribute("
+    '"data-bench", JSON.stringify({ready: performance.now()}));</script></body></html>'
+)
 
 
 # --- worker: runs inside the interpreter of one side ---------------------------------------------
@@ -144,10 +167,10 @@ def _baseline_tree(revision: str, into: Path) -> Path:
     return target
 
 
-def _run_worker(tree: Path, args: argparse.Namespace, page: Path) -> dict[str, Any]:
+def _run_worker(tree: Path, args: argparse.Namespace, devices: int, page: Path) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(tree / "src")}
     done = subprocess.run(
-        [sys.executable, __file__, "--worker", "--devices", str(args.devices),
+        [sys.executable, __file__, "--worker", "--devices", str(devices),
          "--repetitions", str(args.repetitions), "--page", str(page)],
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -157,8 +180,8 @@ def _run_worker(tree: Path, args: argparse.Namespace, page: Path) -> dict[str, A
     return result
 
 
-def _with_probe(page: Path, cycles: int, into: Path) -> Path:
-    probe = PROBE.replace("CYCLES", str(cycles))
+def _with_probe(page: Path, cycles: int, into: Path, *, show_all: bool = False) -> Path:
+    probe = PROBE.replace("CYCLES", str(cycles)).replace("SHOW_ALL", "true" if show_all else "false")
     digest = "'sha256-" + base64.b64encode(hashlib.sha256(probe.encode()).digest()).decode() + "'"
     text = page.read_text(encoding="utf-8")
     text = re.sub(r"(script-src [^;]+);", lambda m: f"{m.group(1)} {digest};", text, count=1)
@@ -167,27 +190,71 @@ def _with_probe(page: Path, cycles: int, into: Path) -> Path:
     return into
 
 
+def _tree_pss(root: int) -> int:
+    """The proportional set size (bytes) of process ``root`` and all its descendants, now: each
+    shared page counts once over the tree, split between the processes that share it."""
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            rollup = ""
+        found = re.search(r"^Pss:\s+(\d+) kB", rollup, re.MULTILINE)
+        total += int(found.group(1)) * 1024 if found else 0
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
 def _open_in_chromium(page: Path, workdir: Path) -> dict[str, Any]:
+    """One load of ``page``; besides the probe's figures, the peak memory of Chromium's whole
+    process tree (its PSS, sampled every 50 ms) and the peak RSS of its largest process (the
+    kernel's own figure, from ``wait4``)."""
     profile = workdir / "profile"
+    out_path = workdir / "dom.html"
     command = [
         str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-quic",
         f"--user-data-dir={profile}", "--dump-dom", page.as_uri(),
     ]  # fmt: skip
     start = time.perf_counter()
+    peak = 0
     try:
-        done = subprocess.run(command, capture_output=True, timeout=600, check=False)
+        with out_path.open("wb") as out, (workdir / "stderr.txt").open("wb") as err:
+            process = subprocess.Popen(command, stdout=out, stderr=err)
+            while True:
+                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+                if pid:
+                    break
+                peak = max(peak, _tree_pss(process.pid))
+                if time.perf_counter() - start > 600:
+                    process.kill()
+                time.sleep(0.05)
+            process.returncode = os.waitstatus_to_exitcode(status)
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     wall = time.perf_counter() - start
-    found = re.search(rb'data-bench="([^"]*)"', done.stdout)
-    if done.returncode != 0 or found is None:
-        raise SystemExit(f"chromium failed on {page} (exit {done.returncode}):\n{done.stderr[-2000:]!r}")
-    errors = re.search(rb'data-errors="([^"]*)"', done.stdout)
+    stdout = out_path.read_bytes()
+    out_path.unlink()
+    found = re.search(rb'data-bench="([^"]*)"', stdout)
+    if process.returncode != 0 or found is None:
+        stderr = (workdir / "stderr.txt").read_bytes()
+        raise SystemExit(f"chromium failed on {page} (exit {process.returncode}):\n{stderr[-2000:]!r}")
+    errors = re.search(rb'data-errors="([^"]*)"', stdout)
     if errors is not None and errors.group(1) not in (b"[]", b"[&quot;&quot;]"):
         raise SystemExit(f"the page recorded errors: {errors.group(1)[:500]!r}")
     measured: dict[str, Any] = json.loads(found.group(1).decode().replace("&quot;", '"').replace("&amp;", "&"))
     measured["wall"] = wall
+    measured["tree_mb"] = peak / 1e6
+    measured["largest_mb"] = usage.ru_maxrss / 1e3  # kB on Linux
     return measured
 
 
@@ -210,102 +277,165 @@ def _machine() -> str:
     return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, {chromium or 'no chromium'}"
 
 
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of device counts: {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"device counts must be >= 1: {text!r}")
+    return sizes
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--devices", type=int, default=1000)
-    parser.add_argument("--repetitions", type=int, default=5, help="render_html calls per side and round")
+    parser.add_argument("--devices", type=_sizes, default=[1000, 2000], help="fleet sizes, comma-separated")
+    parser.add_argument("--repetitions", type=int, default=3, help="render_html calls per side and round")
     parser.add_argument("--rounds", type=int, default=2, help="fresh interpreters per side, taking turns")
     parser.add_argument("--browser-runs", type=int, default=2, help="Chromium loads per side")
-    parser.add_argument("--cycles", type=int, default=5, help="rounds of each interaction per load")
+    parser.add_argument("--cycles", type=int, default=3, help="rounds of each interaction per load")
     parser.add_argument("--baseline", default=BASELINE_REVISION, help="git revision, or 'none'")
     parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--skip-show-all", action="store_true", help="no load that draws every device")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--page", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(_worker(args.devices, args.repetitions, args.page)))
+        print(json.dumps(_worker(args.devices[0], args.repetitions, args.page)))
         return 0
 
     print(f"machine: {_machine()}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    summary: list[str] = []
     with tempfile.TemporaryDirectory(prefix="cmelive-bench-html-") as scratch:
         work = Path(scratch)
         sides: dict[str, Path] = {"now": REPO}
         if args.baseline != "none":
             sides = {"baseline": _baseline_tree(args.baseline, work), "now": REPO}
-        pages: dict[str, Path] = {}
-        render: dict[str, dict[str, Any]] = {}
-        for _ in range(args.rounds):  # the sides take turns: a burst of load lands on one round of one side
-            for name, tree in sides.items():
-                pages[name] = work / f"{name}.html"
-                found = _run_worker(tree, args, pages[name])
-                if name in render:
-                    render[name]["render_s"] += found["render_s"]
-                else:
-                    render[name] = found
-        print(
-            f"\n1. render_html, {args.devices} devices (median of {args.rounds} rounds x {args.repetitions},"
-            " each after a warm-up)"
-        )
-        for name, found in render.items():
-            seconds = _median(found["render_s"])
+        if not args.skip_browser and CHROMIUM.exists():
+            # What Chromium's processes take for a page of nothing: the floor under every figure below.
+            blank = work / "blank.html"
+            blank.write_text(BLANK, encoding="utf-8")
+            floor = [_open_in_chromium(blank, work) for _ in range(args.browser_runs)]
             print(
-                f"   {name:9} {seconds:6.3f} s  ({seconds / args.devices * 1000:.2f} ms/device)"
-                f"  page {found['bytes'] / 1e6:.1f} MB"
+                f"Chromium with a blank page: peak PSS {_median([f['tree_mb'] for f in floor]):.0f} MB all"
+                f" processes, RSS {_median([f['largest_mb'] for f in floor]):.0f} MB largest,"
+                f" {_median([f['wall'] for f in floor]):.1f} s start to DOM dumped"
             )
-        if "baseline" in render:
-            ratio = _median(render["now"]["render_s"]) / _median(render["baseline"]["render_s"])
-            print(f"   now / baseline: {ratio:.2f}x")
-        if args.skip_browser:
-            return 0
-        if not CHROMIUM.exists():
-            print(f"\n{CHROMIUM} is missing: browser part skipped")
-            return 0
-        probed = {name: _with_probe(page, args.cycles, work / f"{name}-probed.html") for name, page in pages.items()}
-        loads: dict[str, list[dict[str, Any]]] = {name: [] for name in probed}
-        for _ in range(args.browser_runs):
-            for name, page in probed.items():  # the sides take turns
-                loads[name].append(_open_in_chromium(page, work))
-        print(
-            f"\n2. Chromium (headless), {args.devices} devices:"
-            f" medians of {args.browser_runs} loads x {args.cycles} rounds"
-        )
-
-        def stat(name: str, key: str) -> float:
-            if key in ("ready", "layout", "wall"):
-                return _median([load[key] for load in loads[name]])
-            return _median([ms for load in loads[name] for ms in load["runs"].get(key, [])])
-
-        rows = [
-            ("ready", "page read, parsed, its script run (ms)"),
-            ("layout", "first full layout (ms)"),
-            ("wall", "chromium process, start to DOM dumped (s)"),
-            ("name_filter", "name filter 'branch-1' + layout (ms)"),
-            ("name_filter_clear", "name filter cleared + layout (ms)"),
-            ("sort_name", "sort by name + layout (ms)"),
-            ("filter_status", "filter status=partial + layout (ms)"),
-            ("filter_clear", "status filter cleared + layout (ms)"),
-            ("sort_worst", "back to worst first + layout (ms)"),
-        ]
-        names = list(loads)
-
-        def cell(value: float) -> str:
-            return f"{'-':>10}" if value != value else f"{value:10.1f}"  # NaN: the side has no such control
-
-        print("   " + " " * 44 + "".join(f"{n:>10}" for n in names))
-        for key, label in rows:
-            print("   " + f"{label:44}" + "".join(cell(stat(n, key)) for n in names))
-        shown = ", ".join(f"{n} {loads[n][-1]['shown']}" for n in names)
-        print(f"   devices shown after the interactions: {shown}")
-        if "baseline" in loads:
-            print("\n3. ratios (now / baseline)")
-            for key, label in (("ready", "opening (ready)"), ("layout", "first layout"), ("wall", "chromium wall")):
-                print(f"   {label:44}{stat('now', key) / stat('baseline', key):8.2f}x")
-            old_filter = stat("baseline", "name_filter")
-            print(f"   {'sort by name / old name filter':44}{stat('now', 'sort_name') / old_filter:8.2f}x")
-            print(f"   {'status filter / old name filter':44}{stat('now', 'filter_status') / old_filter:8.2f}x")
-            print(f"   {'name filter now / old name filter':44}{stat('now', 'name_filter') / old_filter:8.2f}x")
+        for devices in args.devices:
+            summary += _one_size(args, devices, sides, work)
+    print("\nsummary (medians): devices, side, page MB, render s, open (ready + layout) s, tree peak PSS MB,"
+          " largest process RSS MB, open a device ms")
+    for line in summary:
+        print("   " + line)
     return 0
+
+
+def _one_size(args: argparse.Namespace, devices: int, sides: dict[str, Path], work: Path) -> list[str]:
+    pages: dict[str, Path] = {}
+    render: dict[str, dict[str, Any]] = {}
+    for _ in range(args.rounds):  # the sides take turns: a burst of load lands on one round of one side
+        for name, tree in sides.items():
+            pages[name] = work / f"{name}-{devices}.html"
+            found = _run_worker(tree, args, devices, pages[name])
+            if name in render:
+                render[name]["render_s"] += found["render_s"]
+            else:
+                render[name] = found
+    print(
+        f"\n1. render_html, {devices} devices (median of {args.rounds} rounds x {args.repetitions},"
+        " each after a warm-up)"
+    )
+    for name, found in render.items():
+        seconds = _median(found["render_s"])
+        print(
+            f"   {name:9} {seconds:6.3f} s  ({seconds / devices * 1000:.2f} ms/device)"
+            f"  page {found['bytes'] / 1e6:.1f} MB ({found['bytes'] / devices / 1e3:.1f} kB/device)"
+        )
+    if "baseline" in render:
+        ratio = _median(render["now"]["render_s"]) / _median(render["baseline"]["render_s"])
+        size = render["now"]["bytes"] / render["baseline"]["bytes"]
+        print(f"   now / baseline: render {ratio:.2f}x, page size {size:.3f}x")
+    summary = {
+        name: f"{devices:5} {name:9} {found['bytes'] / 1e6:7.1f} {_median(found['render_s']):6.2f}"
+        for name, found in render.items()
+    }
+    if args.skip_browser or not CHROMIUM.exists():
+        if not args.skip_browser:
+            print(f"\n{CHROMIUM} is missing: browser part skipped")
+        return list(summary.values())
+    probed = {
+        name: _with_probe(page, args.cycles, work / f"{name}-{devices}-probed.html") for name, page in pages.items()
+    }
+    loads: dict[str, list[dict[str, Any]]] = {name: [] for name in probed}
+    for _ in range(args.browser_runs):
+        for name, page in probed.items():  # the sides take turns
+            loads[name].append(_open_in_chromium(page, work))
+    print(
+        f"\n2. Chromium (headless), {devices} devices:"
+        f" medians of {args.browser_runs} loads x {args.cycles} rounds"
+    )
+
+    def stat(name: str, key: str) -> float:
+        if key == "open":
+            return _median([load["ready"] + load["layout"] for load in loads[name]])
+        if key in ("ready", "layout", "wall", "tree_mb", "largest_mb"):
+            return _median([load[key] for load in loads[name]])
+        return _median([ms for load in loads[name] for ms in load["runs"].get(key, [])])
+
+    rows = [
+        ("ready", "page read, parsed, its script run (ms)"),
+        ("layout", "first full layout (ms)"),
+        ("open", "opened: ready + first layout (ms)"),
+        ("wall", "chromium process, start to DOM dumped (s)"),
+        ("tree_mb", "peak PSS, all Chromium processes (MB)"),
+        ("largest_mb", "peak RSS, largest process (MB)"),
+        ("open_device", "heat-map link to a device + layout (ms)"),
+        ("name_filter", "name filter 'branch-1' + layout (ms)"),
+        ("name_filter_clear", "name filter cleared + layout (ms)"),
+        ("sort_name", "sort by name + layout (ms)"),
+        ("filter_status", "filter status=partial + layout (ms)"),
+        ("filter_clear", "status filter cleared + layout (ms)"),
+        ("sort_worst", "back to worst first + layout (ms)"),
+    ]
+    names = list(loads)
+
+    def cell(value: float) -> str:
+        return f"{'-':>10}" if value != value else f"{value:10.1f}"  # NaN: the side has no such control
+
+    print("   " + " " * 44 + "".join(f"{n:>10}" for n in names))
+    for key, label in rows:
+        print("   " + f"{label:44}" + "".join(cell(stat(n, key)) for n in names))
+    shown = ", ".join(f"{n} {loads[n][-1]['shown']}" for n in names)
+    print(f"   devices shown after the interactions: {shown}")
+    drawn = ", ".join(f"{n} {loads[n][-1]['findings']}" for n in names)
+    print(f"   findings in the DOM at the end: {drawn}")
+    if "baseline" in loads:
+        print("\n3. ratios (now / baseline)")
+        for key, label in (
+            ("open", "opening (ready + layout)"),
+            ("wall", "chromium wall"),
+            ("tree_mb", "peak PSS, all processes"),
+            ("largest_mb", "peak RSS, largest process"),
+            ("sort_name", "sort by name"),
+            ("name_filter", "name filter"),
+        ):
+            print(f"   {label:44}{stat('now', key) / stat('baseline', key):8.2f}x")
+    for name in names:
+        summary[name] += (
+            f" {stat(name, 'open') / 1000:8.2f} {stat(name, 'tree_mb'):8.0f} {stat(name, 'largest_mb'):8.0f}"
+            f" {cell(stat(name, 'open_device'))}"
+        )
+    if not args.skip_show_all:
+        # Drawing every device (the print path, "Show all details"): one load, after the interactions.
+        page = _with_probe(pages["now"], args.cycles, work / f"now-{devices}-all.html", show_all=True)
+        load = _open_in_chromium(page, work)
+        print(
+            f"\n4. now, 'Show all details' ({devices} devices, one load): {load['show_all']:.0f} ms for"
+            f" {load['findings']} findings; peak PSS {load['tree_mb']:.0f} MB all processes,"
+            f" RSS {load['largest_mb']:.0f} MB largest"
+        )
+    return list(summary.values())
 
 
 if __name__ == "__main__":

@@ -143,6 +143,17 @@ def page(report: AuditReport) -> str:
     return render_html(report, trend=trend_points(5), title="Branch fleet <nightly>")
 
 
+@pytest.fixture(scope="module")
+def drawn(page: str, tmp_path_factory: pytest.TempPathFactory) -> Node:
+    """The page as Chromium shows it once every device's details are drawn (``#details=all``): the
+    device sections are data in the page until its script draws them."""
+    rendered = render_in_chromium(tmp_path_factory.mktemp("drawn"), page, fragment="#details=all")
+    assert rendered.recorded_errors == [] and rendered.console_lines == []
+    html = next(n for n in rendered.dom.walk() if n.tag == "html")
+    assert html.attrs.get("data-details") == "all"
+    return rendered.dom
+
+
 # --- a small DOM ----------------------------------------------------------------------------------
 
 
@@ -221,21 +232,38 @@ def parse(text: str) -> Node:
 
 
 def cells(root: Node) -> list[Node]:
-    return [n for n in root.walk() if "data-family" in n.attrs]
+    """The heat map's cells, each given its device (its row's header) and family (its column's
+    header) as ``data-device`` and ``data-family``, which the page keeps on the headers only."""
+    table = next(n for n in root.walk() if n.tag == "table" and "heat" in n.classes())
+    head, body = (next(n for n in table.walk() if n.tag == tag) for tag in ("thead", "tbody"))
+    families = [th.attrs["data-family"] for th in head.walk() if th.tag == "th" and "data-family" in th.attrs]
+    found = []
+    for row in (n for n in body.children if n.tag == "tr"):
+        header = next(c for c in row.children if c.tag == "th")
+        row_cells = [c for c in row.children if "cell" in c.classes()]
+        assert len(row_cells) == len(families)
+        for cell, family in zip(row_cells, families, strict=True):
+            cell.attrs.update({"data-device": header.attrs["data-device"], "data-family": family})
+            found.append(cell)
+    return found
 
 
 # --- structure ----------------------------------------------------------------------------------
 
 
-def test_page_is_well_formed_with_unique_ids_and_working_links(page: str, report: AuditReport) -> None:
+def test_page_is_well_formed_with_unique_ids_and_working_links(
+    page: str, drawn: Node, report: AuditReport
+) -> None:
     root = parse(page)
     html = next(n for n in root.walk() if n.tag == "html")
     assert html.attrs["lang"] == "en"
     assert next(n for n in root.walk() if n.tag == "title").all_text() == "Branch fleet <nightly>"
-    ids = Counter(n.attrs["id"] for n in root.walk() if "id" in n.attrs)
-    assert [i for i, n in ids.items() if n > 1] == []
+    for tree in (root, drawn):
+        ids = Counter(n.attrs["id"] for n in tree.walk() if "id" in n.attrs)
+        assert [i for i, n in ids.items() if n > 1] == []
     internal = [n.attrs["href"] for n in root.walk() if n.attrs.get("href", "").startswith("#")]
     assert len(internal) >= 4 * len(heatmap_families(report))  # every heat-map cell links
+    # Every link lands once the details are drawn (families' ids are in the drawn details).
     assert {href[1:] for href in internal} <= set(ids)
 
 
@@ -286,14 +314,19 @@ def test_heatmap_cells_name_the_worst_status_in_class_and_text(page: str, report
     assert critical.all_text().startswith("CRIT")
     gui_failures = sum(1 for r in report.devices[1].results if r.family == "GUI" and r.status == Status.FAIL)
     assert critical.all_text() == f"CRIT{gui_failures}"
-    assert "fail (1 critical" in critical.attrs["title"]
+    # The link's title has the counts; the row and column headers name the device and family.
+    assert critical.children[0].attrs["title"].startswith(f"GUI: {gui_failures} fail (1 critical")
     assert by_key[("secure-cme", "GUI")].all_text() == "PASS"
     assert by_key[(ERROR_DEVICE, "GUI")].all_text() == "ERROR"
-    assert "connection timed out" in by_key[(ERROR_DEVICE, "GUI")].attrs["title"]
+    assert by_key[(ERROR_DEVICE, "GUI")].children[0].attrs["title"] == "GUI: not audited"
+    error_row = by_key[(ERROR_DEVICE, "GUI")].parent
+    assert error_row is not None
+    total = next(c for c in error_row.children if "total" in c.classes())
+    assert "connection timed out" in total.attrs["title"] and total.all_text() == "not audited"
 
 
-def test_heatmap_cells_link_to_the_family_in_the_device_section(page: str) -> None:
-    root = parse(page)
+def test_heatmap_cells_link_to_the_family_in_the_device_section(drawn: Node) -> None:
+    root = drawn
     by_id = {n.attrs["id"]: n for n in root.walk() if "id" in n.attrs}
     cell = next(
         c for c in cells(root) if (c.attrs["data-device"], c.attrs["data-family"]) == ("insecure-cme", "SNMP")
@@ -312,12 +345,18 @@ def test_heatmap_cells_link_to_the_family_in_the_device_section(page: str) -> No
 # --- escaping and self-containment ----------------------------------------------------------------
 
 
-def test_hostile_text_is_escaped_everywhere(page: str) -> None:
+def test_hostile_text_is_escaped_everywhere(page: str, drawn: Node) -> None:
     assert HOSTILE not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     root = parse(page)
     scripts = [n for n in root.walk() if n.tag == "script"]
-    assert len(scripts) == 2 and all("alert(1)" not in s.all_text() for s in scripts)
+    code = [n for n in scripts if "type" not in n.attrs]
+    assert len(code) == 2 and all("alert(1)" not in s.all_text() for s in code)
+    # The details' data: JSON with no "<" in it, so nothing in it can end its element or open a tag.
+    (data,) = [n for n in scripts if n.attrs.get("type") == "application/json"]
+    assert "<" not in data.all_text() and "\\u003cscript>alert(1)" in data.all_text()
+    assert HOSTILE_TEXT in json.loads(data.all_text())["s"]
+    # Drawn by the script as text, never as markup.
+    root = drawn
     evidence = [n.all_text() for n in root.walk() if "evidence" in n.classes()]
     assert any(f"show running-config:42: {HOSTILE_TEXT}" in text for text in evidence)
     assert any(LONG_LINE in text for text in evidence)
@@ -352,7 +391,7 @@ def test_the_content_security_policy_admits_exactly_the_inline_style_and_scripts
         return "'sha256-" + base64.b64encode(hashlib.sha256(node.all_text().encode()).digest()).decode() + "'"
 
     styles = [n for n in root.walk() if n.tag == "style"]
-    scripts = [n for n in root.walk() if n.tag == "script"]
+    scripts = [n for n in root.walk() if n.tag == "script" and "type" not in n.attrs]
     sources = dict(re.findall(r"([a-z-]+) ([^;]+)", policy))
     assert sources["style-src"].split() == [digest(n) for n in styles]
     assert sources["script-src"].split() == [digest(n) for n in scripts]
@@ -390,10 +429,11 @@ def _device_section(root: Node, name: str) -> Node:
 
 
 def test_device_section_orders_failures_unknowns_waived_then_collapsed_passes(
-    page: str, report: AuditReport
+    drawn: Node, report: AuditReport
 ) -> None:
-    section = _device_section(parse(page), "insecure-cme")
-    groups = [n for n in section.children if "group" in n.classes()]
+    section = _device_section(drawn, "insecure-cme")
+    details = next(n for n in section.children if "details" in n.classes())
+    groups = [n for n in details.children if "group" in n.classes()]
     assert [(g.tag, sorted(g.classes() - {"group"})) for g in groups] == [
         ("div", ["failures"]),
         ("div", ["unknowns"]),
@@ -442,8 +482,8 @@ def test_device_section_orders_failures_unknowns_waived_then_collapsed_passes(
     assert "kex: diffie-hellman-group-exchange-sha1, diffie-hellman-group14-sha1; host key: ssh-rsa" in facts
 
 
-def test_waivers_show_reason_owner_expiry_and_expired_ones_are_flagged(page: str) -> None:
-    section = _device_section(parse(page), "insecure-cme")
+def test_waivers_show_reason_owner_expiry_and_expired_ones_are_flagged(drawn: Node) -> None:
+    section = _device_section(drawn, "insecure-cme")
     articles = {
         next(c for c in a.walk() if "id" in c.classes()).all_text(): a
         for a in section.walk()
@@ -462,12 +502,15 @@ def test_waivers_show_reason_owner_expiry_and_expired_ones_are_flagged(page: str
     assert "ops <night shift>" in flagged.all_text()
 
 
-def test_a_waiver_past_its_date_is_flagged_even_if_still_marked_waived(report: AuditReport) -> None:
+def test_a_waiver_past_its_date_is_flagged_even_if_still_marked_waived(
+    tmp_path: Path, report: AuditReport
+) -> None:
     stale = dataclasses.replace(report.devices[1], results=list(report.devices[1].results))
     _replace(stale, "CME-CDP-01", waiver={"reason": "r", "owner": "o", "until": "2025-05-31"})
     page = render_html(AuditReport([stale], generated_at="2025-06-01T00:00:00Z"))
+    dom = render_in_chromium(tmp_path, page, fragment="#details=all").dom
     article = next(
-        a for a in parse(page).walk() if a.tag == "article" and "CME-CDP-01" in a.all_text()
+        a for a in dom.walk() if a.tag == "article" and "CME-CDP-01" in a.all_text()
     )
     assert "expired" in next(n for n in article.walk() if "waiver" in n.classes()).classes()
 
@@ -486,8 +529,15 @@ def test_page_reads_without_javascript(page: str) -> None:
     headers = [n for n in root.walk() if n.tag == "th"]
     assert {n.attrs.get("scope") for n in headers} == {"col", "row"}
     # Copy buttons are added by the script; the only buttons in the source are the hidden controls'.
-    assert {n.attrs["id"] for n in root.walk() if n.tag == "button"} == {"expand-all", "collapse-all"}
+    buttons = {n.attrs["id"] for n in root.walk() if n.tag == "button"}
+    assert buttons == {"show-all", "expand-all", "collapse-all"}
     assert all(controls in n.ancestors() for n in root.walk() if n.tag in {"button", "input"})
+    # The details are drawn by the script: without it, a note says so, above the devices and in each.
+    notes = [n for n in root.walk() if "nojs" in n.classes()]
+    assert "without JavaScript, the summary, the roll-up and the heat map above" in notes[0].all_text()
+    sections = [n for n in root.walk() if "device" in n.classes() and n.tag == "section"]
+    assert len(sections) == 4 == len(notes) - 1
+    assert not [n for n in root.walk() if "finding" in n.classes()]
 
 
 # --- trend --------------------------------------------------------------------------------------
@@ -604,8 +654,15 @@ def test_chromium_renders_the_report_without_console_errors(
     # The script showed the filters and gave each remediation block a copy button.
     controls = next(n for n in rendered.dom.walk() if n.attrs.get("id") == "controls")
     assert "hidden" not in controls.attrs
-    buttons = [n for n in rendered.dom.walk() if "copy" in n.classes()]
-    assert len(buttons) == page.count("<pre class=\"remediation\">") > 30
+    # Nothing is drawn before it is near the screen: the page opens on its summary.
+    assert not [n for n in rendered.dom.walk() if "finding" in n.classes()]
+    assert [n for n in rendered.dom.walk() if "nojs" in n.classes()]  # hidden by CSS once .js is set
+    assert "js" in html.attrs["class"].split()
+    everything = render_in_chromium(tmp_path, page, fragment="#details=all").dom
+    buttons = [n for n in everything.walk() if "copy" in n.classes()]
+    results = [r for d in report.devices for r in d.results]
+    with_fix = sum(1 for r in results if r.status in (Status.FAIL, Status.WAIVED) and r.remediation)
+    assert len(buttons) == with_fix > 30
 
 
 @pytest.mark.parametrize(
@@ -632,8 +689,11 @@ def test_chromium_harness_sees_console_errors(
 PROBE = """(function () {
   var root = document.documentElement, seen = {};
   seen.openedByLink = document.querySelector("#dev-1-secure-cme details.passes").open;
+  seen.drawnByLink = document.querySelectorAll("section.device[data-drawn]").length;
   document.querySelector('#controls input[value="pass"]').click();
   document.querySelector('#controls input[value="na"]').click();
+  // Devices drawn after a filter was set are filtered too.
+  document.getElementById("show-all").click();
   seen.passShown = document.querySelectorAll('.finding[data-status="pass"]:not(.filtered)').length;
   seen.failShown = document.querySelectorAll('.finding[data-status="fail"]:not(.filtered)').length;
   seen.passesGroupsShown = document.querySelectorAll("details.passes:not([hidden])").length;
@@ -663,6 +723,7 @@ def test_chromium_runs_the_filters_expand_all_and_link_reveal(
     results = [r for d in report.devices for r in d.results]
     assert seen == {
         "openedByLink": True,
+        "drawnByLink": 1,
         "passShown": 0,
         "failShown": sum(1 for r in results if r.status == Status.FAIL),
         "passesGroupsShown": 0,

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from cmelive.audit import unreachable_report
-from cmelive.checks.base import Severity, Status
+from cmelive.checks.base import CheckResult, Severity, Status
+from cmelive.commands import AUDIT_COMMANDS, CommandStatus
 from cmelive.report.html import WORST_FIRST_TEXT, render_html, worst_first
 from cmelive.report.model import INTERRUPTED_ERROR, NOT_STARTED_ERROR, AuditReport, DeviceReport, DeviceStatus
 from cmelive.report.text import FAMILY_TITLES, family_order
@@ -352,7 +353,7 @@ def test_chromium_a_link_to_a_filtered_out_device_shows_every_device_again(
     ],
     ids=["no-device", "one-device", "only-unaudited"],
 )
-@pytest.mark.parametrize("fragment", ["", "#sort=name&status=error&model=-&family=GUI&q=d"])
+@pytest.mark.parametrize("fragment", ["", "#sort=name&status=error&model=-&family=GUI&q=d", "#details=all"])
 def test_chromium_small_and_unaudited_fleets_sort_and_filter_cleanly(
     tmp_path: Path, fleet: AuditReport, devices: list[str], fragment: str
 ) -> None:
@@ -365,8 +366,8 @@ def test_chromium_small_and_unaudited_fleets_sort_and_filter_cleanly(
     ]
     small = AuditReport(devices=reports, generated_at=fleet.generated_at)
     view = view_in_chromium(tmp_path, small, render_html(small), fragment)
-    assert view.order == expected_order(small, "name" if fragment else "severity")
-    if fragment:
+    assert view.order == expected_order(small, "name" if "sort" in fragment else "severity")
+    if "status" in fragment:
         # No device here fails in GUI, so the select has no such option: "family" falls back to any.
         assert view.shown == [d for d in view.order if d.startswith("down")]
     else:
@@ -398,8 +399,118 @@ def test_chromium_a_heatmap_link_lands_on_a_device_laid_out_only_near_the_screen
     root = parse(page_text)
     last = sections(root)[-1].attrs["id"]
     target = f"{last}--GUI"
-    assert target in {n.attrs.get("id") for n in root.walk()}
+    assert target not in {n.attrs.get("id") for n in root.walk()}  # drawn when linked to
     rendered = render_in_chromium(tmp_path, with_probe(page_text, SCROLL_PROBE), fragment=f"#{target}")
     assert rendered.recorded_errors == [] and rendered.console_lines == []
     html = next(n for n in rendered.dom.walk() if n.tag == "html")
     assert json.loads(html.attrs["data-probe"]) == {"inView": True, "scrolled": True}
+
+
+# --- issue 13: device details drawn on demand from the page's data -----------------------------
+
+
+def _expected_finding(result: CheckResult) -> tuple[str, str, str, list[str], str, bool]:
+    kind = "na" if result.status == Status.NOT_APPLICABLE else str(result.status)
+    if result.status in (Status.PASS, Status.NOT_APPLICABLE):
+        return (kind, result.check, f"\u2014 {result.message}", [], "", False)
+    evidence = [
+        (f"{e.command}:{e.line}:" if e.line is not None else f"{e.command}:") + f" {e.text}" for e in result.evidence
+    ]
+    remediation = "\n".join(result.remediation) if result.status in (Status.FAIL, Status.WAIVED) else ""
+    return (kind, result.check, result.message, evidence, remediation, result.waiver is not None)
+
+
+def _drawn_finding(node: Node) -> tuple[str, str, str, list[str], str, bool]:
+    def text(css: str) -> str:
+        return next((n.all_text() for n in node.walk() if css in n.classes()), "")
+
+    evidence = [n.all_text() for n in node.walk() if "ev" in n.classes()]
+    assert all(line.endswith("\n") for line in evidence)
+    waiver = any("waiver" in n.classes() for n in node.walk())
+    return (node.attrs["data-status"], text("id"), text("message"), [e[:-1] for e in evidence], text("remediation"), waiver)
+
+
+def test_chromium_draws_every_device_exactly_as_its_report_says(tmp_path: Path, fleet: AuditReport, page: str) -> None:
+    # Every status of device (ok, partial, error, interrupted, not started), with waivers, unknown
+    # results, commands that failed and hostile text: each section's findings, drawn from the data,
+    # are the model's, one for one, in the page's order (failures, unknown, waived, then the quiet).
+    dom = render_in_chromium(tmp_path, page, fragment="#details=all").dom
+    drawn = {_name_of(fleet, s): s for s in sections(dom)}
+    assert len(drawn) == len(fleet.devices)
+    for device in fleet.devices:
+        section = drawn[device.name]
+        assert section.attrs.get("data-drawn") == "1"
+        findings = [n for n in section.walk() if "finding" in n.classes()]
+        got = sorted(_drawn_finding(n) for n in findings)
+        assert got == sorted(_expected_finding(r) for r in device.results), device.name
+        kinds = [n.attrs["data-status"] for n in findings]
+        rank = {"fail": 0, "unknown": 1, "waived": 2, "pass": 3, "na": 3}
+        assert [rank[k] for k in kinds] == sorted(rank[k] for k in kinds)
+        facts = next(n for n in section.walk() if "facts" in n.classes())
+        pairs = dict(zip((n.all_text() for n in facts.children if n.tag == "dt"),
+                         (n.all_text() for n in facts.children if n.tag == "dd"), strict=True))  # fmt: skip
+        assert (pairs["Device"], pairs["Host"], pairs["Status"]) == (device.name, device.host, str(device.status))
+        commands = [n for n in section.walk() if "commands" in n.classes()]
+        not_ok = [c for c in device.commands if c.status != CommandStatus.OK]
+        if not_ok:
+            body = [n for n in commands[0].walk() if n.tag == "tr"][1:]
+            assert [r.children[0].all_text() for r in body] == sorted(
+                (c.command for c in not_ok), key=lambda c: (AUDIT_COMMANDS.index(c) if c in AUDIT_COMMANDS else 99, c)
+            )
+        else:
+            assert commands == []
+    # Every heat-map cell's link lands on an element of the drawn page.
+    ids = {n.attrs["id"] for n in dom.walk() if "id" in n.attrs}
+    links = {n.attrs["href"][1:] for n in dom.walk() if n.tag == "a" and n.attrs.get("href", "").startswith("#")}
+    assert links <= ids
+
+
+def test_the_page_writes_each_distinct_finding_once(fleet: AuditReport) -> None:
+    # A thousand routers with the same configuration: the findings' text is in the page once.
+    insecure = fleet.devices[3]
+    sizes, tables = [], []
+    for count in (10, 40):
+        many = AuditReport(
+            devices=[dataclasses.replace(insecure, name=f"cme-{i:03d}") for i in range(count)],
+            generated_at=fleet.generated_at,
+        )
+        page_text = render_html(many)
+        found = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page_text, re.S)
+        assert found is not None and "<" not in found.group(1)
+        data = json.loads(found.group(1))
+        assert len(data["s"]) == len(set(data["s"]))
+        assert len(data["d"]) == count
+        tables.append((len(data["s"]), len(data["r"])))
+        sizes.append(len(page_text.encode()))
+    # For 30 more devices: 30 more strings (each one's name, in its facts), no new finding.
+    assert (tables[1][0] - tables[0][0], tables[1][1] - tables[0][1]) == (30, 0)
+    assert tables[0][1] == len(insecure.results)
+    # What 30 more devices cost: their heat-map rows, sections' headings, and indices.
+    assert (sizes[1] - sizes[0]) / 30 < 6_000
+
+
+PRINT_PROBE = """(function () {
+  var seen = {before: document.querySelectorAll("section.device[data-drawn]").length};
+  window.dispatchEvent(new Event("beforeprint"));
+  seen.drawn = document.querySelectorAll("section.device[data-drawn]").length;
+  seen.closed = document.querySelectorAll("details:not([open])").length;
+  seen.findings = document.querySelectorAll(".finding").length;
+  window.dispatchEvent(new Event("afterprint"));
+  seen.closedAfter = document.querySelectorAll("details.passes:not([open])").length;
+  document.documentElement.setAttribute("data-probe", JSON.stringify(seen));
+})();"""
+
+
+def test_chromium_printing_draws_and_opens_every_device(tmp_path: Path, fleet: AuditReport, page: str) -> None:
+    rendered = render_in_chromium(tmp_path, with_probe(page, PRINT_PROBE))
+    assert rendered.recorded_errors == [] and rendered.console_lines == []
+    html = next(n for n in rendered.dom.walk() if n.tag == "html")
+    seen = json.loads(html.attrs["data-probe"])
+    audited = [d for d in fleet.devices if any(r.status in (Status.PASS, Status.NOT_APPLICABLE) for r in d.results)]
+    assert seen == {
+        "before": 0,
+        "drawn": len(fleet.devices),
+        "closed": 0,
+        "findings": sum(len(d.results) for d in fleet.devices),
+        "closedAfter": len(audited),  # put back as they were
+    }

@@ -3,9 +3,14 @@
 The page opens from disk (``file://``) and needs nothing else: CSS and JS are inline, there are no
 fonts, images or links to other hosts, and a Content-Security-Policy made of the hashes of its own
 ``<style>`` and ``<script>`` blocks keeps it that way (``default-src 'none'``), so even a piece of
-evidence that escaped escaping could not load or run anything. Everything is readable without
-JavaScript; the script only adds filters, "expand all", copy buttons, and opens collapsed sections
-for printing and for heat-map links.
+evidence that escaped escaping could not load or run anything. The summary, roll-up and heat map
+are HTML, readable without JavaScript; each device's facts and findings are data (one JSON block in
+``<script type="application/json">``, each distinct string and each distinct finding written once:
+the same finding on a thousand routers costs one entry and an index per router), which the script
+draws into the device's section when it comes near the screen, is linked to, printed, or "Show all
+details" is pressed, with ``textContent`` only. Without JavaScript a note says the details need it:
+a ``<noscript>`` copy would be the whole old page again (34 MB at 1,000 routers). The script also
+adds filters, "expand all", copy buttons, and opens collapsed sections for printing and links.
 
 Devices come worst first (:func:`worst_first`) in the heat map and in the device sections alike,
 so a reader without JavaScript gets the useful order. The script sorts them again (by name, by
@@ -18,18 +23,21 @@ Layout, top to bottom:
 
 * a summary: devices (ok / partial / error), failures by severity, unknown, waived and expired
   waivers, when and by which version the report was made;
-* a heat map, devices × check families (columns in catalog order): each cell is one ``<td>`` with
-  ``data-device``, ``data-family``, a class naming the worst status in it (``fail-critical`` …
+* a heat map, devices × check families (columns in catalog order; the row header carries
+  ``data-device``, the column header ``data-family``): each cell is one ``<td>`` with a class
+  naming the worst status in it (``fail-critical`` …
   ``fail-info``, ``unknown``, ``waived``, ``pass``, ``na``; ``error`` for a device that could not be
   audited, ``none`` when it has no result in that family) and a text label, so colour is never the
-  only signal; each cell links to that family in the device's section;
+  only signal, and a link (titled with its counts) to that family in the device's section;
 * a trend of failures by severity over runs (a stacked bar chart in inline SVG, built here) when
   two or more :class:`TrendPoint` are given;
-* one section per device: facts, commands that did not complete, then failures (grouped by family,
+* one section per device (drawn from the data, see above): facts, commands that did not complete,
+  then failures (grouped by family,
   worst family first, like the text report), unknown results with their reasons, waived results with
   their waiver, and the passes / not-applicable results collapsed in a ``<details>``.
 
-Every piece of text from a device or a waiver file goes through :func:`html.escape`.
+Every piece of text from a device or a waiver file goes through :func:`html.escape`, or is data
+(JSON with every ``<`` escaped) that the script sets as text.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -47,7 +56,7 @@ from importlib import resources
 
 from cmelive import __version__
 from cmelive.checks import all_checks
-from cmelive.checks.base import CheckResult, Evidence, Severity, Status
+from cmelive.checks.base import CheckResult, Severity, Status
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus
 from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
 from cmelive.report.text import FAMILY_TITLES, by_family, damage_note, device_summary, family_order
@@ -106,13 +115,6 @@ _CELL_MEANINGS = {
     "error": "device not audited",
     "none": "no result",
 }
-_STATUS_LABELS = {
-    Status.PASS: "PASS",
-    Status.FAIL: "FAIL",
-    Status.NOT_APPLICABLE: "N/A",
-    Status.UNKNOWN: "UNKNOWN",
-    Status.WAIVED: "WAIVED",
-}
 # Bar colours of the trend chart; the same hues as the CSS severity classes.
 _SEVERITY_FILL = {
     Severity.CRITICAL: "#6a1b9a",
@@ -152,6 +154,7 @@ def render_html(
     order = worst_first(report.devices)
     rows = [rows[i] for i in order]
     sections = [device_parts[i].html for i in order]
+    details = _pack(device_parts)
     css = _asset("report.css")
     guard_js = _asset("errors.js")
     main_js = _asset("report.js")
@@ -173,9 +176,16 @@ def render_html(
         _trend(trend),
         '<section class="devices" aria-labelledby="devices-h">',
         '<h2 id="devices-h">Devices</h2>',
+        # Without JavaScript the details stay out: a <noscript> copy of them would be the whole
+        # page again (tens of MB at a thousand devices), the very weight the data below removes.
+        '<p class="hint nojs">Each device\'s facts and findings are drawn from the data in this page by'
+        " its script, when the device is scrolled to, linked to or printed (or with \u201cShow all"
+        " details\u201d): without JavaScript, the summary, the roll-up and the heat map above are the"
+        " report.</p>",
         *sections,
         "</section>",
         "</main>",
+        f'<script type="application/json" id="report-data">{details}</script>',
         f"<footer><p>cmelive {_e(__version__)} · report generated {_time(report.generated_at)}."
         " Secrets in evidence are masked.</p></footer>",
     ]
@@ -314,12 +324,6 @@ def _family_anchor(device_anchor: str, family: str) -> str:
     return f"{device_anchor}--{re.sub(r'[^A-Za-z0-9_-]+', '-', family)}"
 
 
-def _family_heading(family: str) -> str:
-    title = FAMILY_TITLES.get(family.upper())
-    code = f'<span class="fam">{_e(family)}</span>'
-    return f"{code} {_e(title)}" if title else code
-
-
 def _device_title(device: DeviceReport) -> str:
     title = device.hostname or device.name
     return f"{title} ({device.name})" if device.hostname and device.hostname != device.name else title
@@ -331,13 +335,6 @@ def _status_badge(status: DeviceStatus) -> str:
 
 def _severity_badge(severity: Severity) -> str:
     return f'<span class="badge sev-{_e(severity)}">{_e(str(severity).upper())}</span>'
-
-
-def _result_badge(result: CheckResult) -> str:
-    if result.status == Status.FAIL:
-        return _severity_badge(result.severity)
-    kind = {Status.NOT_APPLICABLE: "na"}.get(result.status, str(result.status))
-    return f'<span class="badge st-{_e(kind)}">{_e(_STATUS_LABELS[result.status])}</span>'
 
 
 def _severity_counts(results: Iterable[CheckResult]) -> Counter[Severity]:
@@ -543,32 +540,29 @@ def _heatmap_row(device: DeviceReport, anchor: str, families: Sequence[str]) -> 
     results_of: dict[str, list[CheckResult]] = {}
     for result in device.results:
         results_of.setdefault(result.family, []).append(result)
+    # 40,000 cells at 2,000 devices: each says only what is its own (the device and the family are
+    # its row's and column's headers); the link's title holds the counts behind its label.
     cells = []
     for family in families:
         members = results_of.get(family, [])
-        family_title = FAMILY_TITLES.get(family.upper(), family)
         if device.status.unaudited:
-            kind = "error"
-            reason = device.error or str(device.status)
-            tooltip = f"{device.name} · {family} {family_title}: not audited — {reason}"
-            target = anchor
+            kind, tooltip, target = "error", f"{family}: not audited", anchor
             label = _CELL_LABELS[kind]
         else:
             kind = _cell_kind(members)
-            tooltip = f"{device.name} · {family} {family_title}: {_cell_counts(members)}"
+            tooltip = f"{family}: {_cell_counts(members)}"
             target = _family_anchor(anchor, family) if members else anchor
             label = _CELL_LABELS[kind]
             fails = sum(1 for r in members if r.status == Status.FAIL)
             if fails:
                 label += f'<span class="n">{fails}</span>'
-        cells.append(
-            f'<td class="cell {kind}" data-device="{_e(device.name)}" data-family="{_e(family)}"'
-            f' title="{_e(tooltip)}"><a href="#{target}" aria-label="{_e(tooltip)}">{label}</a></td>'
-        )
+        cells.append(f'<td class="cell {kind}"><a href="#{target}" title="{_e(tooltip)}">{label}</a></td>')
     failures = _severity_counts(device.results)
     unknown = sum(1 for r in device.results if r.status == Status.UNKNOWN)
+    total_title = _severity_phrase(failures) or "no failures"
     if device.status.unaudited:
         total = "not audited"
+        total_title = f"not audited: {device.error or device.status}"
     else:
         total = f"{sum(failures.values())} fail" + (f" · {unknown} unknown" if unknown else "")
         if device.not_audited_reason() is not None:
@@ -583,17 +577,17 @@ def _heatmap_row(device: DeviceReport, anchor: str, families: Sequence[str]) -> 
         f' data-failing="|{_e("|".join(_failing_families(device)))}|"'
     )
     return (
-        f"<tr {keys}><th scope=\"row\">"
+        f"<tr {keys}><th scope=\"row\" data-device=\"{_e(device.name)}\">"
         f'<a href="#{anchor}" title="{_e(device.name)}">'
         f"{_e(device.name)}</a> {_status_badge(device.status)}</th>{''.join(cells)}"
-        f'<td class="total" title="{_e(_severity_phrase(failures) or "no failures")}">'
-        f"{_e(total)}</td></tr>"
+        f'<td class="total" title="{_e(total_title)}">{_e(total)}</td></tr>'
     )
 
 
 def _heatmap(families: Sequence[str], rows: Sequence[str]) -> str:
     head = "".join(
-        f'<th scope="col"><abbr title="{_e(FAMILY_TITLES.get(f.upper(), f))}">{_e(f)}</abbr></th>'
+        f'<th scope="col" data-family="{_e(f)}"><abbr title="{_e(FAMILY_TITLES.get(f.upper(), f))}">'
+        f"{_e(f)}</abbr></th>"
         for f in families
     )
     legend = "".join(
@@ -731,7 +725,7 @@ def _trend(points: Sequence[TrendPoint]) -> str:
 # --- one device ---------------------------------------------------------------------------------
 
 
-def _facts(device: DeviceReport) -> str:
+def _fact_rows(device: DeviceReport) -> tuple[tuple[str, str], ...]:
     facts = device.facts
 
     def fact(value: object) -> str:
@@ -762,98 +756,42 @@ def _facts(device: DeviceReport) -> str:
             ("SSH offered", device.ssh.offered_text),
         ]
     rows.append(("Status", str(device.status)))
-    body = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows)
-    return f'<dl class="facts kv">{body}</dl>'
-
-
-def _commands(device: DeviceReport) -> str:
-    not_ok = sorted(
-        (c for c in device.commands if c.status != CommandStatus.OK),
-        key=lambda c: (_COMMAND_ORDER.get(c.command, len(_COMMAND_ORDER)), c.command),
-    )
-    if not not_ok:
-        return ""
-    rows = "".join(
-        f'<tr><td><code>{_e(c.command)}</code></td>'
-        f'<td><span class="badge cmd">{_e(str(c.status).upper())}</span>'
-        f'</td><td><code>{_e(c.error or "")}</code></td><td class="num">{c.duration_s:.2f} s</td></tr>'
-        for c in not_ok
-    )
-    return (
-        f"<h3>Commands that did not complete ({len(not_ok)})</h3>"
-        '<p class="hint">Checks that need these outputs are unknown, unless they do not apply to this'
-        " router.</p>"
-        '<table class="data commands"><thead><tr><th scope="col">Command</th><th scope="col">Status</th>'
-        f'<th scope="col">Detail</th><th scope="col">Time</th></tr></thead><tbody>{rows}</tbody></table>'
-    )
-
-
-def _evidence(evidence: Sequence[Evidence]) -> str:
-    if not evidence:
-        return ""
-    lines = []
-    for item in evidence:
-        where = f"{item.command}:{item.line}:" if item.line is not None else f"{item.command}:"
-        # The newline inside each line's span keeps the lines apart when copied or read without CSS.
-        lines.append(f'<span class="ev"><span class="where">{_e(where)}</span> {_e(item.text)}\n</span>')
-    return (
-        '<div class="block"><p class="label">Evidence</p>'
-        f'<pre class="evidence">{"".join(lines)}</pre></div>'
-    )
-
-
-def _remediation(commands: Sequence[str]) -> str:
-    if not commands:
-        return ""
-    return (
-        '<div class="block"><p class="label">Remediation</p>'
-        f'<pre class="remediation">{_e(chr(10).join(commands))}</pre></div>'
-    )
-
-
-def _finding(result: CheckResult, today: date | None) -> str:
-    kind = "na" if result.status == Status.NOT_APPLICABLE else str(result.status)
-    waiver = _waiver_view(result, today)
-    parts = [
-        f'<article class="finding {kind}" data-status="{_e(kind)}" data-severity="{_e(result.severity)}">',
-        f"<h5>{_result_badge(result)}",
-    ]
-    if result.status != Status.FAIL:
-        parts.append(f' <span class="sev-text">{_e(result.severity)}</span>')
-    parts.append(
-        f' <code class="id">{_e(result.check)}</code> <span class="title">{_e(result.title)}</span></h5>'
-    )
-    parts.append(f'<p class="message">{_e(result.message)}</p>')
-    if waiver is not None:
-        parts.append(_waiver_block(waiver))
-    parts.append(_evidence(result.evidence))
-    if result.status in (Status.FAIL, Status.WAIVED):
-        parts.append(_remediation(result.remediation))
-    if result.reference:
-        parts.append(f'<p class="ref">Guide: {_e(result.reference)}</p>')
-    parts.append("</article>")
-    return "".join(parts)
-
-
-def _quiet_row(result: CheckResult) -> str:
-    kind = "na" if result.status == Status.NOT_APPLICABLE else str(result.status)
-    return (
-        f'<li class="finding {kind}" data-status="{_e(kind)}" data-severity="{_e(result.severity)}">'
-        f'{_result_badge(result)} <code class="id">{_e(result.check)}</code> '
-        f'<span class="title">{_e(result.title)}</span>'
-        f' <span class="message">— {_e(result.message)}</span></li>'
-    )
+    return tuple(rows)
 
 
 @dataclass(frozen=True)
 class DevicePart:
-    """One device's section of the page, its id (the heat map's cells link to it), and its heat map
-    row for the columns ``families`` (made again when the page has other columns)."""
+    """One device's share of the page: its id (the heat map's cells link to it), the short section
+    the page carries as HTML (title, summary, error), its heat map row for the columns ``families``
+    (made again when the page has other columns), and ``details``: its facts and findings as plain
+    strings in nested tuples (see :func:`_details`), which the page's script draws on demand."""
 
     anchor: str
     html: str
     heatmap_row: str
     families: tuple[str, ...]
+    details: DeviceDetails | None = None
+
+
+# A finding as the page's script reads it: nested tuples whose leaves are strings (each becomes an
+# index into the page's one table of distinct strings, see _pack); see _result_data.
+FindingData = tuple[object, ...]
+# (family code, its title, its id suffix, its findings)
+FamilyData = tuple[str, str, str, tuple[FindingData, ...]]
+
+
+@dataclass(frozen=True)
+class DeviceDetails:
+    """What the page's script draws into a device's section, in the order and grouping shown:
+    facts, the damage note, commands that did not complete (command, status, detail, time), the
+    groups of failures, unknown and waived results (css class, heading, families), then the quiet
+    results (pass, n/a) by family."""
+
+    facts: tuple[tuple[str, str], ...]
+    damage: str
+    commands: tuple[tuple[str, str, str, str], ...]
+    groups: tuple[tuple[str, str, tuple[FamilyData, ...]], ...]
+    quiet: tuple[FamilyData, ...]
 
 
 def device_html(device: DeviceReport, anchor: str, today: date | None) -> DevicePart:
@@ -861,37 +799,17 @@ def device_html(device: DeviceReport, anchor: str, today: date | None) -> Device
     waivers' expiry."""
     families = _families_of([device])
     return DevicePart(
-        anchor, _device_section(device, anchor, today), _heatmap_row(device, anchor, families), families
+        anchor,
+        _device_section(device, anchor),
+        _heatmap_row(device, anchor, families),
+        families,
+        _details(device, today),
     )
 
 
-def _device_section(device: DeviceReport, anchor: str, today: date | None) -> str:
-    # A family's anchor goes on its first (worst) group, so a heat-map cell lands on what made it red.
-    anchored: set[str] = set()
-
-    def family_id(family: str) -> str:
-        if family in anchored:
-            return ""
-        anchored.add(family)
-        return f' id="{_family_anchor(anchor, family)}"'
-
-    def group(css: str, heading: str, results: list[CheckResult], *, worst_first: bool) -> str:
-        if not results:
-            return ""
-        body = []
-        for family, members in by_family(results, worst_first=worst_first):
-            ordered = sorted(members, key=lambda r: (-r.severity.rank, r.check))
-            body.append(
-                f'<section class="family"{family_id(family)}><h4>{_family_heading(family)}</h4>'
-                + "".join(_finding(r, today) for r in ordered)
-                + "</section>"
-            )
-        return f'<div class="group {css}"><h3>{_e(heading)} ({len(results)})</h3>{"".join(body)}</div>'
-
-    failures = [r for r in device.results if r.status == Status.FAIL]
-    unknowns = [r for r in device.results if r.status == Status.UNKNOWN]
-    waived = [r for r in device.results if r.status == Status.WAIVED]
-    quiet = [r for r in device.results if r.status in (Status.PASS, Status.NOT_APPLICABLE)]
+def _device_section(device: DeviceReport, anchor: str) -> str:
+    """What the page carries of a device as HTML: its title, summary and error; the rest is drawn
+    into ``div.details`` by the script (see report.js, ``renderDevice``)."""
     parts = [
         f'<section class="device {_e(device.status)}" id="{anchor}" data-name="{_e(device.name.lower())}"'
         f' aria-labelledby="{anchor}-h">',
@@ -903,28 +821,98 @@ def _device_section(device: DeviceReport, anchor: str, today: date | None) -> st
         parts.append(f'<p class="dsum unknown-why">{_e("Unknown: " + unknown.partition(": ")[2])}</p>')
     if device.error:
         parts.append(f'<p class="error-msg"><strong>Error:</strong> {_e(device.error)}</p>')
-    parts.append(_facts(device))
-    damage = damage_note(device)
-    if damage is not None:
-        parts.append(f'<p class="warning"><strong>Damage:</strong> {_e(damage)}</p>')
-    parts.append(_commands(device))
-    parts.append(group("failures", "Failures", failures, worst_first=True))
-    parts.append(group("unknowns", "Unknown", unknowns, worst_first=False))
-    parts.append(group("waived", "Waived", waived, worst_first=True))
-    if quiet:
-        body = []
-        for family, members in by_family(quiet, worst_first=False):
-            items = "".join(_quiet_row(r) for r in sorted(members, key=lambda r: r.check))
-            body.append(
-                f'<section class="family"{family_id(family)}><h4>{_family_heading(family)}</h4>'
-                f'<ul class="quiet">{items}</ul></section>'
-            )
-        parts.append(
-            f'<details class="group passes"><summary>Passed and not applicable ({len(quiet)})</summary>'
-            f"{''.join(body)}</details>"
-        )
+    parts.append('<div class="details"><p class="nojs">Facts and findings need JavaScript.</p></div>')
     parts.append('<p class="top"><a href="#heatmap-h">Back to the heat map</a></p></section>')
-    return "\n".join(p for p in parts if p)
+    return "\n".join(parts)
+
+
+def _details(device: DeviceReport, today: date | None) -> DeviceDetails:
+    def family(code: str, results: Iterable[FindingData]) -> FamilyData:
+        return (code, FAMILY_TITLES.get(code.upper(), ""), re.sub(r"[^A-Za-z0-9_-]+", "-", code), tuple(results))
+
+    groups: list[tuple[str, str, tuple[FamilyData, ...]]] = []
+    for css, heading, status, worst in (
+        ("failures", "Failures", Status.FAIL, True),
+        ("unknowns", "Unknown", Status.UNKNOWN, False),
+        ("waived", "Waived", Status.WAIVED, True),
+    ):
+        members = [r for r in device.results if r.status == status]
+        if members:
+            groups.append((css, heading, tuple(
+                family(code, (_result_data(r, today) for r in sorted(rs, key=lambda r: (-r.severity.rank, r.check))))
+                for code, rs in by_family(members, worst_first=worst)
+            )))  # fmt: skip
+    quiet = [r for r in device.results if r.status in (Status.PASS, Status.NOT_APPLICABLE)]
+    quiet_families = tuple(
+        family(code, (_quiet_data(r) for r in sorted(rs, key=lambda r: r.check)))
+        for code, rs in by_family(quiet, worst_first=False)
+    )
+    not_ok = sorted(
+        (c for c in device.commands if c.status != CommandStatus.OK),
+        key=lambda c: (_COMMAND_ORDER.get(c.command, len(_COMMAND_ORDER)), c.command),
+    )
+    commands = tuple((c.command, str(c.status).upper(), c.error or "", f"{c.duration_s:.2f} s") for c in not_ok)
+    return DeviceDetails(_fact_rows(device), damage_note(device) or "", commands, tuple(groups), quiet_families)
+
+
+def _kind(result: CheckResult) -> str:
+    return "na" if result.status == Status.NOT_APPLICABLE else str(result.status)
+
+
+def _quiet_data(result: CheckResult) -> FindingData:
+    return (_kind(result), str(result.severity), result.check, result.title, result.message)
+
+
+def _result_data(result: CheckResult, today: date | None) -> FindingData:
+    """A finding: kind, severity, check, title, message, waiver (``()`` or expired ("1" or ""),
+    expiry, (label, value) pairs), evidence lines (where, text), remediation, guide reference."""
+    view = _waiver_view(result, today)
+    waiver: tuple[object, ...] = ()
+    if view is not None:
+        waiver = ("1" if view.expired else "", view.expiry or "", tuple(view.fields))
+    evidence = tuple(
+        (f"{item.command}:{item.line}:" if item.line is not None else f"{item.command}:", item.text)
+        for item in result.evidence
+    )
+    remediation = "\n".join(result.remediation) if result.status in (Status.FAIL, Status.WAIVED) else ""
+    return (*_quiet_data(result), waiver, evidence, remediation, result.reference or "")
+
+
+def _pack(parts: Sequence[DevicePart]) -> str:
+    """Every device's details as one JSON document for the page: ``s``, the distinct strings; ``r``,
+    the distinct findings (the same finding text on a thousand routers is written once), with
+    strings as indices into ``s``; ``d``, each device's details by its anchor, findings as indices
+    into ``r``. Made safe to sit in a ``<script>`` element: no ``<`` is left in it."""
+    strings: dict[str, int] = {}
+    findings: dict[object, int] = {}
+
+    def index(node: object) -> object:
+        if isinstance(node, str):
+            return strings.setdefault(node, len(strings))
+        assert isinstance(node, tuple), node
+        return tuple(index(item) for item in node)
+
+    def families(of: Sequence[FamilyData]) -> list[object]:
+        return [
+            [index(code), index(title), index(suffix), [findings.setdefault(index(r), len(findings)) for r in results]]
+            for code, title, suffix, results in of
+        ]
+
+    devices: dict[str, object] = {}
+    for part in parts:
+        if part.details is None:
+            continue
+        details = part.details
+        devices[part.anchor] = [
+            index(details.facts),
+            index(details.damage),
+            index(details.commands),
+            [[index(css), index(heading), families(members)] for css, heading, members in details.groups],
+            families(details.quiet),
+        ]
+    data = {"s": list(strings), "r": list(findings), "d": devices}
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c")
 
 
 #: What the page says of its default device order (the script says the same when it goes back to it).
@@ -987,6 +975,8 @@ def _controls(devices: Sequence[DeviceReport]) -> str:
         + '<label class="search">Name'
         ' <input type="search" id="device-filter" placeholder="name contains…"></label>'
         '<output id="device-count" aria-live="polite"></output></fieldset>'
+        '<button type="button" id="show-all" title="Draw every device\'s findings, to search or print'
+        ' them all">Show all details</button>'
         '<button type="button" id="expand-all">Expand all</button>'
         '<button type="button" id="collapse-all">Collapse all</button>'
         "</nav>"

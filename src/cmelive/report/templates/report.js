@@ -2,24 +2,199 @@
 (function () {
   "use strict";
   var root = document.documentElement;
+  root.classList.add("js");  // hides the "needs JavaScript" notes
   var controls = document.getElementById("controls");
-  var findings = Array.prototype.slice.call(document.querySelectorAll(".finding"));
+
+  // --- device details, drawn on demand ----------------------------------------------------------
+  // The page carries each device's facts and findings as data (one JSON block: distinct strings
+  // in DATA.s, distinct findings in DATA.r, each device's details in DATA.d by its id), and draws
+  // them into the device's div.details when it comes near the screen, is linked to, or is printed.
+  // Only textContent and attributes are set: no markup is ever parsed from the data.
+  var dataNode = document.getElementById("report-data");
+  var DATA = dataNode ? JSON.parse(dataNode.textContent) : {s: [], r: [], d: {}};
+  var S = DATA.s, R = DATA.r;
+  var STATUS_LABEL = {pass: "PASS", na: "N/A", unknown: "UNKNOWN", waived: "WAIVED"};
+  var expandAll = false;
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function add(parent) {
+    for (var i = 1; i < arguments.length; i++) {
+      var child = arguments[i];
+      parent.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return parent;
+  }
+
+  function badge(kind, severity) {
+    return kind === "fail" ? el("span", "badge sev-" + severity, severity.toUpperCase())
+      : el("span", "badge st-" + kind, STATUS_LABEL[kind] || kind.toUpperCase());
+  }
+
+  function findingNode(tag, kind, severity) {
+    var node = el(tag, "finding " + kind);
+    node.setAttribute("data-status", kind);
+    node.setAttribute("data-severity", severity);
+    return node;
+  }
+
+  function kvList(className, pairs) {
+    var dl = el("dl", className);
+    pairs.forEach(function (pair) { add(dl, el("dt", "", S[pair[0]]), el("dd", "", S[pair[1]])); });
+    return dl;
+  }
+
+  function waiverBlock(waiver) {
+    var expired = S[waiver[0]] === "1", expiry = S[waiver[1]];
+    var box = el("div", expired ? "waiver expired" : "waiver"), head = el("p", "waiver-head");
+    if (expired) {
+      add(head, el("span", "badge st-expired", "EXPIRED WAIVER"),
+          " The waiver expired" + (expiry ? " on " + expiry : "") + " and no longer applies: this failure counts again.");
+    } else {
+      head.textContent = "Waived until " + (expiry ? expiry + "." : "further notice (no expiry date).");
+    }
+    return add(box, head, kvList("kv", waiver[2]));
+  }
+
+  function block(label, pre) {
+    return add(el("div", "block"), el("p", "label", label), pre);
+  }
+
+  // A finding: [kind, severity, check, title, message, waiver, evidence, remediation, reference].
+  function article(finding) {
+    var kind = S[finding[0]], severity = S[finding[1]];
+    var node = findingNode("article", kind, severity), h5 = add(el("h5"), badge(kind, severity));
+    if (kind !== "fail") { add(h5, " ", el("span", "sev-text", severity)); }
+    add(h5, " ", el("code", "id", S[finding[2]]), " ", el("span", "title", S[finding[3]]));
+    add(node, h5, el("p", "message", S[finding[4]]));
+    if (finding[5].length) { node.appendChild(waiverBlock(finding[5])); }
+    if (finding[6].length) {
+      var pre = el("pre", "evidence");
+      finding[6].forEach(function (line) {
+        // The newline inside each line's span keeps the lines apart when copied or read without CSS.
+        pre.appendChild(add(el("span", "ev"), el("span", "where", S[line[0]]), " " + S[line[1]] + "\n"));
+      });
+      node.appendChild(block("Evidence", pre));
+    }
+    if (S[finding[7]]) { node.appendChild(block("Remediation", el("pre", "remediation", S[finding[7]]))); }
+    if (S[finding[8]]) { node.appendChild(el("p", "ref", "Guide: " + S[finding[8]])); }
+    return node;
+  }
+
+  function quietRow(finding) {
+    var kind = S[finding[0]], severity = S[finding[1]];
+    return add(findingNode("li", kind, severity), badge(kind, severity), " ", el("code", "id", S[finding[2]]), " ",
+               el("span", "title", S[finding[3]]), " ", el("span", "message", "\u2014 " + S[finding[4]]));
+  }
+
+  function familyCount(families) {
+    return families.reduce(function (sum, family) { return sum + family[3].length; }, 0);
+  }
+
+  function renderDetails(anchor, details) {
+    var out = document.createDocumentFragment(), anchored = {};
+    // A family's id goes on its first (worst) group, so a heat-map cell lands on what made it red.
+    function familySection(family, body) {
+      var section = el("section", "family"), code = S[family[0]], title = S[family[1]];
+      if (!anchored[code]) {
+        anchored[code] = true;
+        section.id = anchor + "--" + S[family[2]];
+      }
+      var h4 = add(el("h4"), el("span", "fam", code));
+      if (title) { add(h4, " " + title); }
+      return add(section, h4, body);
+    }
+    out.appendChild(kvList("facts kv", details[0]));
+    if (S[details[1]]) { out.appendChild(add(el("p", "warning"), el("strong", "", "Damage:"), " " + S[details[1]])); }
+    var commands = details[2];
+    if (commands.length) {
+      var table = el("table", "data commands"), head = el("tr"), body = el("tbody");
+      ["Command", "Status", "Detail", "Time"].forEach(function (name) {
+        var th = el("th", "", name);
+        th.setAttribute("scope", "col");
+        head.appendChild(th);
+      });
+      commands.forEach(function (c) {
+        body.appendChild(add(el("tr"), add(el("td"), el("code", "", S[c[0]])),
+                             add(el("td"), el("span", "badge cmd", S[c[1]])),
+                             add(el("td"), el("code", "", S[c[2]])), el("td", "num", S[c[3]])));
+      });
+      add(out, el("h3", "", "Commands that did not complete (" + commands.length + ")"),
+          el("p", "hint", "Checks that need these outputs are unknown, unless they do not apply to this router."),
+          add(table, add(el("thead"), head), body));
+    }
+    details[3].forEach(function (group) {
+      var div = add(el("div", "group " + S[group[0]]),
+                    el("h3", "", S[group[1]] + " (" + familyCount(group[2]) + ")"));
+      group[2].forEach(function (family) {
+        var articles = document.createDocumentFragment();
+        family[3].forEach(function (index) { articles.appendChild(article(R[index])); });
+        div.appendChild(familySection(family, articles));
+      });
+      out.appendChild(div);
+    });
+    if (details[4].length) {
+      var passes = add(el("details", "group passes"),
+                       el("summary", "", "Passed and not applicable (" + familyCount(details[4]) + ")"));
+      details[4].forEach(function (family) {
+        var list = el("ul", "quiet");
+        family[3].forEach(function (index) { list.appendChild(quietRow(R[index])); });
+        passes.appendChild(familySection(family, list));
+      });
+      out.appendChild(passes);
+    }
+    return out;
+  }
+
+  // Draws a device's details once; returns its section.
+  function renderDevice(section) {
+    if (!section || section.getAttribute("data-drawn")) { return section; }
+    section.setAttribute("data-drawn", "1");
+    var holder = section.querySelector("div.details"), details = DATA.d[section.id];
+    if (!holder) { return section; }
+    holder.textContent = "";
+    if (details) { holder.appendChild(renderDetails(section.id, details)); }
+    applyFilters(holder);
+    addCopyButtons(holder);
+    if (expandAll) { holder.querySelectorAll("details").forEach(function (d) { d.open = true; }); }
+    if (observer) { observer.unobserve(section); }
+    return section;
+  }
+
+  // The device section an id belongs to: the device's own id, its heading's (id-h), or one of its
+  // families' (id--FAMILY). The number in "dev-<number>-<name>" is unique to one device.
+  function sectionOf(id) {
+    var match = /^dev-(\d+)-/.exec(id), section = match ? sectionByNumber[match[1]] : null;
+    return section && (id === section.id || id.indexOf(section.id + "-") === 0) ? section : null;
+  }
+
+  function renderAll() {
+    deviceSections.forEach(renderDevice);
+    root.setAttribute("data-details", "all");
+  }
 
   function filterKey(finding) {
     var status = finding.getAttribute("data-status");
     return status === "fail" ? "fail-" + finding.getAttribute("data-severity") : status;
   }
 
-  function applyFilters() {
+  // Applies the result checkboxes to the findings drawn in `scope` (the whole page by default).
+  function applyFilters(scope) {
+    var within = scope && scope.querySelectorAll ? scope : document;
     var shown = {};
     controls.querySelectorAll("fieldset input[type=checkbox]").forEach(function (box) {
       shown[box.value] = box.checked;
     });
-    findings.forEach(function (finding) {
+    within.querySelectorAll(".finding").forEach(function (finding) {
       finding.classList.toggle("filtered", shown[filterKey(finding)] === false);
     });
     // A family or group left with nothing to show is hidden too, so filtering reads as a list.
-    document.querySelectorAll("section.family, .group").forEach(function (block) {
+    within.querySelectorAll("section.family, .group").forEach(function (block) {
       var visible = block.querySelector(".finding:not(.filtered)");
       block.hidden = !visible;
     });
@@ -42,6 +217,16 @@
   };
   var heatBody = document.querySelector("table.heat tbody");
   var deviceList = document.querySelector("section.devices");
+  var deviceSections = Array.prototype.slice.call(document.querySelectorAll("section.device"));
+  var sectionByNumber = {};
+  deviceSections.forEach(function (section) {
+    var match = /^dev-(\d+)-/.exec(section.id);
+    if (match) { sectionByNumber[match[1]] = section; }
+  });
+  // Draws a device as it comes near the screen (a hidden one never does).
+  var observer = window.IntersectionObserver ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) { if (entry.isIntersecting) { renderDevice(entry.target); } });
+  }, {rootMargin: "600px 0px"}) : null;
   var devices = (heatBody ? Array.prototype.slice.call(heatBody.rows) : []).map(function (row, position) {
     return {
       row: row,
@@ -70,6 +255,8 @@
   }
 
   function isStateFragment(hash) { return hash.indexOf("=") >= 0; }
+  // "#details=all" (alone or with a view) draws every device: a link to a page ready to search or print.
+  function wantsAll(hash) { return /(^#|&)details=all(&|$)/.test(hash); }
 
   // Sets the controls from a fragment; a value a select does not offer falls back to its first.
   function stateFromFragment(hash) {
@@ -200,6 +387,7 @@
   }
 
   function setAllDetails(open) {
+    expandAll = open;  // devices drawn later open theirs too
     document.querySelectorAll("details").forEach(function (details) { details.open = open; });
   }
 
@@ -209,10 +397,11 @@
     if (isStateFragment(window.location.hash)) {
       stateFromFragment(window.location.hash);
       applyDeviceView(false);
+      if (wantsAll(window.location.hash)) { renderAll(); }
       return;
     }
-    var id = "";
-    try { id = decodeURIComponent(window.location.hash.slice(1)); } catch (error) { id = ""; }
+    var id = hashId(window.location.hash);
+    renderDevice(sectionOf(id));
     var target = id ? document.getElementById(id) : null;
     // A link to a device the filters hide (from the roll-up, the summary) shows every device again.
     if (target && target.closest("section.device.hidden, tr.hidden")) {
@@ -225,8 +414,12 @@
     if (target) { target.scrollIntoView(); }
   }
 
-  function addCopyButtons() {
-    document.querySelectorAll("pre.remediation").forEach(function (pre) {
+  function hashId(hash) {
+    try { return decodeURIComponent(hash.replace(/^#/, "")); } catch (error) { return ""; }
+  }
+
+  function addCopyButtons(scope) {
+    scope.querySelectorAll("pre.remediation").forEach(function (pre) {
       var wrap = document.createElement("div");
       wrap.className = "pre-wrap";
       pre.parentNode.insertBefore(wrap, pre);
@@ -261,6 +454,7 @@
   // Printing shows everything, whatever is collapsed on screen, then puts it back.
   var openedForPrint = [];
   window.addEventListener("beforeprint", function () {
+    renderAll();
     openedForPrint = Array.prototype.filter.call(document.querySelectorAll("details"), function (d) {
       return !d.open;
     });
@@ -287,10 +481,18 @@
   addSortButtons();
   if (isStateFragment(window.location.hash)) { stateFromFragment(window.location.hash); }
   applyDeviceView(false);
+  // A link inside the page to a device not drawn yet: draw it first, so the browser finds the
+  // target (a second click on the same link fires no hashchange).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[href^='#']") : null;
+    if (link) { renderDevice(sectionOf(hashId(link.getAttribute("href")))); }
+  }, true);
+  if (observer) { deviceSections.forEach(function (section) { observer.observe(section); }); }
+  document.getElementById("show-all").addEventListener("click", renderAll);
+  if (wantsAll(window.location.hash)) { renderAll(); }
   document.getElementById("expand-all").addEventListener("click", function () { setAllDetails(true); });
   document.getElementById("collapse-all").addEventListener("click", function () { setAllDetails(false); });
   window.addEventListener("hashchange", revealHash);
-  addCopyButtons();
   if (window.location.hash && !isStateFragment(window.location.hash)) { revealHash(); }
   root.setAttribute("data-js", "ready");
 })();
