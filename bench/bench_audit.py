@@ -41,13 +41,14 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from baseline import export_source  # bench/ is on sys.path when a bench runs as a script
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = ("secure-cme", "insecure-cme", "plain-ios")
@@ -108,23 +109,6 @@ def _worker(repetitions: int, fleet_audits: int, threads: int) -> dict[str, Any]
 
 
 # --- driver ---------------------------------------------------------------------------------------
-
-
-def _export(revision: str, into: Path) -> Path:
-    """``src`` and ``parsers`` of ``revision``, as git stored them, under ``into``."""
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", revision, "src", "parsers"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    tar_path = into / "baseline.tar"
-    tar_path.write_bytes(archive)
-    with tarfile.open(tar_path) as tar:
-        if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4
-            tar.extractall(into, filter="data")
-        else:
-            tar.extractall(into)  # our own repository's archive
-    return into / "src"
 
 
 def _combine(rounds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -226,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         baseline_source = None
         if args.baseline != "none":
             print(f"baseline: {args.baseline[:12]} (git archive), now: {REPO / 'src'}", flush=True)
-            baseline_source = _export(args.baseline, Path(scratch))
+            baseline_source = export_source(args.baseline, Path(scratch))
         for _ in range(args.rounds):
             if baseline_source is not None:
                 baseline_rounds.append(_run_side(baseline_source, args))

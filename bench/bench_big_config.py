@@ -36,11 +36,12 @@ import platform
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from baseline import export_source  # bench/ is on sys.path when a bench runs as a script
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
@@ -87,20 +88,6 @@ def _worker(size: int, repetitions: int) -> dict[str, Any]:
 
 
 # --- driver ---------------------------------------------------------------------------------------
-
-
-def _export(revision: str, into: Path) -> Path:
-    """``src`` and ``parsers`` of ``revision``, as git stored them, under ``into``."""
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", revision, "src", "parsers"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    tar_path = into / "baseline.tar"
-    tar_path.write_bytes(archive)
-    with tarfile.open(tar_path) as tar:
-        tar.extractall(into, filter="data")
-    return into / "src"
 
 
 def _run_side(source: Path, size: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -169,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         baseline_source = None
         if args.baseline != "none":
             print(f"baseline: {args.baseline[:12]} (git archive), now: {REPO / 'src'}", flush=True)
-            baseline_source = _export(args.baseline, Path(scratch))
+            baseline_source = export_source(args.baseline, Path(scratch))
         for _ in range(args.rounds):
             if baseline_source is not None:
                 baseline_rounds.append({size: _run_side(baseline_source, size, args) for size in sizes})

@@ -24,12 +24,13 @@ import json
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from baseline import export_source  # bench/ is on sys.path when a bench runs as a script
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = ("secure-cme", "insecure-cme", "plain-ios")
@@ -84,19 +85,6 @@ def _worker(repetitions: int) -> dict[str, Any]:
             "sizes": {"examples": sum(map(len, texts)), "big-config": len(big)}}
 
 
-def _export(revision: str, into: Path) -> Path:
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", revision, "src", "parsers"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    tar_path = into / "baseline.tar"
-    tar_path.write_bytes(archive)
-    with tarfile.open(tar_path) as tar:
-        tar.extractall(into, filter="data")
-    return into / "src"
-
-
 def _run_side(source: Path, repetitions: int) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--worker", "--repetitions", str(repetitions)],
@@ -127,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-masking-") as scratch:
         sources = {"now": REPO / "src"}
         if args.baseline != "none":
-            sources = {"baseline": _export(args.baseline, Path(scratch)), **sources}
+            sources = {"baseline": export_source(args.baseline, Path(scratch)), **sources}
             sides = {"baseline": [], **sides}
         for _ in range(args.rounds):
             for side, source in sources.items():
