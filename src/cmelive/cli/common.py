@@ -320,7 +320,7 @@ def emit_report(
     text = api.render_report(
         report,
         kind,
-        width=min(_terminal_width(), 120) if to_tty else 80,
+        width=_text_report_width(to_tty),
         color=to_tty and color,
         snapshot_dirs=snapshot_dirs,
         relative_to=output.parent if output is not None else Path.cwd(),
@@ -375,7 +375,7 @@ def fail_with_report(
         to_tty = sys.stdout.isatty()
         sys.stdout.write(
             render_json(unreachable) if report_format == ReportFormat.json
-            else render_text(unreachable, width=min(_terminal_width(), 120) if to_tty else 80, color=False)
+            else render_text(unreachable, width=_text_report_width(to_tty), color=False)
         )
         sys.stdout.flush()
     elif device_error or output is not None or out_dir is not None:
@@ -389,13 +389,9 @@ def fail_with_report(
     return typer.Exit(exit_codes.exit_code_for(error))
 
 
-def _terminal_width() -> int:
-    try:
-        columns = os.get_terminal_size().columns
-    except OSError:
-        return 80
-    # A terminal that reports no size (0 columns: a pty nobody sized) or one too narrow for a report.
-    return columns if columns >= 40 else 80
+def _text_report_width(to_tty: bool) -> int:
+    """A text report: the terminal's width, up to 120 columns; 80 in a file or a pipe."""
+    return min(output_width(sys.stdout), 120) if to_tty else 80
 
 
 def exit_code(
