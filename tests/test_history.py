@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from datetime import date
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import RUNNING_CONFIG, CommandStatus
 from cmelive.errors import ConnectError, HistoryError, RunLockedError, UsageError
 from cmelive.examples import example_dir
-from cmelive.history import SCHEMA_VERSION, History, Presence, RunStatus, default_db_path
+from cmelive.history import SCHEMA_VERSION, History, Presence, RunStatus, RunSummary, default_db_path, diff_reports
 from cmelive.report.model import DeviceReport, DeviceStatus
 from cmelive.snapshot import CommandOutput, read_snapshot
 
@@ -300,7 +301,10 @@ def test_crash_inside_a_device_transaction_leaves_no_half_device(db: Path) -> No
     assert crashed.failures[Severity.HIGH] == 1
     assert [d.name for d in store.load_run(crashed.id).devices] == ["r1"]
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT count(*) FROM results WHERE device = 'r2'").fetchone()[0] == 0
+    # Nothing of r2: no device row, and not its result the crash interrupted (r1 has no CME-ACC-01).
+    assert conn.execute("SELECT count(*) FROM devices WHERE name = 'r2'").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM results WHERE check_id = 'CME-ACC-01'").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM result_sets").fetchone()[0] == 1
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
@@ -402,6 +406,208 @@ def test_trend_is_oldest_first_with_failures_by_severity(db: Path) -> None:
     run_id, started_at, failures = store.trend()[0]
     assert (run_id, failures[Severity.CRITICAL]) == (ids[0], 1)
     assert started_at == store.get_run(ids[0]).started_at
+
+
+# -- results stored once, and schema 1 migrated ----------------------------------------------------
+
+
+def audited_fleet() -> list[DeviceReport]:
+    reports = [
+        audit_snapshot(read_snapshot(example_dir(name)), name=name) for name in ("insecure-cme", "secure-cme", "plain-ios")
+    ]
+    waiver = {"reason": "r", "owner": "o", "expires": "2099-01-01"}
+    reports.append(device("r-waived", result("CME-ACC-04", Status.WAIVED, waiver=waiver), result("CME-ACC-01", Status.FAIL)))
+    reports.append(unreachable_report("branch-9", "10.9.9.9", ConnectError("connection refused")))
+    return reports
+
+
+def table_counts(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as conn:
+        tables = ("devices", "results", "result_sets", "result_set_items", "result_set_counts", "blobs")
+        counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}
+    conn.close()
+    return counts
+
+
+def test_a_run_that_changed_nothing_stores_no_result_again(db: Path) -> None:
+    reports = audited_fleet()
+    store = History(db)
+    first = record_run(store, *reports)
+    after_one = table_counts(db)
+    second = record_run(store, *reports)
+    after_two = table_counts(db)
+    # One more row per device, nothing else: results, sets and command lists are shared.
+    assert after_two == {**after_one, "devices": after_one["devices"] + len(reports)}
+    assert after_one["results"] < sum(len(r.results) for r in reports)  # shared across devices too
+    assert [d.to_dict() for d in store.load_run(second).devices] == [d.to_dict() for d in reports]
+    assert store.get_run(first).failures == store.get_run(second).failures
+    # One result changed on one device: one new result and one new set, nothing else.
+    changed = [*reports[:3], device("r-waived", result("CME-ACC-04", Status.FAIL), result("CME-ACC-01", Status.FAIL)), reports[4]]
+    third = record_run(store, *changed)
+    after_three = table_counts(db)
+    assert after_three["results"] == after_two["results"] + 1
+    assert after_three["result_sets"] == after_two["result_sets"] + 1
+    assert [d.to_dict() for d in store.load_run(third).devices] == [d.to_dict() for d in changed]
+    assert store.diff().totals()["new"] == 1
+    # The diff reads only statuses and results; the same as diffing the whole reports.
+    summaries = [store.get_run(second), store.get_run(third)]
+    whole = diff_reports(summaries[0], store.load_run(second), summaries[1], store.load_run(third))
+    assert store.diff().to_dict() == whole.to_dict()
+    assert store.diff(first, third).to_dict() == diff_reports(
+        store.get_run(first), store.load_run(first), summaries[1], store.load_run(third)
+    ).to_dict()
+
+
+def test_an_unchanged_device_run_costs_under_2_kb(tmp_path: Path) -> None:
+    """Issue 13's target, counted in bytes on disk: 300 devices recorded again with nothing changed
+    but their uptimes and command durations."""
+    import dataclasses
+
+    examples = audited_fleet()[:3]
+    fleet = [
+        dataclasses.replace(examples[n % 3], name=f"r{n:03}", results=[
+            dataclasses.replace(r, message=f"{r.message} [r{n:03}]") for r in examples[n % 3].results
+        ])
+        for n in range(300)
+    ]
+    db = tmp_path / "h.sqlite"
+    sizes = []
+    with History(db) as store:
+        for run in range(3):
+            record_run(store, *[
+                dataclasses.replace(
+                    d, facts={**d.facts, "uptime": f"{run} days"},
+                    commands=[dataclasses.replace(c, duration_s=0.1 * run + 0.01 * i) for i, c in enumerate(d.commands)],
+                )
+                for d in fleet
+            ])
+            with sqlite3.connect(db) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
+            sizes.append(db.stat().st_size)
+    assert sizes[0] > 300 * 20_000  # the first run stores every (unique) result
+    assert (sizes[2] - sizes[1]) / 300 < 2048
+
+
+def test_diff_summarises_only_the_runs_it_compares(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """diff (and --since) cost the same however many runs are kept: counted in runs summarised."""
+    with History(db) as store:
+        ids = [record_run(store, device("r1", result("CME-ACC-04", Status.FAIL, f"run {n}"))) for n in range(12)]
+    with sqlite3.connect(db) as conn:
+        for n, run_id in enumerate(ids):
+            conn.execute("UPDATE runs SET started_at = ? WHERE id = ?", (f"2026-01-{n + 1:02}T06:00:00Z", run_id))
+    conn.close()
+    summarised: list[int] = []
+    original = History._summaries
+
+    def counting(self: History, rows: list[sqlite3.Row]) -> list[RunSummary]:
+        summarised.extend(row["id"] for row in rows)
+        return original(self, rows)
+
+    monkeypatch.setattr(History, "_summaries", counting)
+    with History(db) as store:
+        assert (store.diff().run_a.id, store.diff().run_b.id) == (ids[-2], ids[-1])
+        assert len(summarised) == 4
+        summarised.clear()
+        since = store.diff(since=date(2026, 1, 3))
+        assert (since.run_a.id, since.run_b.id) == (ids[2], ids[-1])
+        assert sorted(summarised) == sorted([ids[2], ids[-1]])
+
+
+def write_schema_1(db: Path, runs: list[tuple[str, str | None, list[DeviceReport], list[str]]]) -> None:
+    """A database as cmelive wrote it before schema 2: every result of every device-run in full.
+    ``runs``: (status, finished_at, devices recorded, devices left not_started)."""
+    from cmelive.history import _MIGRATIONS
+    from cmelive.report.model import NOT_STARTED_ERROR
+
+    conn = sqlite3.connect(db)
+    for statement in _MIGRATIONS[0]:
+        assert isinstance(statement, str)
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    for number, (status, finished_at, reports, waiting) in enumerate(runs, start=1):
+        conn.execute(
+            "INSERT INTO runs (id, started_at, finished_at, status, inventory, host_count, tool_version, pid, hostname)"
+            " VALUES (?, ?, ?, ?, 'inv.yaml', ?, '0.1', 1, 'old-host')",
+            (number, f"2026-01-{number:02}T06:00:00Z", finished_at, status, len(reports) + len(waiting)),
+        )
+        for name in waiting:
+            conn.execute(
+                "INSERT INTO devices VALUES (?, ?, '127.0.0.9', NULL, 'not_started', ?, '{}', '[]', 'x')",
+                (number, name, NOT_STARTED_ERROR),
+            )
+        for report in reports:
+            commands = [
+                {"command": c.command, "status": str(c.status), "duration_s": round(c.duration_s, 4), "error": c.error}
+                for c in report.commands
+            ]
+            conn.execute(
+                "INSERT INTO devices VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'x')",
+                (number, report.name, report.host, report.hostname, str(report.status), report.error,
+                 json.dumps(report.facts, default=str), json.dumps(commands)),
+            )
+            for r in report.results:
+                conn.execute(
+                    "INSERT INTO results (run_id, device, check_id, title, family, severity, status, reference,"
+                    " message, evidence, remediation, waiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (number, report.name, r.check, r.title, r.family, str(r.severity), str(r.status), r.reference,
+                     r.message, json.dumps([{"command": e.command, "line": e.line, "text": e.text} for e in r.evidence]),
+                     json.dumps(list(r.remediation)), json.dumps(r.waiver) if r.waiver is not None else None),
+                )
+    conn.commit()
+    conn.close()
+
+
+def test_a_schema_1_database_is_migrated_in_place_and_reads_the_same(tmp_path: Path) -> None:
+    reports = audited_fleet()
+    changed = [*reports[:3], device("r-waived", result("CME-ACC-04", Status.FAIL)), reports[4]]
+    runs: list[tuple[str, str | None, list[DeviceReport], list[str]]] = [
+        ("complete", "2026-01-01T06:05:00Z", reports, []),
+        ("incomplete", None, reports[:2], ["r-late"]),  # died half-way: aborted
+        ("complete", "2026-01-03T06:05:00Z", reports, []),
+        ("complete", "2026-01-04T06:05:00Z", changed, []),
+    ]
+    old, fresh = tmp_path / "old.sqlite", tmp_path / "fresh.sqlite"
+    write_schema_1(old, runs)
+    # The same runs written by this cmelive, their run rows made the same.
+    with History(fresh) as store:
+        for status, finished_at, devices, waiting in runs:
+            handle = store.start_run("inv.yaml", len(devices) + len(waiting), [(name, "127.0.0.9") for name in waiting])
+            for report in devices:
+                store.record_device(handle, report)
+            store.finish_run(handle, complete=status == "complete")
+    with sqlite3.connect(fresh) as conn:
+        for number, (status, finished_at, _, _) in enumerate(runs, start=1):
+            conn.execute(
+                "UPDATE runs SET started_at = ?, finished_at = ?, status = ?, tool_version = '0.1', pid = 1,"
+                " hostname = 'old-host' WHERE id = ?",
+                (f"2026-01-{number:02}T06:00:00Z", finished_at, status, number),
+            )
+    conn.close()
+    with History(old) as migrated, History(fresh) as store:
+        assert [r.to_dict() for r in migrated.list_runs()] == [r.to_dict() for r in store.list_runs()]
+        assert migrated.list_runs()[2].status == RunStatus.ABORTED
+        for number in range(1, len(runs) + 1):
+            assert migrated.load_run(number).to_dict() == store.load_run(number).to_dict()
+        assert [d.to_dict() for d in migrated.load_run(1).devices] == [d.to_dict() for d in reports]
+        assert migrated.diff().to_dict() == store.diff().to_dict()
+        assert migrated.diff(1, 2).to_dict() == store.diff(1, 2).to_dict()
+        assert migrated.trend() == store.trend()
+    with sqlite3.connect(old) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert not {"results_v1", "devices_v1"} & tables
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    conn.close()
+    assert table_counts(old) == table_counts(fresh)
+    # The migrated database goes on sharing: a run like the last adds one row per device.
+    with History(old) as migrated:
+        record_run(migrated, *changed)
+    assert table_counts(old) == {**table_counts(fresh), "devices": table_counts(fresh)["devices"] + len(changed)}
+    # The old rows' pages are free inside the file; a prune that deletes nothing still vacuums them away.
+    with History(old) as migrated:
+        outcome = migrated.prune(keep=100, vacuum=True)
+    assert outcome.runs == [] and outcome.bytes_after < outcome.bytes_before
 
 
 # -- diff -----------------------------------------------------------------------------------------
@@ -609,3 +815,137 @@ def test_a_transaction_cut_short_does_not_block_the_next_write(tmp_path: Path) -
         handle = store.start_run("inventory.yaml", 1)
         store.finish_run(handle, complete=True)
         assert store.list_runs()[0].status == RunStatus.COMPLETE
+
+
+# -- history prune --------------------------------------------------------------------------------
+
+
+def pruning_history(db: Path) -> dict[int, DeviceReport]:
+    """Six runs: 1 complete, 2 aborted, 3 complete, 4 stopped (incomplete), 5 and 6 complete; each
+    with a result of its own (CME-ACC-04's message names the run) and one shared by all."""
+    runs: dict[int, DeviceReport] = {}
+    with History(db) as store:
+        for number in range(1, 7):
+            report = device("r1", result("CME-ACC-04", Status.FAIL, f"telnet, run {number}"), result("CME-GUI-06", Status.PASS))
+            run_id = record_run(store, report, complete=number not in (2, 4))
+            runs[run_id] = report
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET finished_at = NULL WHERE id = 2")  # died: aborted
+    conn.close()
+    return runs
+
+
+def orphans(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        count = sum(
+            conn.execute(sql).fetchone()[0]
+            for sql in (
+                "SELECT count(*) FROM results WHERE id NOT IN (SELECT result_id FROM result_set_items)",
+                "SELECT count(*) FROM result_sets WHERE id NOT IN (SELECT result_set_id FROM devices"
+                " WHERE result_set_id IS NOT NULL)",
+                "SELECT count(*) FROM blobs WHERE id NOT IN (SELECT commands_id FROM devices WHERE commands_id IS NOT NULL)",
+            )
+        )
+    conn.close()
+    return count
+
+
+def test_prune_keeps_the_newest_complete_runs_and_the_stopped_runs_between_them(db: Path) -> None:
+    runs = pruning_history(db)
+    with History(db) as store:
+        before = {run_id: store.load_run(run_id).to_dict() for run_id in (3, 4, 5, 6)}
+        diff_before = store.diff().to_dict()
+        outcome = store.prune(keep=3)
+        # Kept: complete runs 6, 5, 3, and run 4 (stopped, newer than run 3); gone: 1, and 2 (aborted, older).
+        assert sorted(run.id for run in outcome.runs) == [1, 2]
+        assert [run.status for run in outcome.runs] == [RunStatus.ABORTED, RunStatus.COMPLETE]  # newest first
+        assert outcome.kept == 4
+        assert [run.id for run in store.list_runs()] == [6, 5, 4, 3]
+        assert {run_id: store.load_run(run_id).to_dict() for run_id in (3, 4, 5, 6)} == before
+        assert store.diff().to_dict() == diff_before
+        # Runs 1 and 2's own CME-ACC-04 results and their sets went; the shared pass and command list stay.
+        assert (outcome.results, outcome.result_sets, outcome.blobs) == (2, 2, 0)
+    assert orphans(db) == 0
+    assert table_counts(db)["results"] == 5  # 4 runs' CME-ACC-04, 1 shared CME-GUI-06
+    assert len(runs) == 6
+    with History(db) as store:
+        outcome = store.prune(keep=1)
+        assert sorted(run.id for run in outcome.runs) == [3, 4, 5]
+        assert [run.id for run in store.list_runs()] == [6]
+        assert store.load_run(6).devices[0].to_dict() == runs[6].to_dict()
+    assert orphans(db) == 0
+
+
+def test_prune_dry_run_deletes_nothing(db: Path) -> None:
+    pruning_history(db)
+    counts = table_counts(db)
+    with History(db) as store:
+        dry = store.prune(keep=2, dry_run=True)
+        assert dry.dry_run and sorted(run.id for run in dry.runs) == [1, 2, 3, 4]
+        assert (dry.results, dry.result_sets, dry.kept) == (4, 4, 2)
+        assert len(store.list_runs()) == 6
+    assert table_counts(db) == counts
+    with History(db) as store:  # the real one deletes what the dry one said
+        real = store.prune(keep=2)
+        assert [r.to_dict() for r in real.runs] == [r.to_dict() for r in dry.runs]
+        assert (real.results, real.result_sets, real.kept) == (4, 4, 2)
+
+
+def test_prune_keep_days(db: Path) -> None:
+    pruning_history(db)
+    with sqlite3.connect(db) as conn:
+        # Runs 1-3 started 40 days ago and more; 4-6 are today's.
+        for run_id in (1, 2, 3):
+            conn.execute("UPDATE runs SET started_at = ? WHERE id = ?", (f"2020-01-0{run_id}T06:00:00Z", run_id))
+    conn.close()
+    with History(db) as store:
+        outcome = store.prune(keep_days=30)
+        assert sorted(run.id for run in outcome.runs) == [1, 2, 3]
+        assert [run.id for run in store.list_runs()] == [6, 5, 4]
+        # Either rule keeps a run: --keep 3 keeps complete runs 6, 5 and 3 — run 3 is gone already.
+        assert store.prune(keep=1, keep_days=30).runs == []
+        with pytest.raises(UsageError, match="--keep"):
+            store.prune()
+    assert orphans(db) == 0
+
+
+def test_prune_is_refused_while_a_run_holds_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    pruning_history(db)
+    counts = table_counts(db)
+    store = History(db)
+    handle = store.start_run("nightly.yaml", 1)
+    try:
+        with pytest.raises(RunLockedError, match="in progress"):
+            History(db).prune(keep=1)
+        proc = cli("history", "prune", "--keep", "1", "--db", str(db), home=tmp_path)
+        assert_one_line_error(proc, str(db), "another fleet run is in progress", f"run {handle.run_id}")
+    finally:
+        store.finish_run(handle, complete=True)
+        store.close()
+    assert table_counts(db)["results"] == counts["results"]
+    proc = cli("history", "prune", "--keep", "1", "--db", str(db), home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_cli_history_prune(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    pruning_history(db)
+    dry = cli("history", "prune", "--keep", "2", "--dry-run", "--db", str(db), home=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.splitlines()[0] == "would delete 4 run(s): 1, 2, 3, 4"
+    assert "would delete 4 stored result(s), 4 result set(s) and 0 command list(s)" in dry.stdout
+    assert "2 run(s) kept" in dry.stdout
+    listing = cli("history", "--db", str(db), home=tmp_path)
+    assert len(listing.stdout.splitlines()) == 1 + 6
+    size_before = db.stat().st_size
+    real = cli("history", "prune", "--keep", "2", "--vacuum", "--db", str(db), home=tmp_path)
+    assert real.returncode == 0, real.stderr
+    assert real.stdout.splitlines()[0] == "deleted 4 run(s): 1, 2, 3, 4"
+    assert db.stat().st_size < size_before
+    listing = cli("history", "--db", str(db), "-n", "5", home=tmp_path)
+    assert [line.split()[0] for line in listing.stdout.splitlines()[1:]] == ["6", "5"]
+    again = cli("history", "--db", str(db), "prune", "--keep", "2", home=tmp_path)  # --db before prune too
+    assert again.stdout.startswith("deleted no run: every run is kept")
+    assert_one_line_error(cli("history", "prune", "--db", str(db), home=tmp_path), "--keep N and/or --keep-days D")
+    assert_one_line_error(cli("history", "prune", "--keep", "0", "--db", str(db), home=tmp_path), "--keep")

@@ -27,18 +27,19 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from cmelive import __version__
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
@@ -54,8 +55,18 @@ DB_FILE_NAME = "history.sqlite"
 # end. Only SQLite's own short write locks are waited for; the run lock never waits.
 _BUSY_TIMEOUT_MS = 10_000
 
-# Migration N (1-based) takes a database from user_version N-1 to N. Append, never edit.
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+# Migration N (1-based) takes a database from user_version N-1 to N. Append, never edit. A step
+# is an SQL statement, or a function for what SQL cannot do portably (hashing).
+#
+# What is SQLite's own, for a PostgreSQL port: ``PRAGMA user_version`` (a one-row version table
+# there); ``INTEGER PRIMARY KEY`` ids given by the database (identity columns); devices read back
+# ``ORDER BY rowid``, the order they were recorded in (a column of its own); ``?`` placeholders
+# (``%s`` in psycopg). The rest (ON CONFLICT DO NOTHING, NOT IN (SELECT ...), CASE, ALTER TABLE
+# RENAME) is common SQL. A prune there, beside writers of other inventory scopes, must not delete a
+# result set a writer has just looked up and not yet referenced (here the run lock and SQLite's
+# single writer exclude that).
+_Step = str | Callable[[sqlite3.Connection], None]
+_MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
     (
         """
         CREATE TABLE runs (
@@ -104,6 +115,84 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX results_by_device ON results (run_id, device)",
         "CREATE INDEX runs_by_status ON runs (status)",
+    ),
+    # 2: results stored once. A result's content (check, title, ..., waiver) is a ``results`` row
+    # keyed by its hash; a device's ordered list of results is a ``result_sets`` row (its items and
+    # its counts by status and severity), keyed by the hash of its results' hashes; a device-run
+    # points at its set. A device whose results did not change since the last run costs one
+    # ``devices`` row. Command lists (without their durations, which change every run) are stored
+    # once in ``blobs``. No foreign key points at the content tables: ``history prune`` deletes
+    # what no device-run references any more, in one pass (a foreign key would make every delete
+    # search the referencing table).
+    (
+        "ALTER TABLE results RENAME TO results_v1",
+        "ALTER TABLE devices RENAME TO devices_v1",
+        """
+        CREATE TABLE results (
+            id          INTEGER PRIMARY KEY,
+            hash        TEXT    NOT NULL UNIQUE,  -- sha256 of the fields below (_result_hash)
+            check_id    TEXT    NOT NULL,
+            title       TEXT    NOT NULL,
+            family      TEXT    NOT NULL,
+            severity    TEXT    NOT NULL,
+            status      TEXT    NOT NULL,
+            reference   TEXT    NOT NULL,
+            message     TEXT    NOT NULL,
+            evidence    TEXT    NOT NULL,  -- JSON list of {command, line, text}, text masked
+            remediation TEXT    NOT NULL,  -- JSON list of strings
+            waiver      TEXT               -- JSON object or NULL
+        )
+        """,
+        """
+        CREATE TABLE result_sets (
+            id   INTEGER PRIMARY KEY,
+            hash TEXT    NOT NULL UNIQUE,  -- sha256 of its results' hashes, in order
+            size INTEGER NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE result_set_items (
+            set_id    INTEGER NOT NULL REFERENCES result_sets (id) ON DELETE CASCADE,
+            position  INTEGER NOT NULL,
+            result_id INTEGER NOT NULL,  -- results (id)
+            PRIMARY KEY (set_id, position)
+        )
+        """,
+        """
+        CREATE TABLE result_set_counts (
+            set_id   INTEGER NOT NULL REFERENCES result_sets (id) ON DELETE CASCADE,
+            status   TEXT    NOT NULL,
+            severity TEXT    NOT NULL,
+            n        INTEGER NOT NULL,
+            PRIMARY KEY (set_id, status, severity)
+        )
+        """,
+        """
+        CREATE TABLE blobs (
+            id   INTEGER PRIMARY KEY,
+            hash TEXT    NOT NULL UNIQUE,  -- sha256 of body
+            body TEXT    NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE devices (
+            run_id        INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            name          TEXT    NOT NULL,
+            host          TEXT    NOT NULL,
+            hostname      TEXT,
+            status        TEXT    NOT NULL,
+            error         TEXT,
+            facts         TEXT    NOT NULL,  -- JSON object (its uptime changes every run)
+            commands_id   INTEGER,           -- blobs (id): JSON list of command, status, error; NULL: []
+            durations     TEXT    NOT NULL,  -- JSON list: each command's duration_s, in order
+            result_set_id INTEGER,           -- result_sets (id); NULL: no results
+            recorded_at   TEXT    NOT NULL,
+            PRIMARY KEY (run_id, name)
+        )
+        """,
+        lambda conn: _migrate_to_shared_results(conn),
+        "DROP TABLE results_v1",
+        "DROP TABLE devices_v1",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -201,6 +290,24 @@ class TrendPoint(NamedTuple):
     run_id: int
     started_at: str
     failures: dict[Severity, int]
+
+
+class _DryRun(Exception):
+    """Raised inside a prune's transaction to roll it back."""
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What :meth:`History.prune` deleted (or, dry, would delete)."""
+
+    runs: list[RunSummary]  # the runs deleted, newest first
+    kept: int  # runs left
+    results: int  # distinct results no kept run references any more
+    result_sets: int
+    blobs: int
+    bytes_before: int
+    bytes_after: int  # the same unless vacuumed: SQLite reuses freed pages for the next runs
+    dry_run: bool
 
 
 class RunHandle:
@@ -342,7 +449,28 @@ def _sort_key(change: FindingChange) -> tuple[int, str]:
     return (-change.severity.rank, change.check)
 
 
-def diff_devices(a: DeviceReport | None, b: DeviceReport | None) -> DeviceDiff:
+class Judged(Protocol):
+    """What a diff reads of a device: a :class:`DeviceReport`, or the lighter :class:`DeviceView`."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> DeviceStatus: ...
+    @property
+    def results(self) -> Sequence[CheckResult]: ...
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    """A device's status and results as a diff reads them from the history: without the evidence,
+    remediation and facts a whole :class:`DeviceReport` rebuilds (and masks again)."""
+
+    name: str
+    status: DeviceStatus
+    results: Sequence[CheckResult]
+
+
+def diff_devices(a: Judged | None, b: Judged | None) -> DeviceDiff:
     """Compare one device's results in two runs (either may be absent)."""
     either = b if b is not None else a
     if either is None:
@@ -387,8 +515,12 @@ def diff_devices(a: DeviceReport | None, b: DeviceReport | None) -> DeviceDiff:
 
 
 def diff_reports(run_a: RunSummary, report_a: AuditReport, run_b: RunSummary, report_b: AuditReport) -> RunDiff:
-    devices_a = {d.name: d for d in report_a.devices}
-    devices_b = {d.name: d for d in report_b.devices}
+    return diff_devices_of(run_a, report_a.devices, run_b, report_b.devices)
+
+
+def diff_devices_of(run_a: RunSummary, a: Sequence[Judged], run_b: RunSummary, b: Sequence[Judged]) -> RunDiff:
+    devices_a = {d.name: d for d in a}
+    devices_b = {d.name: d for d in b}
     devices = [diff_devices(devices_a.get(name), devices_b.get(name)) for name in sorted(set(devices_a) | set(devices_b))]
     return RunDiff(run_a, run_b, devices)
 
@@ -397,12 +529,51 @@ def diff_reports(run_a: RunSummary, report_a: AuditReport, run_b: RunSummary, re
 # The database
 
 
+# A result's columns in the ``results`` table, after its id and hash.
+_RESULT_COLUMNS = (
+    "check_id", "title", "family", "severity", "status", "reference", "message", "evidence", "remediation", "waiver"
+)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _result_hash(fields: Sequence[Any]) -> str:
+    """The key of one result's content: the same fields, the same hash, in every run and device."""
+    return _sha256(json.dumps(list(fields)))
+
+
 @dataclass(frozen=True)
 class DeviceRows:
-    """A device's rows for the ``devices`` and ``results`` tables, without the run id."""
+    """A device's rows for the history, without the run id; the hashes made where it was judged."""
 
-    device: tuple[Any, ...]  # name, host, hostname, status, error, facts, commands
-    results: list[tuple[Any, ...]]  # device, check_id, title, ... waiver
+    device: tuple[Any, ...]  # name, host, hostname, status, error, facts
+    commands: str  # JSON list of command, status, error ("[]" when none)
+    durations: str  # JSON list of each command's duration_s
+    results: list[tuple[Any, ...]]  # hash, then _RESULT_COLUMNS
+    set_hash: str | None  # None: no results
+    counts: list[tuple[str, str, int]]  # status, severity, how many
+
+    @property
+    def commands_hash(self) -> str:
+        return _sha256(self.commands)
+
+
+def _rows(device: tuple[Any, ...], commands: list[dict[str, Any]], results: Iterable[Sequence[Any]]) -> DeviceRows:
+    hashed = [(_result_hash(fields), *fields) for fields in results]
+    counts: dict[tuple[str, str], int] = {}
+    for row in hashed:
+        key = (row[5], row[4])  # status, severity
+        counts[key] = counts.get(key, 0) + 1
+    return DeviceRows(
+        device=device,
+        commands=json.dumps([{"command": c["command"], "status": c["status"], "error": c["error"]} for c in commands]),
+        durations=json.dumps([c["duration_s"] for c in commands]),
+        results=hashed,
+        set_hash=_sha256("\n".join(row[0] for row in hashed)) if hashed else None,
+        counts=[(status, severity, n) for (status, severity), n in sorted(counts.items())],
+    )
 
 
 def device_rows(device: DeviceReport) -> DeviceRows:
@@ -413,7 +584,6 @@ def device_rows(device: DeviceReport) -> DeviceRows:
     ]
     results = [
         (
-            device.name,
             r.check,
             r.title,
             r.family,
@@ -429,10 +599,92 @@ def device_rows(device: DeviceReport) -> DeviceRows:
         for r in device.results
     ]
     facts = json.dumps(device.facts, default=str)
-    return DeviceRows(
-        (device.name, device.host, device.hostname, str(device.status), device.error, facts, json.dumps(commands)),
-        results,
+    return _rows((device.name, device.host, device.hostname, str(device.status), device.error, facts), commands, results)
+
+
+# SQLite before 3.32 allows 999 parameters in one statement.
+_CHUNK = 500
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start:start + _CHUNK]
+
+
+def _content_id(conn: sqlite3.Connection, table: str, hash_: str) -> int | None:
+    row = conn.execute(f"SELECT id FROM {table} WHERE hash = ?", (hash_,)).fetchone()
+    return int(row[0]) if row is not None else None
+
+
+def _store_content(conn: sqlite3.Connection, rows: DeviceRows) -> tuple[int | None, int | None]:
+    """The ids of ``rows``' command list and result set, stored first if new.
+
+    ``ON CONFLICT DO NOTHING`` (SQLite 3.24+, PostgreSQL 9.5+): two writers storing the same content
+    at once both end with the one row.
+    """
+    commands_id = None
+    if rows.commands != "[]":
+        commands_id = _content_id(conn, "blobs", rows.commands_hash)
+        if commands_id is None:
+            conn.execute(
+                "INSERT INTO blobs (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING",
+                (rows.commands_hash, rows.commands),
+            )
+            commands_id = _content_id(conn, "blobs", rows.commands_hash)
+    if rows.set_hash is None:
+        return commands_id, None
+    set_id = _content_id(conn, "result_sets", rows.set_hash)
+    if set_id is not None:
+        return commands_id, set_id  # nothing changed: the device-run costs its devices row
+    conn.executemany(
+        f"INSERT INTO results (hash, {', '.join(_RESULT_COLUMNS)}) VALUES ({', '.join('?' * (len(_RESULT_COLUMNS) + 1))})"
+        " ON CONFLICT (hash) DO NOTHING",
+        rows.results,
     )
+    hashes = list({row[0] for row in rows.results})
+    ids: dict[str, int] = {}
+    for chunk in _chunks(hashes):
+        ids.update(
+            conn.execute(f"SELECT hash, id FROM results WHERE hash IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
+        )
+    conn.execute(
+        "INSERT INTO result_sets (hash, size) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING",
+        (rows.set_hash, len(rows.results)),
+    )
+    set_id = _content_id(conn, "result_sets", rows.set_hash)
+    assert set_id is not None
+    conn.executemany(
+        "INSERT INTO result_set_items (set_id, position, result_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        [(set_id, position, ids[row[0]]) for position, row in enumerate(rows.results)],
+    )
+    conn.executemany(
+        "INSERT INTO result_set_counts (set_id, status, severity, n) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [(set_id, *count) for count in rows.counts],
+    )
+    return commands_id, set_id
+
+
+def _insert_device(conn: sqlite3.Connection, run_id: int, rows: DeviceRows, recorded_at: str) -> None:
+    commands_id, set_id = _store_content(conn, rows)
+    conn.execute(
+        "INSERT INTO devices (run_id, name, host, hostname, status, error, facts, commands_id, durations,"
+        " result_set_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (run_id, *rows.device, commands_id, rows.durations, set_id, recorded_at),
+    )
+
+
+def _migrate_to_shared_results(conn: sqlite3.Connection) -> None:
+    """Schema 1 to 2: every device-run of ``devices_v1``/``results_v1`` stored again, its results once."""
+    devices = conn.execute(
+        "SELECT run_id, name, host, hostname, status, error, facts, commands, recorded_at FROM devices_v1 ORDER BY rowid"
+    )
+    for run_id, name, host, hostname, status, error, facts, commands, recorded_at in devices.fetchall():
+        results = conn.execute(
+            f"SELECT {', '.join(_RESULT_COLUMNS)} FROM results_v1 WHERE run_id = ? AND device = ? ORDER BY id",
+            (run_id, name),
+        ).fetchall()
+        rows = _rows((name, host, hostname, status, error, facts), json.loads(commands), results)
+        _insert_device(conn, run_id, rows, recorded_at)
 
 
 class History:
@@ -539,8 +791,11 @@ class History:
             if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 raise HistoryError(self._where, "an SQLite database, but not a cmelive run history")
             for number in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[number - 1]:
-                    conn.execute(statement)
+                for step in _MIGRATIONS[number - 1]:
+                    if isinstance(step, str):
+                        conn.execute(step)
+                    else:
+                        step(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -584,8 +839,8 @@ class History:
                 assert run_id is not None
                 recorded_at = utc_now()
                 conn.executemany(
-                    "INSERT INTO devices (run_id, name, host, hostname, status, error, facts, commands, recorded_at)"
-                    " VALUES (?, ?, ?, NULL, ?, ?, '{}', '[]', ?)",
+                    "INSERT INTO devices (run_id, name, host, hostname, status, error, facts, commands_id, durations,"
+                    " result_set_id, recorded_at) VALUES (?, ?, ?, NULL, ?, ?, '{}', NULL, '[]', NULL, ?)",
                     [(run_id, name, host, _NOT_STARTED, NOT_STARTED_ERROR, recorded_at) for name, host in devices],
                 )
             # Who holds the lock, for the message a concurrent run prints (also readable by hand).
@@ -632,6 +887,103 @@ class History:
         _HELD_LOCKS.add(lock_fd)
         return lock_fd
 
+    # -- retention ----------------------------------------------------------------------------
+
+    def prune(
+        self, keep: int | None = None, keep_days: int | None = None, *, dry_run: bool = False, vacuum: bool = False
+    ) -> PruneResult:
+        """Delete old runs and the results no kept run references.
+
+        Kept: the newest ``keep`` complete runs, and every run started in the last ``keep_days`` days
+        (either rule keeps a run). Incomplete and aborted runs go when they are older than the oldest
+        complete run kept: a stopped run between two kept ones stays with them. Takes the run lock
+        (a run in progress refuses it: :class:`RunLockedError`); ``dry_run`` rolls it all back.
+        """
+        if keep is None and keep_days is None:
+            raise UsageError("history prune: give --keep N and/or --keep-days D")
+        if keep is not None and keep < 1:
+            raise UsageError("history prune: --keep must be at least 1")
+        if keep_days is not None and keep_days < 0:
+            raise UsageError("history prune: --keep-days must be 0 or more")
+        lock_fd = self._take_run_lock()
+        try:
+            bytes_before = self._size()
+            cutoff = None
+            if keep_days is not None:
+                now = datetime.strptime(utc_now(), "%Y-%m-%dT%H:%M:%SZ")
+                cutoff = (now - timedelta(days=keep_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            counts: dict[str, int] = {}
+            summaries: list[RunSummary] = []
+            try:
+                with self._transaction("cannot prune the history") as conn:
+                    runs = conn.execute("SELECT id, status, started_at FROM runs ORDER BY id DESC").fetchall()
+                    complete = [run_id for run_id, status, _ in runs if status == RunStatus.COMPLETE]
+                    kept = set(complete[:keep] if keep is not None else [])
+                    if cutoff is not None:
+                        kept |= {run_id for run_id, _, started_at in runs if started_at >= cutoff}
+                    # A run still marked running died (this holds the lock): it goes like an incomplete one.
+                    oldest_kept = min(kept, default=None)
+                    gone = [
+                        run_id
+                        for run_id, status, _ in runs
+                        if run_id not in kept
+                        and (status == RunStatus.COMPLETE or oldest_kept is None or run_id < oldest_kept)
+                    ]
+                    for chunk in _chunks(gone):
+                        summaries += self._summaries(self._query_in(conn, "SELECT * FROM runs WHERE id IN", chunk))
+                        # Devices go with their runs (ON DELETE CASCADE), items and counts with their sets.
+                        conn.execute(f"DELETE FROM runs WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+                    # NOT IN (SELECT ...): one pass over the references left, in SQLite and PostgreSQL.
+                    counts["result_sets"] = conn.execute(
+                        "DELETE FROM result_sets WHERE id NOT IN"
+                        " (SELECT result_set_id FROM devices WHERE result_set_id IS NOT NULL)"
+                    ).rowcount
+                    counts["results"] = conn.execute(
+                        "DELETE FROM results WHERE id NOT IN (SELECT result_id FROM result_set_items)"
+                    ).rowcount
+                    counts["blobs"] = conn.execute(
+                        "DELETE FROM blobs WHERE id NOT IN"
+                        " (SELECT commands_id FROM devices WHERE commands_id IS NOT NULL)"
+                    ).rowcount
+                    if dry_run:
+                        raise _DryRun  # rolls every delete back
+            except _DryRun:
+                pass
+            if vacuum and not dry_run:
+                with self._mutex, self._errors("cannot vacuum the history"):
+                    self._conn.execute("VACUUM")
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return PruneResult(
+                runs=sorted(summaries, key=lambda run: -run.id),
+                kept=len(runs) - len(gone),
+                results=counts["results"],
+                result_sets=counts["result_sets"],
+                blobs=counts["blobs"],
+                bytes_before=bytes_before,
+                bytes_after=self._size(),
+                dry_run=dry_run,
+            )
+        finally:
+            _HELD_LOCKS.discard(lock_fd)
+            fcntl.flock(lock_fd, fcntl.LOCK_UN)
+            os.close(lock_fd)
+
+    @staticmethod
+    def _query_in(conn: sqlite3.Connection, sql: str, ids: Sequence[Any]) -> list[sqlite3.Row]:
+        cursor = conn.execute(f"{sql} ({', '.join('?' * len(ids))})", ids)
+        cursor.row_factory = sqlite3.Row
+        return list(cursor.fetchall())
+
+    def _size(self) -> int:
+        """The database's bytes on disk, its write-ahead log included."""
+        total = 0
+        for suffix in ("", "-wal"):
+            try:
+                total += os.stat(f"{self.path}{suffix}").st_size
+            except FileNotFoundError:
+                pass
+        return total
+
     def _holder_description(self, lock_path: Path) -> str:
         rows = self._query(
             "SELECT id, pid, hostname, started_at FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1"
@@ -669,16 +1021,7 @@ class History:
                     f"DELETE FROM devices WHERE run_id = ? AND name = ? AND status IN ({', '.join('?' * len(_PLACEHOLDERS))})",
                     (handle.run_id, device.name, *_PLACEHOLDERS),
                 )
-                conn.execute(
-                    "INSERT INTO devices (run_id, name, host, hostname, status, error, facts, commands, recorded_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (handle.run_id, *rows.device, utc_now()),
-                )
-                conn.executemany(
-                    "INSERT INTO results (run_id, device, check_id, title, family, severity, status, reference,"
-                    " message, evidence, remediation, waiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(handle.run_id, *row) for row in rows.results],
-                )
+                _insert_device(conn, handle.run_id, rows, utc_now())
         except HistoryError as exc:
             if isinstance(exc.__cause__, sqlite3.IntegrityError):
                 raise HistoryError(
@@ -746,9 +1089,12 @@ class History:
             device_counts[row["run_id"]][row["status"]] = row["n"]
         failures: dict[int, dict[Severity, int]] = {run_id: _zero_counts() for run_id in ids}
         waived: dict[int, int] = dict.fromkeys(ids, 0)
+        # Each device's counts were added up once, when its result set was stored: this reads one
+        # row per device and status, not one per result.
         for row in self._query(
-            f"SELECT run_id, status, severity, count(*) AS n FROM results WHERE run_id IN ({marks})"
-            " AND status IN ('fail', 'waived') GROUP BY run_id, status, severity",
+            "SELECT d.run_id, c.status, c.severity, sum(c.n) AS n FROM devices d"
+            f" JOIN result_set_counts c ON c.set_id = d.result_set_id WHERE d.run_id IN ({marks})"
+            " AND c.status IN ('fail', 'waived') GROUP BY d.run_id, c.status, c.severity",
             ids,
         ):
             if row["status"] == Status.WAIVED:
@@ -801,10 +1147,18 @@ class History:
     def load_run(self, run_id: int) -> AuditReport:
         """Rebuild a run's report (command outputs are not kept: snapshots hold them)."""
         run = self.get_run(run_id)
-        results_by_device: dict[str, list[CheckResult]] = {}
-        for row in self._query("SELECT * FROM results WHERE run_id = ? ORDER BY id", (run_id,)):
-            results_by_device.setdefault(row["device"], []).append(
-                CheckResult(
+        # Each distinct result and command list is read and built once, however many devices share it.
+        built: dict[int, CheckResult] = {}
+        results_by_set: dict[int, list[CheckResult]] = {}
+        for row in self._query(
+            "SELECT i.set_id, r.* FROM result_set_items i JOIN results r ON r.id = i.result_id"
+            " WHERE i.set_id IN (SELECT DISTINCT result_set_id FROM devices WHERE run_id = ?)"
+            " ORDER BY i.set_id, i.position",
+            (run_id,),
+        ):
+            result = built.get(row["id"])
+            if result is None:
+                result = built[row["id"]] = CheckResult(
                     check=row["check_id"],
                     title=row["title"],
                     severity=Severity(row["severity"]),
@@ -816,7 +1170,14 @@ class History:
                     remediation=tuple(json.loads(row["remediation"])),
                     waiver=json.loads(row["waiver"]) if row["waiver"] is not None else None,
                 )
+            results_by_set.setdefault(row["set_id"], []).append(result)
+        command_lists: dict[int, list[dict[str, Any]]] = {
+            row["id"]: json.loads(row["body"])
+            for row in self._query(
+                "SELECT id, body FROM blobs WHERE id IN (SELECT DISTINCT commands_id FROM devices WHERE run_id = ?)",
+                (run_id,),
             )
+        }
         devices = [
             DeviceReport(
                 name=row["name"],
@@ -826,13 +1187,15 @@ class History:
                 error=row["error"],
                 facts=json.loads(row["facts"]),
                 commands=[
-                    CommandOutput(
-                        c["command"], CommandStatus(c["status"]), duration_s=c["duration_s"], error=c["error"]
+                    CommandOutput(c["command"], CommandStatus(c["status"]), duration_s=duration, error=c["error"])
+                    for c, duration in zip(
+                        command_lists.get(row["commands_id"], []), json.loads(row["durations"]), strict=True
                     )
-                    for c in json.loads(row["commands"])
                 ],
-                results=results_by_device.get(row["name"], []),
+                # A list of its own per device: a reader may change one device's results.
+                results=list(results_by_set.get(row["result_set_id"], [])),
             )
+            # rowid: the order the devices were recorded in (SQLite's; PostgreSQL needs a column).
             for row in self._query("SELECT * FROM devices WHERE run_id = ? ORDER BY rowid", (run_id,))
         ]
         return AuditReport(devices=devices, generated_at=run.finished_at or run.started_at)
@@ -847,19 +1210,19 @@ class History:
         if since is not None:
             if run_a is not None:
                 raise UsageError("diff: give two run ids or --since, not both")
-            finished = [run for run in self.list_runs() if run.status == RunStatus.COMPLETE]
-            # started_at is UTC ISO 8601 (2026-12-04T14:06:30Z): its first ten characters are the day.
-            before = [run for run in finished if run.started_at[:10] <= since.isoformat()]
+            # started_at is UTC ISO 8601 (2026-12-04T14:06:30Z): every time of the day after sorts after
+            # the day itself, so "on or before the day" is "before the next day".
+            before = self._complete_runs(1, before=(since + timedelta(days=1)).isoformat())
             if not before:
                 raise HistoryError(self._where, f"no complete run started on or before {since.isoformat()} (UTC)")
-            summary_a, summary_b = before[0], finished[0]
+            summary_a, summary_b = before[0], self._complete_runs(1)[0]
             if summary_a.id == summary_b.id:
                 raise HistoryError(
                     self._where,
                     f"no complete run after run {summary_a.id}, the last one on or before {since.isoformat()}",
                 )
         elif run_a is None or run_b is None:
-            finished = [run for run in self.list_runs() if run.status == RunStatus.COMPLETE]
+            finished = self._complete_runs(2)
             if len(finished) < 2:
                 raise HistoryError(
                     self._where,
@@ -869,7 +1232,46 @@ class History:
             summary_a, summary_b = finished[1], finished[0]
         else:
             summary_a, summary_b = self.get_run(run_a), self.get_run(run_b)
-        return diff_reports(summary_a, self.load_run(summary_a.id), summary_b, self.load_run(summary_b.id))
+        return diff_devices_of(summary_a, self.device_views(summary_a.id), summary_b, self.device_views(summary_b.id))
+
+    def device_views(self, run_id: int) -> list[DeviceView]:
+        """A run's devices as a diff reads them; each distinct result built once."""
+        built: dict[int, CheckResult] = {}
+        results_by_set: dict[int, list[CheckResult]] = {}
+        severities = {str(severity): severity for severity in Severity}
+        statuses = {str(status): status for status in Status}
+        # A diff shows the title and message of failures only: the others' are not read. Plain
+        # tuples and the enums looked up once: a run of 1,000 devices is ~50,000 rows.
+        with self._mutex, self._errors("cannot read the history database"):
+            rows = self._conn.execute(
+                "SELECT i.set_id, r.id, r.check_id, r.severity, r.status,"
+                " CASE WHEN r.status = 'fail' THEN r.title ELSE '' END,"
+                " CASE WHEN r.status = 'fail' THEN r.message ELSE '' END"
+                " FROM result_set_items i JOIN results r ON r.id = i.result_id"
+                " WHERE i.set_id IN (SELECT DISTINCT result_set_id FROM devices WHERE run_id = ?)"
+                " ORDER BY i.set_id, i.position",
+                (run_id,),
+            ).fetchall()
+        for set_id, result_id, check_id, severity, status, title, message in rows:
+            result = built.get(result_id)
+            if result is None:
+                result = built[result_id] = CheckResult(
+                    check_id, title, severities[severity], "", statuses[status], "", message
+                )
+            results_by_set.setdefault(set_id, []).append(result)
+        return [
+            DeviceView(row["name"], DeviceStatus(row["status"]), results_by_set.get(row["result_set_id"], []))
+            for row in self._query("SELECT name, status, result_set_id FROM devices WHERE run_id = ? ORDER BY rowid", (run_id,))
+        ]
+
+    def _complete_runs(self, limit: int, before: str | None = None) -> list[RunSummary]:
+        """The newest ``limit`` complete runs (started before ``before``, an ISO time), newest first:
+        only those are summarised, however many runs the database keeps."""
+        sql, params = "SELECT * FROM runs WHERE status = 'complete'", []
+        if before is not None:
+            sql += " AND started_at < ?"
+            params.append(before)
+        return self._summaries(self._query(sql + " ORDER BY id DESC LIMIT ?", [*params, limit]))
 
     def trend(self, limit: int = 30) -> list[TrendPoint]:
         """Failures by severity over the last ``limit`` runs, oldest first (running runs included)."""

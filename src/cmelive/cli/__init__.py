@@ -52,7 +52,7 @@ app.command("checks")(catalog.checks)
 app.command("explain")(catalog.explain)
 app.command("fake-router")(fake_router.fake_router)
 app.command("fake-fleet")(fake_fleet.fake_fleet)
-app.command("history")(history_cli.history)
+app.add_typer(history_cli.history_app, name="history")
 app.command("diff")(history_cli.diff)
 
 

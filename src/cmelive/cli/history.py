@@ -31,12 +31,27 @@ def _open(db: Path | None) -> History:
     return History(db if db is not None else default_db_path(), create=False)
 
 
+history_app = typer.Typer(
+    help="List recorded fleet runs (no subcommand), or prune old ones.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@history_app.callback(invoke_without_command=True)
 def history(
+    ctx: typer.Context,
     db: DbOpt = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many runs (newest first).")] = 20,
     output_format: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
 ) -> None:
-    """List recorded fleet runs: status, devices, failures by severity, waived findings."""
+    """List recorded fleet runs: status, devices, failures by severity, waived findings.
+
+    `cmelive history prune` deletes old runs (see its --help).
+    """
+    if ctx.invoked_subcommand is not None:
+        # `cmelive history --db X prune`: the subcommand works on X too, never on the default.
+        ctx.obj = db
+        return
     with _open(db) as store:
         runs = store.list_runs(limit)
         if not runs:
@@ -45,6 +60,51 @@ def history(
         typer.echo(json.dumps({"runs": [run.to_dict() for run in runs]}, indent=2, ensure_ascii=False))
     else:
         typer.echo(render_runs(runs), nl=False)
+
+
+@history_app.command("prune", epilog=exit_codes.HELP)
+def prune(
+    ctx: typer.Context,
+    keep: Annotated[
+        int | None, typer.Option("--keep", metavar="N", help="Keep the newest N complete runs.")
+    ] = None,
+    keep_days: Annotated[
+        int | None, typer.Option("--keep-days", metavar="D", help="Keep every run started in the last D days.")
+    ] = None,
+    db: DbOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted; delete nothing.")] = False,
+    vacuum: Annotated[bool, typer.Option("--vacuum", help="Give the freed space back to the file system.")] = False,
+) -> None:
+    """Delete old runs, and the results no kept run refers to.
+
+    A run is kept when either rule keeps it; incomplete and aborted runs older than the oldest run kept go too.
+
+    Refused (exit 2) while a fleet run holds the database.
+
+    Without --vacuum the freed space stays in the file, and the next runs reuse it.
+    """
+    if db is None and isinstance(ctx.obj, Path):
+        db = ctx.obj
+    with _open(db) as store:
+        outcome = store.prune(keep, keep_days, dry_run=dry_run, vacuum=vacuum)
+    verb = "would delete" if outcome.dry_run else "deleted"
+    if outcome.runs:
+        ids = ", ".join(str(run.id) for run in sorted(outcome.runs, key=lambda run: run.id))
+        typer.echo(f"{verb} {len(outcome.runs)} run(s): {ids}")
+        for run in outcome.runs:
+            typer.echo(f"  run {run.id:>5}  {run.started_at:<20}  {run.status:<10}  {run.devices} devices")
+    else:
+        typer.echo(f"{verb} no run: every run is kept")
+    typer.echo(
+        f"{verb} {outcome.results} stored result(s), {outcome.result_sets} result set(s) and {outcome.blobs} command "
+        f"list(s) no kept run refers to; {outcome.kept} run(s) kept"
+    )
+    size = f"database {outcome.bytes_before / 1e6:.1f} MB"
+    if outcome.bytes_after != outcome.bytes_before:
+        size += f" -> {outcome.bytes_after / 1e6:.1f} MB"
+    elif not outcome.dry_run and outcome.runs:
+        size += " (freed pages are reused by the next runs; --vacuum shrinks the file)"
+    typer.echo(size)
 
 
 def _day(value: str | None) -> date | None:
