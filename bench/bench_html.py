@@ -53,11 +53,12 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from baseline import export_source  # bench/ is on sys.path when a bench runs as a script
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -150,21 +151,6 @@ def _worker(devices: int, repetitions: int, page_path: str) -> dict[str, Any]:
 
 
 # --- the bench ------------------------------------------------------------------------------------
-
-
-def _baseline_tree(revision: str, into: Path) -> Path:
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", revision, "src", "parsers"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    target = into / "baseline"
-    target.mkdir()
-    archive_path = into / "baseline.tar"
-    archive_path.write_bytes(archive)
-    with tarfile.open(archive_path) as tar:
-        tar.extractall(target, filter="data")
-    return target
 
 
 def _run_worker(tree: Path, args: argparse.Namespace, devices: int, page: Path) -> dict[str, Any]:
@@ -311,7 +297,8 @@ def main() -> int:
         work = Path(scratch)
         sides: dict[str, Path] = {"now": REPO}
         if args.baseline != "none":
-            sides = {"baseline": _baseline_tree(args.baseline, work), "now": REPO}
+            (work / "baseline").mkdir()
+            sides = {"baseline": export_source(args.baseline, work / "baseline").parent, "now": REPO}
         if not args.skip_browser and CHROMIUM.exists():
             # What Chromium's processes take for a page of nothing: the floor under every figure below.
             blank = work / "blank.html"
