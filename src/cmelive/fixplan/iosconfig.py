@@ -87,7 +87,7 @@ _SINGLETONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"rsakeypair\b", "rsakeypair"),
         (r"description\b", "description"),
         (r"exec-timeout\b", "exec-timeout"),
-        (r"ip address (?!.*\bsecondary\b)", "ip address"),
+        (r"ip address (?=\d|dhcp|negotiated)(?!.*\bsecondary\b)", "ip address"),
         (r"max-ephones\b", "max-ephones"),
         (r"max-dn\b", "max-dn"),
     )
@@ -409,7 +409,12 @@ class IosConfig:
             self._append(parent, Node(f"no {target}"))
 
     def _append(self, parent: Node, node: Node) -> None:
-        """Put ``node`` after the last sibling of the same first word (IOS groups its lines so)."""
+        """Put ``node`` after the last sibling of the same first word (IOS groups its lines so);
+        a global line goes last: a capture that lost its indentation shows sub-mode lines as global
+        ones, and a line put after one of them would read as part of that section."""
+        if parent is self.root:
+            parent.children.append(node)
+            return
         first = node.text.split(" ", 1)[0]
         if first == "no" and len(node.text.split()) > 1:
             first = node.text.split()[1]

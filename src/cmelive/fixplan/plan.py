@@ -39,6 +39,10 @@ MANUAL: dict[str, str] = {
     "CME-REG-05": "deleting a phone is a decision about a person's phone: confirm each one first",
 }
 
+#: Practices that turn on secure signalling, and the ones that must pass before they may.
+_NEEDS_PKI = frozenset({"CME-TLS-03", "CME-TLS-06"})
+_PKI_READY = frozenset({"CME-TLS-02", "CME-TLS-04"})
+
 #: Why a practice judged on live state (not on the running-config) shows only at the next live audit.
 LIVE_ONLY: dict[str, str] = {
     "CME-ACC-11": "the SSH algorithms and host key are judged at login: re-audit the router live after the "
@@ -67,7 +71,7 @@ _ADMIN_CHECKS = frozenset({"CME-ACC-03", "CME-GUI-03"})
 #: The checks whose new standard ACLs are the admin ACL or the SNMP managers' ACL.
 _ACL_ROLE_CHECKS = frozenset({*_ADMIN_CHECKS, "CME-PORT-01", "CME-SNMP-01", "CME-SNMP-02", "CME-SNMP-03"})
 _WAN_CHECKS = ("CME-FW-02", "CME-REG-02")  # FW-02's named list is kept when both make one
-_SNMP = re.compile(r"snmp-server community (\S+) (\S+)(?: view \S+)?(?: (\S+))?$")
+_SNMP = re.compile(r"snmp-server community (\S+) (.+)$")
 
 
 @dataclass
@@ -112,7 +116,8 @@ class FixPlan:
             out += ["! nothing to fix: no failing check proposes a config change", "end"]
             return "\n".join(out) + "\n"
         out.append("! Closes (proven by re-auditing the config this plan produces):")
-        out += [f"!   {c.check}  {c.title}" for c in self.checks if c.kind == "config"] or ["!   (none)"]
+        out += [f"!   {c.check}  {c.title}" + (f" ({c.why})" if c.why else "")
+                for c in self.checks if c.kind == "config"] or ["!   (none)"]  # fmt: skip
         live = [c for c in self.checks if c.kind == "live"]
         if live:
             out.append("! Applied here, shown only by the next live audit:")
@@ -152,13 +157,21 @@ def build_plan(
     running_config: str,
     *,
     audit_source: str | None = None,
+    follow_on: Sequence[CheckResult] = (),
+    live_outputs: Iterable[str] = (),
 ) -> FixPlan:
     """The plan for a device from its check results and the running-config they were judged on.
 
     ``audit_source`` is the address the audit connected from; the admin ACL permits it first.
+    ``live_outputs`` are the show commands (other than the running-config) the audit had: a
+    check that reads one of them is proven only by a live re-audit. ``follow_on`` are failures the re-audit found that the plan itself makes applicable (outgoing
+    COR lists make CME-COR-02 ask for incoming ones): their fixes join the plan.
     """
     config = IosConfig(running_config)
+    passing = {r.check for r in results if r.status == Status.PASS}
     failing = [r for r in results if r.status == Status.FAIL]
+    failing += [r for r in follow_on if r.check not in {f.check for f in failing}]
+    follow = {r.check for r in follow_on}
     planned: list[PlannedCheck] = []
     blocks: list[Block] = []
     manual: list[str] = []
@@ -168,7 +181,9 @@ def build_plan(
         if not result.remediation:
             no_fix.append(result.check)
             continue
-        kind, why = _kind(result)
+        kind, why = _kind(result, passing, set(live_outputs))
+        if result.check in follow:
+            why = (why + "; " if why else "") + "needed once this plan applies (found by re-auditing it)"
         planned.append(PlannedCheck(result.check, result.title, kind, why))
         own = _blocks(result.check, result.remediation)
         if kind == "manual":
@@ -196,17 +211,24 @@ def plan_commands(plan: FixPlan) -> list[str]:
     return [line for line in plan.script if line.strip() and not line.lstrip().startswith("!")]
 
 
-def _kind(result: CheckResult) -> tuple[str, str]:
+def _kind(result: CheckResult, passing: set[str], live_outputs: set[str]) -> tuple[str, str]:
     if result.check in MANUAL:
         return "manual", MANUAL[result.check]
+    if all(line.lstrip().startswith("!") for line in result.remediation):
+        return "manual", result.remediation[0].lstrip("! ")
+    if result.check in _NEEDS_PKI and not _PKI_READY <= passing:
+        return "manual", (
+            "secure signalling needs the CA, the enrolled trustpoints and the CTL first (CME-TLS-02, CME-TLS-04): "
+            "turned on without them, phones cannot register"
+        )
     if any(re.match(r"crypto pki (authenticate|enroll)", line) for line in result.remediation):
         return "manual", "enrolment with a CA is interactive"
     if result.check in LIVE_ONLY:
         return "live", LIVE_ONLY[result.check]
     spec = get_check(result.check)
-    if spec is not None and any(c != RUNNING_CONFIG for c in spec.requires):
-        return "live", "judged on what the router shows live (" + ", ".join(
-            c for c in spec.requires if c != RUNNING_CONFIG) + ")"  # fmt: skip
+    live = [c for c in (*spec.requires, *spec.uses) if c in live_outputs] if spec is not None else []
+    if live:
+        return "live", f"judged on what the router shows live ({', '.join(live)})"
     return "config", ""
 
 
@@ -257,8 +279,8 @@ def _acl_refs(config: IosConfig) -> set[str]:
             if found is not None:
                 names.add(found.group(1))
             snmp = _SNMP.match(child.text)
-            if snmp is not None and snmp.group(3):
-                names.add(snmp.group(3))
+            if snmp is not None:
+                names.add(snmp.group(2).split()[-1])
             walk(child)
 
     walk(config.root)
@@ -368,9 +390,9 @@ def _share_snmp(blocks: list[Block]) -> None:
     snmp = [b for b in blocks if b.header.startswith(("snmp-server community ", "no snmp-server community "))]
     if not snmp:
         return
-    removed: dict[str, str] = {}  # community -> checks
-    replaced: dict[str, tuple[str, str]] = {}  # old community -> (mode, check)
-    bound: dict[str, tuple[str, str]] = {}  # community -> (mode, acl)
+    removed: dict[str, str] = {}  # community -> the check removing it
+    replaced: dict[str, str] = {}  # old community -> what follows the new one's name (mode, view, ACL)
+    bound: dict[str, str] = {}  # community -> what follows its name, with the ACL
     acl = ""
     last_removed: str | None = None
     rw_removed = set()
@@ -386,12 +408,12 @@ def _share_snmp(blocks: list[Block]) -> None:
         match = _SNMP.match(block.header)
         if match is None:
             continue
-        name, mode, list_name = match.group(1), match.group(2), match.group(3)
+        name, rest = match.group(1), match.group(2)
         if name.startswith("<new-community") and last_removed is not None:
-            replaced[last_removed] = (mode, check)
-        elif list_name:
-            bound[name] = (mode, list_name)
-            acl = list_name
+            replaced[last_removed] = rest
+        else:
+            bound[name] = rest
+            acl = acl or rest.split()[-1]
         last_removed = None
     merged: list[Block] = []
     for index, name in enumerate(dict.fromkeys([*removed, *replaced, *bound])):
@@ -399,12 +421,12 @@ def _share_snmp(blocks: list[Block]) -> None:
         if name in removed:
             merged.append(Block(f"no snmp-server community {name}", [], [], checks))
             if name in replaced and name not in rw_removed:
-                mode = replaced[name][0]
-                new = f"<new-community-{index + 1}>"
-                merged.append(Block(" ".join(filter(None, ["snmp-server community", new, mode, acl])), [], [], checks))
+                rest = replaced[name]
+                if acl and not re.search(r" (\d+|[A-Za-z]\S*)$", rest.removeprefix(rest.split()[0])):
+                    rest += f" {acl}"
+                merged.append(Block(f"snmp-server community <new-community-{index + 1}> {rest}", [], [], checks))
         elif name in bound:
-            mode, list_name = bound[name]
-            merged.append(Block(f"snmp-server community {name} {mode} {list_name}", [], [], checks))
+            merged.append(Block(f"snmp-server community {name} {bound[name]}", [], [], checks))
     at = blocks.index(snmp[0])
     for block in snmp:
         blocks.remove(block)
@@ -453,6 +475,12 @@ def _share_wan_filters(blocks: list[Block], config: IosConfig, notes: list[str])
     if not wants:
         return blocks
     checks = [c for c in _WAN_CHECKS if c in wants]
+    for check in checks:
+        # A list an interface applies but the config does not define: defining it binds it there.
+        for name in wants[check].rules:
+            if name not in wants[check].edits and name not in wants[check].bind.values():
+                for interface in _interfaces_with_inbound(config, name):
+                    wants[check].bind.setdefault(interface, name)
     interfaces = list(dict.fromkeys(i for c in checks for i in wants[c].bind))
     for check in checks:
         for name in wants[check].edits:
@@ -496,7 +524,8 @@ def _share_wan_filters(blocks: list[Block], config: IosConfig, notes: list[str])
                         for i, rule in enumerate(rules)]  # fmt: skip
             else:
                 out.append(Block(f"ip access-list extended {target}", [f" {rule}" for rule in rules], [comment], checks))
-        out.append(Block(f"interface {interface}", [f" ip access-group {target} in"], [], checks))
+        if current != target:
+            out.append(Block(f"interface {interface}", [f" ip access-group {target} in"], [], checks))
         if len(set(new)) > 1:
             notes.append(f"{interface}: one inbound ACL {target} instead of {' and '.join(dict.fromkeys(new))}")
     return kept + out

@@ -16,7 +16,8 @@ from cmelive.audit import audit_snapshot
 from cmelive.checks.base import Status
 from cmelive.commands import RUNNING_CONFIG
 from cmelive.fixplan.iosconfig import IosConfig
-from cmelive.fixplan.plan import FixPlan, plan_commands
+from cmelive.fixplan.plan import MANUAL as MANUAL_CHECKS
+from cmelive.fixplan.plan import FixPlan, build_plan, plan_commands
 from cmelive.policy import Policy
 from cmelive.report.model import DeviceReport
 from cmelive.snapshot import CommandOutput, Snapshot
@@ -30,6 +31,9 @@ REGRESSION = "REGRESSION"
 LIVE = "next live audit"
 MANUAL = "manual"
 DAMAGED = "unknown: damaged capture"
+NEEDS_VALUE = "unknown: judged on your values"
+NEW_MANUAL = "now applicable (manual)"
+NEW_FAILURE = "NEW FAILURE"
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,11 @@ class Verification:
     rows: list[Row]
     future_config: str
     problems: list[str] = field(default_factory=list)  # lines the config model could not place
+    after: DeviceReport | None = None
 
     @property
     def holds(self) -> bool:
-        return not any(r.verdict in (NOT_FIXED, REGRESSION) for r in self.rows)
+        return not any(r.verdict in (NOT_FIXED, REGRESSION, NEW_FAILURE) for r in self.rows)
 
     def table(self) -> str:
         width = max((len(r.check) for r in self.rows), default=10)
@@ -111,11 +116,22 @@ def stand_ins(lines: list[str], running_config: str, audit_source: str | None = 
     return out
 
 
+def distinct_masked_communities(running_config: str) -> str:
+    """A masked snapshot's communities, each with a name of its own (``<masked>`` for all would make
+    ``no snmp-server community <masked>`` remove every one of them)."""
+    lines = running_config.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("snmp-server community <masked> "):
+            lines[index] = line.replace("<masked>", f"masked-on-line-{index + 1}", 1)
+    return "\n".join(lines) + "\n"
+
+
 def future_snapshot(snapshot: Snapshot, plan: FixPlan, audit_source: str | None = None) -> tuple[Snapshot, list[str]]:
     """The snapshot the router would give after the plan: its running-config changed, nothing else."""
     running = snapshot.get(RUNNING_CONFIG)
-    commands = stand_ins(plan_commands(plan), running.text, audit_source)
-    applied = IosConfig(running.text).apply(commands)
+    text = distinct_masked_communities(running.text)
+    commands = stand_ins(plan_commands(plan), text, audit_source)
+    applied = IosConfig(text).apply(commands)
     outputs = dict(snapshot.outputs)
     outputs[RUNNING_CONFIG] = CommandOutput(RUNNING_CONFIG, running.status, applied.config.text(), running.duration_s,
                                             running.error)  # fmt: skip
@@ -135,6 +151,7 @@ def verify_plan(
     after = audit_snapshot(future, policy, name=before.name)
     was = {r.check: r.status for r in before.results}
     kinds = {c.check: c.kind for c in plan.checks}
+    needs_values = {r.check for r in before.results if any(_PLACEHOLDER.search(line) for line in r.remediation)}
     damaged = bool(before.facts.get("running_config_damage")) or before.facts.get("running_config_complete") is False
     rows: list[Row] = []
     for result in after.results:
@@ -143,18 +160,59 @@ def verify_plan(
         kind = kinds.get(result.check)
         verdict = ""
         if kind == "config":
-            if new == Status.PASS:
-                verdict = FIXED
+            if new in (Status.PASS, Status.NOT_APPLICABLE):
+                verdict = FIXED  # not_applicable: what it judged is gone (the only RW community removed)
             elif new in (Status.UNKNOWN, Status.NOT_APPLICABLE) and damaged:
                 verdict = DAMAGED
+            elif (new == Status.UNKNOWN and result.check in needs_values) or _is_stand_in(result.message):
+                verdict = NEEDS_VALUE
             else:
                 verdict = NOT_FIXED
         elif kind == "live":
             verdict = FIXED if new == Status.PASS else LIVE
         elif kind == "manual":
             verdict = MANUAL
+        elif new == Status.FAIL and old != Status.FAIL:
+            verdict = NEW_MANUAL if result.check in MANUAL_CHECKS else (
+                NEEDS_VALUE if _is_stand_in(result.message) else NEW_FAILURE)  # fmt: skip
         if old == Status.PASS and new == Status.FAIL:
             verdict = REGRESSION
         rows.append(Row(result.check, str(old), str(new), verdict))
     future_text = future.get(RUNNING_CONFIG).text
-    return Verification(rows, future_text, problems)
+    return Verification(rows, future_text, problems, after)
+
+
+def prove(
+    snapshot: Snapshot,
+    before: DeviceReport,
+    policy: Policy | None = None,
+    *,
+    audit_source: str | None = None,
+) -> tuple[FixPlan, Verification]:
+    """The plan for a device, proven: built, applied, re-audited; once more with the fixes the
+    plan itself makes necessary (failures the re-audit finds that the audit did not have)."""
+    running = snapshot.get(RUNNING_CONFIG).text
+    live = live_outputs(snapshot)
+    plan = build_plan(before.name, before.results, running, audit_source=audit_source, live_outputs=live)
+    proof = verify_plan(snapshot, plan, before, policy, audit_source=audit_source)
+    failed_before = {r.check for r in before.results if r.status == Status.FAIL}
+    follow_on = [
+        r for r in proof.after.results
+        if r.status == Status.FAIL and r.check not in failed_before and r.remediation
+        and r.check not in MANUAL_CHECKS and not any(_is_stand_in(line) for line in r.remediation)
+    ]  # fmt: skip
+    if follow_on:
+        plan = build_plan(before.name, before.results, running, audit_source=audit_source, follow_on=follow_on,
+                          live_outputs=live)  # fmt: skip
+        proof = verify_plan(snapshot, plan, before, policy, audit_source=audit_source)
+    return plan, proof
+
+
+def live_outputs(snapshot: Snapshot) -> list[str]:
+    """The show commands other than the running-config that the snapshot holds usable."""
+    return [c for c, o in snapshot.outputs.items() if c != RUNNING_CONFIG and o.usable]
+
+
+def _is_stand_in(line: str) -> bool:
+    """A line that carries a stand-in value (it must never reach a plan)."""
+    return bool(re.search(r"192\.0\.2\.|198\.51\.100\.|Standin\d+Value7|\bstandin\d+", line))
