@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from cmelive.checks import get_check
 from cmelive.checks.base import CheckResult, Status
 from cmelive.commands import RUNNING_CONFIG
+from cmelive.masking import scrub
 from cmelive.fixplan.iosconfig import IosConfig, Node, normal, numbered_kind, section_key, slot
 
 #: Practices config alone cannot put right; their lines are listed commented out, with why.
@@ -111,10 +112,14 @@ class FixPlan:
         return [c.check for c in self.checks if c.kind == "config"]
 
     def text(self) -> str:
+        """The plan file, masked: cmelive's own comment lines as prose, config lines as config."""
+        return _masked(self._lines())
+
+    def _lines(self) -> list[str]:
         out = [f"! cmelive fix plan for {self.device}", "!"]
         if not self.checks:
             out += ["! nothing to fix: no failing check proposes a config change", "end"]
-            return "\n".join(out) + "\n"
+            return out
         out.append("! Closes (proven by re-auditing the config this plan produces):")
         out += [f"!   {c.check}  {c.title}" + (f" ({c.why})" if c.why else "")
                 for c in self.checks if c.kind == "config"] or ["!   (none)"]  # fmt: skip
@@ -138,17 +143,36 @@ class FixPlan:
         if self.manual:
             out += ["!", "! --- steps config alone cannot take (do them by hand, one at a time) ---", *self.manual]
         out.append("end")
-        return "\n".join(out) + "\n"
+        return out
 
     def rollback_text(self) -> str:
+        """The rollback file, masked like the plan."""
         out = [
             f"! cmelive rollback for the fix plan of {self.device}: the commands that undo it",
-            "! (lines that held a secret show it masked: restore those from your own records)",
+            "! (values masked in the audit are masked here too: restore those from your own records)",
             "!",
             *self.rollback,
             "end",
         ]
-        return "\n".join(out) + "\n"
+        return _masked(out)
+
+
+#: A commented-out config line of the manual steps (``!   username ...``): masked as config.
+_QUOTED_CONFIG = "!   "
+
+
+def _masked(lines: Sequence[str]) -> str:
+    """Every line through the one masking function: comments are cmelive's prose (a check's title
+    says "Enable secret is set"), config lines and quoted config are config."""
+    out = []
+    for line in lines:
+        if line.startswith(_QUOTED_CONFIG) and not line.startswith("!   CME-") and not line.startswith("!   <"):
+            out.append(_QUOTED_CONFIG + scrub(line[len(_QUOTED_CONFIG):]).rstrip("\n"))
+        elif line.startswith("!"):
+            out.append(scrub(line, prose=True).rstrip("\n"))
+        else:
+            out.append(scrub(line).rstrip("\n"))
+    return "\n".join(out) + "\n"
 
 
 def build_plan(
@@ -193,6 +217,7 @@ def build_plan(
             blocks += own
     _name_secrets(blocks)
     _share_acls(blocks, config, audit_source, notes)
+    _community_by_line(blocks, running_config)
     _share_snmp(blocks)
     blocks = _share_wan_filters(blocks, config, notes)
     _share_after_hours(blocks, config)
@@ -201,9 +226,51 @@ def build_plan(
     script = _ordered(blocks, notes)
     placeholders = _placeholders([*script, *manual])
     plan = FixPlan(device, planned, placeholders, script, manual, notes, no_fix=no_fix)
-    applied = config.apply(plan_commands(plan))
-    plan.rollback = rollback_lines(config, applied.config)
+    plan.rollback = _rollback(plan, running_config)
     return plan
+
+
+def distinct_masked_communities(running_config: str) -> str:
+    """A masked snapshot's communities, each with a name of its own (``<masked>`` for all would make
+    ``no snmp-server community <masked>`` remove every one of them)."""
+    lines = running_config.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("snmp-server community <masked> "):
+            lines[index] = line.replace("<masked>", f"masked-on-line-{index + 1}", 1)
+    return "\n".join(lines) + "\n"
+
+
+def communities_by_line(running_config: str) -> dict[int, str]:
+    """Running-config line number -> the community it defines."""
+    found = {}
+    for number, line in enumerate(running_config.splitlines(), 1):
+        match = re.match(r"snmp-server community (\S+) ", line)
+        if match is not None:
+            found[number] = match.group(1)
+    return found
+
+
+def _rollback(plan: FixPlan, running_config: str) -> list[str]:
+    """The rollback, computed on the config with each ``<community-on-line-N>`` resolved (so that
+    binding a community replaces its line) and written with the placeholders again."""
+    text = distinct_masked_communities(running_config)
+    names = communities_by_line(text)
+
+    def resolve(line: str) -> str:
+        return re.sub(r"<community-on-line-(\d+)>", lambda m: names.get(int(m.group(1)), m.group(0)), line)
+
+    config = IosConfig(text)
+    applied = config.apply([resolve(line) for line in plan_commands(plan)])
+    lines = rollback_lines(config, applied.config)
+    back = {name: f"<community-on-line-{number}>" for number, name in names.items()}
+
+    def unresolve(line: str) -> str:
+        match = re.match(r"(\s*(?:no )?snmp-server community )(\S+)(.*)$", line)
+        if match is None or match.group(2) not in back:
+            return line
+        return match.group(1) + back[match.group(2)] + match.group(3)
+
+    return [unresolve(line) for line in lines]
 
 
 def plan_commands(plan: FixPlan) -> list[str]:
@@ -348,7 +415,8 @@ def _share_acls(blocks: list[Block], config: IosConfig, source: str | None, note
         purposes = sorted({check for (check, _), role in roles.items() if role == "admin"})
         notes.append(f"access list {admin} is the admin ACL ({', '.join(purposes)}): free on this router")
     if "nms" in numbers and numbers.get("nms") != numbers.get("admin"):
-        notes.append(f"access list {numbers['nms']} is the SNMP managers' ACL, apart from the admin ACL")
+        apart = f", apart from the admin ACL {numbers['admin']}" if "admin" in numbers else ""
+        notes.append(f"access list {numbers['nms']} is the SNMP managers' ACL{apart}: free on this router")
     _permit_source_in_existing(blocks, source)
 
 
@@ -378,6 +446,21 @@ def _permit_source_in_existing(blocks: list[Block], source: str | None) -> None:
 
 
 # --- SNMP ---------------------------------------------------------------------------------------
+
+
+def _community_by_line(blocks: list[Block], running_config: str) -> None:
+    """A community named by its running-config line, as on a masked snapshot: the plan text is
+    masked like every output, and ``no snmp-server community <masked>`` would say nothing."""
+    lines = {}
+    for number, line in enumerate(running_config.splitlines(), 1):
+        match = re.match(r"snmp-server community (\S+) ", line)
+        if match is not None and not match.group(1).startswith("<"):
+            lines.setdefault(match.group(1), number)
+    for block in blocks:
+        match = re.match(r"(no )?snmp-server community (\S+)", block.header)
+        if match is not None and match.group(2) in lines:
+            name = match.group(2)
+            block.header = block.header.replace(f" {name}", f" <community-on-line-{lines[name]}>", 1)
 
 
 def _share_snmp(blocks: list[Block]) -> None:

@@ -17,7 +17,7 @@ from cmelive.checks.base import Status
 from cmelive.commands import RUNNING_CONFIG
 from cmelive.fixplan.iosconfig import IosConfig
 from cmelive.fixplan.plan import MANUAL as MANUAL_CHECKS
-from cmelive.fixplan.plan import FixPlan, build_plan, plan_commands
+from cmelive.fixplan.plan import FixPlan, build_plan, distinct_masked_communities, plan_commands
 from cmelive.policy import Policy
 from cmelive.report.model import DeviceReport
 from cmelive.snapshot import CommandOutput, Snapshot
@@ -31,7 +31,7 @@ REGRESSION = "REGRESSION"
 LIVE = "next live audit"
 MANUAL = "manual"
 DAMAGED = "unknown: damaged capture"
-NEEDS_VALUE = "unknown: judged on your values"
+NEEDS_VALUE = "depends on your values"
 NEW_MANUAL = "now applicable (manual)"
 NEW_FAILURE = "NEW FAILURE"
 
@@ -114,16 +114,6 @@ def stand_ins(lines: list[str], running_config: str, audit_source: str | None = 
         line = line.replace("<nms-subnet> <wildcard>", "198.51.100.0 0.0.0.255")
         out.append(_PLACEHOLDER.sub(lambda m: value(m.group(0)), line))
     return out
-
-
-def distinct_masked_communities(running_config: str) -> str:
-    """A masked snapshot's communities, each with a name of its own (``<masked>`` for all would make
-    ``no snmp-server community <masked>`` remove every one of them)."""
-    lines = running_config.splitlines()
-    for index, line in enumerate(lines):
-        if line.startswith("snmp-server community <masked> "):
-            lines[index] = line.replace("<masked>", f"masked-on-line-{index + 1}", 1)
-    return "\n".join(lines) + "\n"
 
 
 def future_snapshot(snapshot: Snapshot, plan: FixPlan, audit_source: str | None = None) -> tuple[Snapshot, list[str]]:
