@@ -93,11 +93,16 @@ _SINGLETONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 
-#: Commands on by default: ``no X`` shows in the running-config (and X does not).
-_DEFAULT_ON = frozenset({
-    "cdp enable", "cdp run", "auto-reg-ephone", "ip http server", "ip http secure-server", "ip domain lookup",
-    "ip source-route", "service pad", "ip bootp server", "ip redirects", "ip unreachables", "ip proxy-arp",
-    "mop enabled", "ip gratuitous-arps",
+#: Commands on by default that the running-config does not show when on: ``no X`` shows when off.
+_HIDDEN_WHEN_ON = frozenset({
+    "cdp enable", "cdp run", "auto-reg-ephone", "ip domain lookup", "ip source-route", "service pad",
+    "ip bootp server", "ip redirects", "ip unreachables", "ip proxy-arp", "mop enabled", "ip gratuitous-arps",
+})
+#: Commands the running-config shows as ``no X`` when off (besides those above, and any ``no X``
+#: the router's own config shows).
+_SHOWN_AS_NO = _HIDDEN_WHEN_ON | frozenset({
+    "service password-encryption", "aaa new-model", "ip http server", "ip http secure-server",
+    "ip address trusted authenticate",
 })
 
 #: Commands that act once and leave no config line of their own.
@@ -187,6 +192,8 @@ class IosConfig:
         self.preamble: list[str] = []
         self.root = Node("")
         self.has_end = False
+        #: The ``no X`` forms this router's config shows: IOS shows them again when X is removed.
+        self.shown_as_no: set[str] = set(_SHOWN_AS_NO)
         self._parse(text)
 
     # --- reading ----------------------------------------------------------------------------------
@@ -217,6 +224,8 @@ class IosConfig:
             while stack[-1][0] >= indent:
                 stack.pop()
             node = Node(normal(stripped), raw=stripped)
+            if node.text.startswith("no "):
+                self.shown_as_no.add(node.text[3:])
             parent = stack[-1][1]
             if parent is self.root and (numbered := _NUMBERED_ACL.match(node.text)) is not None:
                 self._numbered_entry(int(numbered.group(1)), numbered.group(2), raw=stripped)
@@ -269,6 +278,7 @@ class IosConfig:
         clone.preamble = list(self.preamble)
         clone.root = self.root.copy()
         clone.has_end = self.has_end
+        clone.shown_as_no = set(self.shown_as_no)
         return clone
 
     # --- applying ---------------------------------------------------------------------------------
@@ -368,8 +378,13 @@ class IosConfig:
                 parent.children[index] = Node(command)
                 return parent.children[index]
             if child.text == f"no {command}":
+                if command in _HIDDEN_WHEN_ON:
+                    del parent.children[index]  # back to the default, which IOS does not show
+                    return None
                 parent.children[index] = Node(command)
                 return parent.children[index]
+        if command in _HIDDEN_WHEN_ON:
+            return None
         node = Node(command)
         self._append(parent, node)
         return node
@@ -405,7 +420,7 @@ class IosConfig:
                 continue
             kept.append(child)
         parent.children[:] = kept
-        if target in _DEFAULT_ON or (not removed and _default_on(target)):
+        if target in self.shown_as_no and (removed or target in _HIDDEN_WHEN_ON):
             self._append(parent, Node(f"no {target}"))
 
     def _append(self, parent: Node, node: Node) -> None:
@@ -425,10 +440,6 @@ class IosConfig:
             if child_first == first:
                 at = index + 1
         parent.children.insert(at, node)
-
-
-def _default_on(target: str) -> bool:
-    return target in _DEFAULT_ON
 
 
 def _is_section(command: str) -> bool:

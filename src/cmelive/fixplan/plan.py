@@ -236,7 +236,8 @@ def distinct_masked_communities(running_config: str) -> str:
     lines = running_config.splitlines()
     for index, line in enumerate(lines):
         if line.startswith("snmp-server community <masked> "):
-            lines[index] = line.replace("<masked>", f"masked-on-line-{index + 1}", 1)
+            # Still masked to the checks (CME-SNMP-01 cannot judge it), yet distinct.
+            lines[index] = line.replace("<masked>", f"<masked>-on-line-{index + 1}", 1)
     return "\n".join(lines) + "\n"
 
 
