@@ -20,7 +20,7 @@ from cmelive.commands import AUDIT_COMMANDS, RUNNING_CONFIG, file_name
 from cmelive.examples import example_dir
 from cmelive.fixplan.iosconfig import IosConfig
 from cmelive.fixplan.plan import FixPlan, build_plan, communities_by_line, plan_commands
-from cmelive.fixplan.verify import REGRESSION, Verification, prove
+from cmelive.fixplan.verify import REGRESSION, Verification, prove, verify_plan
 from cmelive.snapshot import read_snapshot
 
 from .conftest import CORPUS, FIXTURES
@@ -200,7 +200,7 @@ def test_placeholders_are_listed_once_at_the_top_and_never_invented() -> None:
     plan, _ = proven(example_dir("insecure-cme"))
     text = plan.text()
     head, body = text.split("! Paste in config mode", 1)
-    listed = re.findall(r"^!   (<[^>]+>(?: <wildcard>)?):", head, re.M)
+    listed = re.findall(r"^!   (<[^>]+>(?: <wildcard>)?):", head, re.MULTILINE)
     assert len(listed) == len(set(listed))
     used = set(re.findall(r"<[a-z][a-z0-9 .-]*?>", "\n".join(commands(plan))))
     used = {u for u in used if u != "<wildcard>"} | ({"<admin-subnet> <wildcard>"} if "<admin-subnet>" in used else set())
@@ -337,3 +337,22 @@ def test_every_example_plan_holds(example: str) -> None:
 @pytest.mark.parametrize("config", CORPUS_CONFIGS, ids=lambda p: p.name)
 def test_every_corpus_plan_holds(config: Path, tmp_path: Path) -> None:
     assert_proven(_corpus_snapshot(config, tmp_path))
+
+
+def test_a_plan_that_misses_a_claim_or_breaks_a_pass_does_not_hold() -> None:
+    snapshot = read_snapshot(example_dir("insecure-cme"))
+    before = audit_snapshot(snapshot)
+    plan = build_plan(before.name, before.results, snapshot.get(RUNNING_CONFIG).text)
+    plan.script = [line for line in plan.script if "transport input" not in line]
+    proof = verify_plan(snapshot, plan, before)
+    assert not proof.holds
+    assert {row.check: row.verdict for row in proof.rows}["CME-ACC-04"] == "NOT FIXED"
+    assert "THE PLAN DOES NOT HOLD" in proof.table()
+
+    secure = read_snapshot(example_dir("secure-cme"))
+    passed_before = audit_snapshot(secure)
+    careless = build_plan(passed_before.name, passed_before.results, secure.get(RUNNING_CONFIG).text)
+    careless.script += ["line vty 0 4", " transport input telnet ssh"]
+    proof = verify_plan(secure, careless, passed_before)
+    assert {row.check: row.verdict for row in proof.rows}["CME-ACC-04"] == REGRESSION
+    assert not proof.holds

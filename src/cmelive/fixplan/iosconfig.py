@@ -362,7 +362,8 @@ class IosConfig:
                     self.root.children.remove(acl)
                 return None
         if _ACL_HEADER.match(parent.text):
-            return self._acl_entry(parent, command)
+            self._acl_entry(parent, command)
+            return None
         if command.startswith("no "):
             self._remove(parent, command[3:])
             return None
@@ -396,12 +397,10 @@ class IosConfig:
             acl.children[:] = [
                 e for e in acl.children if not (target.isdigit() and e.sequence == int(target)) and e.text != target
             ]
-            return None
-        if words[0].isdigit() and len(words) > 1:
+        elif words[0].isdigit() and len(words) > 1:
             _add_entry(acl, words[1], int(words[0]))
         else:
             _add_entry(acl, command, None)
-        return None
 
     def _remove(self, parent: Node, target: str) -> None:
         key = slot(target)

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 
 from cmelive.checks import get_check
 from cmelive.checks.base import CheckResult, Status
-from cmelive.commands import RUNNING_CONFIG
 from cmelive.masking import scrub
 from cmelive.fixplan.iosconfig import IosConfig, Node, normal, numbered_kind, section_key, slot
 
@@ -452,7 +451,7 @@ def _permit_source_in_existing(blocks: list[Block], source: str | None) -> None:
 def _community_by_line(blocks: list[Block], running_config: str) -> None:
     """A community named by its running-config line, as on a masked snapshot: the plan text is
     masked like every output, and ``no snmp-server community <masked>`` would say nothing."""
-    lines = {}
+    lines: dict[str, int] = {}
     for number, line in enumerate(running_config.splitlines(), 1):
         match = re.match(r"snmp-server community (\S+) ", line)
         if match is not None and not match.group(1).startswith("<"):
@@ -580,9 +579,9 @@ def _share_wan_filters(blocks: list[Block], config: IosConfig, notes: list[str])
         rest: list[str] = []
         for check, name in zip(checks, lists, strict=True):
             for rule in wants[check].rules.get(name or "", []):
-                target = specific if " eq " in rule and not rule.startswith("remark") else rest
-                if rule not in target:
-                    target.append(rule)
+                bucket = specific if " eq " in rule and not rule.startswith("remark") else rest
+                if rule not in bucket:
+                    bucket.append(rule)
         new = [n for c, n in zip(checks, lists, strict=True) if n is not None and wants[c].bind.get(interface) == n]
         if not new and current is not None:
             if current in emitted:
@@ -744,8 +743,8 @@ def _ordered(blocks: list[Block], notes: list[str]) -> list[str]:
             clash = next((k for k, b in merged.items() if not b.children and slot(b.header) == slot_key
                           and b.header != block.header and not b.header.startswith("no ")), None)  # fmt: skip
             if clash is not None and not slot_key.startswith("username"):
-                old = merged.pop(clash)
-                notes.append(f"'{old.header}' ({', '.join(old.checks)}) and '{block.header}' "
+                earlier = merged.pop(clash)
+                notes.append(f"'{earlier.header}' ({', '.join(earlier.checks)}) and '{block.header}' "
                              f"({', '.join(block.checks)}) set one value: the plan keeps the second")  # fmt: skip
         found = merged.get((phase, key))
         if found is None:

@@ -186,8 +186,9 @@ def prove(
     plan = build_plan(before.name, before.results, running, audit_source=audit_source, live_outputs=live)
     proof = verify_plan(snapshot, plan, before, policy, audit_source=audit_source)
     failed_before = {r.check for r in before.results if r.status == Status.FAIL}
+    after = proof.after.results if proof.after is not None else []
     follow_on = [
-        r for r in proof.after.results
+        r for r in after
         if r.status == Status.FAIL and r.check not in failed_before and r.remediation
         and r.check not in MANUAL_CHECKS and not any(_is_stand_in(line) for line in r.remediation)
     ]  # fmt: skip
