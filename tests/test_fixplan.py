@@ -170,7 +170,7 @@ def failing(check: str, *remediation: str) -> CheckResult:
 def test_one_key_generation_per_label_with_the_largest_modulus() -> None:
     running = "hostname r1\nip domain name example.com\n!\nend\n"
     results = [
-        failing("CME-GUI-04", "crypto key generate rsa general-keys label r1-SSH modulus 2048"),
+        failing("CME-ACC-05", "crypto key generate rsa general-keys label r1-SSH modulus 2048", "ip ssh version 2"),
         failing("CME-ACC-11", "crypto key generate rsa general-keys label r1-SSH modulus 4096", "ip ssh rsa keypair-name r1-SSH"),
     ]  # fmt: skip
     plan = build_plan("r1", results, running)

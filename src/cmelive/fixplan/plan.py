@@ -37,6 +37,8 @@ MANUAL: dict[str, str] = {
     "CME-GUI-05": "a CA-issued certificate needs an enrolment with the CA (interactive)",
     "CME-REG-04": "unknown phones must be identified on site: configure the ones you own, remove the others",
     "CME-REG-05": "deleting a phone is a decision about a person's phone: confirm each one first",
+    "CME-GUI-04": "regenerating a key that exists is interactive (IOS asks whether to replace it: a pasted plan "
+    "would answer with its next line), so type it alone; the new size shows at the next live audit",
 }
 
 #: Practices that turn on secure signalling, and the ones that must pass before they may.
@@ -47,7 +49,6 @@ _PKI_READY = frozenset({"CME-TLS-02", "CME-TLS-04"})
 LIVE_ONLY: dict[str, str] = {
     "CME-ACC-11": "the SSH algorithms and host key are judged at login: re-audit the router live after the "
     "new key is generated (on IOS 15 the SHA-2 algorithms need IOS XE)",
-    "CME-GUI-04": "the key size is read from 'show crypto key mypubkey rsa': re-audit live after the key is generated",
     "CME-TLS-06": "phones take the new security mode after a reset, and only with firmware that supports it",
     "CME-NAT-01": "the remote phones are judged from 'show ephone registered'",
 }
@@ -63,6 +64,13 @@ _MEANINGS = {
     "<tacacs-server-ip>": "your TACACS+ server's address",
     "<shared-key>": "the TACACS+ shared key (a new secret)",
     "<max-calls>": "the most concurrent calls the dial-peer should carry",
+    "<ca-url>": "your CA's enrolment URL",
+    "<server-name>": "a name for the TACACS+ server entry",
+    "<zone-name>": "the time zone's name (e.g. CET)",
+    "<hours-offset>": "its offset from UTC in hours",
+    "<user-cor-list>": "the incoming COR list for user lines (define it with dial-peer cor list)",
+    "<cor-name>": "a COR name (dial-peer cor custom)",
+    "<cme-trustpoint>": "the enrolled trustpoint CME signs with",
 }
 
 _PLACEHOLDER = re.compile(r"<[A-Za-z0-9][A-Za-z0-9 ._:/-]*?>")
@@ -223,7 +231,9 @@ def build_plan(
     _share_keys(blocks, notes)
     _share_tacacs(blocks)
     script = _ordered(blocks, notes)
-    placeholders = _placeholders([*script, *manual])
+    placeholders = _placeholders(script)
+    placeholders += [(name, meaning + " (for the manual steps only)") for name, meaning in _placeholders(manual)
+                     if name not in dict(placeholders)]  # fmt: skip
     plan = FixPlan(device, planned, placeholders, script, manual, notes, no_fix=no_fix)
     plan.rollback = _rollback(plan, running_config)
     return plan
