@@ -356,3 +356,22 @@ def test_a_plan_that_misses_a_claim_or_breaks_a_pass_does_not_hold() -> None:
     proof = verify_plan(secure, careless, passed_before)
     assert {row.check: row.verdict for row in proof.rows}["CME-ACC-04"] == REGRESSION
     assert not proof.holds
+
+
+def test_readme_example_plans_are_what_cmelive_writes() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Fix plans\n", 1)[1].split("\n## ", 1)[0]
+    blocks = [body for lang, body in re.findall(r"^```(\w*)\n(.*?)^```", section, re.DOTALL | re.MULTILINE) if not lang]
+    snapshot = read_snapshot(example_dir("plain-ios"))
+    plan, proof = prove(snapshot, audit_snapshot(snapshot))
+    assert blocks[0] == plan.text()
+    assert blocks[1] == plan.rollback_text()
+    assert blocks[2] == proof.table()
+    insecure, _ = proven(example_dir("insecure-cme"), "192.0.2.7")
+    lines = insecure.text().splitlines()
+    at = 0
+    for line in blocks[3].splitlines():
+        if line.strip() == "...":
+            continue
+        at = lines.index(line, at) + 1  # in the plan, in this order
+    assert f"closes {len(insecure.claimed)} checks" in section
