@@ -375,3 +375,19 @@ def test_readme_example_plans_are_what_cmelive_writes() -> None:
             continue
         at = lines.index(line, at) + 1  # in the plan, in this order
     assert f"closes {len(insecure.claimed)} checks" in section
+
+
+def test_a_list_the_router_has_put_on_more_vty_lines_permits_the_audit_source_first(tmp_path: Path) -> None:
+    directory = snapshot_with(tmp_path, "insecure-cme", {
+        "line vty 0 4\n password Ex4mple-Telnet-7\n": "line vty 0 4\n access-class 23 in\n password Ex4mple-Telnet-7\n",
+        "scheduler allocate": "access-list 23 permit 10.9.0.0 0.0.0.255\naccess-list 23 deny any log\nscheduler allocate",
+    })  # fmt: skip
+    plan, proof = proven(directory, "192.0.2.7")
+    lines = commands(plan)
+    at = lines.index("ip access-list standard 23")
+    assert lines[at + 1] == " 1 permit host 192.0.2.7"
+    assert at < lines.index("line vty 5 15")
+    future = [line for line in proof.future_config.splitlines() if line.startswith("access-list 23 ")]
+    assert future == ["access-list 23 permit host 192.0.2.7", "access-list 23 permit 10.9.0.0 0.0.0.255",
+                      "access-list 23 deny any log"]  # fmt: skip
+    assert proof.holds, proof.table()

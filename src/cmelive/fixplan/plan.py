@@ -146,7 +146,12 @@ class FixPlan:
             out += [f"!   {name}: {meaning}" for name, meaning in self.placeholders]
             out.append("!")
         out += [f"! note: {note}" for note in self.notes]
-        out += ["! Paste in config mode (configure terminal), whole, in this order.", "!", *self.script]
+        out += [
+            "! Paste in config mode (configure terminal), whole, in this order. Keep this session open until a",
+            "! new SSH login works: only then close it.",
+            "!",
+            *self.script,
+        ]
         if self.manual:
             out += ["!", "! --- steps config alone cannot take (do them by hand, one at a time) ---", *self.manual]
         out.append("end")
@@ -231,6 +236,9 @@ def build_plan(
     _share_keys(blocks, notes)
     _share_tacacs(blocks)
     script = _ordered(blocks, notes)
+    if any(re.match(r"aaa authentication login \S+ group ", line) for line in script):
+        notes.append("new logins ask the AAA server first, the local users only when it does not answer: have "
+                     "your account on the server before this session ends")  # fmt: skip
     placeholders = _placeholders(script)
     placeholders += [(name, meaning + " (for the manual steps only)") for name, meaning in _placeholders(manual)
                      if name not in dict(placeholders)]  # fmt: skip
@@ -400,7 +408,7 @@ def _share_acls(blocks: list[Block], config: IosConfig, source: str | None, note
         if rule not in rules[role]:
             rules[role].append(rule)
     if not roles:
-        _permit_source_in_existing(blocks, source)
+        _permit_source_in_existing(blocks, source, config)
         return
     taken = set(refs)
     numbers: dict[str, str] = {}
@@ -427,7 +435,7 @@ def _share_acls(blocks: list[Block], config: IosConfig, source: str | None, note
     if "nms" in numbers and numbers.get("nms") != numbers.get("admin"):
         apart = f", apart from the admin ACL {numbers['admin']}" if "admin" in numbers else ""
         notes.append(f"access list {numbers['nms']} is the SNMP managers' ACL{apart}: free on this router")
-    _permit_source_in_existing(blocks, source)
+    _permit_source_in_existing(blocks, source, config)
 
 
 def _host(source: str | None) -> str:
@@ -442,8 +450,27 @@ def _source_comment(source: str | None) -> str:
     )
 
 
-def _permit_source_in_existing(blocks: list[Block], source: str | None) -> None:
-    """An admin check that edits an ACL already there (undefined or open) permits the source too."""
+def _permit_source_in_existing(blocks: list[Block], source: str | None, config: IosConfig) -> None:
+    """An admin check that edits an ACL already there (undefined or open) permits the source too; so
+    does a list the router has that the plan puts on more vty lines (the session may be on one)."""
+    edited = {m.group(1) for b in blocks if (m := re.match(r"(?:ip access-list (?:standard|extended)|access-list) (\S+)",
+                                                             b.header))}  # fmt: skip
+    reused: list[str] = []
+    for block in blocks:
+        if block.checks[0] == "CME-ACC-03" and block.header.startswith("line vty"):
+            for child in block.children:
+                match = re.match(r"\s*access-class (\S+) in$", child)
+                if match and match.group(1) not in edited and match.group(1) not in reused:
+                    reused.append(match.group(1))
+    for name in reused:
+        acl = config._acl(name)
+        if acl is None:
+            continue
+        kind = acl.text.split()[2]
+        # Sequence 1 puts it before whatever the list denies (the router numbers its entries 10, 20, ...).
+        entry = f" 1 permit {_host(source)}" if kind == "standard" else f" 1 permit tcp {_host(source)} any eq 22"
+        if not any(e.sequence == 1 for e in acl.children):
+            blocks.append(Block(f"ip access-list {kind} {name}", [entry], [_source_comment(source)], ["CME-ACC-03"]))
     for block in blocks:
         if block.checks[0] not in _ADMIN_CHECKS:
             continue
