@@ -391,3 +391,14 @@ def test_a_list_the_router_has_put_on_more_vty_lines_permits_the_audit_source_fi
     assert future == ["access-list 23 permit host 192.0.2.7", "access-list 23 permit 10.9.0.0 0.0.0.255",
                       "access-list 23 deny any log"]  # fmt: skip
     assert proof.holds, proof.table()
+
+
+def test_waived_checks_stay_out_of_the_plan() -> None:
+    from cmelive.fixplan.run import fix_snapshot
+
+    fixed = fix_snapshot(read_snapshot(example_dir("insecure-cme")), waived={"CME-AH-02"})
+    assert fixed.plan is not None and fixed.proof is not None
+    assert "CME-AH-02" not in [c.check for c in fixed.plan.checks]
+    assert not any(line.endswith(" 7-24") for line in commands(fixed.plan))
+    assert any("after-hours block pattern" in line for line in commands(fixed.plan))  # CME-AH-01's stays
+    assert fixed.proof.holds, fixed.proof.table()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cmelive.audit import audit_snapshot
+from cmelive.checks.base import Status
 from cmelive.commands import RUNNING_CONFIG
 from cmelive.errors import InputError
 from cmelive.fixplan.plan import FixPlan
@@ -31,10 +33,22 @@ class DeviceFix:
 
 
 def fix_snapshot(
-    snapshot: Snapshot, policy: Policy | None = None, *, name: str | None = None, audit_source: str | None = None
+    snapshot: Snapshot,
+    policy: Policy | None = None,
+    *,
+    name: str | None = None,
+    audit_source: str | None = None,
+    waived: Collection[str] = (),
 ) -> DeviceFix:
-    """Audit ``snapshot``, plan its fixes and prove the plan by re-auditing the future config."""
+    """Audit ``snapshot``, plan its fixes and prove the plan by re-auditing the future config.
+
+    ``waived`` checks (an accepted risk in the run's waivers) are left out of the plan.
+    """
     report = audit_snapshot(snapshot, policy, name=name)
+    if waived:
+        results = [replace(r, status=Status.WAIVED) if r.check in waived and r.status == Status.FAIL else r
+                   for r in report.results]  # fmt: skip
+        report = replace(report, results=results)
     return fix_report(snapshot, report, policy, audit_source=audit_source)
 
 
@@ -105,6 +119,9 @@ def fleet_snapshot_dirs(run_dir: Path, names: list[str]) -> dict[str, Path]:
 def fix_run_dir(run_dir: Path, policy: Policy | None = None) -> tuple[list[DeviceFix], dict[str, Path]]:
     """A plan for every audited device of a fleet run directory, written to ``fixes/<device>.txt``.
 
+    Each device is judged again from its snapshot (with ``policy``: give the run's), and what the
+    run's report shows waived stays out of its plan.
+
     Returns the fixes and device name -> plan file written.
     """
     from cmelive.api import load_report
@@ -126,7 +143,8 @@ def fix_run_dir(run_dir: Path, policy: Policy | None = None) -> tuple[list[Devic
             why = device.not_audited_reason() or "no snapshot kept"
             fixes.append(DeviceFix(device.name, error=f"not audited: {why}"))
             continue
-        fix = fix_snapshot(read_snapshot(where), policy, name=device.name)
+        waived = {r.check for r in device.results if r.status == Status.WAIVED}
+        fix = fix_snapshot(read_snapshot(where), policy, name=device.name, waived=waived)
         fixes.append(fix)
         if fix.plan is not None:
             if not written:

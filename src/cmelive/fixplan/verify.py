@@ -162,7 +162,7 @@ def verify_plan(
             verdict = FIXED if new == Status.PASS else LIVE
         elif kind == "manual":
             verdict = MANUAL
-        elif new == Status.FAIL and old != Status.FAIL:
+        elif new == Status.FAIL and old not in (Status.FAIL, Status.WAIVED):
             verdict = NEW_MANUAL if result.check in MANUAL_CHECKS else (
                 NEEDS_VALUE if _is_stand_in(result.message) else NEW_FAILURE)  # fmt: skip
         if old == Status.PASS and new == Status.FAIL:
@@ -185,7 +185,7 @@ def prove(
     live = live_outputs(snapshot)
     plan = build_plan(before.name, before.results, running, audit_source=audit_source, live_outputs=live)
     proof = verify_plan(snapshot, plan, before, policy, audit_source=audit_source)
-    failed_before = {r.check for r in before.results if r.status == Status.FAIL}
+    failed_before = {r.check for r in before.results if r.status in (Status.FAIL, Status.WAIVED)}
     after = proof.after.results if proof.after is not None else []
     follow_on = [
         r for r in after
