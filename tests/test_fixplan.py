@@ -322,6 +322,15 @@ def assert_proven(directory: Path) -> None:
     assert all(count == 1 for count in groups.values()), groups
     defined = [m.group(1) for line in commands(plan) if (m := re.match(r"ip access-list (?:standard|extended) (\S+)$", line))]
     assert len(defined) == len(set(defined))
+    # No ACL the plan applies serves two purposes (vty/GUI, SNMP, an interface's inbound filter).
+    purposes: dict[str, set[str]] = {}
+    for line in commands(plan):
+        for pattern, purpose in ((r"\s*access-class (\S+) in$", "admin"), (r"ip http access-class (\S+)$", "admin"),
+                                 (r"snmp-server community \S+ .* (\S+)$", "snmp"), (r"\s*ip access-group (\S+) in$", "wan")):
+            match = re.match(pattern, line)
+            if match is not None:
+                purposes.setdefault(match.group(1), set()).add(purpose)
+    assert all(len(uses) == 1 for uses in purposes.values()), purposes
 
 
 @pytest.mark.parametrize("directory", FIXTURE_DIRS, ids=lambda p: f"{p.parent.name}/{p.name}")
