@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from cmelive.checks import get_check
 from cmelive.checks.base import CheckResult, Status
-from cmelive.masking import scrub
+from cmelive.masking import MASK, scrub
 from cmelive.fixplan.iosconfig import IosConfig, Node, normal, numbered_kind, section_key, slot
 
 #: Practices config alone cannot put right; their lines are listed commented out, with why.
@@ -158,14 +158,16 @@ class FixPlan:
         return out
 
     def rollback_text(self) -> str:
-        """The rollback file, masked like the plan."""
+        """The rollback file, masked like the plan. A line whose value is masked is commented out
+        (pasted, ``password <masked>`` would set the password to that text)."""
         out = [
             f"! cmelive rollback for the fix plan of {self.device}: the commands that undo it",
-            "! (values masked in the audit are masked here too: restore those from your own records)",
+            "! (a line marked FILL IN held a value masked in the audit: restore it from your own records)",
             "!",
-            *self.rollback,
-            "end",
         ]
+        for line in _masked(self.rollback).splitlines():
+            out.append(f"! FILL IN: {line}" if MASK in line and not line.startswith("!") else line)
+        out.append("end")
         return _masked(out)
 
 
@@ -288,7 +290,9 @@ def _rollback(plan: FixPlan, running_config: str) -> list[str]:
             return line
         return match.group(1) + back[match.group(2)] + match.group(3)
 
-    return [unresolve(line) for line in lines]
+    kept = [f"! not undone: {action} (a key generated cannot be taken back; a new labelled key can be removed with "
+            "crypto key zeroize rsa LABEL)" for action in applied.actions if action.startswith("crypto key generate")]
+    return kept + [unresolve(line) for line in lines]
 
 
 def plan_commands(plan: FixPlan) -> list[str]:
