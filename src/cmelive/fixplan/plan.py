@@ -238,6 +238,9 @@ def build_plan(
     _share_keys(blocks, notes)
     _share_tacacs(blocks)
     script = _ordered(blocks, notes)
+    if any(re.match(r"(ip ssh rsa keypair-name|crypto key generate rsa)", line.lstrip("! ")) for line in [*script, *manual]):
+        notes.append("the SSH host key changes with the new key: your next login (and cmelive's) sees a new key; "
+                     "check its fingerprint (show crypto key mypubkey rsa) and update known_hosts")  # fmt: skip
     if any(re.match(r"aaa authentication login \S+ group ", line) for line in script):
         notes.append("new logins ask the AAA server first, the local users only when it does not answer: have "
                      "your account on the server before this session ends")  # fmt: skip
@@ -344,8 +347,9 @@ def _name_secrets(blocks: list[Block]) -> None:
     """One placeholder per secret: a shared ``<new-secret>`` would read as one value for all."""
     for block in blocks:
         user = re.match(r"username (\S+)", block.header)
-        if user is not None and not user.group(1).startswith("<"):
-            block.header = block.header.replace("<new-secret>", f"<new-secret-for-{user.group(1)}>")
+        if user is not None:
+            name = "the-new-admin" if user.group(1).startswith("<") else user.group(1)
+            block.header = block.header.replace("<new-secret>", f"<new-secret-for-{name}>")
         level = re.match(r"enable secret (?:level (\d+) )?<new-secret>", block.header)
         if level is not None:
             name = f"<new-enable-secret-level-{level.group(1)}>" if level.group(1) else "<new-enable-secret>"
@@ -642,7 +646,8 @@ def _share_wan_filters(blocks: list[Block], config: IosConfig, notes: list[str])
             emitted.add(target)
             rules = specific + [r for r in rest if r != "permit ip any any"] + (
                 ["permit ip any any"] if "permit ip any any" in rest else [])  # fmt: skip
-            comment = f"! one inbound filter for {interface}, with what {' and '.join(checks)} need"
+            comment = f"! one inbound filter for {interface}, with what {' and '.join(checks)} " + (
+                "need" if len(checks) > 1 else "needs")  # fmt: skip
             if target.isdigit():
                 out += [Block(f"access-list {target} {rule}", [], [comment] if i == 0 else [], checks)
                         for i, rule in enumerate(rules)]  # fmt: skip
