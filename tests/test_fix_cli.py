@@ -137,3 +137,20 @@ def test_a_fleet_run_directory_takes_no_output(demo_run: Path, tmp_path: Path) -
     done = cli("fix", str(demo_run), "-o", str(tmp_path / "x.txt"))
     assert done.returncode == 2
     assert "fixes/<device>.txt" in done.stderr
+
+
+def test_fix_plans_leak_no_secret_and_no_raw_control(tmp_path: Path) -> None:
+    from .test_secrets_never_leak import assert_clean, planted_router
+
+    router = planted_router(tmp_path / "router")
+    out = tmp_path / "plans" / "planted.txt"
+    out.parent.mkdir()
+    to_file = cli("fix", str(router), "--verify", "-o", str(out), "-vv")
+    to_stdout = cli("fix", str(router), "--verify", "-vv")
+    for proc in (to_file, to_stdout):
+        assert proc.returncode in (0, 1), proc.stderr
+        assert_clean("stdout", proc.stdout.encode())
+        assert_clean("stderr/log", proc.stderr.encode())
+    assert "! cmelive fix plan" in to_stdout.stdout
+    for written in (out, out.with_name("planted.rollback.txt")):
+        assert_clean(str(written), written.read_bytes())
