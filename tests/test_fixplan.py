@@ -331,6 +331,26 @@ def assert_proven(directory: Path) -> None:
             if match is not None:
                 purposes.setdefault(match.group(1), set()).add(purpose)
     assert all(len(uses) == 1 for uses in purposes.values()), purposes
+    assert outside_known_grammar(commands(plan)) == []
+
+
+def outside_known_grammar(lines: list[str]) -> list[str]:
+    """Plan lines the IOS grammar cmelive already knows (``parsing/ios_grammar``) puts elsewhere:
+    a sub-mode line its sub-mode does not accept, a global-only command inside a sub-mode."""
+    from cmelive.parsing.ios_grammar import GLOBAL_ONLY, kind_of, submode_accepts
+
+    wrong = []
+    header = ""
+    for line in lines:
+        if not line.startswith(" "):
+            header = line
+            continue
+        command = line.strip()
+        if line.startswith("  ") or re.match(r"ip access-list ", header):
+            continue  # nested sub-modes and ACL entries: not what this grammar lists
+        if submode_accepts(kind_of(header), command) is False or GLOBAL_ONLY.match(command):
+            wrong.append(f"{header} > {command}")
+    return wrong
 
 
 @pytest.mark.parametrize("directory", FIXTURE_DIRS, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -411,3 +431,9 @@ def test_waived_checks_stay_out_of_the_plan() -> None:
     assert not any(line.endswith(" 7-24") for line in commands(fixed.plan))
     assert any("after-hours block pattern" in line for line in commands(fixed.plan))  # CME-AH-01's stays
     assert fixed.proof.holds, fixed.proof.table()
+
+
+def test_the_grammar_check_of_the_plans_catches_a_line_in_the_wrong_mode() -> None:
+    assert outside_known_grammar(["line vty 0 4", " hostname r1", "telephony-service", " transport input ssh",
+                                  "interface Gi0/0", " no cdp enable"]) == [
+        "line vty 0 4 > hostname r1", "telephony-service > transport input ssh"]  # fmt: skip
