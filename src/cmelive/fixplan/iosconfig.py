@@ -27,6 +27,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from cmelive.parsing.ios_grammar import head_form
+
 #: Commands whose value replaces the previous one in the same context: (pattern, key template).
 #: The key names the slot; a line with the same key replaces the old one in place.
 _SINGLETONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -168,6 +170,13 @@ class Node:
         for child in self.children:
             if section_key(child.text) == key:
                 return child
+        # A capture that joined a header and its first sub-mode line (``line vty 0 4 password x``,
+        # copied through a PDF): that header is the section the router has.
+        for child in self.children:
+            if child.text.startswith(key + " "):
+                joined = head_form(child.text)
+                if joined is not None and joined[0] == key and joined[1] == "header":
+                    return child
         return None
 
     def copy(self) -> Node:
