@@ -437,3 +437,14 @@ def test_the_grammar_check_of_the_plans_catches_a_line_in_the_wrong_mode() -> No
     assert outside_known_grammar(["line vty 0 4", " hostname r1", "telephony-service", " transport input ssh",
                                   "interface Gi0/0", " no cdp enable"]) == [
         "line vty 0 4 > hostname r1", "telephony-service > transport input ssh"]  # fmt: skip
+
+
+def test_a_user_name_with_terminal_controls_is_not_claimed_fixed(tmp_path: Path) -> None:
+    # The planted router has a user 'ops<ESC>]52;...'; every output shows the name with visible
+    # escapes, so a pasted 'no username ops\x1b]52;...' would name another user: the proof says so.
+    from .test_secrets_never_leak import planted_router
+
+    plan, proof = proven(planted_router(tmp_path / "router"))
+    assert [row.check for row in proof.rows if row.verdict == "NOT FIXED"] == ["CME-ACC-10"]
+    assert not proof.holds
+    assert "\x1b" not in plan.text()
