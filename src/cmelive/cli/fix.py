@@ -18,7 +18,14 @@ from cmelive import api
 from cmelive.cli import common, exit_codes
 from cmelive.collect.limits import DEFAULT_COMMAND_DEADLINE_S, DEFAULT_MAX_OUTPUT
 from cmelive.errors import CmeliveError, DeviceError, UsageError
-from cmelive.fixplan.run import DeviceFix, fix_run_dir, fix_snapshot, plan_file_texts, rollback_path, source_address
+from cmelive.fixplan.run import (
+    DeviceFix,
+    fix_run_dir,
+    fix_snapshot,
+    plan_file_texts,
+    rollback_path,
+    source_address,
+)
 from cmelive.fixplan.run import write_plan as write_plan_files
 from cmelive.logs import configure_logging
 from cmelive.masking import scrub

@@ -25,8 +25,15 @@ from dataclasses import dataclass, field
 
 from cmelive.checks import get_check
 from cmelive.checks.base import CheckResult, Status
+from cmelive.fixplan.iosconfig import (
+    IosConfig,
+    Node,
+    normal,
+    numbered_kind,
+    section_key,
+    slot,
+)
 from cmelive.masking import MASK, scrub
-from cmelive.fixplan.iosconfig import IosConfig, Node, normal, numbered_kind, section_key, slot
 
 #: Practices config alone cannot put right; their lines are listed commented out, with why.
 MANUAL: dict[str, str] = {

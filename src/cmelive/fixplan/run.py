@@ -80,7 +80,7 @@ def write_plan(fix: DeviceFix, path: Path) -> tuple[Path, Path]:
 
 
 def rollback_path(path: Path) -> Path:
-    stem = path.name[: -len(".txt")] if path.name.endswith(".txt") else path.name
+    stem = path.name.removesuffix(".txt")
     return path.with_name(stem + ROLLBACK_SUFFIX)
 
 

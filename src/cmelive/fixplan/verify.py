@@ -17,7 +17,12 @@ from cmelive.checks.base import Status
 from cmelive.commands import RUNNING_CONFIG
 from cmelive.fixplan.iosconfig import IosConfig
 from cmelive.fixplan.plan import MANUAL as MANUAL_CHECKS
-from cmelive.fixplan.plan import FixPlan, build_plan, distinct_masked_communities, plan_commands
+from cmelive.fixplan.plan import (
+    FixPlan,
+    build_plan,
+    distinct_masked_communities,
+    plan_commands,
+)
 from cmelive.policy import Policy
 from cmelive.report.model import DeviceReport
 from cmelive.snapshot import CommandOutput, Snapshot
