@@ -15,6 +15,7 @@ from cmelive import __version__
 from cmelive.cli import archive, audit, catalog, collect, demo, exit_codes, fake_router, replay
 from cmelive.cli import history as history_cli
 from cmelive.cli import fake_fleet
+from cmelive.cli import fix as fix_cli
 from cmelive.cli import fleet
 from cmelive.errors import CmeliveError
 from cmelive.masking import scrub
@@ -47,6 +48,7 @@ app.command("replay", epilog=exit_codes.HELP)(replay.replay)
 app.command("collect", epilog=exit_codes.HELP)(collect.collect)
 app.command("fleet", epilog=exit_codes.HELP)(fleet.fleet)
 app.command("archive", epilog=exit_codes.HELP)(archive.archive)
+app.command("fix", epilog=fix_cli.HELP)(fix_cli.fix)
 app.command("demo")(demo.demo)
 app.command("checks")(catalog.checks)
 app.command("explain")(catalog.explain)

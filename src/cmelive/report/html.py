@@ -48,7 +48,7 @@ import html
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -992,3 +992,25 @@ __all__ = [
     "worst_first",
     "worst_first_key",
 ]
+
+
+_DEVICE_HEADING = re.compile(
+    r'(<section class="device [^"]*" id="[^"]*" data-name="([^"]*)"[^>]*>\n<h2 [^>]*>.*?</h2>)(\n<p class="fix-plan">.*?</p>)?'
+)
+
+
+def link_fix_plans(page: str, plans: Mapping[str, str]) -> str:
+    """``page`` with a link under each device's heading to its fix plan (``cmelive fix RUN_DIR``
+    writes them after the run: device name -> the plan's path relative to the page). A link
+    there from an earlier ``cmelive fix`` is replaced."""
+    by_key = {_e(name.lower()): href for name, href in plans.items()}
+
+    def link(match: re.Match[str]) -> str:
+        href = by_key.get(match.group(2))
+        if href is None:
+            return match.group(0)
+        rollback = re.sub(r"\.txt$", "", href) + ".rollback.txt"
+        return (f'{match.group(1)}\n<p class="fix-plan"><a href="{_e(href)}">Fix plan</a> \u00b7 '
+                f'<a href="{_e(rollback)}">its rollback</a></p>')  # fmt: skip
+
+    return _DEVICE_HEADING.sub(link, page)
