@@ -214,7 +214,8 @@ FORMS: tuple[CommandForm, ...] = (
                  " [broadcast] group <name>", IOS_AAA),
     _f("global", "tacacs-server host <ip> [key [0] <clear>]", IOS_AAA,
        note="the older form; 'tacacs server NAME' replaces it on 15.x and IOS XE"),
-    _f("global", "tacacs server <name>", IOS_AAA, enters="tacacs-server", min_version="15.1(1)"),
+    _f("global", "tacacs server <name>", IOS_AAA, enters="tacacs-server", min_version="15.0",
+       note="not in IOS 12.x; the first 15.x release was not confirmed from a stored reference"),
     _f("tacacs-server", "address ipv4 <ip>", IOS_AAA),
     _f("tacacs-server", "key [0] <clear>", IOS_AAA),
     _f("global", "ip ssh version {1 | 2}", IOS_SSH),
@@ -662,20 +663,23 @@ def version_problems(lines: Sequence[str], ios_version: str) -> list[GrammarProb
     """Every line whose command form needs a later release than ``ios_version`` (the router's ``version``).
 
     Release numbers are compared as numbers (12.4(24)T < 15.1(2)T < 16.9.4): the train letter is not
-    weighed, so a form marked 15.1(2)T passes on 15.1(4)M, which has it. A version that cannot be read
+    weighed, so a form marked 15.1(2)T passes on 15.1(4)M, which has it; a running-config's ``version
+    15.1`` (no rebuild) is weighed by major.minor only. A version that cannot be read
     yields no problem (nothing is known to be missing); lines outside the grammar are
     :func:`check_config_lines`'s to report.
     """
     have = parse_version(ios_version)
     if have is None:
         return []
+    # A running-config's "version 12.4" has no rebuild: only major.minor can be weighed then.
+    coarse = "(" not in ios_version and ios_version.count(".") < 2
     problems: list[GrammarProblem] = []
     for number, text, _mode, matched in _walk(lines):
         form = matched.form
         if form is None or form.min_version is None or text.strip().lower().startswith("no "):
             continue
         needed = parse_version(form.min_version)
-        if needed is not None and have < needed:
+        if needed is not None and (have[:2] < needed[:2] if coarse else have < needed):
             problems.append(GrammarProblem(
                 number, text, f"needs IOS {form.min_version} or later (the router runs {ios_version})"
                 + (f": {form.note}" if form.note else "")))
