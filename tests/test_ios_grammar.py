@@ -185,6 +185,7 @@ def test_script_shape_no_forms_comments_and_sub_modes() -> None:
         " no cdp enable",
     ]
     assert check_config_lines(script) == []
+    assert check_config_lines(["line vty 0 4", " transport input ssh", " exit", "ip ssh version 2", "end"]) == []
     # A sub-mode ends where the indentation goes back: this line is global again, and wrong there.
     assert _reason("interface GigabitEthernet0/0", "ip access-group 101 in") == (
         "not a global command: it is typed in interface mode (indent it under the command that enters that mode)")

@@ -627,6 +627,13 @@ def _walk(lines: Sequence[str]) -> Iterable[tuple[int, str, str, _Matched]]:
         depth = _indent(text)
         while stack[-1][0] >= depth:
             stack.pop()
+        if stripped.lower() in ("exit", "end"):
+            # "exit" leaves the sub-mode it is indented in; "end" leaves configuration mode altogether.
+            if stripped.lower() == "end":
+                del stack[1:]
+            elif len(stack) > 1:
+                stack.pop()
+            continue
         mode = stack[-1][1]
         if depth > 0 and mode == "global":
             yield number, text, mode, _Matched(None, "indented, but no command before it opens a sub-mode")
@@ -642,7 +649,8 @@ def check_config_lines(lines: Sequence[str]) -> list[GrammarProblem]:
 
     ``lines`` is the script as it would be pasted (a remediation, a fix plan): global commands flush left,
     sub-mode commands indented under the command that enters their mode. Blank lines and ``!`` comments
-    are skipped. An empty list means every command line is a form in :data:`FORMS`, in its mode.
+    are skipped, and so are ``exit`` (which leaves the sub-mode it is indented in) and ``end``. An empty
+    list means every command line is a form in :data:`FORMS`, in its mode.
     """
     return [GrammarProblem(number, text, matched.reason)
             for number, text, _mode, matched in _walk(lines) if matched.reason is not None]
