@@ -233,5 +233,5 @@ def test_capf_example_with_null_string_fails_on_the_lines_shown(corpus_dir: Path
     assert str(result.status) == "fail"
     assert result.message.startswith("capf-server uses auth-mode null-string (line 20)")
     assert result.remediation[:2] == ("capf-server", " auth-mode auth-string")
-    assert result.remediation.count(" capf-auth-str <4-to-10-digit-string>") == 1
+    assert result.remediation.count(" capf-auth-str <auth-string-of-4-to-10-digits>") == 1
     assert not any("<masked>" not in e.text and "password" in e.text for e in result.evidence)

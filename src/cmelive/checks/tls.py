@@ -705,7 +705,7 @@ def capf_authentication(state: DeviceState) -> Outcome:
             operation = line.words[1]
             remediation += [section.command, f" cert-oper {operation} auth-mode auth-string"]
             if not section.has(r"capf-auth-str \S+"):
-                remediation.append(" capf-auth-str <4-to-10-digit-string>")
+                remediation.append(" capf-auth-str <auth-string-of-4-to-10-digits>")
     if not problems:
         if summary is None:
             return unknown(

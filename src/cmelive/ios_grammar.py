@@ -1,0 +1,694 @@
+"""The IOS / CME configuration commands cmelive knows, and a checker for config scripts written with them.
+
+Every remediation line a check proposes (and so every line of a fix plan) must be a command IOS takes in
+the mode it is typed in, with its keywords in the order the command reference gives and a clear-text
+value only where the command takes one. This module is that knowledge, as data: one :class:`CommandForm`
+per command form, with the mode it belongs to, its syntax, the Cisco reference that gives it and, when it
+matters, the first release that has it.
+
+The API is two functions over an indented config script (the text a user pastes after ``configure
+terminal``):
+
+- :func:`check_config_lines` returns every line outside the grammar, each with a one-line reason;
+- :func:`version_problems` returns every line whose command the router's release does not have yet.
+
+A script is read the way IOS shows a running-config: a line with no indentation is a global command; a
+command that enters a sub-mode (``interface X``, ``line vty 0 4``, ``telephony-service``, ``ip access-list
+extended NAME``, ...) holds the more indented lines that follow it; ``!`` lines are comments; ``no`` before
+a command removes it (IOS takes the leading words of a form after ``no``). A value written as a
+placeholder, ``<admin-subnet>``, stands for any value of the slot it fills, but never for a keyword, and a
+placeholder that reads as a clear-text secret (``<new-secret>``) never fills a slot that takes a hash.
+
+Syntax notation of :attr:`CommandForm.syntax` (the command references' own, made exact)::
+
+    keyword          a literal word (IOS keywords are case-insensitive)
+    {a | b c}        one of the alternatives
+    [x y]            optional
+    <kind>           an argument: see ARGUMENT_KINDS; <num:1-99> a number in a range
+    <kind>...        one or more of them
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+__all__ = [
+    "ARGUMENT_KINDS",
+    "FORMS",
+    "CommandForm",
+    "GrammarProblem",
+    "check_config_lines",
+    "forms_for",
+    "parse_version",
+    "version_problems",
+]
+
+# -- references ----------------------------------------------------------------------------------------
+# The command references the forms come from (title, and the address where the stored copy was read).
+CME_CMD_REF = "Cisco Unified Communications Manager Express Command Reference"
+CME_S1 = f"{CME_CMD_REF}, Commands: S1 (https://www.cisco.com/en/US/docs/voice_ip_comm/cucme/command/reference/cme_s1ht.html)"
+CME_SECURITY = "Cisco Unified CME System Administrator Guide, Security (phone authentication: CTL, CAPF, trustpoints)"
+IOS_SEC_REF = "Cisco IOS Security Command Reference"
+IOS_SEC_I2 = f"{IOS_SEC_REF}, ip inspect name (https://www.cisco.com/en/US/docs/ios/security/command/reference/sec_i2.pdf)"
+IOS_SSH = "Cisco IOS Secure Shell Configuration Guide / Security Command Reference (ip ssh ...)"
+IOS_USERNAME = (
+    "Cisco IOS Security Command Reference: username, enable secret "
+    "(https://cisco.com/E-Learning/bulk/public/tac/cim/cib/using_cisco_ios_software/cmdrefs/username.htm)"
+)
+IOS_ACL = "Cisco IOS IP Application Services / Security Command Reference: access-list, ip access-list"
+IOS_HTTP = "Cisco IOS HTTP Services Command Reference: ip http"
+IOS_SNMP = "Cisco IOS Network Management Command Reference: snmp-server community"
+IOS_AAA = "Cisco IOS Security Command Reference: aaa new-model, aaa authentication login, aaa accounting, tacacs"
+IOS_PKI = "Cisco IOS Security Command Reference: crypto pki trustpoint, crypto pki server, crypto key generate rsa"
+IOS_VOICE = "Cisco IOS Voice Command Reference"
+IOS_TOLL_FRAUD = "Cisco IOS Voice Command Reference: ip address trusted (Toll Fraud Prevention, 15.1(2)T)"
+IOS_BASIC = "Cisco IOS Configuration Fundamentals / Interface Command Reference"
+IOS_LOGGING = "Cisco IOS Configuration Fundamentals Command Reference: logging"
+IOS_CDP = "Cisco IOS CDP Command Reference: cdp enable"
+
+
+@dataclass(frozen=True)
+class CommandForm:
+    """One command form IOS takes in one configuration mode."""
+
+    #: The mode it is typed in: ``global``, ``interface``, ``line``, ``telephony-service``, ...
+    mode: str
+    #: The syntax (module docstring), from the first word of the command.
+    syntax: str
+    #: The Cisco reference (title, and address where known) that gives the form.
+    reference: str
+    #: The mode the command enters, when it opens a sub-mode.
+    enters: str | None = None
+    #: The first IOS release that has the form (``"15.1(2)T"``, ``"16.1"`` for IOS XE 16), when it matters.
+    min_version: str | None = None
+    #: What a reader should know about the form (which value is clear text, a default, ...).
+    note: str = ""
+
+
+# -- argument kinds --------------------------------------------------------------------------------------
+
+# The placeholder shape cmelive.masking leaves alone: any other "<...>" after a secret keyword is masked.
+_PLACEHOLDER = re.compile(r"^<[a-z][a-z0-9-]*>$")
+_IPV4 = re.compile(r"^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$")
+_HASH = re.compile(r"^\$(1|8|9|14)\$\S+$")
+_TYPE7 = re.compile(r"^[0-9A-Fa-f]{4,}$")
+_TIME = re.compile(r"^([01]?\d|2[0-4]):[0-5]\d$")
+_DAY = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)$", re.IGNORECASE)
+_DIAL_PATTERN = re.compile(r"^[0-9A-D.T*#+\[\]^$%?-]+$")
+_MAC = re.compile(r"^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$")
+_INTERFACE = re.compile(r"^[A-Za-z][A-Za-z-]*\d[\d/.:]*$")
+_URL = re.compile(r"^([a-z]+://\S+|[a-z0-9-]+:\S*)$")
+_DN = re.compile(r"^CN=\S+|^\S+=\S+$")
+_MASKED = "<masked>"
+
+
+def is_placeholder(token: str) -> bool:
+    """``<admin-subnet>``: a value the user fills in (never ``<masked>``, which hides one)."""
+    return token != _MASKED and bool(_PLACEHOLDER.match(token))
+
+
+def _clear_placeholder(token: str) -> bool:
+    return is_placeholder(token) and not token.lower().endswith("-hash>")
+
+
+def _hash_placeholder(token: str) -> bool:
+    return is_placeholder(token) and token.lower().endswith("-hash>")
+
+
+Checker = Callable[[str], str | None]  # None when the token fits, else why not
+
+
+def _accepts(test: Callable[[str], bool], what: str) -> Checker:
+    def check(token: str) -> str | None:
+        return None if is_placeholder(token) or test(token) else f"'{token}' is not {what}"
+
+    return check
+
+
+def _clear_text(token: str) -> str | None:
+    if _clear_placeholder(token):
+        return None
+    if is_placeholder(token):
+        return f"'{token}' names a hash, but this slot takes the clear-text value"
+    if token == _MASKED:
+        return "'<masked>' hides a value: the line cannot be pasted as it is"
+    if re.fullmatch(r"\d", token):
+        return f"'{token}' reads as an encryption type here, not as the value"
+    if _HASH.match(token):
+        return f"'{token}' is a hash, but this slot takes the clear-text value"
+    return None
+
+
+def _hash(token: str) -> str | None:
+    if _hash_placeholder(token) or _HASH.match(token) or _TYPE7.match(token):
+        return None
+    if is_placeholder(token):
+        return (f"'{token}' stands for a clear-text value, but this slot takes a hash made elsewhere "
+                "(write type 0, or leave the type out, to give the clear text)")
+    return f"'{token}' is not a hash of the type the command names"
+
+
+def _any_word(token: str) -> str | None:
+    return "'<masked>' hides a value: the line cannot be pasted as it is" if token == _MASKED else None
+
+
+def _number(lo: int, hi: int) -> Checker:
+    def check(token: str) -> str | None:
+        if is_placeholder(token):
+            return None
+        if not re.fullmatch(r"-?\d+", token):
+            return f"'{token}' is not a number"
+        if not lo <= int(token) <= hi:
+            return f"{token} is outside {lo}-{hi}"
+        return None
+
+    return check
+
+
+ARGUMENT_KINDS: dict[str, tuple[str, Checker]] = {
+    "word": ("a name or other single word", _any_word),
+    "name": ("a name", _any_word),
+    "clear": ("a clear-text secret (IOS hashes or encrypts it as it stores it)", _clear_text),
+    "hash": ("a secret already hashed or encrypted ($1$..., $8$..., $9$..., type-7 hex)", _hash),
+    "ip": ("an IPv4 address", _accepts(lambda t: bool(_IPV4.match(t)), "an IPv4 address")),
+    "wildcard": ("an IPv4 wildcard mask", _accepts(lambda t: bool(_IPV4.match(t)), "a wildcard mask")),
+    "mask": ("an IPv4 network mask", _accepts(lambda t: bool(_IPV4.match(t)), "a network mask")),
+    "time": ("a time of day hh:mm", _accepts(lambda t: bool(_TIME.match(t)), "a time hh:mm")),
+    "day": ("a day of the week (Mon..Sun)", _accepts(lambda t: bool(_DAY.match(t)), "a day (Mon..Sun)")),
+    "pattern": ("a dial pattern", _accepts(lambda t: bool(_DIAL_PATTERN.match(t)), "a dial pattern")),
+    "mac": ("a MAC address HHHH.HHHH.HHHH", _accepts(lambda t: bool(_MAC.match(t)), "a MAC address HHHH.HHHH.HHHH")),
+    "interface": ("an interface name", _accepts(lambda t: bool(_INTERFACE.match(t)), "an interface name")),
+    "url": ("a URL", _accepts(lambda t: bool(_URL.match(t)), "a URL")),
+    "subject": ("an X.500 name (CN=...)", _accepts(lambda t: bool(_DN.match(t)), "an X.500 name (CN=...)")),
+    "line": ("the rest of the line (free text)", _any_word),
+}
+
+
+# -- the forms -------------------------------------------------------------------------------------------
+
+_ACL_STD = "<num:1-99>"
+_SECRET_TYPES = "{[0] <clear> | 5 <hash> | 8 <hash> | 9 <hash>}"
+
+
+def _f(mode: str, syntax: str, reference: str, **extra: str | None) -> CommandForm:
+    return CommandForm(mode, syntax, reference, **extra)  # type: ignore[arg-type]
+
+
+FORMS: tuple[CommandForm, ...] = (
+    # --- global: management plane ---
+    _f("global", "hostname <name>", IOS_BASIC),
+    _f("global", "service password-encryption", IOS_USERNAME),
+    _f("global", f"enable secret [level <num:1-15>] {_SECRET_TYPES}", IOS_USERNAME,
+       note="enable secret <clear> (or 0 <clear>) is hashed by IOS; 5/8/9 take a hash made elsewhere"),
+    _f("global", "enable password [level <num:1-15>] {[0] <clear> | 7 <hash>}", IOS_USERNAME),
+    _f("global", f"username <name> [privilege <num:0-15>] secret {_SECRET_TYPES}", IOS_USERNAME,
+       note="username X secret <clear> is hashed by IOS (type 5, or 8/9 on newer releases)"),
+    _f("global", "username <name> [privilege <num:0-15>] password {[0] <clear> | 7 <hash>}", IOS_USERNAME),
+    _f("global", "username <name> privilege <num:0-15>", IOS_USERNAME),
+    _f("global", "aaa new-model", IOS_AAA),
+    _f("global", "aaa authentication login <name> {group <name> | local | enable | line | none}...", IOS_AAA),
+    _f("global", "aaa accounting {exec | commands <num:0-15> | connection} <name> {start-stop | stop-only | none}"
+                 " [broadcast] group <name>", IOS_AAA),
+    _f("global", "tacacs-server host <ip> [key [0] <clear>]", IOS_AAA,
+       note="the older form; 'tacacs server NAME' replaces it on 15.x and IOS XE"),
+    _f("global", "tacacs server <name>", IOS_AAA, enters="tacacs-server", min_version="15.0",
+       note="not in IOS 12.x; the first 15.x release was not confirmed from a stored reference"),
+    _f("tacacs-server", "address ipv4 <ip>", IOS_AAA),
+    _f("tacacs-server", "key [0] <clear>", IOS_AAA),
+    _f("global", "ip ssh version {1 | 2}", IOS_SSH),
+    _f("global", "ip ssh rsa keypair-name <name>", IOS_SSH),
+    _f("global", "ip ssh dh min size {1024 | 2048 | 4096}", IOS_SSH),
+    _f("global", "ip ssh server algorithm kex {ecdh-sha2-nistp521 | ecdh-sha2-nistp384 | ecdh-sha2-nistp256"
+                 " | diffie-hellman-group14-sha1 | diffie-hellman-group14-sha256 | diffie-hellman-group16-sha512}...",
+       IOS_SSH, min_version="16.1", note="IOS XE 16 and later; classic IOS 12.4/15.x has no such command"),
+    _f("global", "ip ssh server algorithm hostkey {rsa-sha2-512 | rsa-sha2-256 | ssh-rsa | x509v3-ssh-rsa}...",
+       IOS_SSH, min_version="16.1", note="IOS XE 16 and later (rsa-sha2 host keys: IOS XE 17 on some platforms)"),
+    _f("global", "crypto key generate rsa [general-keys | usage-keys] [label <name>] [exportable]"
+                 " [modulus <num:360-4096>]", IOS_PKI,
+       note="keyword order as the reference gives it: label before modulus"),
+    _f("global", "ip http server", IOS_HTTP),
+    _f("global", "ip http secure-server", IOS_HTTP),
+    _f("global", "ip http authentication {local | enable | aaa [login-authentication <name>]}", IOS_HTTP),
+    _f("global", "ip http access-class {<num:1-99> | ipv4 <name>}", IOS_HTTP),
+    _f("global", "ip http secure-trustpoint <name>", IOS_HTTP),
+    _f("global", "snmp-server community <clear> [view <name>] [ro | rw] [ipv6 <name>] [<num:1-99> | <name>]",
+       IOS_SNMP, note="the access list comes last, after RO/RW"),
+    _f("global", "logging on", IOS_LOGGING),
+    _f("global", "logging buffered [<num:4096-2147483647>] [emergencies | alerts | critical | errors | warnings"
+                 " | notifications | informational | debugging]", IOS_LOGGING),
+    _f("global", "logging trap {emergencies | alerts | critical | errors | warnings | notifications"
+                 " | informational | debugging}", IOS_LOGGING),
+    _f("global", "logging host <ip>", IOS_LOGGING),
+    _f("global", "ntp server <ip>", IOS_BASIC),
+    _f("global", "clock timezone <name> <num:-23-23> [<num:0-59>]", IOS_BASIC),
+    # --- global: access lists ---
+    _f("global", "access-list <num:1-99> {permit | deny} {any | host <ip> | <ip> [<wildcard>]}", IOS_ACL),
+    _f("global", "access-list <num:100-199> {permit | deny} {ip | tcp | udp | icmp | <num:0-255>}"
+                 " {any | host <ip> | <ip> <wildcard>} [eq <word>] {any | host <ip> | <ip> <wildcard>} [eq <word>]",
+       IOS_ACL),
+    _f("global", "ip access-list standard {<num:1-99> | <name>}", IOS_ACL, enters="acl-standard"),
+    _f("global", "ip access-list extended {<num:100-199> | <name>}", IOS_ACL, enters="acl-extended"),
+    _f("global", "ip access-list resequence {<num:1-199> | <name>} <num:1-2147483647> <num:1-2147483647>", IOS_ACL,
+       min_version="12.3(2)T"),
+    _f("acl-standard", "[<num:1-2147483647>] {permit | deny} {any | host <ip> | <ip> [<wildcard>]}", IOS_ACL),
+    _f("acl-standard", "remark <line>", IOS_ACL),
+    _f("acl-extended", "[<num:1-2147483647>] {permit | deny} {ip | tcp | udp | icmp | <num:0-255>}"
+                       " {any | host <ip> | <ip> <wildcard>} [eq <word>] {any | host <ip> | <ip> <wildcard>}"
+                       " [eq <word>] [log]", IOS_ACL, note="sequence numbers: 12.3(2)T and later"),
+    _f("acl-extended", "remark <line>", IOS_ACL),
+    # --- interfaces and lines ---
+    _f("global", "interface <interface>", IOS_BASIC, enters="interface"),
+    _f("interface", "ip access-group {<num:1-199> | <name>} {in | out}", IOS_ACL,
+       note="one inbound and one outbound list per interface: a second 'in' replaces the first"),
+    _f("interface", "cdp enable", IOS_CDP),
+    _f("interface", "shutdown", IOS_BASIC),
+    _f("interface", "ip address <ip> <mask> [secondary]", IOS_BASIC),
+    _f("interface", "description <line>", IOS_BASIC),
+    _f("global", "line {vty <num:0-1869> [<num:0-1869>] | con 0 | console 0 | aux 0}", IOS_BASIC, enters="line"),
+    _f("line", "transport input {ssh | telnet | all | none}...", IOS_SSH),
+    _f("line", "access-class {<num:1-199> | <name>} {in | out} [vrf-also]", IOS_ACL),
+    _f("line", "login [local | authentication <name>]", IOS_AAA),
+    _f("line", "password {[0] <clear> | 7 <hash>}", IOS_USERNAME),
+    _f("line", "exec-timeout <num:0-35791> [<num:0-2147483>]", IOS_BASIC),
+    # --- PKI ---
+    _f("global", "crypto pki trustpoint <name>", IOS_PKI, enters="pki-trustpoint"),
+    _f("pki-trustpoint", "enrollment {url <url> | selfsigned | terminal}", IOS_PKI),
+    _f("pki-trustpoint", "rsakeypair <name> [<num:360-4096>] [<num:360-4096>]", IOS_PKI),
+    _f("pki-trustpoint", "subject-name <subject>", IOS_PKI),
+    _f("pki-trustpoint", "revocation-check {none | crl | ocsp}...", IOS_PKI),
+    _f("global", "crypto pki authenticate <name>", IOS_PKI),
+    _f("global", "crypto pki enroll <name>", IOS_PKI),
+    _f("global", "crypto pki server <name>", IOS_PKI, enters="pki-server"),
+    _f("pki-server", "database url <url>", IOS_PKI),
+    _f("pki-server", "grant auto", IOS_PKI),
+    _f("pki-server", "shutdown", IOS_PKI),
+    # --- firewall ---
+    _f("global", "ip inspect name <name> {h323 | tcp | udp | sip | skinny} [alert {on | off}]"
+                 " [audit-trail {on | off}] [router-traffic] [timeout <num:5-43200>]", IOS_SEC_I2,
+       min_version="12.3(14)T", note="router-traffic (12.3(14)T) comes before timeout"),
+    # --- voice: dial peers, COR, gateway accounting ---
+    _f("global", "dial-peer voice <num:1-2147483647> {voip | pots}", IOS_VOICE, enters="dial-peer"),
+    _f("dial-peer", "max-conn <num:1-2147483647>", IOS_VOICE),
+    _f("dial-peer", "corlist {incoming | outgoing} <name>", IOS_VOICE),
+    _f("dial-peer", "destination-pattern <pattern>", IOS_VOICE),
+    _f("global", "dial-peer cor custom", IOS_VOICE, enters="cor-custom"),
+    _f("cor-custom", "name <name>", IOS_VOICE),
+    _f("global", "dial-peer cor list <name>", IOS_VOICE, enters="cor-list"),
+    _f("cor-list", "member <name>", IOS_VOICE),
+    _f("global", "voice service voip", IOS_VOICE, enters="voice-service-voip"),
+    _f("voice-service-voip", "ip address trusted authenticate", IOS_TOLL_FRAUD, min_version="15.1(2)T"),
+    _f("voice-service-voip", "ip address trusted list", IOS_TOLL_FRAUD, enters="trusted-list",
+       min_version="15.1(2)T"),
+    _f("trusted-list", "ipv4 <ip> [<mask>]", IOS_TOLL_FRAUD, min_version="15.1(2)T"),
+    _f("global", "gw-accounting {syslog | aaa}", IOS_VOICE),
+    _f("global", "dial-control-mib {max-size <num:0-1200> | retain-timer <num:0-35791>}", IOS_VOICE),
+    # --- CME: telephony-service ---
+    _f("global", "telephony-service", CME_CMD_REF, enters="telephony-service"),
+    _f("telephony-service", "web admin {system | customer} name <name> {password <clear>"
+                            " | secret {0 <clear> | 5 <hash>}}", f"{CME_CMD_REF}: web admin system, web admin customer",
+       note="'secret 0' takes the clear text and CME stores its MD5 hash; 'secret 5' takes a hash made "
+            "elsewhere; the name is not optional"),
+    _f("telephony-service", "ip source-address <ip> [port <num:2000-9999>] [secondary <ip>]"
+                            " [any-match | strict-match]", f"{CME_CMD_REF}: ip source-address (telephony-service)",
+       note="strict-match: CME 4.0 (12.4(9)T)"),
+    _f("telephony-service", "auto-reg-ephone", f"{CME_CMD_REF}: auto-reg-ephone", min_version="12.4(11)XJ",
+       note="CME 4.1 and later"),
+    _f("telephony-service", "auto assign <num:1-15000> to <num:1-15000>", f"{CME_CMD_REF}: auto assign"),
+    _f("telephony-service", "after-hours block pattern <num:1-100> <pattern> [7-24]",
+       f"{CME_CMD_REF}: after-hours block pattern",
+       note="one tag, one pattern: a second line with the same tag replaces the first"),
+    _f("telephony-service", "after-hours day <day> <time> <time>", f"{CME_CMD_REF}: after-hours day"),
+    _f("telephony-service", "secure-signaling trustpoint <name>", CME_S1, min_version="12.4(9)T",
+       note="CME 4.0"),
+    _f("telephony-service", "tftp-server-credentials trustpoint <name>", CME_SECURITY, min_version="12.4(9)T"),
+    _f("telephony-service", "device-security-mode {authenticated | encrypted | none}", CME_SECURITY,
+       min_version="12.4(9)T"),
+    _f("telephony-service", "server-security-mode {secure | non-secure | erase}", CME_SECURITY,
+       min_version="12.4(9)T"),
+    _f("telephony-service", "cnf-file {perphone | pertype | perphonetype}", CME_SECURITY),
+    _f("telephony-service", "max-ephones <num:1-1000>", CME_CMD_REF),
+    _f("telephony-service", "max-dn <num:1-15000>", CME_CMD_REF),
+    # --- CME: phones and directory numbers ---
+    _f("global", "ephone <num:1-1000>", CME_CMD_REF, enters="ephone"),
+    _f("ephone", "mac-address <mac>", CME_CMD_REF),
+    _f("ephone", "codec {g711ulaw | g711alaw | g729r8 | g729ar8 | ilbc | g722r64}", CME_CMD_REF),
+    _f("ephone", "mtp", CME_CMD_REF),
+    _f("ephone", "cert-oper {delete | fetch | upgrade} auth-mode {auth-string | LSC | MIC | null-string}",
+       CME_SECURITY, min_version="12.4(9)T"),
+    _f("ephone", "capf-auth-str <clear>", CME_SECURITY, min_version="12.4(9)T", note="4 to 10 digits"),
+    _f("ephone", "device-security-mode {authenticated | encrypted | none}", CME_SECURITY, min_version="12.4(9)T"),
+    _f("ephone", "button <word>", CME_CMD_REF),
+    _f("ephone", "type <word>", CME_CMD_REF),
+    _f("global", "ephone-dn <num:1-15000> [dual-line | octo-line]", CME_CMD_REF, enters="ephone-dn"),
+    _f("ephone-dn", "corlist {incoming | outgoing} <name>", CME_CMD_REF),
+    _f("ephone-dn", "number <pattern>", CME_CMD_REF),
+    _f("global", "voice register pool <num:1-1000>", CME_CMD_REF, enters="voice-register-pool"),
+    _f("voice-register-pool", "cor {incoming | outgoing} <name> {default | <num:1-10> <pattern>}", CME_CMD_REF),
+    # --- CME: phone authentication (CTL, CAPF) ---
+    _f("global", "ctl-client", CME_S1, enters="ctl-client", min_version="12.4(9)T"),
+    _f("ctl-client", "sast1 trustpoint <name>", CME_S1, min_version="12.4(9)T"),
+    _f("ctl-client", "sast2 trustpoint <name>", CME_S1, min_version="12.4(9)T"),
+    _f("ctl-client", "server {capf | cme | cme-tftp | tftp} <ip> trustpoint <name>", CME_S1, min_version="12.4(9)T"),
+    _f("ctl-client", "regenerate", CME_S1, min_version="12.4(9)T"),
+    _f("global", "capf-server", CME_SECURITY, enters="capf-server", min_version="12.4(9)T"),
+    _f("capf-server", "auth-mode {auth-string | LSC | MIC | none | null-string}", CME_SECURITY),
+    _f("capf-server", "capf-auth-str <clear>", CME_SECURITY, note="4 to 10 digits"),
+    _f("capf-server", "cert-enroll-trustpoint <name> password {0 <clear> | 1 <hash>}", CME_SECURITY,
+       note="'password 0' takes the clear text of the CA's enrolment password"),
+    _f("capf-server", "trustpoint-label <name>", CME_SECURITY),
+    _f("capf-server", "source-addr <ip>", CME_SECURITY),
+)
+
+# -- syntax trees ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Lit:
+    word: str
+
+
+@dataclass(frozen=True)
+class _Arg:
+    kind: str
+    check: Checker
+    label: str
+
+
+@dataclass(frozen=True)
+class _Seq:
+    items: tuple[_Node, ...]
+
+
+@dataclass(frozen=True)
+class _Alt:
+    options: tuple[_Node, ...]
+
+
+@dataclass(frozen=True)
+class _Opt:
+    item: _Node
+
+
+@dataclass(frozen=True)
+class _Many:
+    item: _Node
+
+
+_Node = _Lit | _Arg | _Seq | _Alt | _Opt | _Many
+_TOKEN = re.compile(r"\{|\}|\[|\]|\||<[^>]+>(?:\.\.\.)?|[^\s{}\[\]|]+(?:\.\.\.)?")
+
+
+def _parse_syntax(syntax: str) -> _Node:
+    tokens = _TOKEN.findall(syntax)
+    node, position = _parse_alternatives(tokens, 0, syntax)
+    if position != len(tokens):
+        raise ValueError(f"unbalanced syntax: {syntax!r}")
+    return node
+
+
+def _parse_alternatives(tokens: list[str], position: int, syntax: str) -> tuple[_Node, int]:
+    options: list[_Node] = []
+    items: list[_Node] = []
+    while position < len(tokens) and tokens[position] not in ("}", "]"):
+        token = tokens[position]
+        if token == "|":
+            options.append(_Seq(tuple(items)))
+            items = []
+            position += 1
+            continue
+        if token in ("{", "["):
+            inner, position = _parse_alternatives(tokens, position + 1, syntax)
+            closing = "}" if token == "{" else "]"
+            if position >= len(tokens) or tokens[position] != closing:
+                raise ValueError(f"unbalanced {token} in {syntax!r}")
+            position += 1
+            node: _Node = inner if token == "{" else _Opt(inner)
+            if position < len(tokens) and tokens[position] == "...":
+                node, position = _Many(node), position + 1
+        else:
+            node = _leaf(token, syntax)
+            position += 1
+        items.append(node)
+    options.append(_Seq(tuple(items)))
+    return (options[0] if len(options) == 1 else _Alt(tuple(options))), position
+
+
+def _leaf(token: str, syntax: str) -> _Node:
+    many = token.endswith("...")
+    token = token.removesuffix("...")
+    node: _Node
+    if token.startswith("<"):
+        kind = token[1:-1]
+        bounds = re.fullmatch(r"num:(-?\d+)-(-?\d+)", kind)
+        if bounds is not None:
+            low, high = int(bounds.group(1)), int(bounds.group(2))
+            node = _Arg(kind, _number(low, high), f"a number {low} to {high}")
+        elif kind in ARGUMENT_KINDS:
+            label, check = ARGUMENT_KINDS[kind]
+            node = _Arg(kind, check, label)
+        else:
+            raise ValueError(f"unknown argument kind {kind!r} in {syntax!r}")
+    else:
+        node = _Lit(token.lower())
+    return _Many(node) if many else node
+
+
+# -- matching ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Failure:
+    """The furthest point a line got in a form, and why it stopped there."""
+
+    position: int = -1
+    reasons: list[str] | None = None
+    specific: bool = False  # an argument's own reason beats a list of expected keywords
+
+    def note(self, position: int, reason: str, specific: bool) -> None:
+        if position > self.position or (position == self.position and specific and not self.specific):
+            self.position, self.reasons, self.specific = position, [reason], specific
+        elif (position == self.position and specific == self.specific and self.reasons is not None
+              and reason not in self.reasons):
+            self.reasons.append(reason)
+
+
+def _match(node: _Node, words: Sequence[str], position: int, partial: bool, failure: _Failure) -> set[int]:
+    """Every position the words can have reached after ``node``, starting at ``position``."""
+    if partial and position == len(words):
+        return {position}
+    if isinstance(node, _Lit):
+        if position < len(words) and words[position].lower() == node.word:
+            return {position + 1}
+        failure.note(position, f"'{node.word}'", False)
+        return set()
+    if isinstance(node, _Arg):
+        if position >= len(words):
+            failure.note(position, f"{node.label} (got the end of the line)", False)
+            return set()
+        if node.kind == "line":
+            return {len(words)}
+        token = words[position]
+        if token.startswith("<") and token.endswith(">") and not is_placeholder(token) and token != _MASKED:
+            failure.note(position, f"'{token}' is not a placeholder cmelive prints as it is (masking would hide "
+                                   "it): a placeholder is <lower-case-words-and-digits> starting with a letter", True)
+            return set()
+        reason = node.check(token)
+        if reason is None:
+            return {position + 1}
+        failure.note(position, reason, True)
+        return set()
+    if isinstance(node, _Seq):
+        reached = {position}
+        for item in node.items:
+            reached = {end for start in reached for end in _match(item, words, start, partial, failure)}
+            if not reached:
+                break
+        return reached
+    if isinstance(node, _Alt):
+        return {end for option in node.options for end in _match(option, words, position, partial, failure)}
+    if isinstance(node, _Opt):
+        return {position} | _match(node.item, words, position, partial, failure)
+    # _Many: one or more
+    ends: set[int] = set()
+    frontier = _match(node.item, words, position, partial, failure)
+    while frontier - ends:
+        ends |= frontier
+        frontier = {end for start in frontier for end in _match(node.item, words, start, partial, failure)
+                    if end > start}
+    return ends
+
+
+@cache
+def _compiled(form: CommandForm) -> _Node:
+    return _parse_syntax(form.syntax)
+
+
+@cache
+def _forms_by_mode() -> dict[str, tuple[CommandForm, ...]]:
+    by_mode: dict[str, list[CommandForm]] = {}
+    for form in FORMS:
+        by_mode.setdefault(form.mode, []).append(form)
+    return {mode: tuple(forms) for mode, forms in by_mode.items()}
+
+
+def forms_for(mode: str) -> tuple[CommandForm, ...]:
+    """The forms of one mode."""
+    return _forms_by_mode().get(mode, ())
+
+
+def _first_words(form: CommandForm) -> set[str]:
+    """The keywords a form can start with (empty when it starts with an argument)."""
+    node = _compiled(form)
+    while isinstance(node, _Seq) and node.items:
+        node = node.items[0]
+        if isinstance(node, _Opt):  # "[<seq>] permit ...": an optional lead argument
+            return set()
+    if isinstance(node, _Lit):
+        return {node.word}
+    if isinstance(node, _Alt):
+        words: set[str] = set()
+        for option in node.options:
+            first = option.items[0] if isinstance(option, _Seq) and option.items else option
+            if isinstance(first, _Lit):
+                words.add(first.word)
+        return words
+    return set()
+
+
+@dataclass(frozen=True)
+class _Matched:
+    form: CommandForm | None
+    reason: str | None
+
+
+def _match_line(mode: str, words: Sequence[str]) -> _Matched:
+    negated = bool(words) and words[0].lower() == "no"
+    body = words[1:] if negated else words
+    if not body:
+        return _Matched(None, "'no' with no command after it")
+    failure = _Failure()
+    candidates = forms_for(mode)
+    starts = [form for form in candidates if not _first_words(form) or body[0].lower() in _first_words(form)]
+    if not starts:
+        elsewhere = sorted({form.mode for form in FORMS if body[0].lower() in _first_words(form)})
+        where = f" (it belongs to {', '.join(elsewhere)} mode)" if elsewhere else ""
+        return _Matched(None, f"'{body[0]}' is not a {mode} command cmelive knows{where}")
+    for form in starts:
+        if len(body) in _match(_compiled(form), body, 0, negated, failure):
+            return _Matched(form, None)
+    elsewhere = sorted({form.mode for form in FORMS if form.mode != mode
+                        and len(body) in _match(_compiled(form), body, 0, negated, _Failure())})
+    if elsewhere:
+        return _Matched(None, f"not a {mode} command: it is typed in {' or '.join(elsewhere)} mode "
+                              "(indent it under the command that enters that mode)")
+    if failure.position >= len(body) or failure.reasons is None:
+        return _Matched(None, "the line ends early: expected " + " or ".join(failure.reasons or ["more words"]))
+    at = f"word {failure.position + 1 + int(negated)} ('{body[failure.position]}')"
+    if failure.specific:
+        return _Matched(None, f"{at}: {'; '.join(failure.reasons)}")
+    if failure.position == 0 and not negated:
+        return _Matched(None, f"{at}: not a {mode} command form cmelive knows")
+    return _Matched(None, f"{at}: expected " + " or ".join(failure.reasons) + " here")
+
+
+# -- the API ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GrammarProblem:
+    """A line outside the grammar: its 1-based number in the script, its text and why."""
+
+    line: int
+    text: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.text.strip()!r}: {self.reason}"
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _walk(lines: Sequence[str]) -> Iterable[tuple[int, str, str, _Matched]]:
+    """Every command line with its number, text, mode and what it matched."""
+    stack: list[tuple[int, str]] = [(-1, "global")]
+    for number, raw in enumerate(lines, start=1):
+        text = raw.rstrip()
+        stripped = text.strip()
+        if not stripped or stripped.startswith("!"):
+            continue
+        if "\t" in text[: len(text) - len(text.lstrip())]:
+            yield number, text, stack[-1][1], _Matched(None, "indented with a tab: IOS scripts indent with spaces")
+            continue
+        depth = _indent(text)
+        while stack[-1][0] >= depth:
+            stack.pop()
+        if stripped.lower() in ("exit", "end"):
+            # "exit" leaves the sub-mode it is indented in; "end" leaves configuration mode altogether.
+            if stripped.lower() == "end":
+                del stack[1:]
+            elif len(stack) > 1:
+                stack.pop()
+            continue
+        mode = stack[-1][1]
+        if depth > 0 and mode == "global":
+            yield number, text, mode, _Matched(None, "indented, but no command before it opens a sub-mode")
+            continue
+        matched = _match_line(mode, stripped.split())
+        yield number, text, mode, matched
+        if matched.form is not None and matched.form.enters and not stripped.lower().startswith("no "):
+            stack.append((depth, matched.form.enters))
+
+
+def check_config_lines(lines: Sequence[str]) -> list[GrammarProblem]:
+    """Every line of an indented IOS config script that is outside the grammar, with a one-line reason.
+
+    ``lines`` is the script as it would be pasted (a remediation, a fix plan): global commands flush left,
+    sub-mode commands indented under the command that enters their mode. Blank lines and ``!`` comments
+    are skipped, and so are ``exit`` (which leaves the sub-mode it is indented in) and ``end``. An empty
+    list means every command line is a form in :data:`FORMS`, in its mode.
+    """
+    return [GrammarProblem(number, text, matched.reason)
+            for number, text, _mode, matched in _walk(lines) if matched.reason is not None]
+
+
+_VERSION = re.compile(r"(\d+)\.(\d+)(?:[.(](\d+))?")
+
+
+def parse_version(version: str) -> tuple[int, int, int] | None:
+    """``"15.1(4)M6"`` → (15, 1, 4); ``"16.9.4"`` / ``"Version 17.3.1a"`` → (16, 9, 4) / (17, 3, 1)."""
+    found = _VERSION.search(version)
+    if found is None:
+        return None
+    return int(found.group(1)), int(found.group(2)), int(found.group(3) or 0)
+
+
+def version_problems(lines: Sequence[str], ios_version: str) -> list[GrammarProblem]:
+    """Every line whose command form needs a later release than ``ios_version`` (the router's ``version``).
+
+    Release numbers are compared as numbers (12.4(24)T < 15.1(2)T < 16.9.4): the train letter is not
+    weighed, so a form marked 15.1(2)T passes on 15.1(4)M, which has it; a running-config's ``version
+    15.1`` (no rebuild) is weighed by major.minor only. A version that cannot be read
+    yields no problem (nothing is known to be missing); lines outside the grammar are
+    :func:`check_config_lines`'s to report.
+    """
+    have = parse_version(ios_version)
+    if have is None:
+        return []
+    # A running-config's "version 12.4" has no rebuild: only major.minor can be weighed then.
+    coarse = "(" not in ios_version and ios_version.count(".") < 2
+    problems: list[GrammarProblem] = []
+    for number, text, _mode, matched in _walk(lines):
+        form = matched.form
+        if form is None or form.min_version is None or text.strip().lower().startswith("no "):
+            continue
+        needed = parse_version(form.min_version)
+        if needed is not None and (have[:2] < needed[:2] if coarse else have < needed):
+            problems.append(GrammarProblem(
+                number, text, f"needs IOS {form.min_version} or later (the router runs {ios_version})"
+                + (f": {form.note}" if form.note else "")))
+    return problems

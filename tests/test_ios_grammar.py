@@ -1,0 +1,228 @@
+"""The IOS grammar cmelive knows (cmelive.ios_grammar), and every remediation line checked against it.
+
+Every line a check proposes — its catalog example, and what it builds over every fixture, every bundled
+example and every corpus config — must be a command form of the grammar, in the mode it is typed in;
+the negative cases show the reasons a wrong line gets.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cmelive.audit import audit_snapshot, run_check
+from cmelive.checks import all_checks
+from cmelive.commands import AUDIT_COMMANDS, RUNNING_CONFIG, file_name
+from cmelive.ios_grammar import (
+    ARGUMENT_KINDS,
+    FORMS,
+    check_config_lines,
+    forms_for,
+    parse_version,
+    version_problems,
+)
+from cmelive.masking import mask_line
+from cmelive.policy import Policy
+from cmelive.snapshot import read_snapshot
+from cmelive.state import DeviceState
+
+from .conftest import CORPUS, FIXTURES, REPO
+
+FIXTURE_CASES = sorted((FIXTURES / "checks").glob("*/*/expected.yml"))
+EXAMPLES = sorted(p for p in (REPO / "src" / "cmelive" / "examples").iterdir() if p.is_dir())
+CORPUS_CONFIGS = sorted(CORPUS.glob("running_config*.txt")) if CORPUS.is_dir() else []
+
+
+def _problems(results: Iterable[tuple[str, tuple[str, ...]]]) -> list[str]:
+    return [f"{check}: {problem}" for check, remediation in results
+            for problem in check_config_lines(list(remediation))]
+
+
+# -- every remediation line cmelive can write is in the grammar -----------------------------------------
+
+
+@pytest.mark.parametrize("spec", all_checks(), ids=lambda s: s.id)
+def test_catalog_remediation_example_is_in_the_grammar(spec: object) -> None:
+    from cmelive.checks.base import CheckSpec
+
+    assert isinstance(spec, CheckSpec)
+    assert spec.remediation_example
+    assert _problems([(spec.id, spec.remediation_example)]) == []
+
+
+@pytest.mark.parametrize("expected_file", FIXTURE_CASES, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}")
+def test_every_check_remediation_over_a_fixture_is_in_the_grammar(expected_file: Path) -> None:
+    expected = yaml.safe_load(expected_file.read_text(encoding="utf-8"))
+    policy = Policy()
+    for key, value in (expected.get("policy") or {}).items():
+        setattr(policy, key, value)
+    state = DeviceState(read_snapshot(expected_file.parent), policy)
+    results = [run_check(spec, state) for spec in all_checks()]
+    assert _problems((r.check, r.remediation) for r in results) == []
+    release = _release(expected_file.parent)
+    if release is not None:
+        # Nothing proposed that the router's release does not have (CME-ACC-08 proposed the named
+        # "tacacs server" block to IOS 12.4).
+        assert [f"{r.check}: {p}" for r in results for p in version_problems(list(r.remediation), release)] == []
+
+
+def _release(snapshot: Path) -> str | None:
+    """The router's release as its snapshot shows it: show version's, else the config's ``version``."""
+    for name, pattern in (("show_version.txt", r"Version (\d+\.\d+\S*)"),
+                          ("show_running-config.txt", r"^version (\d+\.\d+\S*)")):
+        path = snapshot / name
+        if path.is_file():
+            found = re.search(pattern, path.read_text(encoding="utf-8", errors="replace"), re.MULTILINE)
+            if found:
+                return found.group(1).rstrip(",")
+    return None
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_every_remediation_over_a_bundled_example_is_in_the_grammar(example: Path) -> None:
+    report = audit_snapshot(read_snapshot(example))
+    assert any(r.remediation for r in report.results) or example.name == "secure-cme"
+    assert _problems((r.check, r.remediation) for r in report.results) == []
+
+
+@pytest.mark.parametrize("config", CORPUS_CONFIGS, ids=lambda p: p.name)
+def test_every_remediation_over_a_corpus_config_is_in_the_grammar(config: Path, tmp_path: Path) -> None:
+    shutil.copy(config, tmp_path / file_name(RUNNING_CONFIG))
+    for command in AUDIT_COMMANDS:
+        stem = file_name(command)[: -len(".txt")]
+        found = sorted(CORPUS.glob(f"{stem}__*.txt")) if command != RUNNING_CONFIG else []
+        if found:
+            shutil.copy(found[0], tmp_path / f"{stem}.txt")
+    report = audit_snapshot(read_snapshot(tmp_path))
+    assert _problems((r.check, r.remediation) for r in report.results) == []
+    # The corpus's show version belongs to another router: the config's own "version" line decides.
+    found = re.search(r"^version (\d+\.\d+)", config.read_text(encoding="utf-8", errors="replace"), re.MULTILINE)
+    release = found.group(1) if found else None
+    if release is not None:
+        assert [p for r in report.results for p in version_problems(list(r.remediation), release)] == []
+
+
+@pytest.mark.parametrize("expected_file", FIXTURE_CASES, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}")
+def test_remediation_placeholders_survive_masking(expected_file: Path) -> None:
+    # A placeholder masking does not recognise reaches the user as "<masked>" (it did for
+    # CME-TLS-05's "capf-auth-str <4-to-10-digit-string>").
+    expected = yaml.safe_load(expected_file.read_text(encoding="utf-8"))
+    for line in expected.get("remediation") or []:
+        assert mask_line(line) == line, line
+
+
+# -- negative cases: each wrong line is caught, with a reason that says what is wrong ----------------------
+
+
+def _reason(*lines: str) -> str:
+    problems = check_config_lines(list(lines))
+    assert len(problems) == 1, problems
+    return problems[0].reason
+
+
+def test_hash_type_with_a_clear_text_placeholder_is_caught() -> None:
+    # The form CME-GUI-06 used to propose: "secret 5" takes an MD5 hash, not the new password.
+    reason = _reason("telephony-service", " web admin system name admin secret 5 <new-gui-password>")
+    assert "clear-text value" in reason and "hash" in reason and "word 8" in reason
+    assert check_config_lines(["telephony-service", " web admin system name admin secret 0 <new-gui-password>"]) == []
+    assert "hash" in _reason("enable secret 5 <new-secret>")
+    assert "hash" in _reason("username joe privilege 15 secret 9 <new-secret>")
+    assert check_config_lines(["enable secret <new-secret>", "username joe privilege 15 secret <new-secret>",
+                               "enable secret 9 $9$abcdefghijklmn$opqrstuvwxyz0123456789ABCDEFGHIJKLmnopqrstu"]) == []
+
+
+def test_clear_text_where_a_hash_is_given_is_caught() -> None:
+    assert "is a hash" in _reason("enable secret 0 $1$abcd$efghijklmnopqrstuv")
+
+
+def test_web_admin_without_a_name_is_caught() -> None:
+    assert "'name'" in _reason("telephony-service", " web admin system secret 0 <new-gui-password>")
+
+
+def test_wrong_keyword_order_is_caught() -> None:
+    assert _reason("snmp-server community <new-community> 10 RO") == \
+        "word 4 ('10'): expected 'view' or 'ro' or 'rw' or 'ipv6' here"
+    assert _reason("line vty 0 4", " access-class in 10") == "word 3 ('10'): expected 'in' or 'out' here"
+    assert "'label'" in _reason("crypto key generate rsa general-keys modulus 2048 label SSH")
+    assert "'block'" in _reason("telephony-service", " after-hours pattern block 1 9011")
+
+
+def test_unknown_command_and_wrong_mode_are_caught() -> None:
+    assert _reason("frobnicate the router") == "'frobnicate' is not a global command cmelive knows"
+    assert _reason("login local") == "'login' is not a global command cmelive knows (it belongs to line mode)"
+    assert "ephone" in _reason("telephony-service", " mac-address 0030.94C3.8724")
+    assert "no command before it opens a sub-mode" in _reason(" transport input ssh")
+
+
+def test_bad_values_and_masked_values_are_caught() -> None:
+    assert "not an IPv4 address" in _reason("ntp server 10.1.1")
+    assert "outside 1-99" in _reason("access-list 200 permit any")
+    assert "hides a value" in _reason("snmp-server community <masked> RO")
+    assert "not a placeholder" in _reason("capf-server", " capf-auth-str <4-to-10-digit-string>")
+    assert "keyword" not in _reason("interface GigabitEthernet0/0", " ip access-group 101 <direction>")
+
+
+def test_script_shape_no_forms_comments_and_sub_modes() -> None:
+    script = [
+        "! comments and blank lines are skipped",
+        "",
+        "no username joe",
+        "no enable password level 3",
+        "voice service voip",
+        " ip address trusted authenticate",
+        " ip address trusted list",
+        "  no ipv4 0.0.0.0 0.0.0.0",
+        "ip access-list extended OUTSIDE-IN",
+        " 9 deny tcp any any eq 2000",
+        " remark everything else as before",
+        "interface GigabitEthernet0/0.835",
+        " ip access-group OUTSIDE-IN in",
+        " no cdp enable",
+    ]
+    assert check_config_lines(script) == []
+    assert check_config_lines(["line vty 0 4", " transport input ssh", " exit", "ip ssh version 2", "end"]) == []
+    # A sub-mode ends where the indentation goes back: this line is global again, and wrong there.
+    assert _reason("interface GigabitEthernet0/0", "ip access-group 101 in") == (
+        "not a global command: it is typed in interface mode (indent it under the command that enters that mode)")
+
+
+# -- the grammar itself -----------------------------------------------------------------------------------
+
+
+def test_every_form_has_a_reference_and_a_known_mode() -> None:
+    entered = {"global"} | {form.enters for form in FORMS if form.enters}
+    for form in FORMS:
+        assert form.reference.startswith("Cisco"), form.syntax
+        assert form.mode in entered, form
+        assert forms_for(form.mode)
+        assert form.min_version is None or parse_version(form.min_version) is not None
+
+
+def test_fixed_forms_record_their_reference_and_clear_text_rule() -> None:
+    web = [f for f in FORMS if f.syntax.startswith("web admin")]
+    assert len(web) == 1 and "secret {0 <clear> | 5 <hash>}" in web[0].syntax
+    assert "web admin system" in web[0].reference and "secret 0" in web[0].note
+    capf = [f for f in FORMS if f.mode == "capf-server" and f.syntax.startswith("capf-auth-str")]
+    assert capf and capf[0].reference
+    assert {"clear", "hash", "ip", "wildcard"} <= set(ARGUMENT_KINDS)
+
+
+def test_version_problems() -> None:
+    script = ["voice service voip", " ip address trusted authenticate",
+              "ip ssh server algorithm kex ecdh-sha2-nistp256", "ip ssh version 2"]
+    old = version_problems(script, "12.4(24)T4")
+    assert [p.line for p in old] == [2, 3]
+    assert "15.1(2)T" in old[0].reason and "12.4(24)T4" in old[0].reason
+    assert [p.line for p in version_problems(script, "15.1(4)M6")] == [3]
+    assert version_problems(script, "17.3.4a") == []
+    assert version_problems(script, "unreadable") == []
+    # A config's "version 15.1" has no rebuild: weighed by major.minor only.
+    assert [p.line for p in version_problems(script, "15.1")] == [3]
+    assert [p.line for p in version_problems(["tacacs server TAC"], "12.4")] == [1]
+    assert parse_version("Version 15.1(4)M6") == (15, 1, 4)
+    assert parse_version("16.9.4") == (16, 9, 4)
