@@ -21,6 +21,7 @@ from cmelive.examples import example_dir
 from cmelive.fixplan.iosconfig import IosConfig
 from cmelive.fixplan.plan import FixPlan, build_plan, communities_by_line, plan_commands
 from cmelive.fixplan.verify import REGRESSION, Verification, prove, verify_plan
+from cmelive.ios_commands import check_config_lines, version_problems
 from cmelive.snapshot import read_snapshot
 
 from .conftest import CORPUS, FIXTURES
@@ -332,6 +333,12 @@ def assert_proven(directory: Path) -> None:
                 purposes.setdefault(match.group(1), set()).add(purpose)
     assert all(len(uses) == 1 for uses in purposes.values()), purposes
     assert outside_known_grammar(commands(plan)) == []
+    # Every line is a command form cmelive knows (keywords, order, clear text vs hash), and one the
+    # router's release has (its running-config's own "version" line).
+    assert [str(problem) for problem in check_config_lines(commands(plan))] == []
+    release = re.search(r"^version (\d+\.\d+)", snapshot.get(RUNNING_CONFIG).text, re.MULTILINE)
+    if release is not None:
+        assert [str(problem) for problem in version_problems(commands(plan), release.group(1))] == []
 
 
 def outside_known_grammar(lines: list[str]) -> list[str]:

@@ -680,7 +680,7 @@ def _server_group(config: RunningConfig) -> tuple[str, list[str]]:
     if config.globals(r"(radius server \S+|radius-server host )"):
         return "radius", []
     # The named "tacacs server NAME" block is a 15.x command: IOS 12.x only has "tacacs-server host"
-    # (cmelive.ios_grammar records both forms and their references).
+    # (cmelive.ios_commands records both forms and their references).
     release = config.first_global(r"version \d+\.")
     if release is not None and int(release.words[1].split(".")[0]) < 15:
         return "tacacs+", ["tacacs-server host <tacacs-server-ip> key <shared-key>"]

@@ -848,7 +848,7 @@ def _new_gui_password_line(web: StoredCredential) -> str:
     name_index = words.index("name") if "name" in words[:5] else -1
     # The command reference gives "web admin {system|customer} name <user> {password <s> | secret {0|5} <s>}":
     # the name is not optional, and "secret 0" takes the clear text (CME stores its MD5 hash) where
-    # "secret 5" expects a hash already made (cmelive.ios_grammar records the reference).
+    # "secret 5" expects a hash already made (cmelive.ios_commands records the reference).
     name = words[name_index + 1] if name_index >= 0 else "<gui-admin-name>"
     return f"web admin {role} name {name} secret 0 <new-gui-password>"
 

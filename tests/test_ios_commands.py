@@ -1,4 +1,4 @@
-"""The IOS grammar cmelive knows (cmelive.ios_grammar), and every remediation line checked against it.
+"""The IOS grammar cmelive knows (cmelive.ios_commands), and every remediation line checked against it.
 
 Every line a check proposes — its catalog example, and what it builds over every fixture, every bundled
 example and every corpus config — must be a command form of the grammar, in the mode it is typed in;
@@ -18,7 +18,7 @@ import yaml
 from cmelive.audit import audit_snapshot, run_check
 from cmelive.checks import all_checks
 from cmelive.commands import AUDIT_COMMANDS, RUNNING_CONFIG, file_name
-from cmelive.ios_grammar import (
+from cmelive.ios_commands import (
     ARGUMENT_KINDS,
     FORMS,
     check_config_lines,
