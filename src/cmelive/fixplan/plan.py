@@ -66,6 +66,7 @@ _MEANINGS = {
     "<admin-subnet> <wildcard>": "the subnet your administrators connect from, as an ACL source (e.g. 10.9.0.0 0.0.0.255)",
     "<nms-subnet> <wildcard>": "the subnet of your SNMP managers, as an ACL source",
     "<your-address>": "the address you connect to this router from (kept permitted so you are not locked out)",
+    NO_FREE_BLOCK_TAG: "an after-hours block pattern tag (1-32) you free first: CME holds 32 patterns and all are taken",
     "<admin-user>": "a local administrator's user name",
     "<syslog-server>": "your syslog server's address",
     "<ntp-server-ip>": "your NTP server's address",
