@@ -4,7 +4,8 @@ Every remediation line a check proposes (and so every line of a fix plan) must b
 the mode it is typed in, with its keywords in the order the command reference gives and a clear-text
 value only where the command takes one. This module is that knowledge, as data: one :class:`CommandForm`
 per command form, with the mode it belongs to, its syntax, the Cisco reference that gives it and, when it
-matters, the first release that has it.
+matters, the first release that has it. :attr:`CommandForm.confirmed_in` is the address of the stored Cisco
+text the syntax was read in; :func:`unconfirmed_forms` lists the forms still written from memory.
 
 The API is two functions over an indented config script (the text a user pastes after ``configure
 terminal``):
@@ -80,6 +81,8 @@ SEEN_IOS_RSA = "http://cisco.com/en/US/docs/ios-xml/ios/security/a1/sec-cr-c4.ht
 SEEN_TOLL_FRAUD = "https://voiceonbits.com/2010/08/19/ios-15-1-toll-fraud-feature/"
 SEEN_IOS_SEC_I2 = "https://www.cisco.com/en/US/docs/ios/security/command/reference/sec_i2.pdf"
 SEEN_CME_S1 = "https://www.cisco.com/en/US/docs/voice_ip_comm/cucme/command/reference/cme_s1ht.html"
+SEEN_SIP_SRST_COR = ("http://38.142.81.21:8001/manual/cisco/7902g-unified-ip-phone-voip/specifications-english/"
+                     "page-38.html")
 
 
 @dataclass(frozen=True)
@@ -375,7 +378,10 @@ FORMS: tuple[CommandForm, ...] = (
     _f("ephone-dn", "corlist {incoming | outgoing} <name>", CME_CMD_REF),
     _f("ephone-dn", "number <pattern>", CME_CMD_REF),
     _f("global", "voice register pool <num:1-1000>", CME_CMD_REF, enters="voice-register-pool"),
-    _f("voice-register-pool", "cor {incoming | outgoing} <name> {default | <num:1-10> <pattern>}", CME_CMD_REF),
+    _f("voice-register-pool", "cor {incoming | outgoing} <name> {default | <num:1-10> <pattern>}", CME_CMD_REF,
+       confirmed_in=SEEN_SIP_SRST_COR,
+       note="the Cisco Unified SIP SRST 4.0 guide gives it for voice register pool: a COR list number and a "
+            "number (or range), or default; the 1-10 bound is not confirmed"),
     # --- CME: phone authentication (CTL, CAPF) ---
     _f("global", "ctl-client", CME_S1, enters="ctl-client", min_version="12.4(9)T"),
     _f("ctl-client", "sast1 trustpoint <name>", CME_S1, min_version="12.4(9)T",
