@@ -455,3 +455,15 @@ def test_a_user_name_with_terminal_controls_is_not_claimed_fixed(tmp_path: Path)
     assert [row.check for row in proof.rows if row.verdict == "NOT FIXED"] == ["CME-ACC-10"]
     assert not proof.holds
     assert "\x1b" not in plan.text()
+
+
+def test_a_router_with_no_free_block_pattern_tag_gets_a_placeholder_never_a_tag_cme_refuses() -> None:
+    # 25 of CME's 32 tags are taken and CME-AH-01/02 want 26 new patterns: 7 get the free tags, the rest wait
+    # for the user to free one (issue 14: no line IOS would refuse).
+    plan, proof = proven(FIXTURES / "checks" / "CME-AH-01" / "fail-catch-all-without-access-code")
+    tags = [line.split()[3] for line in plan.script if line.strip().startswith("after-hours block pattern")]
+    numbers = [int(tag) for tag in tags if tag.isdigit()]
+    assert numbers and max(numbers) <= 32 and len(set(numbers)) == len(numbers)
+    assert "<free-block-tag>" in tags and "<free-block-tag>" in dict(plan.placeholders)
+    verdicts = {row.check: row.verdict for row in proof.rows}
+    assert verdicts["CME-AH-02"] == "depends on your values" and proof.holds

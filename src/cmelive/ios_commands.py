@@ -4,7 +4,8 @@ Every remediation line a check proposes (and so every line of a fix plan) must b
 the mode it is typed in, with its keywords in the order the command reference gives and a clear-text
 value only where the command takes one. This module is that knowledge, as data: one :class:`CommandForm`
 per command form, with the mode it belongs to, its syntax, the Cisco reference that gives it and, when it
-matters, the first release that has it.
+matters, the first release that has it. :attr:`CommandForm.confirmed_in` is the address of the stored Cisco
+text the syntax was read in; :func:`unconfirmed_forms` lists the forms still written from memory.
 
 The API is two functions over an indented config script (the text a user pastes after ``configure
 terminal``):
@@ -43,6 +44,7 @@ __all__ = [
     "check_config_lines",
     "forms_for",
     "parse_version",
+    "unconfirmed_forms",
     "version_problems",
 ]
 
@@ -69,6 +71,19 @@ IOS_BASIC = "Cisco IOS Configuration Fundamentals / Interface Command Reference"
 IOS_LOGGING = "Cisco IOS Configuration Fundamentals Command Reference: logging"
 IOS_CDP = "Cisco IOS CDP Command Reference: cdp enable"
 
+# Stored copies the syntax of a form was read in (CommandForm.confirmed_in).
+SEEN_CME_IP_SOURCE = ("https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/command/reference/cme_cr/"
+                      "cme_cr_chapter_01000.html")
+SEEN_CME_CALL_BLOCKING = ("https://bxin.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/admin/configuration/manual/"
+                          "cmeadm/cmeblock.html")
+SEEN_CME_BASIC = "https://cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/admin/configuration/manual/cmeadm/cmebasic.html"
+SEEN_IOS_RSA = "http://cisco.com/en/US/docs/ios-xml/ios/security/a1/sec-cr-c4.html"
+SEEN_TOLL_FRAUD = "https://voiceonbits.com/2010/08/19/ios-15-1-toll-fraud-feature/"
+SEEN_IOS_SEC_I2 = "https://www.cisco.com/en/US/docs/ios/security/command/reference/sec_i2.pdf"
+SEEN_CME_S1 = "https://www.cisco.com/en/US/docs/voice_ip_comm/cucme/command/reference/cme_s1ht.html"
+SEEN_SIP_SRST_COR = ("http://38.142.81.21:8001/manual/cisco/7902g-unified-ip-phone-voip/specifications-english/"
+                     "page-38.html")
+
 
 @dataclass(frozen=True)
 class CommandForm:
@@ -86,6 +101,10 @@ class CommandForm:
     min_version: str | None = None
     #: What a reader should know about the form (which value is clear text, a default, ...).
     note: str = ""
+    #: The address of a stored copy of Cisco documentation (a command reference, configuration guide or tech
+    #: note, or a faithful copy of one) in which the syntax was read; None when the form was written from the
+    #: reference's title and memory and is not confirmed yet (issue 14 lists them).
+    confirmed_in: str | None = None
 
 
 # -- argument kinds --------------------------------------------------------------------------------------
@@ -227,8 +246,10 @@ FORMS: tuple[CommandForm, ...] = (
     _f("global", "ip ssh server algorithm hostkey {rsa-sha2-512 | rsa-sha2-256 | ssh-rsa | x509v3-ssh-rsa}...",
        IOS_SSH, min_version="16.1", note="IOS XE 16 and later (rsa-sha2 host keys: IOS XE 17 on some platforms)"),
     _f("global", "crypto key generate rsa [general-keys | usage-keys] [label <name>] [exportable]"
-                 " [modulus <num:360-4096>]", IOS_PKI,
-       note="keyword order as the reference gives it: label before modulus"),
+                 " [modulus <num:360-4096>]", f"{IOS_PKI} (Cisco IOS Security Command Reference, crypto key generate rsa)",
+       confirmed_in=SEEN_IOS_RSA,
+       note="keyword order as the reference gives it: general-keys|usage-keys, label, exportable, modulus; "
+            "4096-bit private keys from 15.1(1)T"),
     _f("global", "ip http server", IOS_HTTP),
     _f("global", "ip http secure-server", IOS_HTTP),
     _f("global", "ip http authentication {local | enable | aaa [login-authentication <name>]}", IOS_HTTP),
@@ -288,7 +309,7 @@ FORMS: tuple[CommandForm, ...] = (
     # --- firewall ---
     _f("global", "ip inspect name <name> {h323 | tcp | udp | sip | skinny} [alert {on | off}]"
                  " [audit-trail {on | off}] [router-traffic] [timeout <num:5-43200>]", IOS_SEC_I2,
-       min_version="12.3(14)T", note="router-traffic (12.3(14)T) comes before timeout"),
+       min_version="12.3(14)T", confirmed_in=SEEN_IOS_SEC_I2, note="router-traffic (12.3(14)T) comes before timeout"),
     # --- voice: dial peers, COR, gateway accounting ---
     _f("global", "dial-peer voice <num:1-2147483647> {voip | pots}", IOS_VOICE, enters="dial-peer"),
     _f("dial-peer", "max-conn <num:1-2147483647>", IOS_VOICE),
@@ -299,10 +320,12 @@ FORMS: tuple[CommandForm, ...] = (
     _f("global", "dial-peer cor list <name>", IOS_VOICE, enters="cor-list"),
     _f("cor-list", "member <name>", IOS_VOICE),
     _f("global", "voice service voip", IOS_VOICE, enters="voice-service-voip"),
-    _f("voice-service-voip", "ip address trusted authenticate", IOS_TOLL_FRAUD, min_version="15.1(2)T"),
+    _f("voice-service-voip", "ip address trusted authenticate", IOS_TOLL_FRAUD, min_version="15.1(2)T",
+       confirmed_in=SEEN_TOLL_FRAUD, note="on by default from 15.1(2)T (the boot banner says so)"),
     _f("voice-service-voip", "ip address trusted list", IOS_TOLL_FRAUD, enters="trusted-list",
-       min_version="15.1(2)T"),
-    _f("trusted-list", "ipv4 <ip> [<mask>]", IOS_TOLL_FRAUD, min_version="15.1(2)T"),
+       min_version="15.1(2)T", confirmed_in=SEEN_TOLL_FRAUD),
+    _f("trusted-list", "ipv4 <ip> [<mask>]", IOS_TOLL_FRAUD, min_version="15.1(2)T", confirmed_in=SEEN_TOLL_FRAUD,
+       note="the network mask is optional: a host address alone trusts that host"),
     _f("global", "gw-accounting {syslog | aaa}", IOS_VOICE),
     _f("global", "dial-control-mib {max-size <num:0-1200> | retain-timer <num:0-35791>}", IOS_VOICE),
     # --- CME: telephony-service ---
@@ -310,18 +333,27 @@ FORMS: tuple[CommandForm, ...] = (
     _f("telephony-service", "web admin {system | customer} name <name> {password <clear>"
                             " | secret {0 <clear> | 5 <hash>}}", f"{CME_CMD_REF}: web admin system, web admin customer",
        note="'secret 0' takes the clear text and CME stores its MD5 hash; 'secret 5' takes a hash made "
-            "elsewhere; the name is not optional"),
-    _f("telephony-service", "ip source-address <ip> [port <num:2000-9999>] [secondary <ip>]"
+            "elsewhere; the name is not optional. Not confirmed: no stored Cisco copy of the command page was "
+            "found; a public repository quotes the guide's 'Enabling GUI Access for the System Administrator' "
+            "with this syntax, and Cisco's own example configs write 'password <string>'"),
+    _f("telephony-service", "ip source-address <ip> [port <num:2000-9999>] [secondary <ip> [rehome <num:0-65535>]]"
                             " [any-match | strict-match]", f"{CME_CMD_REF}: ip source-address (telephony-service)",
-       note="strict-match: CME 4.0 (12.4(9)T)"),
+       confirmed_in=SEEN_CME_IP_SOURCE,
+       note="order as the reference gives it: port (IPv4: 2000-9999), secondary [rehome], then any-match or "
+            "strict-match; strict-match's first release (CME 4.0, 12.4(9)T) is not confirmed"),
     _f("telephony-service", "auto-reg-ephone", f"{CME_CMD_REF}: auto-reg-ephone", min_version="12.4(11)XJ",
-       note="CME 4.1 and later"),
+       confirmed_in=SEEN_CME_BASIC,
+       note="SCCP auto-registration is switched by auto-reg-ephone in telephony-service (the mode is confirmed; "
+            "the first release, CME 4.1, is not)"),
     _f("telephony-service", "auto assign <num:1-15000> to <num:1-15000>", f"{CME_CMD_REF}: auto assign"),
-    _f("telephony-service", "after-hours block pattern <num:1-100> <pattern> [7-24]",
-       f"{CME_CMD_REF}: after-hours block pattern",
-       note="one tag, one pattern: a second line with the same tag replaces the first"),
+    _f("telephony-service", "after-hours block pattern <num:1-32> <pattern> [7-24]",
+       f"{CME_CMD_REF}: after-hours block pattern; Cisco Unified CME System Administrator Guide, Call Blocking",
+       confirmed_in=SEEN_CME_CALL_BLOCKING,
+       note="one tag, one pattern: a second line with the same tag replaces the first; up to 32 patterns "
+            "(the SRST guides give the same syntax, 'after-hours block pattern tag pattern [7-24]')"),
     _f("telephony-service", "after-hours day <day> <time> <time>", f"{CME_CMD_REF}: after-hours day"),
     _f("telephony-service", "secure-signaling trustpoint <name>", CME_S1, min_version="12.4(9)T",
+       confirmed_in=SEEN_CME_S1,
        note="CME 4.0"),
     _f("telephony-service", "tftp-server-credentials trustpoint <name>", CME_SECURITY, min_version="12.4(9)T"),
     _f("telephony-service", "device-security-mode {authenticated | encrypted | none}", CME_SECURITY,
@@ -346,12 +378,18 @@ FORMS: tuple[CommandForm, ...] = (
     _f("ephone-dn", "corlist {incoming | outgoing} <name>", CME_CMD_REF),
     _f("ephone-dn", "number <pattern>", CME_CMD_REF),
     _f("global", "voice register pool <num:1-1000>", CME_CMD_REF, enters="voice-register-pool"),
-    _f("voice-register-pool", "cor {incoming | outgoing} <name> {default | <num:1-10> <pattern>}", CME_CMD_REF),
+    _f("voice-register-pool", "cor {incoming | outgoing} <name> {default | <num:1-10> <pattern>}", CME_CMD_REF,
+       confirmed_in=SEEN_SIP_SRST_COR,
+       note="the Cisco Unified SIP SRST 4.0 guide gives it for voice register pool: a COR list number and a "
+            "number (or range), or default; the 1-10 bound is not confirmed"),
     # --- CME: phone authentication (CTL, CAPF) ---
     _f("global", "ctl-client", CME_S1, enters="ctl-client", min_version="12.4(9)T"),
-    _f("ctl-client", "sast1 trustpoint <name>", CME_S1, min_version="12.4(9)T"),
-    _f("ctl-client", "sast2 trustpoint <name>", CME_S1, min_version="12.4(9)T"),
-    _f("ctl-client", "server {capf | cme | cme-tftp | tftp} <ip> trustpoint <name>", CME_S1, min_version="12.4(9)T"),
+    _f("ctl-client", "sast1 trustpoint <name>", CME_S1, min_version="12.4(9)T",
+       confirmed_in=SEEN_CME_S1),
+    _f("ctl-client", "sast2 trustpoint <name>", CME_S1, min_version="12.4(9)T",
+       confirmed_in=SEEN_CME_S1),
+    _f("ctl-client", "server {capf | cme | cme-tftp | tftp} <ip> trustpoint <name>", CME_S1, min_version="12.4(9)T",
+       confirmed_in=SEEN_CME_S1),
     _f("ctl-client", "regenerate", CME_S1, min_version="12.4(9)T"),
     _f("global", "capf-server", CME_SECURITY, enters="capf-server", min_version="12.4(9)T"),
     _f("capf-server", "auth-mode {auth-string | LSC | MIC | none | null-string}", CME_SECURITY),
@@ -361,6 +399,13 @@ FORMS: tuple[CommandForm, ...] = (
     _f("capf-server", "trustpoint-label <name>", CME_SECURITY),
     _f("capf-server", "source-addr <ip>", CME_SECURITY),
 )
+
+
+
+def unconfirmed_forms() -> tuple[CommandForm, ...]:
+    """The forms no stored Cisco text was found for yet: written from the reference's title and memory."""
+    return tuple(form for form in FORMS if form.confirmed_in is None)
+
 
 # -- syntax trees ----------------------------------------------------------------------------------------
 

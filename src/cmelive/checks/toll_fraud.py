@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -67,7 +67,10 @@ _GUIDE_COR_NAMES: dict[str, tuple[str, str]] = {
 _GUIDE_SCHEDULE = tuple(
     f"after-hours day {day} 19:00 07:00" for day in ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 )
-_MAX_BLOCK_TAG = 100
+# CME takes block-pattern tags 1 to 32 (the Call Blocking guide: up to 32 patterns; telephony-service's
+# context help offers 32 indexes). When all are taken the line says so with a placeholder, never a tag IOS refuses.
+MAX_BLOCK_TAG = 32
+NO_FREE_BLOCK_TAG = "<free-block-tag>"
 # Digits an international or NANP number has after the prefix a block pattern must catch.
 _NUMBER_TAIL = 7
 
@@ -518,9 +521,11 @@ def _schedule(telephony: ConfigLine) -> list[ConfigLine]:
     return telephony.find(r"after-hours (day|date) ")
 
 
-def _free_tags(blocks: list[_BlockPattern]) -> Iterable[int]:
+def _free_tags(blocks: list[_BlockPattern]) -> Iterator[str]:
     used = {block.tag for block in blocks}
-    return (tag for tag in range(1, _MAX_BLOCK_TAG + 1) if tag not in used)
+    yield from (str(tag) for tag in range(1, MAX_BLOCK_TAG + 1) if tag not in used)
+    while True:
+        yield NO_FREE_BLOCK_TAG
 
 
 def _dialled(code: str, prefix: str) -> str:
@@ -620,7 +625,7 @@ def after_hours_international(state: DeviceState) -> Outcome:
         )
     if not problems:
         return passed("international calls are blocked after hours: " + ", ".join(how), evidence_by_line(covered))
-    tags = iter(_free_tags(blocks))
+    tags = _free_tags(blocks)
     remediation = [telephony.command]
     remediation += [f" after-hours block pattern {next(tags)} {text}" for text in _block_text(set(uncovered), prefix)]
     if not schedule:
@@ -730,7 +735,7 @@ def after_hours_fraud_area_codes(state: DeviceState) -> Outcome:
             f"{_and([block.label for block in misdialled])} match only as dialled with another access code (or none)"
         )
     message = f"fraud area codes not blocked at all times (7-24), as dialled {dialled}: " + "; ".join(parts)
-    tags = iter(_free_tags(blocks))
+    tags = _free_tags(blocks)
     reissued: dict[int, str] = {}
     fresh_lines: list[str] = []
     ordinary = LONG_DISTANCE.forms[0][0]

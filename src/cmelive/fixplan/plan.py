@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from cmelive.checks import get_check
 from cmelive.checks.base import CheckResult, Status
+from cmelive.checks.toll_fraud import MAX_BLOCK_TAG, NO_FREE_BLOCK_TAG
 from cmelive.fixplan.iosconfig import (
     IosConfig,
     Node,
@@ -65,6 +66,7 @@ _MEANINGS = {
     "<admin-subnet> <wildcard>": "the subnet your administrators connect from, as an ACL source (e.g. 10.9.0.0 0.0.0.255)",
     "<nms-subnet> <wildcard>": "the subnet of your SNMP managers, as an ACL source",
     "<your-address>": "the address you connect to this router from (kept permitted so you are not locked out)",
+    NO_FREE_BLOCK_TAG: "an after-hours block pattern tag (1-32) you free first: CME holds 32 patterns and all are taken",
     "<admin-user>": "a local administrator's user name",
     "<syslog-server>": "your syslog server's address",
     "<ntp-server-ip>": "your NTP server's address",
@@ -713,12 +715,14 @@ def _share_after_hours(blocks: list[Block], config: IosConfig) -> None:
     if not wanted:
         return
     used = set(existing)
-    tags: dict[str, int] = {}
+    tags: dict[str, str] = {}
     for text, (reuse, _) in wanted.items():
         if reuse is None:
-            reuse = next(t for t in range(1, 10_000) if t not in used)
-        used.add(reuse)
-        tags[text] = reuse
+            # CME's tags are 1 to 32: with none free the line asks the user for one rather than write a tag IOS refuses.
+            reuse = next((t for t in range(1, MAX_BLOCK_TAG + 1) if t not in used), None)
+        if reuse is not None:
+            used.add(reuse)
+        tags[text] = NO_FREE_BLOCK_TAG if reuse is None else str(reuse)
     done: set[str] = set()
     for block in blocks:
         if block.header != "telephony-service":

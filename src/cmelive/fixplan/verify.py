@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from cmelive.audit import audit_snapshot
 from cmelive.checks.base import Status
 from cmelive.commands import RUNNING_CONFIG
+from cmelive.checks.toll_fraud import NO_FREE_BLOCK_TAG
 from cmelive.fixplan.iosconfig import IosConfig
 from cmelive.fixplan.plan import MANUAL as MANUAL_CHECKS
 from cmelive.fixplan.plan import (
@@ -147,6 +148,10 @@ def verify_plan(
     was = {r.check: r.status for r in before.results}
     kinds = {c.check: c.kind for c in plan.checks}
     needs_values = {r.check for r in before.results if any(_PLACEHOLDER.search(line) for line in r.remediation)}
+    # CME holds 32 block patterns: when the plan ran out of tags, the checks that add patterns wait for the
+    # user to free one (their lines carry the placeholder, which no stand-in can honestly fill).
+    waits_for_tag = {r.check for r in before.results if any("after-hours block pattern" in line for line in r.remediation)
+                     } if any(NO_FREE_BLOCK_TAG in line for line in plan.script) else set()  # fmt: skip
     damaged = bool(before.facts.get("running_config_damage")) or before.facts.get("running_config_complete") is False
     rows: list[Row] = []
     for result in after.results:
@@ -159,7 +164,8 @@ def verify_plan(
                 verdict = FIXED  # not_applicable: what it judged is gone (the only RW community removed)
             elif new in (Status.UNKNOWN, Status.NOT_APPLICABLE) and damaged:
                 verdict = DAMAGED
-            elif (new == Status.UNKNOWN and result.check in needs_values) or _is_stand_in(result.message):
+            elif ((new == Status.UNKNOWN and result.check in needs_values) or _is_stand_in(result.message)
+                  or (new == Status.FAIL and result.check in waits_for_tag)):
                 verdict = NEEDS_VALUE
             else:
                 verdict = NOT_FIXED
