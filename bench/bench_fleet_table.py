@@ -115,13 +115,20 @@ def child_cmelive(args: argparse.Namespace) -> dict[str, Any]:
     scratch = Path(args.scratch)
     configure_logging(1, str(scratch / "cmelive.log"))
     hosts = load_inventory(Path(args.inventory)).hosts
+    if args.shard is not None:
+        index, count = (int(part) for part in args.shard.split("/"))
+        hosts = hosts[index::count]
     history = History(scratch / "history.sqlite")
+    if args.niceness is not None:
+        import cmelive.judging
+
+        cmelive.judging._JUDGE_NICENESS = args.niceness  # a bench-only knob: the prototype way
     kwargs: dict[str, Any] = {}
     if args.judge_processes is not None:
         kwargs["judge_processes"] = args.judge_processes
     rss = PeakRss()
     cpu_self, cpu_children = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     try:
         result = run_fleet(
             hosts,
@@ -140,6 +147,8 @@ def child_cmelive(args: argparse.Namespace) -> dict[str, Any]:
     rss.stop()
     return {
         "wall": wall,
+        "started_at": started_at,
+        "ended_at": time.time(),
         "cpu_process": _cpu(resource.RUSAGE_SELF) - cpu_self,
         "cpu_judges": _cpu(resource.RUSAGE_CHILDREN) - cpu_children,
         "rss_tree_mb": rss.peak_kib / 1024,
@@ -211,23 +220,55 @@ def parse_rows(text: str) -> list[Row]:
     return rows
 
 
-def run_child(way: str, src: Path, fleet: Any, row: Row, scratch: Path, judge_processes: int | None) -> dict[str, Any]:
-    run_dir = Path(tempfile.mkdtemp(prefix=f"{way}-", dir=scratch))
-    command = [
-        sys.executable, str(Path(__file__).resolve()), "--child", "raw" if way == "raw" else "cmelive",
-        "--inventory", str(fleet.inventory), "--known-hosts", str(fleet.known_hosts),
-        "--workers", str(row.workers), "--scratch", str(run_dir),
-    ]  # fmt: skip
-    if judge_processes is not None:
-        command += ["--judge-processes", str(judge_processes)]
+def run_child(
+    way: str,
+    src: Path,
+    fleet: Any,
+    row: Row,
+    scratch: Path,
+    judge_processes: int | None,
+    shards: int = 1,
+    niceness: int | None = None,
+) -> dict[str, Any]:
+    """One run of ``way`` in fresh process(es). ``shards`` > 1 (cmelive only): that many fleet
+    processes at once, each over every shards-th host with workers / shards threads."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(src), str(BENCH)]))
+    children = []
+    run_dirs = []
+    for shard in range(shards):
+        run_dir = Path(tempfile.mkdtemp(prefix=f"{way}-", dir=scratch))
+        run_dirs.append(run_dir)
+        command = [
+            sys.executable, str(Path(__file__).resolve()), "--child", "raw" if way == "raw" else "cmelive",
+            "--inventory", str(fleet.inventory), "--known-hosts", str(fleet.known_hosts),
+            "--workers", str(max(1, row.workers // shards)), "--scratch", str(run_dir),
+        ]  # fmt: skip
+        if shards > 1:
+            command += ["--shard", f"{shard}/{shards}"]
+        if judge_processes is not None:
+            command += ["--judge-processes", str(judge_processes)]
+        if niceness is not None:
+            command += ["--niceness", str(niceness)]
+        children.append(command)
     server = fleet.cpu_seconds()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for command in children
+    ]
+    outputs = [process.communicate() for process in processes]
     server = fleet.cpu_seconds() - server
-    subprocess.run(["rm", "-rf", str(run_dir)], check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{way} run failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    measured: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    for run_dir in run_dirs:
+        subprocess.run(["rm", "-rf", str(run_dir)], check=False)
+    parts: list[dict[str, Any]] = []
+    for process, (stdout, stderr) in zip(processes, outputs):
+        if process.returncode != 0:
+            raise SystemExit(f"{way} run failed ({process.returncode}):\n{stderr[-3000:]}")
+        parts.append(json.loads(stdout.strip().splitlines()[-1]))
+    measured = dict(parts[0])
+    if shards > 1:  # from the first start to the last end; costs summed
+        measured["wall"] = max(p["ended_at"] for p in parts) - min(p["started_at"] for p in parts)
+        for key in ("cpu_process", "cpu_judges", "rss_tree_mb", "rss_process_mb", "errors", "devices"):
+            measured[key] = sum(p[key] for p in parts)
     measured["cpu_fake_fleet"] = server
     if measured["errors"]:
         raise SystemExit(f"{way}: {measured['errors']} device(s) could not be audited")
@@ -248,6 +289,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repetitions", "-n", type=int, default=3, help="runs per way and row (default 3)")
     parser.add_argument("--baseline", default=BASELINE_REVISION, help="git revision to compare with, or 'none'")
     parser.add_argument("--judge-processes", type=int, help="passed to run_fleet (default: its own)")
+    parser.add_argument(
+        "--shards",
+        type=int,
+        default=0,
+        help="also run the prototype 'cmelive xK': K fleet processes at once, each over 1/K of the routers "
+        "with workers/K threads (default: not run)",
+    )
+    parser.add_argument(
+        "--judge-niceness",
+        type=int,
+        help="also run the way 'cmelive nice N': the judge processes at niceness N instead of cmelive's own",
+    )
+    parser.add_argument("--shard", help=argparse.SUPPRESS)
+    parser.add_argument("--niceness", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=("cmelive", "raw"), help=argparse.SUPPRESS)
     parser.add_argument("--inventory", help=argparse.SUPPRESS)
     parser.add_argument("--known-hosts", help=argparse.SUPPRESS)
@@ -266,10 +321,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"issue 13's fleet table: cmelive vs the raw paramiko pool, {args.repetitions} run(s) each way and row")
     print(f"machine: {bench_fleet.machine()}")
     ways = ["cmelive", "raw"] + ([] if args.baseline == "none" else ["baseline"])
+    if args.shards > 1:
+        ways.append(f"cmelive x{args.shards}")
+    if args.judge_niceness is not None:
+        ways.append(f"cmelive nice {args.judge_niceness}")
     results: dict[tuple[Row, str], list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="cmelive-bench-table-") as scratch_name:
         scratch = Path(scratch_name)
-        srcs = {"cmelive": SRC, "raw": SRC}
+        srcs = {way: SRC for way in ways}
         if "baseline" in ways:
             (scratch / "baseline").mkdir()
             srcs["baseline"] = export_source(args.baseline, scratch / "baseline")
@@ -293,9 +352,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     for row in group:
                         turn = ways[repetition % len(ways):] + ways[: repetition % len(ways)]
                         for way in turn:
-                            measured = run_child(way, srcs[way], fleet, row, fleet_dir, args.judge_processes)
+                            shards = args.shards if way.startswith("cmelive x") else 1
+                            niceness = args.judge_niceness if way.startswith("cmelive nice") else None
+                            measured = run_child(
+                                way, srcs[way], fleet, row, fleet_dir, args.judge_processes, shards, niceness
+                            )
                             results.setdefault((row, way), []).append(measured)
-                            print(f"  {row.label}, run {repetition + 1}, {way:8s}: {measured['wall']:6.2f} s "
+                            print(f"  {row.label}, run {repetition + 1}, {way:14s}: {measured['wall']:6.2f} s "
                                   f"(load {load_average()})", flush=True)
             finally:
                 fleet.stop()
@@ -309,6 +372,9 @@ def print_table(rows: Sequence[Row], ways: Sequence[str], results: dict[tuple[Ro
     head = "| fleet | cmelive wall | raw pool wall | ratio | "
     if "baseline" in ways:
         head += "baseline wall | "
+    sharded = [way for way in ways if way.startswith(("cmelive x", "cmelive nice"))]
+    for way in sharded:
+        head += f"{way} wall (ratio) | "
     head += "cmelive CPU (process + judges) | fake fleet CPU (cmelive / raw) | peak RSS cmelive process / tree |"
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
@@ -321,6 +387,9 @@ def print_table(rows: Sequence[Row], ways: Sequence[str], results: dict[tuple[Ro
         )
         if "baseline" in ways:
             line += f"{spread([r['wall'] for r in results[(row, 'baseline')]])} | "
+        for way in sharded:
+            walls = [r["wall"] for r in results[(row, way)]]
+            line += f"{spread(walls)} ({statistics.median(walls) / statistics.median(r['wall'] for r in raw):.2f}x) | "
         cpu = [r["cpu_process"] + r["cpu_judges"] for r in cme]
         line += (
             f"{statistics.median(cpu):.1f} s ({statistics.median(r['cpu_process'] for r in cme):.1f} + "
