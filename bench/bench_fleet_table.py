@@ -250,13 +250,14 @@ def run_child(
         if niceness is not None:
             command += ["--niceness", str(niceness)]
         children.append(command)
-    server = fleet.cpu_seconds()
+    server, busy, ours = fleet.cpu_seconds(), machine_busy_seconds(), _cpu(resource.RUSAGE_CHILDREN)
     processes = [
         subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for command in children
     ]
     outputs = [process.communicate() for process in processes]
-    server = fleet.cpu_seconds() - server
+    server, busy = fleet.cpu_seconds() - server, machine_busy_seconds() - busy
+    ours = _cpu(resource.RUSAGE_CHILDREN) - ours  # the run's processes, start-up included
     for run_dir in run_dirs:
         subprocess.run(["rm", "-rf", str(run_dir)], check=False)
     parts: list[dict[str, Any]] = []
@@ -270,9 +271,19 @@ def run_child(
         for key in ("cpu_process", "cpu_judges", "rss_tree_mb", "rss_process_mb", "errors", "devices"):
             measured[key] = sum(p[key] for p in parts)
     measured["cpu_fake_fleet"] = server
+    # What the rest of the machine used meanwhile (other users of the shared cores, and this
+    # bench's parent): the load average would count the runs' own threads too.
+    measured["cpu_others"] = max(0.0, busy - server - ours)
     if measured["errors"]:
         raise SystemExit(f"{way}: {measured['errors']} device(s) could not be audited")
     return measured
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every process of the machine has used since boot (``/proc/stat``, all CPUs)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def spread(values: Sequence[float], unit: str = "s", digits: int = 2) -> str:
@@ -359,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             )
                             results.setdefault((row, way), []).append(measured)
                             print(f"  {row.label}, run {repetition + 1}, {way:14s}: {measured['wall']:6.2f} s "
-                                  f"(load {load_average()})", flush=True)
+                                  f"(other processes' CPU meanwhile {measured['cpu_others']:.1f} s)", flush=True)
             finally:
                 fleet.stop()
     print_table(rows, ways, results)
