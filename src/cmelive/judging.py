@@ -119,10 +119,7 @@ def judge(job: JudgeJob) -> Verdict:
     host = job.host
     verdict = Verdict(report=unreachable_report(host.name, host.address, job.error or "not collected"), snapshot_dir=None, parts=None)
     if job.snapshot is not None:
-        # The snapshot is written while the audit runs: writing is mostly waiting for the disk
-        # (a file created and fsync'd per command), which releases the GIL. One after the other,
-        # that wait was half a judge's time on bench_fleet_table.py's fleets.
-        kept = _keeper().submit(_keep, job)
+        verdict.snapshot_dir = _keep(job, verdict)
         try:
             verdict.report = audit_snapshot(job.snapshot, job.policy, name=host.name)
         except CmeliveError as exc:
@@ -131,12 +128,6 @@ def judge(job: JudgeJob) -> Verdict:
         except Exception as exc:  # one device's bug must not stop the fleet
             verdict.errors.append(f"{host.name}: unexpected error\n{traceback.format_exc()}")
             verdict.report = unreachable_report(host.name, host.address, unexpected("unexpected error", exc))
-        finally:
-            keeping = kept.result()
-        # The snapshot's problems come first, as when it was written before the audit.
-        verdict.snapshot_dir = keeping.snapshot_dir
-        verdict.problems[:0] = keeping.problems
-        verdict.errors[:0] = keeping.errors
     try:
         verdict.report = apply_waivers(
             verdict.report, job.waivers, groups=host.groups, tags=host.tags, today=job.today, usage=verdict.usage
@@ -152,47 +143,15 @@ def judge(job: JudgeJob) -> Verdict:
     return verdict
 
 
-@dataclass
-class _Kept:
-    """What writing a device's snapshot gave (see :func:`_keep`)."""
-
-    snapshot_dir: Path | None  # None when it could not be written
-    problems: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-_keeper_pool: ThreadPoolExecutor | None = None
-_keeper_lock = threading.Lock()
-
-
-def _keeper() -> ThreadPoolExecutor:
-    """This process's one snapshot-writing thread, started on first use."""
-    global _keeper_pool
-    with _keeper_lock:
-        if _keeper_pool is None:
-            _keeper_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmelive-keep")
-        return _keeper_pool
-
-
-def _forget_keeper() -> None:
-    # A forked child inherits the executor but not its thread (nor a lock held at the fork).
-    global _keeper_pool, _keeper_lock
-    _keeper_pool = None
-    _keeper_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_keeper)
-
-
-def _keep(job: JudgeJob) -> _Kept:
+def _keep(job: JudgeJob, verdict: Verdict) -> Path | None:
     """Write the snapshot (masked); a failure to write is the run's problem, not the device's."""
     assert job.snapshot is not None
     try:
-        return _Kept(write_snapshot(job.snapshot, job.snapshot_dir, mask=True))
+        return write_snapshot(job.snapshot, job.snapshot_dir, mask=True)
     except (CmeliveError, OSError) as exc:
-        problem = f"{job.host.name}: snapshot not saved: {exc}"
-        return _Kept(None, [problem], [problem])
+        verdict.problems.append(f"{job.host.name}: snapshot not saved: {exc}")
+        verdict.errors.append(f"{job.host.name}: snapshot not saved: {exc}")
+        return None
 
 
 def _render_parts(job: JudgeJob, verdict: Verdict) -> DeviceParts | None:
