@@ -1,7 +1,7 @@
 """Issue 13's fleet table, re-measured: cmelive's fleet run vs the raw paramiko pool, row by row.
 
 Run: ``python bench/bench_fleet_table.py [--repetitions 3] [--rows 200:100:50,200:100:100,...]
-[--baseline REV | --baseline none] [--judge-processes N]``
+[--baseline REV | --baseline none] [--judge-processes N] [--shards K] [--judge-niceness N]``
 
 Each row is ``routers:latency_ms:workers``. The default rows are the issue's table: 200 routers
 at 100 ms with 50 and 100 workers, 200 at 0 ms with 50, 2,000 at 0 ms with 50 and 100. For every
@@ -14,13 +14,18 @@ runs of its rows; each run is a fresh Python process, so no run inherits another
   commands; no parsing, no checks, nothing written) on a ``ThreadPoolExecutor`` of the same
   number of workers: the floor;
 - ``baseline`` (unless ``--baseline none``): cmelive's fleet run from an earlier revision's
-  source (``bench/baseline.py``), for before/after.
+  source (``bench/baseline.py``), for before/after;
+- prototypes, when asked: ``cmelive xK`` (``--shards K``: K fleet processes at once, each over
+  every K-th router with workers / K threads and judges of its own; what collector processes
+  would gain where one interpreter's GIL is the wall) and ``cmelive nice N``
+  (``--judge-niceness N``: the judge processes at another niceness).
 
 The ways take turns within each repetition (the order rotates), so a busier minute of this
 shared machine falls on all of them. Per row: median wall and its spread (min-max) for each way,
 the ratio cmelive / raw against issue 13's target (<= 1.3x), cmelive's CPU (its process and its
 judge processes) and the fake fleet's, and the peak RSS of cmelive's process tree (its process +
-its judges, sampled every 50 ms from ``/proc``). The load average is printed before each fleet.
+its judges, sampled every 50 ms from ``/proc``). Each run's line also says how much CPU the rest
+of the machine used meanwhile (``/proc/stat``): on a shared machine, that is what slows a run.
 Linux only. Everything talks to 127.0.0.1 only.
 """
 
