@@ -98,6 +98,6 @@ def postgres_cluster() -> Iterator[Cluster]:
         else:
             os.environ["PGPASSWORD"] = previous
         subprocess.run(
-            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], capture_output=True
+            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], check=False, capture_output=True
         )
         shutil.rmtree(base, ignore_errors=True)

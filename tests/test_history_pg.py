@@ -103,8 +103,10 @@ def test_run_locks_belong_to_a_scope(location: str) -> None:
 
 def test_a_run_lock_dies_with_its_process(location: str) -> None:
     child = subprocess.Popen(
-        [sys.executable, "-c", "import sys\nfrom cmelive.history import History\n"
-         f"h = History({location!r}); h.start_run('north.yaml', 1)\nprint('held', flush=True)\nsys.stdin.read()"],
+        [sys.executable, "-c", (
+            "import sys\nfrom cmelive.history import History\n"
+            f"h = History({location!r}); h.start_run('north.yaml', 1)\nprint('held', flush=True)\nsys.stdin.read()"
+        )],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     assert child.stdout is not None and child.stdout.readline() == "held\n"
@@ -145,7 +147,7 @@ def test_passwords_in_the_url_are_never_shown(cluster: Cluster) -> None:
     assert "s3cr3t-Pw" not in str(caught.value) and "***" in str(caught.value)
     assert history_pg.mask_url(url) == cluster.url("no_such_db").replace("cmelive@", "cmelive:***@")
     shown = subprocess.run(
-        [sys.executable, "-m", "cmelive", "history", "--db", url], capture_output=True, text=True, cwd=REPO
+        [sys.executable, "-m", "cmelive", "history", "--db", url], check=False, capture_output=True, text=True, cwd=REPO
     )
     assert shown.returncode == 2, shown.stderr
     assert "s3cr3t-Pw" not in shown.stdout + shown.stderr and len(shown.stderr.strip().splitlines()) == 1
@@ -160,7 +162,7 @@ def test_without_psycopg_a_postgresql_db_is_a_usage_error(tmp_path: Path) -> Non
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}:{os.environ.get('PYTHONPATH', '')}"}
     shown = subprocess.run(
         [sys.executable, "-m", "cmelive", "history", "--db", "postgresql://u:pw@127.0.0.1:1/x"],
-        capture_output=True, text=True, cwd=REPO, env=env,
+        check=False, capture_output=True, text=True, cwd=REPO, env=env,
     )
     assert shown.returncode == 2, shown.stderr
     assert "cmelive[postgresql]" in shown.stderr and "pw@" not in shown.stderr

@@ -46,7 +46,13 @@ from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import CommandStatus
 from cmelive.errors import HistoryError, HistoryFullError, RunLockedError, UsageError
 from cmelive.output_files import create_private_file, is_full, make_dirs, open_lock_file
-from cmelive.report.model import INTERRUPTED_ERROR, NOT_STARTED_ERROR, AuditReport, DeviceReport, DeviceStatus
+from cmelive.report.model import (
+    INTERRUPTED_ERROR,
+    NOT_STARTED_ERROR,
+    AuditReport,
+    DeviceReport,
+    DeviceStatus,
+)
 from cmelive.snapshot import CommandOutput, utc_now
 from cmelive.userdirs import state_dir
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
 from cmelive.errors import HistoryError, UsageError
@@ -82,12 +82,12 @@ class Row(tuple[Any, ...]):
 
     _names: dict[str, int]
 
-    def __new__(cls, values: Iterable[Any], names: dict[str, int]) -> Row:
+    def __new__(cls, values: Iterable[Any], names: dict[str, int]) -> Self:
         row = super().__new__(cls, values)
         row._names = names
         return row
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             return tuple.__getitem__(self, self._names[key])
         return tuple.__getitem__(self, key)
