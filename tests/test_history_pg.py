@@ -167,3 +167,71 @@ def test_without_psycopg_a_postgresql_db_is_a_usage_error(tmp_path: Path) -> Non
     assert shown.returncode == 2, shown.stderr
     assert "cmelive[postgresql]" in shown.stderr and "pw@" not in shown.stderr
     assert len(shown.stderr.strip().splitlines()) == 1
+
+
+# -- regional collectors ------------------------------------------------------------------------
+
+REGIONS = {
+    "north": {"n-branch-1": "insecure-cme", "n-branch-2": "secure-cme"},
+    "south": {"s-branch-1": "plain-ios", "s-branch-2": "insecure-cme"},
+    "east": {"e-branch-1": "secure-cme", "e-branch-2": "plain-ios"},
+}
+
+
+def _fleet_command(inventory: Path, out: Path, db: str, scope: str) -> list[str]:
+    return [sys.executable, "-m", "cmelive", "fleet", str(inventory), "--out", str(out), "--db", db,
+            "--scope", scope, "--workers", "2"]
+
+
+def test_regional_fleet_runs_write_one_postgresql_history_concurrently(cluster: Cluster, tmp_path: Path) -> None:
+    import os
+    from contextlib import ExitStack
+
+    from .example_fleet import example_fleet
+
+    url = cluster.new_database()
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "XDG_STATE_HOME": str(tmp_path / "state"),
+           "EX_PASSWORD": "branch-pw", "EX_ENABLE": "branch-enable"}
+    with ExitStack() as stack:
+        inventories = {}
+        for region, routers in REGIONS.items():
+            fleet = stack.enter_context(
+                example_fleet(routers, username="audit", password="branch-pw", enable_secret="branch-enable")
+            )
+            inventories[region] = fleet.write_inventory(
+                tmp_path / f"{region}.yaml", password_env="EX_PASSWORD", enable_secret_env="EX_ENABLE",
+                known_hosts=tmp_path / f"{region}_known_hosts",
+            )
+        # A run of the north scope is in progress (held here): a second north run is refused at once.
+        with History(url) as holder:
+            held = holder.start_run("north-held", 0, scope="north")
+            refused = subprocess.run(
+                _fleet_command(inventories["north"], tmp_path / "north-refused", url, "north"),
+                check=False, capture_output=True, text=True, cwd=REPO, env=env,
+            )
+            assert refused.returncode == 2, refused.stderr
+            assert "in progress" in refused.stderr and "scope 'north'" in refused.stderr
+            holder.finish_run(held, complete=True)
+        # Every region twice, all three regions at once each time.
+        for round_ in range(2):
+            runs = {
+                region: subprocess.Popen(
+                    _fleet_command(inventory, tmp_path / f"{region}-{round_}", url, region),
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env,
+                )
+                for region, inventory in inventories.items()
+            }
+            for region, process in runs.items():
+                out, err = process.communicate(timeout=300)
+                assert process.returncode in (0, 1), (region, process.returncode, err[-2000:])
+    with History(url, create=False) as store:
+        runs = [run for run in store.list_runs() if run.inventory != "north-held"]
+        assert len(runs) == 6 and {run.status for run in runs} == {"complete"}
+        for run in runs:
+            report = store.load_run(run.id)
+            region = next(name for name, routers in REGIONS.items() if {d.name for d in report.devices} == set(routers))
+            assert run.devices == len(REGIONS[region])
+            for recorded in report.devices:
+                # Whole: every device audited, with its results and commands.
+                assert recorded.status in ("ok", "partial"), (recorded.name, recorded.status, recorded.error)
+                assert recorded.results and recorded.commands

@@ -714,6 +714,9 @@ class History:
 
     def __init__(self, path: Path | str, *, create: bool = True) -> None:
         self._mutex = threading.RLock()
+        #: The scope of the runs this object starts when start_run is given none (``--scope``);
+        #: None: each run's inventory (the fleet's: the inventory file's resolved path).
+        self.run_scope: str | None = None
         #: The first write that failed for want of room (or of a working disk); the run is incomplete.
         self.write_failure: HistoryFullError | None = None
         location = str(path)
@@ -902,7 +905,7 @@ class History:
         other scopes may write at the same time; two runs of one scope never overlap.
         Raises :class:`RunLockedError` when another run of the scope holds it (or a prune runs).
         """
-        scope = inventory if scope is None else scope
+        scope = scope if scope is not None else self.run_scope if self.run_scope is not None else inventory
         release = self._take_run_lock(scope)
         try:
             started_at = utc_now()
