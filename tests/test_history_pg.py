@@ -235,3 +235,31 @@ def test_regional_fleet_runs_write_one_postgresql_history_concurrently(cluster: 
                 # Whole: every device audited, with its results and commands.
                 assert recorded.status in ("ok", "partial"), (recorded.name, recorded.status, recorded.error)
                 assert recorded.results and recorded.commands
+
+
+def test_report_writes_every_scope_latest_devices_and_the_trend(location: str, tmp_path: Path) -> None:
+    import json
+
+    with History(location) as store:
+        for scope, devices in (("north", ("n1", "n2")), ("south", ("s1",)), ("north", ("n1", "n2"))):
+            handle = store.start_run(f"{scope}.yaml", len(devices), scope=scope)
+            for name in devices:
+                status = Status.FAIL if (scope, name) == ("north", "n1") and handle.run_id == 3 else Status.PASS
+                store.record_device(handle, device(name, result("CME-ACC-01", status)))
+            store.finish_run(handle, complete=True)
+        running = store.start_run("east.yaml", 1, [("e1", "127.0.0.3")], scope="east")  # not finished: not shown
+        out = tmp_path / "fleet-report"
+        shown = subprocess.run(
+            [sys.executable, "-m", "cmelive", "report", "--db", location, "--out", str(out)],
+            check=False, capture_output=True, text=True, cwd=REPO,
+        )
+        store.finish_run(running, complete=False)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("3 devices from 2 scopes: run 3 (2 devices, complete), run 2 (1 devices, complete)")
+    document = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    devices = {d["name"]: d for d in document["devices"]}
+    assert sorted(devices) == ["n1", "n2", "s1"]  # the latest north run (3) and the south run (2)
+    assert [r["status"] for r in devices["n1"]["results"]] == ["fail"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "n1" in html and "s1" in html and "trend" in html.lower()
+    assert {path.name for path in out.iterdir()} >= {"report.json", "report.csv", "report.html", "report.txt"}

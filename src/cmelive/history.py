@@ -1296,14 +1296,34 @@ class History:
     def load_run(self, run_id: int) -> AuditReport:
         """Rebuild a run's report (command outputs are not kept: snapshots hold them)."""
         run = self.get_run(run_id)
+        return AuditReport(devices=self._load_devices([run_id]), generated_at=run.finished_at or run.started_at)
+
+    def latest_runs(self) -> list[RunSummary]:
+        """The newest finished run of every scope (region), newest first."""
+        return self._summaries(
+            self._query(
+                "SELECT * FROM runs WHERE id IN (SELECT max(id) FROM runs WHERE status <> 'running' GROUP BY scope)"
+                " ORDER BY id DESC"
+            )
+        )
+
+    def load_latest(self) -> tuple[list[RunSummary], AuditReport]:
+        """The fleet across scopes: every device of each scope's newest finished run, oldest run first."""
+        runs = self.latest_runs()
+        ids = [run.id for run in reversed(runs)]
+        generated = max((run.finished_at or run.started_at for run in runs), default=utc_now())
+        return runs, AuditReport(devices=self._load_devices(ids) if ids else [], generated_at=generated)
+
+    def _load_devices(self, run_ids: Sequence[int]) -> list[DeviceReport]:
+        marks = ", ".join("?" * len(run_ids))
         # Each distinct result and command list is read and built once, however many devices share it.
         built: dict[int, CheckResult] = {}
         results_by_set: dict[int, list[CheckResult]] = {}
         for row in self._query(
             "SELECT i.set_id, r.* FROM result_set_items i JOIN results r ON r.id = i.result_id"
-            " WHERE i.set_id IN (SELECT DISTINCT result_set_id FROM devices WHERE run_id = ?)"
+            f" WHERE i.set_id IN (SELECT DISTINCT result_set_id FROM devices WHERE run_id IN ({marks}))"
             " ORDER BY i.set_id, i.position",
-            (run_id,),
+            run_ids,
         ):
             result = built.get(row["id"])
             if result is None:
@@ -1323,11 +1343,16 @@ class History:
         command_lists: dict[int, list[dict[str, Any]]] = {
             row["id"]: json.loads(row["body"])
             for row in self._query(
-                "SELECT id, body FROM blobs WHERE id IN (SELECT DISTINCT commands_id FROM devices WHERE run_id = ?)",
-                (run_id,),
+                f"SELECT id, body FROM blobs WHERE id IN (SELECT DISTINCT commands_id FROM devices WHERE run_id IN ({marks}))",
+                run_ids,
             )
         }
-        devices = [
+        order = {run_id: position for position, run_id in enumerate(run_ids)}
+        rows = sorted(
+            self._query(f"SELECT * FROM devices WHERE run_id IN ({marks}) ORDER BY rowid", run_ids),
+            key=lambda row: order[row["run_id"]],  # stable: each run's devices keep their order
+        )
+        return [
             DeviceReport(
                 name=row["name"],
                 host=row["host"],
@@ -1344,10 +1369,9 @@ class History:
                 # A list of its own per device: a reader may change one device's results.
                 results=list(results_by_set.get(row["result_set_id"], [])),
             )
-            # rowid: the order the devices were recorded in (SQLite's; PostgreSQL needs a column).
-            for row in self._query("SELECT * FROM devices WHERE run_id = ? ORDER BY rowid", (run_id,))
+            # rowid: the order the devices were recorded in (SQLite's; a column in PostgreSQL).
+            for row in rows
         ]
-        return AuditReport(devices=devices, generated_at=run.finished_at or run.started_at)
 
     def diff(self, run_a: int | None = None, run_b: int | None = None, *, since: date | None = None) -> RunDiff:
         """Compare two runs; by default the last two complete ones (a run that was stopped or died
