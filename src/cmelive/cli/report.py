@@ -31,6 +31,7 @@ def report(
     from cmelive.history import History, default_db_path
     from cmelive.output_files import own_dir
     from cmelive.report.files import report_parts, write_reports
+    from cmelive.report.html import TrendPoint
 
     kinds = list(formats) if formats else list(api.FORMATS)
     for kind in kinds:
@@ -40,7 +41,7 @@ def report(
         runs, fleet = store.load_latest()
         if not runs:
             raise HistoryError(str(store.path), "no finished runs recorded yet")
-        trend = store.trend(trend_runs)
+        trend = [TrendPoint(p.run_id, p.started_at, dict(p.failures)) for p in store.trend(trend_runs)]
     handle, _ = own_dir(out, what="report directory")
     handle.close()
     problems: list[str] = []
