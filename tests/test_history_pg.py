@@ -224,6 +224,7 @@ def test_regional_fleet_runs_write_one_postgresql_history_concurrently(cluster: 
             for region, process in runs.items():
                 out, err = process.communicate(timeout=300)
                 assert process.returncode in (0, 1), (region, process.returncode, err[-2000:])
+                assert f"History: run {''}" in out and f"in {url}" in out  # the URL whole, as given
     with History(url, create=False) as store:
         runs = [run for run in store.list_runs() if run.inventory != "north-held"]
         assert len(runs) == 6 and {run.status for run in runs} == {"complete"}

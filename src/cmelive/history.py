@@ -727,11 +727,12 @@ class History:
         if history_pg.is_url(location):
             self.url = location
             self.path = Path(history_pg.mask_url(location))
-            self._where = history_pg.mask_url(location)
+            self._where = self.location = history_pg.mask_url(location)
             self._open_postgresql(location)
             return
         self.path = Path(path).expanduser()
-        self._where = str(self.path)
+        #: Where the history is, as messages show it (a PostgreSQL URL with its password masked).
+        self.location = self._where = str(self.path)
         if self.path.is_dir():
             raise HistoryError(self._where, "is a directory, not a history database")
         if not self.path.exists():

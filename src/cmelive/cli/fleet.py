@@ -252,7 +252,7 @@ def run_then_exit(
             sys.stdout.write(
                 render_summary(
                     result,
-                    history_path=history.path if history is not None else None,
+                    history_path=history.location if history is not None else None,
                     color=common.color_on(sys.stdout, no_color),
                 )
             )
@@ -466,7 +466,7 @@ def device_note(report: DeviceReport) -> str:
 
 
 def render_summary(
-    result: FleetResult, *, history_path: Path | None = None, width: int | None = None, color: bool = False
+    result: FleetResult, *, history_path: Path | str | None = None, width: int | None = None, color: bool = False
 ) -> str:
     """The table (one row per device) and what the run wrote, as the command prints it: no line
     wider than ``width`` (default: :func:`common.output_width` of stdout) but the paths, which are
