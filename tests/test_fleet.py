@@ -511,7 +511,8 @@ def test_history_records_every_device_and_the_trend_reaches_the_page(tmp_path: P
 def test_a_second_run_on_the_same_history_is_refused_at_once(tmp_path: Path) -> None:
     db = tmp_path / "history.sqlite"
     with History(db) as holder:
-        handle = holder.start_run("someone else", 10)
+        # Run locks belong to a scope (by default the inventory): this run's is held.
+        handle = holder.start_run("someone else", 10, scope="test-inventory")
         with History(db) as store, pytest.raises(RunLockedError, match="another fleet run is in progress"):
             run(tmp_path, [host("r1")], {"r1": replay("secure-cme")}, history=store)
         holder.finish_run(handle, complete=True)
@@ -756,8 +757,8 @@ def test_cli_bad_inventory_names_file_and_line(tmp_path: Path, monkeypatch: pyte
 def test_cli_second_run_on_a_locked_history_exits_2_at_once(tmp_path: Path, cmelive: Callable[..., CliRun]) -> None:
     db = tmp_path / "h.sqlite"
     with History(db) as holder:
-        handle = holder.start_run("the nightly run", 200)
-        refused = cmelive("--out", str(tmp_path / "run"), "--db", str(db))
+        handle = holder.start_run("the nightly run", 200, scope="nightly")
+        refused = cmelive("--out", str(tmp_path / "run"), "--db", str(db), "--scope", "nightly")
         holder.finish_run(handle, complete=True)
     assert refused.code == 2
     assert "another fleet run is in progress on this database" in refused.stderr

@@ -97,7 +97,7 @@ def test_new_database_has_the_versioned_schema_in_wal_mode(db: Path) -> None:
     assert {"runs", "devices", "results"} <= tables
     columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
     assert columns == {
-        "id", "started_at", "finished_at", "status", "inventory", "host_count", "tool_version", "pid", "hostname"
+        "id", "started_at", "finished_at", "status", "inventory", "host_count", "tool_version", "pid", "hostname", "scope"
     }
     conn.close()
 

@@ -43,8 +43,8 @@ def test_the_licence_file_is_the_one_the_metadata_names() -> None:
     assert "LICENSE" in SDIST_INCLUDES
 
 
-# "name>=1.2" or "name>=1.2,<2" or "name==1.2" (a pin is its own lower bound); markers and extras are not used here.
-_REQUIREMENT = re.compile(r"^([A-Za-z0-9_.-]+)\s*(?:(>=|==)\s*([\w.]+))?")
+# "name>=1.2" or "name[extra]>=1.2,<2" or "name==1.2" (a pin is its own lower bound); markers are not used here.
+_REQUIREMENT = re.compile(r"^([A-Za-z0-9_.-]+)(?:\[[\w,]+\])?\s*(?:(>=|==)\s*([\w.]+))?")
 
 
 def _canonical(name: str) -> str:

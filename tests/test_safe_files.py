@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -383,8 +384,10 @@ def test_every_file_of_a_fleet_run_is_private(fake_fleet: Fleet, tmp_path: Path)
     assert "cmelive.log" in found
     assert {name: mode for name, mode in found.items() if mode != (DIR_MODE if (out / name).is_dir() else FILE_MODE)} == {}
     assert stat.S_IMODE((tmp_path / "runs").stat().st_mode) == DIR_MODE  # created for --out: 0700 too
-    assert {name: mode for name, mode in modes(tmp_path / "state").items()} == {
+    # The run lock: the database's (shared by runs) and its scope's (history.sqlite.lock.<scope hash>).
+    assert {re.sub(r"\.lock\.[0-9a-f]{16}$", ".lock.SCOPE", name): mode for name, mode in modes(tmp_path / "state").items()} == {
         ".": DIR_MODE, "cmelive": DIR_MODE, "cmelive/history.sqlite": FILE_MODE, "cmelive/history.sqlite.lock": FILE_MODE,
+        "cmelive/history.sqlite.lock.SCOPE": FILE_MODE,
     }
 
 
@@ -404,9 +407,10 @@ def test_the_history_database_and_its_wal_and_shm_are_private(tmp_path: Path, um
         handle = history.start_run("inventory", 1)
         history.record_device(handle, audit_snapshot(read_snapshot(example_dir("secure-cme")), name="r1"))
         # SQLite keeps -wal and -shm while a connection is open: they get the database's mode.
-        assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in db.parent.iterdir()} == {
+        assert {re.sub(r"\.lock\.[0-9a-f]{16}$", ".lock.SCOPE", p.name): stat.S_IMODE(p.stat().st_mode)
+                for p in db.parent.iterdir()} == {
             "history.sqlite": FILE_MODE, "history.sqlite-wal": FILE_MODE, "history.sqlite-shm": FILE_MODE,
-            "history.sqlite.lock": FILE_MODE,
+            "history.sqlite.lock": FILE_MODE, "history.sqlite.lock.SCOPE": FILE_MODE,
         }
         history.finish_run(handle, complete=True)
     assert stat.S_IMODE(db.parent.stat().st_mode) == DIR_MODE

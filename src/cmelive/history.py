@@ -41,12 +41,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from cmelive import __version__
+from cmelive import __version__, history_pg
 from cmelive.checks.base import CheckResult, Evidence, Severity, Status
 from cmelive.commands import CommandStatus
 from cmelive.errors import HistoryError, HistoryFullError, RunLockedError, UsageError
 from cmelive.output_files import create_private_file, is_full, make_dirs, open_lock_file
-from cmelive.report.model import INTERRUPTED_ERROR, NOT_STARTED_ERROR, AuditReport, DeviceReport, DeviceStatus
+from cmelive.report.model import (
+    INTERRUPTED_ERROR,
+    NOT_STARTED_ERROR,
+    AuditReport,
+    DeviceReport,
+    DeviceStatus,
+)
 from cmelive.snapshot import CommandOutput, utc_now
 from cmelive.userdirs import state_dir
 
@@ -194,6 +200,13 @@ _MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         "DROP TABLE results_v1",
         "DROP TABLE devices_v1",
     ),
+    # 3: a run belongs to an inventory scope (a region): its run lock is the scope's, so runs of
+    # other scopes write beside it; a run that died is marked by the next run of its own scope.
+    (
+        "ALTER TABLE runs ADD COLUMN scope TEXT NOT NULL DEFAULT ''",
+        "UPDATE runs SET scope = inventory",
+        "CREATE INDEX runs_by_scope ON runs (scope, status)",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -313,26 +326,31 @@ class PruneResult:
 class RunHandle:
     """A run in progress: its id, and the run lock held until :meth:`History.finish_run`."""
 
-    def __init__(self, run_id: int, started_at: str, db_path: Path, lock_fd: int) -> None:
+    def __init__(self, run_id: int, started_at: str, db_path: Path | str, release: Callable[[], None]) -> None:
         self.run_id = run_id
         self.started_at = started_at
         self.db_path = db_path
-        self._lock_fd: int | None = lock_fd
+        self._release_lock: Callable[[], None] | None = release
 
     @property
     def active(self) -> bool:
-        return self._lock_fd is not None
+        return self._release_lock is not None
 
     def _release(self) -> None:
-        if self._lock_fd is not None:
-            # Closing the descriptor releases the flock; unlocking first makes it explicit.
-            _HELD_LOCKS.discard(self._lock_fd)
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._release_lock is not None:
+            release, self._release_lock = self._release_lock, None
+            release()
 
     def __repr__(self) -> str:
         return f"RunHandle(run_id={self.run_id}, db={str(self.db_path)!r}, active={self.active})"
+
+
+def _release_flocks(*fds: int) -> None:
+    # Closing a descriptor releases its flock; unlocking first makes it explicit.
+    for fd in fds:
+        _HELD_LOCKS.discard(fd)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -695,11 +713,26 @@ class History:
     """
 
     def __init__(self, path: Path | str, *, create: bool = True) -> None:
-        self.path = Path(path).expanduser()
-        self._where = str(self.path)
         self._mutex = threading.RLock()
+        #: The scope of the runs this object starts when start_run is given none (``--scope``);
+        #: None: each run's inventory (the fleet's: the inventory file's resolved path).
+        self.run_scope: str | None = None
         #: The first write that failed for want of room (or of a working disk); the run is incomplete.
         self.write_failure: HistoryFullError | None = None
+        location = str(path)
+        if location.startswith(("postgresql:/", "postgres:/")) and not history_pg.is_url(location):
+            # A URL that went through pathlib lost one slash of its "//".
+            location = location.replace(":/", "://", 1)
+        self._pg: history_pg.PgConnection | None = None
+        if history_pg.is_url(location):
+            self.url = location
+            self.path = Path(history_pg.mask_url(location))
+            self._where = self.location = history_pg.mask_url(location)
+            self._open_postgresql(location)
+            return
+        self.path = Path(path).expanduser()
+        #: Where the history is, as messages show it (a PostgreSQL URL with its password masked).
+        self.location = self._where = str(self.path)
         if self.path.is_dir():
             raise HistoryError(self._where, "is a directory, not a history database")
         if not self.path.exists():
@@ -734,6 +767,18 @@ class History:
             self._conn.close()
             raise
 
+    def _open_postgresql(self, url: str) -> None:
+        try:
+            self._pg = history_pg.PgConnection(url)
+        except history_pg.error_types() as exc:
+            raise history_pg.history_error(url, "cannot open the history database", exc) from exc
+        self._conn = self._pg  # type: ignore[assignment]  # the slice of sqlite3.Connection used
+        try:
+            self._migrate()
+        except BaseException:
+            self._pg.close()
+            raise
+
     # -- plumbing ---------------------------------------------------------------------------
 
     @contextmanager
@@ -741,6 +786,14 @@ class History:
         """Turn SQLite's errors into one-line HistoryErrors naming the database."""
         try:
             yield
+        except history_pg.error_types() as exc:
+            assert self._pg is not None
+            error = history_pg.history_error(self._pg.url, doing, exc)
+            if type(exc).__name__ in ("DiskFull", "OutOfMemory", "IoError"):
+                full = HistoryFullError(self._where, error.args[-1] if error.args else doing)
+                self.write_failure = self.write_failure or full
+                raise full from exc
+            raise error from exc
         except sqlite3.DatabaseError as exc:
             text = str(exc)
             if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
@@ -754,15 +807,24 @@ class History:
             raise HistoryError(self._where, f"{doing}: {text}") from exc
 
     @contextmanager
-    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
-        """One write transaction; ``BEGIN IMMEDIATE`` takes the write lock up front (no upgrade deadlock)."""
+    def _transaction(self, doing: str, *, exclusive: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction; ``BEGIN IMMEDIATE`` takes the write lock up front (no upgrade deadlock).
+
+        PostgreSQL has many writers at once (one per scope): every write transaction holds the
+        prune lock shared, ``exclusive`` (prune, migrations) holds it alone, so a prune never deletes
+        content a writer has looked up and not yet referenced.
+        """
         with self._mutex, self._errors(doing):
             # A Ctrl-C can land between any two statements (after BEGIN, before the try): whatever
             # it interrupted must not leave the connection inside a transaction for the next write.
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                if self._pg is not None:
+                    self._pg.execute("BEGIN")
+                    self._pg.xact_lock(history_pg.PRUNE_KEY, shared=not exclusive)
+                else:
+                    self._conn.execute("BEGIN IMMEDIATE")
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException:
@@ -773,11 +835,18 @@ class History:
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._mutex, self._errors("cannot read the history database"):
             cursor = self._conn.execute(sql, params)
-            cursor.row_factory = sqlite3.Row
+            if self._pg is None:
+                cursor.row_factory = sqlite3.Row
             return list(cursor.fetchall())
 
+    def _schema_version(self) -> int:
+        if self._pg is not None:
+            return self._pg.schema_version()
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
     def _migrate(self) -> None:
-        version: int = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        with self._errors("cannot open the history database"):
+            version = self._schema_version()
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
@@ -785,18 +854,24 @@ class History:
                 self._where,
                 f"written by a newer cmelive (schema {version}; this one knows up to {SCHEMA_VERSION})",
             )
-        with self._transaction("cannot set up the history database") as conn:
+        with self._transaction("cannot set up the history database", exclusive=True) as conn:
             # Re-read inside the write lock: another process may have migrated meanwhile.
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            version = self._schema_version()
+            if self._pg is not None:
+                if version == 0 and self._pg.has_other_tables():
+                    raise HistoryError(self._where, "a PostgreSQL database (schema), but not a cmelive run history")
+            elif version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 raise HistoryError(self._where, "an SQLite database, but not a cmelive run history")
             for number in range(version + 1, SCHEMA_VERSION + 1):
                 for step in _MIGRATIONS[number - 1]:
                     if isinstance(step, str):
-                        conn.execute(step)
+                        conn.execute(history_pg.ddl(step) if self._pg is not None else step)
                     else:
                         step(conn)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if self._pg is not None:
+                self._pg.set_schema_version(SCHEMA_VERSION)
+            else:
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self._mutex:
@@ -817,25 +892,37 @@ class History:
     # -- runs ---------------------------------------------------------------------------------
 
     def start_run(
-        self, inventory: str, host_count: int, devices: Sequence[tuple[str, str]] = ()
+        self,
+        inventory: str,
+        host_count: int,
+        devices: Sequence[tuple[str, str]] = (),
+        *,
+        scope: str | None = None,
     ) -> RunHandle:
-        """Start a run: take the run lock (or fail at once) and record the run as ``running``, with
-        each of ``devices`` (name, address) as ``not_started``.
+        """Start a run: take its scope's run lock (or fail at once) and record the run as ``running``,
+        with each of ``devices`` (name, address) as ``not_started``.
 
-        Raises :class:`RunLockedError` when another run holds this database.
+        ``scope`` (default: ``inventory``) names what the run covers, a region's inventory: runs of
+        other scopes may write at the same time; two runs of one scope never overlap.
+        Raises :class:`RunLockedError` when another run of the scope holds it (or a prune runs).
         """
-        lock_fd = self._take_run_lock()
+        scope = scope if scope is not None else self.run_scope if self.run_scope is not None else inventory
+        release = self._take_run_lock(scope)
         try:
             started_at = utc_now()
             with self._transaction("cannot start a run") as conn:
-                # We hold the lock, so any run still marked running has died without finishing.
-                conn.execute("UPDATE runs SET status = 'incomplete' WHERE status = 'running'")
-                cursor = conn.execute(
-                    "INSERT INTO runs (started_at, status, inventory, host_count, tool_version, pid, hostname)"
-                    " VALUES (?, 'running', ?, ?, ?, ?, ?)",
-                    (started_at, inventory, host_count, __version__, os.getpid(), socket.gethostname()),
+                # We hold the scope's lock, so any run of it still marked running died without finishing.
+                conn.execute("UPDATE runs SET status = 'incomplete' WHERE status = 'running' AND scope = ?", (scope,))
+                insert = (
+                    "INSERT INTO runs (started_at, status, inventory, host_count, tool_version, pid, hostname, scope)"
+                    " VALUES (?, 'running', ?, ?, ?, ?, ?, ?)"
                 )
-                run_id = cursor.lastrowid
+                params = (started_at, inventory, host_count, __version__, os.getpid(), socket.gethostname(), scope)
+                if self._pg is not None:
+                    row = conn.execute(insert + " RETURNING id", params).fetchone()
+                    run_id = int(row[0])
+                else:
+                    run_id = conn.execute(insert, params).lastrowid  # type: ignore[assignment]
                 assert run_id is not None
                 recorded_at = utc_now()
                 conn.executemany(
@@ -843,22 +930,24 @@ class History:
                     " result_set_id, recorded_at) VALUES (?, ?, ?, NULL, ?, ?, '{}', NULL, '[]', NULL, ?)",
                     [(run_id, name, host, _NOT_STARTED, NOT_STARTED_ERROR, recorded_at) for name, host in devices],
                 )
-            # Who holds the lock, for the message a concurrent run prints (also readable by hand).
-            holder = json.dumps(
-                {"run_id": run_id, "pid": os.getpid(), "hostname": socket.gethostname(), "started_at": started_at}
-            )
-            try:
-                os.ftruncate(lock_fd, 0)
-                os.pwrite(lock_fd, (holder + "\n").encode(), 0)
-            except OSError as exc:  # a full disk: the run has not begun (the next run marks its row)
-                error = HistoryFullError if is_full(exc) else HistoryError
-                raise error(str(self.lock_path), f"cannot write the run lock file: {exc.strerror}") from exc
+            if self._pg is None:
+                # Who holds the lock, for the message a concurrent run prints (also readable by hand).
+                holder = json.dumps(
+                    {"run_id": run_id, "pid": os.getpid(), "hostname": socket.gethostname(), "started_at": started_at,
+                     "scope": scope}
+                )
+                scope_lock = self._scope_lock_path(scope)
+                try:
+                    with open(scope_lock, "r+b", buffering=0) as file:
+                        file.truncate(0)
+                        file.write((holder + "\n").encode())
+                except OSError as exc:  # a full disk: the run has not begun (the next run marks its row)
+                    error = HistoryFullError if is_full(exc) else HistoryError
+                    raise error(str(scope_lock), f"cannot write the run lock file: {exc.strerror}") from exc
         except BaseException:
-            _HELD_LOCKS.discard(lock_fd)
-            fcntl.flock(lock_fd, fcntl.LOCK_UN)
-            os.close(lock_fd)
+            release()
             raise
-        return RunHandle(run_id, started_at, self.path, lock_fd)
+        return RunHandle(run_id, started_at, self.path, release)
 
     def mark_in_flight(self, handle: RunHandle, name: str) -> None:
         """A device's audit began: should the run end before it is recorded, it was ``interrupted``."""
@@ -870,22 +959,52 @@ class History:
                 (str(DeviceStatus.INTERRUPTED), INTERRUPTED_ERROR, utc_now(), handle.run_id, name, _NOT_STARTED),
             )
 
-    def _take_run_lock(self) -> int:
-        lock_path = self.lock_path
+    def _scope_lock_path(self, scope: str) -> Path:
+        """A scope's lock file beside the database: ``<db>.lock.<hash of the scope>``."""
+        digest = hashlib.sha256(scope.encode()).hexdigest()[:16]
+        return self.lock_path.with_name(f"{self.lock_path.name}.{digest}")
+
+    def _flock(self, lock_path: Path, mode: int, scope: str | None) -> int:
         try:
             # os.open's descriptors are close-on-exec: a child process never inherits the lock.
             lock_fd = open_lock_file(lock_path)  # 0600, never through a symlink
         except OSError as exc:
             raise HistoryError(str(lock_path), f"cannot open the run lock file: {exc.strerror}") from exc
         try:
-            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock_fd, mode | fcntl.LOCK_NB)
         except OSError as exc:
             os.close(lock_fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise RunLockedError(self._where, self._holder_description(lock_path)) from exc
+                raise RunLockedError(self._where, self._holder_description(lock_path, scope)) from exc
             raise HistoryError(str(lock_path), f"cannot lock the run lock file: {exc.strerror}") from exc
         _HELD_LOCKS.add(lock_fd)
         return lock_fd
+
+    def _take_run_lock(self, scope: str) -> Callable[[], None]:
+        """The run lock of ``scope``; what releases it.
+
+        SQLite: ``<db>.lock`` shared (a prune takes it alone) and the scope's own file exclusive.
+        PostgreSQL: a session advisory lock on the scope's key, held by this connection.
+        """
+        if self._pg is not None:
+            pg, key = self._pg, history_pg.scope_key(scope)
+            with self._mutex, self._errors("cannot take the run lock"):
+                taken = pg.try_session_lock(key)
+            if not taken:
+                raise RunLockedError(self._where, self._holder_description(None, scope))
+
+            def unlock() -> None:
+                with self._mutex, self._errors("cannot release the run lock"):
+                    pg.session_unlock(key)
+
+            return unlock
+        shared = self._flock(self.lock_path, fcntl.LOCK_SH, None)
+        try:
+            own = self._flock(self._scope_lock_path(scope), fcntl.LOCK_EX, scope)
+        except BaseException:
+            _release_flocks(shared)
+            raise
+        return lambda: _release_flocks(own, shared)
 
     # -- retention ----------------------------------------------------------------------------
 
@@ -905,7 +1024,7 @@ class History:
             raise UsageError("history prune: --keep must be at least 1")
         if keep_days is not None and keep_days < 0:
             raise UsageError("history prune: --keep-days must be 0 or more")
-        lock_fd = self._take_run_lock()
+        lock_fd = self._flock(self.lock_path, fcntl.LOCK_EX, None) if self._pg is None else None
         try:
             bytes_before = self._size()
             cutoff = None
@@ -915,8 +1034,14 @@ class History:
             counts: dict[str, int] = {}
             summaries: list[RunSummary] = []
             try:
-                with self._transaction("cannot prune the history") as conn:
-                    runs = conn.execute("SELECT id, status, started_at FROM runs ORDER BY id DESC").fetchall()
+                with self._transaction("cannot prune the history", exclusive=True) as conn:
+                    # PostgreSQL: runs of other scopes may be running now; a prune leaves every
+                    # running run alone (the next run of its scope marks a dead one).
+                    runs = conn.execute(
+                        "SELECT id, status, started_at FROM runs"
+                        + (" WHERE status <> 'running'" if self._pg is not None else "")
+                        + " ORDER BY id DESC"
+                    ).fetchall()
                     complete = [run_id for run_id, status, _ in runs if status == RunStatus.COMPLETE]
                     kept = set(complete[:keep] if keep is not None else [])
                     if cutoff is not None:
@@ -952,7 +1077,8 @@ class History:
             if vacuum and not dry_run:
                 with self._mutex, self._errors("cannot vacuum the history"):
                     self._conn.execute("VACUUM")
-                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    if self._pg is None:
+                        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return PruneResult(
                 runs=sorted(summaries, key=lambda run: -run.id),
                 kept=len(runs) - len(gone),
@@ -964,18 +1090,19 @@ class History:
                 dry_run=dry_run,
             )
         finally:
-            _HELD_LOCKS.discard(lock_fd)
-            fcntl.flock(lock_fd, fcntl.LOCK_UN)
-            os.close(lock_fd)
+            if lock_fd is not None:
+                _release_flocks(lock_fd)
 
-    @staticmethod
-    def _query_in(conn: sqlite3.Connection, sql: str, ids: Sequence[Any]) -> list[sqlite3.Row]:
+    def _query_in(self, conn: sqlite3.Connection, sql: str, ids: Sequence[Any]) -> list[sqlite3.Row]:
         cursor = conn.execute(f"{sql} ({', '.join('?' * len(ids))})", ids)
-        cursor.row_factory = sqlite3.Row
+        if self._pg is None:
+            cursor.row_factory = sqlite3.Row
         return list(cursor.fetchall())
 
     def _size(self) -> int:
         """The database's bytes on disk, its write-ahead log included."""
+        if self._pg is not None:
+            return int(self._query("SELECT pg_database_size(current_database())")[0][0])
         total = 0
         for suffix in ("", "-wal"):
             try:
@@ -984,12 +1111,17 @@ class History:
                 pass
         return total
 
-    def _holder_description(self, lock_path: Path) -> str:
+    def _holder_description(self, lock_path: Path | None, scope: str | None) -> str:
+        if scope is None and lock_path is not None and self._prune_holds(lock_path):
+            return f"a prune holds {lock_path}; runs never overlap a prune: wait for it to finish"
         rows = self._query(
-            "SELECT id, pid, hostname, started_at FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1"
+            "SELECT id, pid, hostname, started_at, scope FROM runs WHERE status = 'running'"
+            + (" AND scope = ?" if scope is not None else "")
+            + " ORDER BY id DESC LIMIT 1",
+            (scope,) if scope is not None else (),
         )
         holder: dict[str, Any] = dict(rows[0]) if rows else {}
-        if not holder:
+        if not holder and lock_path is not None:
             # The holder has the lock but has not recorded its run yet (or is an older format).
             try:
                 holder = json.loads(lock_path.read_text(encoding="utf-8") or "{}")
@@ -998,11 +1130,29 @@ class History:
                 holder = {}
         if holder.get("pid"):
             return (
-                f"another fleet run is in progress on this database (run {holder.get('id')}, "
+                f"another fleet run is in progress on this database (scope {holder.get('scope', scope)!r},"
+                f" run {holder.get('id')}, "
                 f"pid {holder['pid']} on {holder.get('hostname')}, started {holder.get('started_at')}); "
                 "runs never overlap: wait for it to finish"
             )
-        return f"another fleet run holds {lock_path}; runs never overlap: wait for it to finish"
+        return f"another fleet run of scope {scope!r} holds its lock; runs of one scope never overlap: wait for it to finish"
+
+    @staticmethod
+    def _prune_holds(lock_path: Path) -> bool:
+        """Whether the database-wide lock is held alone (a prune), not shared (runs)."""
+        try:
+            fd = open_lock_file(lock_path)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
 
     def record_device(self, handle: RunHandle, device: DeviceReport, rows: DeviceRows | None = None) -> None:
         """Record one finished device, in its own transaction (committed on return).
@@ -1023,7 +1173,7 @@ class History:
                 )
                 _insert_device(conn, handle.run_id, rows, utc_now())
         except HistoryError as exc:
-            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+            if isinstance(exc.__cause__, (sqlite3.IntegrityError, *history_pg.integrity_error_types())):
                 raise HistoryError(
                     self._where, f"device {device.name!r} is already recorded in run {handle.run_id}"
                 ) from exc
@@ -1147,14 +1297,34 @@ class History:
     def load_run(self, run_id: int) -> AuditReport:
         """Rebuild a run's report (command outputs are not kept: snapshots hold them)."""
         run = self.get_run(run_id)
+        return AuditReport(devices=self._load_devices([run_id]), generated_at=run.finished_at or run.started_at)
+
+    def latest_runs(self) -> list[RunSummary]:
+        """The newest finished run of every scope (region), newest first."""
+        return self._summaries(
+            self._query(
+                "SELECT * FROM runs WHERE id IN (SELECT max(id) FROM runs WHERE status <> 'running' GROUP BY scope)"
+                " ORDER BY id DESC"
+            )
+        )
+
+    def load_latest(self) -> tuple[list[RunSummary], AuditReport]:
+        """The fleet across scopes: every device of each scope's newest finished run, oldest run first."""
+        runs = self.latest_runs()
+        ids = [run.id for run in reversed(runs)]
+        generated = max((run.finished_at or run.started_at for run in runs), default=utc_now())
+        return runs, AuditReport(devices=self._load_devices(ids) if ids else [], generated_at=generated)
+
+    def _load_devices(self, run_ids: Sequence[int]) -> list[DeviceReport]:
+        marks = ", ".join("?" * len(run_ids))
         # Each distinct result and command list is read and built once, however many devices share it.
         built: dict[int, CheckResult] = {}
         results_by_set: dict[int, list[CheckResult]] = {}
         for row in self._query(
             "SELECT i.set_id, r.* FROM result_set_items i JOIN results r ON r.id = i.result_id"
-            " WHERE i.set_id IN (SELECT DISTINCT result_set_id FROM devices WHERE run_id = ?)"
+            f" WHERE i.set_id IN (SELECT DISTINCT result_set_id FROM devices WHERE run_id IN ({marks}))"
             " ORDER BY i.set_id, i.position",
-            (run_id,),
+            run_ids,
         ):
             result = built.get(row["id"])
             if result is None:
@@ -1174,11 +1344,16 @@ class History:
         command_lists: dict[int, list[dict[str, Any]]] = {
             row["id"]: json.loads(row["body"])
             for row in self._query(
-                "SELECT id, body FROM blobs WHERE id IN (SELECT DISTINCT commands_id FROM devices WHERE run_id = ?)",
-                (run_id,),
+                f"SELECT id, body FROM blobs WHERE id IN (SELECT DISTINCT commands_id FROM devices WHERE run_id IN ({marks}))",
+                run_ids,
             )
         }
-        devices = [
+        order = {run_id: position for position, run_id in enumerate(run_ids)}
+        rows = sorted(
+            self._query(f"SELECT * FROM devices WHERE run_id IN ({marks}) ORDER BY rowid", run_ids),
+            key=lambda row: order[row["run_id"]],  # stable: each run's devices keep their order
+        )
+        return [
             DeviceReport(
                 name=row["name"],
                 host=row["host"],
@@ -1195,10 +1370,9 @@ class History:
                 # A list of its own per device: a reader may change one device's results.
                 results=list(results_by_set.get(row["result_set_id"], [])),
             )
-            # rowid: the order the devices were recorded in (SQLite's; PostgreSQL needs a column).
-            for row in self._query("SELECT * FROM devices WHERE run_id = ? ORDER BY rowid", (run_id,))
+            # rowid: the order the devices were recorded in (SQLite's; a column in PostgreSQL).
+            for row in rows
         ]
-        return AuditReport(devices=devices, generated_at=run.finished_at or run.started_at)
 
     def diff(self, run_a: int | None = None, run_b: int | None = None, *, since: date | None = None) -> RunDiff:
         """Compare two runs; by default the last two complete ones (a run that was stopped or died

@@ -14,6 +14,7 @@ import typer
 from cmelive import __version__
 from cmelive.cli import archive, audit, catalog, collect, demo, exit_codes, fake_router, replay
 from cmelive.cli import history as history_cli
+from cmelive.cli import report as report_cli
 from cmelive.cli import fake_fleet
 from cmelive.cli import fix as fix_cli
 from cmelive.cli import fleet
@@ -56,6 +57,7 @@ app.command("fake-router")(fake_router.fake_router)
 app.command("fake-fleet")(fake_fleet.fake_fleet)
 app.add_typer(history_cli.history_app, name="history")
 app.command("diff")(history_cli.diff)
+app.command("report", epilog=exit_codes.HELP)(report_cli.report)
 
 
 def _scrubbed_excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:

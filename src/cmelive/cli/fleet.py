@@ -96,6 +96,14 @@ def fleet(
         ),
     ] = DEFAULT_RETRIES,
     db: common.DbOpt = None,
+    scope: Annotated[
+        str | None,
+        typer.Option(
+            "--scope",
+            help="The run's scope in the history (a region): runs of one scope never overlap, other scopes' "
+            "runs write beside it. Default: the inventory file's resolved path.",
+        ),
+    ] = None,
     no_history: common.NoHistoryOpt = False,
     waivers_file: common.WaiversOpt = None,
     policy_file: common.PolicyOpt = None,
@@ -169,6 +177,8 @@ def fleet(
         read_known_hosts(path, required=True)  # an unreadable file is a usage error, not 200 device errors
     fleet_runner.prepare_run_dir(out)
     history = None if no_history else History(db if db is not None else default_db_path())
+    if history is not None:
+        history.run_scope = scope
     log_file = _configure_logging(verbose, out / LOG_FILE)
 
     show_progress = not quiet and verbose == 0 and sys.stderr.isatty()
@@ -242,7 +252,7 @@ def run_then_exit(
             sys.stdout.write(
                 render_summary(
                     result,
-                    history_path=history.path if history is not None else None,
+                    history_path=history.location if history is not None else None,
                     color=common.color_on(sys.stdout, no_color),
                 )
             )
@@ -456,7 +466,7 @@ def device_note(report: DeviceReport) -> str:
 
 
 def render_summary(
-    result: FleetResult, *, history_path: Path | None = None, width: int | None = None, color: bool = False
+    result: FleetResult, *, history_path: Path | str | None = None, width: int | None = None, color: bool = False
 ) -> str:
     """The table (one row per device) and what the run wrote, as the command prints it: no line
     wider than ``width`` (default: :func:`common.output_width` of stdout) but the paths, which are
