@@ -71,6 +71,7 @@ class PartsSpool:
     def __init__(self, directory: Path) -> None:
         # Unlinked at once (O_TMPFILE where the file system has it): private, and gone with the
         # process however it ends, so a run directory never keeps half a report.
+        self.directory = directory
         self._file: IO[bytes] = tempfile.TemporaryFile(dir=directory, prefix=output_files.TEMP_PREFIX)
         self._end = 0
         self._where: dict[int, _Spooled] = {}
@@ -363,7 +364,8 @@ def _html(summary: AuditReport, spool: PartsSpool, trend: Sequence[TrendPoint]) 
     pieces = _pieces(text, {"s": count, "d": 1})
 
     def chunks() -> Iterator[bytes]:
-        with tempfile.TemporaryFile(dir=None) as entries:
+        # The devices' details are packed first (the page's tables of strings come before them).
+        with tempfile.TemporaryFile(dir=spool.directory, prefix=output_files.TEMP_PREFIX) as entries:
             packer = DetailsPacker()
             first = True
             for index in range(count):
