@@ -4,7 +4,7 @@
                                        [--baseline-max 2000] [--interval-ms 50]
 
 For each size N: N fake routers (the bundled examples in turn, no added latency) served by
-``cmelive fake-fleet`` in a separate process (not measured), then ``cmelive fleet`` over them as a
+``cmelive fake-fleet`` in separate processes (not measured; at most ``--shard`` routers each), then ``cmelive fleet`` over them as a
 child process, once with this checkout's source and once with ``--baseline``'s (exported from git,
 see baseline.py), each with a new SQLite history and run directory. While it runs, the resident
 set size of its process tree (the fleet process and its judge worker processes) is summed from
@@ -26,6 +26,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import yaml
 from baseline import REPO, export_source
 from bench_fleet import (
     ENABLE_SECRET,
@@ -34,7 +35,6 @@ from bench_fleet import (
     example_snapshots,
     load_average,
     machine,
-    spread_snapshots,
 )
 
 from cmelive.cli.fake_fleet import ENABLE_SECRET_ENV, PASSWORD_ENV
@@ -64,15 +64,20 @@ def tree(root: int) -> list[int]:
     return found
 
 
-def tree_rss(root: int) -> int:
-    total = 0
+def tree_rss(root: int) -> tuple[int, int]:
+    """(RSS of ``root``, RSS of its descendants), in bytes."""
+    own = others = 0
     for pid in tree(root):
         try:
             with open(f"/proc/{pid}/statm") as statm:
-                total += int(statm.read().split()[1]) * PAGE
+                rss = int(statm.read().split()[1]) * PAGE
         except (OSError, IndexError, ValueError):
             continue
-    return total
+        if pid == root:
+            own = rss
+        else:
+            others += rss
+    return own, others
 
 
 class Sampler:
@@ -80,13 +85,19 @@ class Sampler:
 
     def __init__(self, pid: int, interval: float) -> None:
         self.pid, self.interval, self.peak, self.samples = pid, interval, 0, 0
+        self.peak_own = self.peak_others = 0  # each at its own peak
+        self.started = time.perf_counter()
+        self.peak_at = 0.0  # seconds after the start
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._done.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
+            own, others = tree_rss(self.pid)
+            if own + others > self.peak:
+                self.peak, self.peak_at = own + others, time.perf_counter() - self.started
+            self.peak_own, self.peak_others = max(self.peak_own, own), max(self.peak_others, others)
             self.samples += 1
             self._done.wait(self.interval)
 
@@ -95,7 +106,41 @@ class Sampler:
         self._thread.join()
 
 
-def run_side(src: Path, fleet: FakeFleetProcess, scratch: Path, label: str, workers: int, interval: float) -> tuple[float, float, int, str]:
+class ShardedFleet:
+    """Fake routers in ``cmelive fake-fleet`` processes of at most ``shard`` routers each (one
+    process of 10,000 runs out of descriptors under ``ulimit -n 20000``), their inventories and
+    known_hosts files merged into one of each."""
+
+    def __init__(self, scratch: Path, routers: int, shard: int, examples: Sequence[Path]) -> None:
+        self.processes: list[FakeFleetProcess] = []
+        self.inventory, self.known_hosts = scratch / "inventory.yaml", scratch / "known_hosts"
+        width = len(str(routers))
+        hosts: dict[str, object] = {}
+        keys: list[str] = []
+        try:
+            for number, first in enumerate(range(0, routers, shard)):
+                part = scratch / f"shard-{number}"
+                (part / "snapshots").mkdir(parents=True)
+                for index in range(first, min(first + shard, routers)):
+                    (part / "snapshots" / f"router-{index + 1:0{width}d}").symlink_to(
+                        examples[index % len(examples)], target_is_directory=True
+                    )
+                self.processes.append(FakeFleetProcess(part / "snapshots", part, 0))
+                hosts.update(yaml.safe_load(self.processes[-1].inventory.read_text())["hosts"])
+                keys.append(self.processes[-1].known_hosts.read_text())
+        except BaseException:
+            self.stop()
+            raise
+        self.known_hosts.write_text("".join(keys))
+        document = {"defaults": {"known_hosts": str(self.known_hosts)}, "groups": {}, "hosts": hosts}
+        self.inventory.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop()
+
+
+def run_side(src: Path, fleet: ShardedFleet, scratch: Path, label: str, workers: int, interval: float) -> tuple[float, float, int, str]:
     """``cmelive fleet`` from ``src``: (peak tree RSS in MB, wall s, exit code, its last stderr)."""
     out = scratch / f"run-{label}"
     env = {
@@ -115,6 +160,8 @@ def run_side(src: Path, fleet: FakeFleetProcess, scratch: Path, label: str, work
         sampler.stop()
     wall = time.perf_counter() - started
     tail = (scratch / f"{label}.stderr").read_text(errors="replace")[-400:]
+    print(f"    (peak {sampler.peak_at:.0f} s in; fleet process alone {sampler.peak_own / 1e6:.0f} MB, "
+          f"judges {sampler.peak_others / 1e6:.0f} MB, each at its own peak; {sampler.samples} samples)")
     return sampler.peak / 1e6, wall, code, tail
 
 
@@ -125,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline", default=DEFAULT_BASELINE, help="git revision, or 'none'")
     parser.add_argument("--baseline-max", type=int, default=2000, help="no baseline above this many routers")
     parser.add_argument("--interval-ms", type=float, default=50.0)
+    parser.add_argument("--shard", type=int, default=5000, help="most fake routers per fake-fleet process")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
     interval = args.interval_ms / 1000
@@ -142,11 +190,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for size in sizes:
             here = scratch / f"n{size}"
             here.mkdir()
-            spread_snapshots(here / "snapshots", size, examples)
             started = time.perf_counter()
-            fleet = FakeFleetProcess(here / "snapshots", here, 0)
+            fleet = ShardedFleet(here, size, args.shard, examples)
             try:
-                print(f"\n{size} routers: fake fleet up in {time.perf_counter() - started:.1f} s; load {load_average()}")
+                print(f"\n{size} routers: fake fleet up in {time.perf_counter() - started:.1f} s "
+                      f"({len(fleet.processes)} process(es)); load {load_average()}")
                 sides = [("now", now_src)]
                 if baseline_src is not None and size <= args.baseline_max:
                     sides.append((f"baseline {args.baseline}", baseline_src))
