@@ -188,3 +188,49 @@ def test_a_fleet_device_built_by_hand_is_its_report() -> None:
     device = _fleet_report().devices[0]
     made = FleetDevice(None, device, None, 1, 0.5)  # type: ignore[arg-type]
     assert made.report is device and made.summary is device
+
+
+def test_a_known_hosts_file_is_parsed_once_however_many_connections_open_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fleet's first connections, one per worker, all miss the parsed-file cache together: one
+    of them parses the file, the others wait for it (50 parses of a 10,000-router file at once
+    held 1.3 GB), and an edit is still seen at the next connection."""
+    import threading
+    import time
+
+    import paramiko
+
+    from cmelive.collect import hostkeys
+
+    key = paramiko.RSAKey.generate(1024)
+    path = tmp_path / "known_hosts"
+    path.write_text("".join(f"[127.0.0.1]:{20000 + i} ssh-rsa {key.get_base64()}\n" for i in range(200)))
+    parses: list[Path] = []
+    real = hostkeys.read_known_hosts
+
+    def counted(file: Path, *, required: bool) -> list[hostkeys.KnownHostEntry]:
+        parses.append(file)
+        time.sleep(0.05)  # a big file's parse: long enough for every other connection to miss the cache too
+        return real(file, required=required)
+
+    monkeypatch.setattr(hostkeys, "read_known_hosts", counted)
+    monkeypatch.setattr(hostkeys, "_parsed_cache", {})
+    start = threading.Barrier(20)
+    found: list[int] = []
+
+    def connect(number: int) -> None:
+        start.wait()
+        found.append(len(hostkeys.KnownHosts([path]).entries_for("127.0.0.1", 20000 + number)))
+
+    threads = [threading.Thread(target=connect, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert found == [1] * 20
+    assert parses == [path]
+    with path.open("a") as file:
+        file.write(f"[127.0.0.1]:30000 ssh-rsa {key.get_base64()}\n")
+    assert len(hostkeys.KnownHosts([path]).entries_for("127.0.0.1", 30000)) == 1
+    assert parses == [path, path]
