@@ -10,7 +10,8 @@ see baseline.py), each with a new SQLite history and run directory. While it run
 set size of its process tree (the fleet process and its judge worker processes) is summed from
 ``/proc`` every ``--interval-ms``; the peak and the wall time are printed. Forked judges share
 pages with their parent, which RSS counts in each: the figure is the one issue 13 measured, an
-upper bound on what the tree uses. ``--baseline-max`` skips the baseline above that size (the
+upper bound on what the tree uses; the proportional set size (PSS, ``smaps_rollup``: a shared
+page counted once) is printed beside it. ``--baseline-max`` skips the baseline above that size (the
 baseline needs ~0.45 MB per router); ``--baseline none`` skips it everywhere. Linux only.
 """
 
@@ -80,12 +81,28 @@ def tree_rss(root: int) -> tuple[int, int]:
     return own, others
 
 
+def tree_pss(root: int) -> int:
+    """Proportional set size of ``root``'s tree, in bytes: each shared page counted once in all."""
+    total = 0
+    for pid in tree(root):
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 class Sampler:
     """The peak of :func:`tree_rss` over a process's life, sampled every ``interval`` seconds."""
 
     def __init__(self, pid: int, interval: float) -> None:
         self.pid, self.interval, self.peak, self.samples = pid, interval, 0, 0
         self.peak_own = self.peak_others = 0  # each at its own peak
+        self.peak_pss = 0
         self.started = time.perf_counter()
         self.peak_at = 0.0  # seconds after the start
         self._done = threading.Event()
@@ -98,6 +115,7 @@ class Sampler:
             if own + others > self.peak:
                 self.peak, self.peak_at = own + others, time.perf_counter() - self.started
             self.peak_own, self.peak_others = max(self.peak_own, own), max(self.peak_others, others)
+            self.peak_pss = max(self.peak_pss, tree_pss(self.pid))
             self.samples += 1
             self._done.wait(self.interval)
 
@@ -161,7 +179,8 @@ def run_side(src: Path, fleet: ShardedFleet, scratch: Path, label: str, workers:
     wall = time.perf_counter() - started
     tail = (scratch / f"{label}.stderr").read_text(errors="replace")[-400:]
     print(f"    (peak {sampler.peak_at:.0f} s in; fleet process alone {sampler.peak_own / 1e6:.0f} MB, "
-          f"judges {sampler.peak_others / 1e6:.0f} MB, each at its own peak; {sampler.samples} samples)")
+          f"judges {sampler.peak_others / 1e6:.0f} MB, each at its own peak; peak PSS of the tree "
+          f"{sampler.peak_pss / 1e6:.0f} MB; {sampler.samples} samples)")
     return sampler.peak / 1e6, wall, code, tail
 
 
