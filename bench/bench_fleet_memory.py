@@ -126,7 +126,7 @@ class Sampler:
 
 class ShardedFleet:
     """Fake routers in ``cmelive fake-fleet`` processes of at most ``shard`` routers each (one
-    process of 10,000 runs out of descriptors under ``ulimit -n 20000``), their inventories and
+    process of 10,000 failed with EMFILE under ``ulimit -n 20000`` while starting its listeners), their inventories and
     known_hosts files merged into one of each."""
 
     def __init__(self, scratch: Path, routers: int, shard: int, examples: Sequence[Path]) -> None:
