@@ -4,8 +4,8 @@
                                        [--baseline-max 2000] [--interval-ms 50]
 
 For each size N: N fake routers (the bundled examples in turn, no added latency) served by
-``cmelive fake-fleet`` in separate processes (not measured; at most ``--shard`` routers each), then ``cmelive fleet`` over them as a
-child process, once with this checkout's source and once with ``--baseline``'s (exported from git,
+``cmelive fake-fleet`` in separate processes (not measured; at most ``--shard`` routers each), then
+``cmelive fleet`` over them as a child process, once with this checkout's source and once with ``--baseline``'s (exported from git,
 see baseline.py), each with a new SQLite history and run directory. While it runs, the resident
 set size of its process tree (the fleet process and its judge worker processes) is summed from
 ``/proc`` every ``--interval-ms``; the peak and the wall time are printed. Forked judges share
@@ -126,8 +126,8 @@ class Sampler:
 
 class ShardedFleet:
     """Fake routers in ``cmelive fake-fleet`` processes of at most ``shard`` routers each (one
-    process of 10,000 failed with EMFILE under ``ulimit -n 20000`` while starting its listeners), their inventories and
-    known_hosts files merged into one of each."""
+    process of 10,000 failed with EMFILE under ``ulimit -n 20000`` while starting its listeners),
+    their inventories and known_hosts files merged into one of each."""
 
     def __init__(self, scratch: Path, routers: int, shard: int, examples: Sequence[Path]) -> None:
         self.processes: list[FakeFleetProcess] = []
