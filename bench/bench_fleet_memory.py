@@ -3,16 +3,17 @@
     python bench/bench_fleet_memory.py [--sizes 500,2000,10000] [--workers 50] [--baseline 42791c4]
                                        [--baseline-max 2000] [--interval-ms 50]
 
-For each size N: N fake routers (the bundled examples in turn, no added latency) served by
-``cmelive fake-fleet`` in separate processes (not measured; at most ``--shard`` routers each), then
-``cmelive fleet`` over them as a child process, once with this checkout's source and once with ``--baseline``'s (exported from git,
-see baseline.py), each with a new SQLite history and run directory. While it runs, the resident
-set size of its process tree (the fleet process and its judge worker processes) is summed from
-``/proc`` every ``--interval-ms``; the peak and the wall time are printed. Forked judges share
-pages with their parent, which RSS counts in each: the figure is the one issue 13 measured, an
-upper bound on what the tree uses; the proportional set size (PSS, ``smaps_rollup``: a shared
-page counted once) is printed beside it. ``--baseline-max`` skips the baseline above that size (the
-baseline needs ~0.45 MB per router); ``--baseline none`` skips it everywhere. Linux only.
+For each size N: N fake routers (the bundled examples in turn, no added latency) served by ``cmelive
+fake-fleet`` in separate processes (not measured; at most ``--shard`` routers each), then ``cmelive
+fleet`` over them as a child process, once with this checkout's source and once with
+``--baseline``'s (exported from git, see baseline.py), each with a new SQLite history and run
+directory. While it runs, the resident set size of its process tree (the fleet process and its judge
+worker processes) is summed from ``/proc`` every ``--interval-ms``; the peak and the wall time are
+printed. Forked judges share pages with their parent, which RSS counts in each: the figure is the
+one issue 13 measured, an upper bound on what the tree uses; the proportional set size (PSS,
+``smaps_rollup``: a shared page counted once) is printed beside it. ``--baseline-max`` skips the
+baseline above that size (the baseline needs ~0.45 MB per router); ``--baseline none`` skips it
+everywhere. Linux only.
 """
 
 from __future__ import annotations
@@ -158,7 +159,9 @@ class ShardedFleet:
             process.stop()
 
 
-def run_side(src: Path, fleet: ShardedFleet, scratch: Path, label: str, workers: int, interval: float) -> tuple[float, float, int, str]:
+def run_side(
+    src: Path, fleet: ShardedFleet, scratch: Path, label: str, workers: int, interval: float
+) -> tuple[float, float, int, str]:
     """``cmelive fleet`` from ``src``: (peak tree RSS in MB, wall s, exit code, its last stderr)."""
     out = scratch / f"run-{label}"
     env = {
