@@ -23,6 +23,13 @@ changing any of them takes a new major version. Every other module of the packag
 ``cmelive.cli``, ``cmelive.collect``, ...) is internal and may change in any release. The JSON form
 of a report has its own version (``schema`` in report.json, see the README).
 
+**Fleet memory.** A fleet run keeps each device's report parts on disk as it goes, not in memory
+(see :mod:`cmelive.report.spool`): :attr:`FleetResult.report` and each ``FleetDevice.report``
+are the same types as before, read back from the run's report.json on first use (the
+``report`` of a whole fleet then holds every device: iterate ``result.devices`` and read
+``device.report`` one at a time to keep memory flat). ``FleetResult.summary`` and
+``FleetDevice.summary`` are there at once: the reports without evidence nor remediation.
+
 **Secrets.** A password or enable secret passed by value is held in memory only, in the
 :class:`Target` (whose ``repr`` leaves it out): never logged, written or put in a report. Every
 report is masked when it is made (see :mod:`cmelive.report.model`), and every byte sent to a

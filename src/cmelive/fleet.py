@@ -85,9 +85,9 @@ from cmelive.judging import (
     unexpected,
 )
 from cmelive.policy import Policy
-from cmelive.report.files import write_reports
 from cmelive.report.html import TrendPoint, device_anchor
 from cmelive.report.model import INTERRUPTED_ERROR, NOT_STARTED_ERROR, AuditReport, DeviceReport, DeviceStatus
+from cmelive.report.spool import JsonLocations, PartsSpool, Summaries, write_streamed_reports
 from cmelive.snapshot import Snapshot, utc_now
 from cmelive.waivers import Waiver, WaiverUsage
 
@@ -119,17 +119,66 @@ Sleep = Callable[[float], object]
 # Results
 
 
-@dataclass(frozen=True)
 class FleetDevice:
-    """One finished device: its report (waivers applied), where its snapshot went, how it went."""
+    """One finished device: its report (waivers applied), where its snapshot went, how it went.
 
-    host: InventoryHost
-    report: DeviceReport
-    snapshot_dir: Path | None  # None when nothing was collected
-    attempts: int  # connection attempts made (0: never tried, e.g. credentials missing)
-    elapsed_s: float
-    parts: DeviceParts | None = None  # its part of each report, made by its judge
-    history_rows: DeviceRows | None = None  # what the run history records of it, made by its judge
+    A run keeps only each device's :attr:`summary` (its report without evidence nor remediation,
+    see :mod:`cmelive.report.spool`) once its parts are written to disk, so that its memory does not
+    grow with the fleet: :attr:`report` is then read back from the run's report.json when asked
+    for (the same report, but for the router log lines of its commands, which report.json does
+    not hold; the summary when report.json could not be written).
+    """
+
+    __slots__ = ("host", "summary", "snapshot_dir", "attempts", "elapsed_s", "parts", "history_rows", "_report",
+                 "_source")
+
+    def __init__(
+        self,
+        host: InventoryHost,
+        report: DeviceReport | None,
+        snapshot_dir: Path | None,  # None when nothing was collected
+        attempts: int,  # connection attempts made (0: never tried, e.g. credentials missing)
+        elapsed_s: float,
+        parts: DeviceParts | None = None,  # its part of each report, made by its judge
+        history_rows: DeviceRows | None = None,  # what the run history records of it, made by its judge
+        *,
+        summary: DeviceReport | None = None,
+        source: tuple[JsonLocations, int] | None = None,  # where report.json holds it
+    ) -> None:
+        if report is None and summary is None:
+            raise ValueError("a fleet device needs its report or its summary")
+        self.host = host
+        self._report = report
+        self.summary: DeviceReport = summary if summary is not None else report  # type: ignore[assignment]
+        self.snapshot_dir = snapshot_dir
+        self.attempts = attempts
+        self.elapsed_s = elapsed_s
+        self.parts = parts
+        self.history_rows = history_rows
+        self._source = source
+
+    @property
+    def report(self) -> DeviceReport:
+        if self._report is not None:
+            return self._report
+        if self._source is not None:
+            from cmelive.api import _device_from_dict
+
+            locations, index = self._source
+            return _device_from_dict(locations.load(index), str(locations.path))
+        return self.summary
+
+    def located(self, locations: JsonLocations, index: int) -> FleetDevice:
+        """This device, its full report to be read from ``locations`` (a spooled device only)."""
+        if self._report is not None:
+            return self
+        return FleetDevice(
+            self.host, None, self.snapshot_dir, self.attempts, self.elapsed_s, summary=self.summary,
+            source=(locations, index),
+        )
+
+    def __repr__(self) -> str:
+        return f"FleetDevice({self.host.name if self.host is not None else None!r}, {self.summary.status!s})"
 
 
 @dataclass
@@ -153,9 +202,18 @@ class FleetResult:
     elapsed_s: float
     judge_processes: int = 0  # worker processes that judged (0: this process did)
 
+    #: Every device's summary (see :class:`FleetDevice`), for what needs no evidence: the summary
+    #: table, the exit code, the metrics. None: ``report`` holds them.
+    summary: AuditReport | None = None
+
     @property
     def errors(self) -> list[FleetDevice]:
-        return [d for d in self.devices if d.report.status == DeviceStatus.ERROR]
+        return [d for d in self.devices if d.summary.status == DeviceStatus.ERROR]
+
+    @property
+    def summary_report(self) -> AuditReport:
+        """:attr:`summary`, or :attr:`report` when there is none."""
+        return self.summary if self.summary is not None else self.report
 
 
 # --------------------------------------------------------------------------------------------------
@@ -164,7 +222,9 @@ class FleetResult:
 
 def default_collector() -> Collector:
     """netmiko, with no one to ask for an enable secret: the inventory must name it."""
-    from cmelive.collect.live import NetmikoCollector  # paramiko and netmiko load when first needed
+    from cmelive.collect.live import (
+        NetmikoCollector,  # paramiko and netmiko load when first needed
+    )
 
     return NetmikoCollector(enable_secret_prompt=_enable_secret_missing)
 
@@ -341,21 +401,26 @@ def run_fleet(
     runner.history, runner.handle = history, handle
     complete = False
     try:
-        with tempfile.TemporaryDirectory(prefix="cmelive-fleet-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="cmelive-fleet-") as scratch, PartsSpool(out_dir) as runner.spool:
             runner.scratch = Path(scratch)
             processes = default_judge_processes() if judge_processes is None else judge_processes
             finished, interrupted, abandoned = runner.run_all(workers, processes, history, handle, progress)
-        # Every device of the inventory is in every report: those left out say where they got to.
-        for index, host in enumerate(runner.hosts):
-            if index not in finished:
-                finished[index] = runner.left_out(index, host)
-                runner.record(history, handle, finished[index])
-        _test_pause("report")
-        devices = [finished[index] for index in sorted(finished)]
-        report = AuditReport([device.report for device in devices], generated_at=utc_now())
-        trend = _trend(history) if history is not None else []
-        parts = [device.parts or runner.render_parts(device) for device in devices]
-        files = _write_reports(out_dir, report, parts, trend, runner.dir_names, runner.problems)
+            # Every device of the inventory is in every report: those left out say where they got to.
+            for index, host in enumerate(runner.hosts):
+                if index not in finished:
+                    finished[index] = runner.left_out(index, host)
+                    runner.record(history, handle, finished[index])
+            _test_pause("report")
+            devices = [runner.spooled(index, finished[index], last=True) for index in sorted(finished)]
+            del finished
+            summary = AuditReport([device.summary for device in devices], generated_at=utc_now())
+            trend = _trend(history) if history is not None else []
+            files, locations = write_streamed_reports(
+                out_dir, summary, runner.spool, problems=runner.problems, trend=trend, dir_names=runner.dir_names
+            )
+        if locations is not None:
+            devices = [device.located(locations, index) for index, device in enumerate(devices)]
+        report = _LazyAuditReport(devices, generated_at=summary.generated_at)
         complete = not interrupted and not runner.history_failed
     finally:
         runner.restore_signals()
@@ -369,7 +434,7 @@ def run_fleet(
         files=files,
         run_id=handle.run_id if handle is not None else None,
         interrupted=interrupted,
-        not_run=[d.host.name for d in devices if d.report.status in (DeviceStatus.INTERRUPTED, DeviceStatus.NOT_STARTED)],
+        not_run=[d.host.name for d in devices if d.summary.status in (DeviceStatus.INTERRUPTED, DeviceStatus.NOT_STARTED)],
         abandoned=[runner.hosts[index].name for index in abandoned],
         waiver_usage=usage,
         stale_waivers=usage.stale(waivers),
@@ -377,7 +442,28 @@ def run_fleet(
         problems=list(runner.problems),
         elapsed_s=time.monotonic() - started,
         judge_processes=runner.judge_processes,
+        summary=summary,
     )
+
+
+class _LazyAuditReport(AuditReport):
+    """A fleet's :class:`AuditReport`: its devices' full reports read back from report.json on
+    first use (see :class:`FleetDevice`), so that a run holds them only if its caller asks."""
+
+    def __init__(self, devices: list[FleetDevice], *, generated_at: str) -> None:
+        self._fleet_devices = devices
+        self._devices: list[DeviceReport] | None = None
+        self.generated_at = generated_at
+
+    @property
+    def devices(self) -> list[DeviceReport]:
+        if self._devices is None:
+            self._devices = [device.report for device in self._fleet_devices]
+        return self._devices
+
+    @devices.setter
+    def devices(self, value: list[DeviceReport]) -> None:
+        self._devices = value
 
 
 class _FleetRun:
@@ -428,6 +514,8 @@ class _FleetRun:
         self.history_failed = False
         self.scratch = out_dir
         self.judge_processes = 0
+        self.spool: PartsSpool | None = None
+        self.summaries = Summaries()
 
     # -- the pool ------------------------------------------------------------------------------
 
@@ -471,6 +559,8 @@ class _FleetRun:
                         self.record(history, handle, finished[index])
                         if progress is not None:
                             progress(finished[index].report)
+                    # Its parts to disk, its summary kept: memory bounded by the devices in flight.
+                    finished[index] = self.spooled(index, finished[index])
 
         completions = _Completions()
 
@@ -643,6 +733,27 @@ class _FleetRun:
         log.info("%s: %s in %.2fs (%d attempt(s))", host.name, report.status, elapsed, attempts)
         return FleetDevice(host, report, verdict.snapshot_dir, attempts, elapsed, verdict.parts, verdict.history_rows)
 
+    def spooled(self, index: int, device: FleetDevice, *, last: bool = False) -> FleetDevice:
+        """``device`` with its parts in the spool and only its summary kept. Until ``last`` (the
+        reports are next) a device whose parts its judge could not make, or that the disk cannot
+        take, stays whole: it is tried again then, and fails as the reports would."""
+        assert self.spool is not None
+        if device._report is None or index in self.spool:
+            return device
+        if device.parts is None and not last:
+            return device
+        try:
+            self.spool.add(index, device.parts or self.render_parts(device))
+        except OSError as exc:
+            if last:
+                raise output_files.write_error(self.out_dir, "cannot write report", exc) from exc
+            log.warning("%s: its report parts could not be spooled yet: %s", device.host.name, exc)
+            return device
+        return FleetDevice(
+            device.host, None, device.snapshot_dir, device.attempts, device.elapsed_s,
+            summary=self.summaries.summarize(device.report),
+        )
+
     def render_parts(self, device: FleetDevice) -> DeviceParts:
         """A device's report parts, made here when its judge could not make them."""
         name = device.host.name
@@ -766,17 +877,6 @@ def _test_pause(point: str) -> None:
 
 def _trend(history: History) -> list[TrendPoint]:
     return [TrendPoint(p.run_id, p.started_at, dict(p.failures)) for p in history.trend()]
-
-
-def _write_reports(
-    out_dir: Path,
-    report: AuditReport,
-    parts: Sequence[DeviceParts],
-    trend: Sequence[TrendPoint],
-    dir_names: Mapping[str, str],
-    problems: list[str],
-) -> dict[str, Path]:
-    return write_reports(out_dir, report, parts, problems=problems, trend=trend, dir_names=dir_names)
 
 
 def command_problems(report: DeviceReport) -> list[str]:

@@ -157,7 +157,7 @@ class OutputDir:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def write(self, name: str, data: bytes, *, sync: bool = True, mode: int = FILE_MODE) -> Path:
+    def write(self, name: str, data: bytes | Iterable[bytes], *, sync: bool = True, mode: int = FILE_MODE) -> Path:
         """Write ``name`` whole or not at all (temporary file, ``fsync``, rename)."""
         temporary = self.stage(name, data, sync=sync, mode=mode)
         try:
@@ -191,8 +191,9 @@ class OutputDir:
         if sync:
             self.sync()
 
-    def stage(self, name: str, data: bytes, *, sync: bool = True, mode: int = FILE_MODE) -> str:
-        """Write ``data`` to a new temporary file beside ``name``; returns the temporary name."""
+    def stage(self, name: str, data: bytes | Iterable[bytes], *, sync: bool = True, mode: int = FILE_MODE) -> str:
+        """Write ``data`` (bytes, or chunks of them written as they come) to a new temporary file
+        beside ``name``; returns the temporary name."""
         if not name or "/" in name or name in (".", ".."):
             raise OSError(errno.EINVAL, f"not a file name: {name!r}")
         for _ in range(8):
@@ -208,7 +209,8 @@ class OutputDir:
         try:
             try:
                 os.fchmod(fd, mode)  # exactly, whatever the umask
-                _write_all(fd, data)
+                for chunk in (data,) if isinstance(data, bytes) else data:
+                    _write_all(fd, chunk)
                 if sync:
                     os.fsync(fd)
             finally:
@@ -313,7 +315,7 @@ def foreign_description(directory: OutputDir, names: Iterable[str], limit: int =
 
 def write_file(
     path: Path,
-    data: bytes | str,
+    data: bytes | str | Iterable[bytes],
     *,
     doing: str,
     encoding: str = "utf-8",
@@ -321,6 +323,9 @@ def write_file(
     mode: int = FILE_MODE,
 ) -> Path:
     """Write one file whole or not at all, 0600, never through a symlink (one at ``path`` is replaced).
+
+    ``data`` may be an iterable of byte chunks, written as they come (a report too big to hold in
+    memory); it is renamed into place only once every chunk is written.
 
     ``doing`` starts its error message (``cannot write report``). ``remove_on_failure``: a write that
     fails also removes the file that was there, so that a stale report is never read as this run's.

@@ -245,7 +245,7 @@ def run_then_exit(
         if metrics is not None:
             write_metrics(
                 metrics,
-                render_metrics(result.report, duration_s=result.elapsed_s, command=command, interrupted=result.interrupted),
+                render_metrics(result.summary_report, duration_s=result.elapsed_s, command=command, interrupted=result.interrupted),
                 group_readable=group_readable,
             )
         if not quiet:
@@ -280,7 +280,7 @@ def run_then_exit(
         raise history.write_failure
     if log_file.failure is not None:
         raise log_file.failure
-    raise typer.Exit(common.exit_code(result.report, fail_on, fail_on_unknown=fail_on_unknown, exit_zero=exit_zero))
+    raise typer.Exit(common.exit_code(result.summary_report, fail_on, fail_on_unknown=fail_on_unknown, exit_zero=exit_zero))
 
 
 class _Interrupts:
@@ -474,7 +474,7 @@ def render_summary(
     from cmelive.report.text import render_fleet_table
 
     columns = width if width is not None else common.output_width(sys.stdout)
-    devices = [d.report for d in result.devices]
+    devices = [d.summary for d in result.devices]  # no evidence needed: nothing read back
     lines = render_fleet_table(devices, [device_note(d) for d in devices], width=columns, color=color)
     totals: Counter[Severity] = Counter()
     waived_total = 0

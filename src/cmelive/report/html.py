@@ -133,11 +133,13 @@ def render_html(
     trend: Sequence[TrendPoint] = (),
     title: str = "cmelive fleet report",
     device_parts: Sequence[DevicePart] | None = None,
+    packed_details: str | None = None,
 ) -> str:
     """The report as one self-contained HTML page (``trend``: past runs, drawn when ≥ 2).
 
     ``device_parts`` are the devices' :func:`device_html`, when already made (a fleet makes them
-    while the run goes on): each carries the anchor the heat map links to.
+    while the run goes on): each carries the anchor the heat map links to. ``packed_details``
+    stands in for the devices' packed details (see :class:`DetailsPacker`) when given.
     """
     families = _families_of(report.devices)
     today = _report_date(report.generated_at)
@@ -154,7 +156,7 @@ def render_html(
     order = worst_first(report.devices)
     rows = [rows[i] for i in order]
     sections = [device_parts[i].html for i in order]
-    details = _pack(device_parts)
+    details = _pack(device_parts) if packed_details is None else packed_details
     css = _asset("report.css")
     guard_js = _asset("errors.js")
     main_js = _asset("report.js")
@@ -883,34 +885,57 @@ def _pack(parts: Sequence[DevicePart]) -> str:
     the distinct findings (the same finding text on a thousand routers is written once), with
     strings as indices into ``s``; ``d``, each device's details by its anchor, findings as indices
     into ``r``. Made safe to sit in a ``<script>`` element: no ``<`` is left in it."""
-    strings: dict[str, int] = {}
-    findings: dict[object, int] = {}
+    packer = DetailsPacker()
+    entries = [entry for entry in (packer.add(part) for part in parts) if entry is not None]
+    return packer.head() + ",".join(entries) + packer.tail()
 
-    def index(node: object) -> object:
+
+class DetailsPacker:
+    """:func:`_pack` a device at a time: :meth:`add` each part in order (keeping its entry of ``d``
+    as text), then write :meth:`head`, the entries joined by ``,``, and :meth:`tail`. Only the
+    distinct strings and findings stay here, so a fleet can spool the entries to disk."""
+
+    def __init__(self) -> None:
+        self.strings: dict[str, int] = {}
+        self.findings: dict[object, int] = {}
+
+    def _index(self, node: object) -> object:
         if isinstance(node, str):
-            return strings.setdefault(node, len(strings))
+            return self.strings.setdefault(node, len(self.strings))
         assert isinstance(node, tuple), node
-        return tuple(index(item) for item in node)
+        return tuple(self._index(item) for item in node)
 
-    def families(of: Sequence[FamilyData]) -> list[object]:
+    def _families(self, of: Sequence[FamilyData]) -> list[object]:
+        findings, index = self.findings, self._index
         return [
             [index(code), index(title), index(suffix), [findings.setdefault(index(r), len(findings)) for r in results]]
             for code, title, suffix, results in of
         ]
 
-    devices: dict[str, object] = {}
-    for part in parts:
+    def add(self, part: DevicePart) -> str | None:
+        """The part's ``"anchor":[...]`` entry of ``d`` (None when it carries no details)."""
         if part.details is None:
-            continue
-        details = part.details
-        devices[part.anchor] = [
+            return None
+        details, index = part.details, self._index
+        entry = [
             index(details.facts),
             index(details.damage),
             index(details.commands),
-            [[index(css), index(heading), families(members)] for css, heading, members in details.groups],
-            families(details.quiet),
+            [[index(css), index(heading), self._families(members)] for css, heading, members in details.groups],
+            self._families(details.quiet),
         ]
-    data = {"s": list(strings), "r": list(findings), "d": devices}
+        return _safe_json({part.anchor: entry})[1:-1]
+
+    def head(self) -> str:
+        """The document up to the first entry of ``d``."""
+        return _safe_json({"s": list(self.strings), "r": list(self.findings), "d": {}})[: -len("}}")]
+
+    @staticmethod
+    def tail() -> str:
+        return "}}"
+
+
+def _safe_json(data: object) -> str:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c")
 

@@ -98,10 +98,14 @@ def render_junit(report: AuditReport, *, device_parts: Sequence[str] | None = No
     ET.indent(root)
     text = ET.tostring(root, encoding="unicode")
     if parts:
-        stamp = f' timestamp="{_escape_attribute(report.generated_at)}">'
-        suites = "\n  ".join(part.replace(_NO_TIMESTAMP, stamp, 1) for part in parts)
+        suites = "\n  ".join(stamp_suite(part, report.generated_at) for part in parts)
         text = text.replace(f"<{_PARTS_PLACEHOLDER} />", suites, 1)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"
+
+
+def stamp_suite(part: str, generated_at: str) -> str:
+    """A :func:`device_junit` part with the report's time stamp, as it stands in the report."""
+    return part.replace(_NO_TIMESTAMP, f' timestamp="{_escape_attribute(generated_at)}">', 1)
 
 
 def device_junit(device: DeviceReport) -> str:
