@@ -681,7 +681,9 @@ def _server_group(config: RunningConfig) -> tuple[str, list[str]]:
         return "radius", []
     # The named "tacacs server NAME" block is a 15.x command: IOS 12.x only has "tacacs-server host"
     # (cmelive.ios_commands records both forms and their references).
-    release = config.first_global(r"version \d+\.")
+    # Read from the roots, not through first_global: the version only picks the remediation's form,
+    # and a query would make a capture whose head (where "version" is) was cut turn the verdict unknown.
+    release = next((line for line in config.roots if re.match(r"version \d+\.", line.command)), None)
     if release is not None and int(release.words[1].split(".")[0]) < 15:
         return "tacacs+", ["tacacs-server host <tacacs-server-ip> key <shared-key>"]
     return "tacacs+", ["tacacs server <server-name>", " address ipv4 <tacacs-server-ip>", " key <shared-key>"]
