@@ -81,6 +81,9 @@ SEEN_IOS_RSA = "http://cisco.com/en/US/docs/ios-xml/ios/security/a1/sec-cr-c4.ht
 SEEN_TOLL_FRAUD = "https://voiceonbits.com/2010/08/19/ios-15-1-toll-fraud-feature/"
 SEEN_IOS_SEC_I2 = "https://www.cisco.com/en/US/docs/ios/security/command/reference/sec_i2.pdf"
 SEEN_CME_S1 = "https://www.cisco.com/en/US/docs/voice_ip_comm/cucme/command/reference/cme_s1ht.html"
+SEEN_IOS_SNMP_COMMUNITY = "https://gattner.name/simon/public/bsd/cisco/src/snmp-server%20community.htm"
+SEEN_IOS_HTTP_ACCESS_CLASS = "https://ciscopress.com/articles/article.aspx?p=2246945"
+SEEN_IOS_SSH_VTY = "https://manualshive.com/ru/manual/cisco/catalyst-2960-xr/66150?page=113"
 SEEN_SIP_SRST_COR = ("http://38.142.81.21:8001/manual/cisco/7902g-unified-ip-phone-voip/specifications-english/"
                      "page-38.html")
 
@@ -237,7 +240,7 @@ FORMS: tuple[CommandForm, ...] = (
        note="not in IOS 12.x; the first 15.x release was not confirmed from a stored reference"),
     _f("tacacs-server", "address ipv4 <ip>", IOS_AAA),
     _f("tacacs-server", "key [0] <clear>", IOS_AAA),
-    _f("global", "ip ssh version {1 | 2}", IOS_SSH),
+    _f("global", "ip ssh version {1 | 2}", IOS_SSH, confirmed_in=SEEN_IOS_SSH_VTY),
     _f("global", "ip ssh rsa keypair-name <name>", IOS_SSH),
     _f("global", "ip ssh dh min size {1024 | 2048 | 4096}", IOS_SSH),
     _f("global", "ip ssh server algorithm kex {ecdh-sha2-nistp521 | ecdh-sha2-nistp384 | ecdh-sha2-nistp256"
@@ -253,10 +256,11 @@ FORMS: tuple[CommandForm, ...] = (
     _f("global", "ip http server", IOS_HTTP),
     _f("global", "ip http secure-server", IOS_HTTP),
     _f("global", "ip http authentication {local | enable | aaa [login-authentication <name>]}", IOS_HTTP),
-    _f("global", "ip http access-class {<num:1-99> | ipv4 <name>}", IOS_HTTP),
+    _f("global", "ip http access-class {<num:1-99> | ipv4 <name>}", IOS_HTTP, confirmed_in=SEEN_IOS_HTTP_ACCESS_CLASS,
+       note="the numbered form is the one confirmed; 'ipv4 <name>' is the later named form"),
     _f("global", "ip http secure-trustpoint <name>", IOS_HTTP),
     _f("global", "snmp-server community <clear> [view <name>] [ro | rw] [ipv6 <name>] [<num:1-99> | <name>]",
-       IOS_SNMP, note="the access list comes last, after RO/RW"),
+       IOS_SNMP, confirmed_in=SEEN_IOS_SNMP_COMMUNITY, note="the access list comes last, after RO/RW"),
     _f("global", "logging on", IOS_LOGGING),
     _f("global", "logging buffered [<num:4096-2147483647>] [emergencies | alerts | critical | errors | warnings"
                  " | notifications | informational | debugging]", IOS_LOGGING),
@@ -289,7 +293,7 @@ FORMS: tuple[CommandForm, ...] = (
     _f("interface", "ip address <ip> <mask> [secondary]", IOS_BASIC),
     _f("interface", "description <line>", IOS_BASIC),
     _f("global", "line {vty <num:0-1869> [<num:0-1869>] | con 0 | console 0 | aux 0}", IOS_BASIC, enters="line"),
-    _f("line", "transport input {ssh | telnet | all | none}...", IOS_SSH),
+    _f("line", "transport input {ssh | telnet | all | none}...", IOS_SSH, confirmed_in=SEEN_IOS_SSH_VTY),
     _f("line", "access-class {<num:1-199> | <name>} {in | out} [vrf-also]", IOS_ACL),
     _f("line", "login [local | authentication <name>]", IOS_AAA),
     _f("line", "password {[0] <clear> | 7 <hash>}", IOS_USERNAME),
