@@ -114,6 +114,24 @@ SEEN_IOS_RSA = "http://cisco.com/en/US/docs/ios-xml/ios/security/a1/sec-cr-c4.ht
 SEEN_IOS_SEC_I2 = "https://www.cisco.com/en/US/docs/ios/security/command/reference/sec_i2.pdf"
 SEEN_IOS_ENABLE_PASSWORD = ("https://www.cisco.com/E-Learning/bulk/public/tac/cim/cib/using_cisco_ios_software/cmdrefs/"
                             "enable_password.htm")
+_TAC = "https://www.cisco.com/c/en/us/support/docs/unified-communications/"
+_CUBE = "https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/voice/cube/ios-xe/config/ios-xe-book/"
+SEEN_TAC_VG224 = f"{_TAC}vg-series-gateways/212138-Configure-VG224-SCCP-Secure-Encrypted.html"
+SEEN_TAC_SRST_ISR4K = (f"{_TAC}unified-survivable-remote-site-telephony/"
+                       "213805-configure-secure-sip-srst-on-isr4000.html")
+SEEN_TAC_ZBFW = f"{_TAC}unified-border-element/220378-configure-zone-based-firewall-zbfw-co.html"
+SEEN_TAC_CUBE_DEBUG = f"{_TAC}unified-border-element/215208-configure-debug-collection-for-unified-b.html"
+SEEN_TAC_MGCP = f"{_TAC}unified-communications-manager-callmanager/118886-config-mgcp-00.html"
+SEEN_TAC_SIP_TLS = f"{_TAC}unified-border-element/212090-Configure-SIP-TLS-between-CUCM-CUBE-CUBE.html"
+SEEN_CUBE_HA_ASR = f"{_CUBE}m-cube-ha-asr.html"
+SEEN_CUBE_FIPS = f"{_CUBE}m_cc_fips_compliance.html"
+SEEN_CME_NETWORK = f"{_CME_ADM}cmenetwk.html"  # System Administrator Guide, Network Parameters
+SEEN_CME_VPN = f"{_CME_ADM}cmevpn.html"
+SEEN_CME_SRND_ENDPOINTS = "https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/srnd/design/guide/cmesrnd/endpts.html"
+SEEN_BCS_SECURITY = "https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/bcs/installation/guide/bcsvd_in/SOCCsec.html"
+SEEN_SIP_AAA = ("https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/voice/sip/configuration/15-mt/sip-config-15-mt-book/"
+                "voi-sip-aaa.html")
+SEEN_IOS_USERNAME = "https://cisco.com/E-Learning/bulk/public/tac/cim/cib/using_cisco_ios_software/cmdrefs/username.htm"
 # Not cisco.com pages: copies of Cisco text found elsewhere (a mirror of the IOS command reference page, a
 # Cisco Press article, a mirrored Catalyst configuration guide); kept where no cisco.com copy was found.
 SEEN_IOS_SNMP_COMMUNITY = "https://gattner.name/simon/public/bsd/cisco/src/snmp-server%20community.htm"
@@ -246,7 +264,6 @@ ARGUMENT_KINDS: dict[str, tuple[str, Checker]] = {
 # -- the forms -------------------------------------------------------------------------------------------
 
 _ACL_STD = "<num:1-99>"
-_SECRET_TYPES = "{[0] <clear> | 5 <hash> | 8 <hash> | 9 <hash>}"
 
 
 def _f(mode: str, syntax: str, reference: str, **extra: str | None) -> CommandForm:
@@ -255,31 +272,64 @@ def _f(mode: str, syntax: str, reference: str, **extra: str | None) -> CommandFo
 
 FORMS: tuple[CommandForm, ...] = (
     # --- global: management plane ---
-    _f("global", "hostname <name>", IOS_BASIC),
+    _f("global", "hostname <name>", IOS_BASIC, confirmed_in=SEEN_TAC_VG224, quote="hostname Router"),
     _f("global", "service password-encryption", IOS_USERNAME, confirmed_in=SEEN_CME_SRND_SECURITY,
        quote="Service password-encryption"),
-    _f("global", f"enable secret [level <num:1-15>] {_SECRET_TYPES}", IOS_USERNAME,
-       note="enable secret <clear> (or 0 <clear>) is hashed by IOS; 5/8/9 take a hash made elsewhere"),
+    _f("global", "enable secret [level <num:0-15>] {<clear> | 5 <hash>}", IOS_USERNAME,
+       confirmed_in=SEEN_CME_SRND_SECURITY, quote="enable secret level 2 secretword2",
+       note="enable secret <clear> is hashed by IOS; 'enable secret 5 $1$...' is how Cisco's running-configs "
+            "print it (the CUBE HA guide, SEEN_CUBE_HA_ASR); the Catalyst configuration guides give 'enable "
+            "secret [level level] {password | encryption-type encrypted-password}', levels 0 to 15 (read in a "
+            "copy, manualsdump.com/en/manuals/cisco_systems-3560model/82128/194)"),
+    _f("global", "enable secret [level <num:0-15>] {0 <clear> | 8 <hash> | 9 <hash>}", IOS_USERNAME,
+       note="type 0 (clear text named as such) and the PBKDF2/scrypt types 8 and 9: no Cisco text for them, or "
+            "for the first release that has 8 and 9, was found stored (third-party pages name 15.3(3)M3)"),
     _f("global", "enable password [level <num:0-15>] {<clear> | 7 <hash>}", IOS_USERNAME,
        confirmed_in=SEEN_IOS_ENABLE_PASSWORD,
        quote="enable password [level level] {password | [encryption-type] encrypted-password}",
        note="levels 0 through 15; 'Currently the only encryption type available is 7' (the reference has no "
             "type 0 keyword)"),
-    _f("global", f"username <name> [privilege <num:0-15>] secret {_SECRET_TYPES}", IOS_USERNAME,
-       note="username X secret <clear> is hashed by IOS (type 5, or 8/9 on newer releases)"),
-    _f("global", "username <name> [privilege <num:0-15>] password {[0] <clear> | 7 <hash>}", IOS_USERNAME),
+    _f("global", "username <name> [privilege <num:0-15>] secret {0 <clear> | 5 <hash>}", IOS_USERNAME,
+       confirmed_in=SEEN_BCS_SECURITY, quote="username username privilege 15 secret 0 password",
+       note="type 5 as a running-config prints it: 'username cisco privilege 15 secret 5 $1$p0H/...' "
+            "(SEEN_CME_TRUSTED_FW)"),
+    _f("global", "username <name> [privilege <num:0-15>] secret {<clear> | 8 <hash> | 9 <hash>}", IOS_USERNAME,
+       note="the type-less 'secret <clear>' cmelive writes (IOS hashes it) and types 8/9: no Cisco text for "
+            "them, or for the first release with 8 and 9, was found stored"),
+    _f("global", "username <name> [privilege <num:0-15>] password {[0] <clear> | 7 <hash>}", IOS_USERNAME,
+       confirmed_in=SEEN_IOS_USERNAME, quote="username name [nopassword | password encryption-type password password]",
+       note="'Currently defined encryption types are 0 [...] and 7'; privilege before password as in the CME "
+            "guide's 'username kurt privilege 15 password ...' (SEEN_CME_VPN)"),
     _f("global", "username <name> privilege <num:0-15>", IOS_USERNAME),
     _f("global", "aaa new-model", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY, quote="aaa new-model"),
-    _f("global", "aaa authentication login <name> {group <name> | local | enable | line | none}...", IOS_AAA),
+    _f("global", "aaa authentication login <name> {group <name> | local | enable | line | none}...", IOS_AAA,
+       confirmed_in=SEEN_CME_SRND_SECURITY, quote="aaa authentication login default group tacacs+ local",
+       note="methods seen in Cisco texts: group and local (SRND), enable (the SRND's older 'aaa authentication "
+            "login default tacacs+ enable'), none (TAC 14068); 'line' was not seen"),
+    _f("global", "aaa accounting {exec | connection} <name> start-stop group <name>", IOS_AAA,
+       confirmed_in=SEEN_SIP_AAA, quote="aaa accounting exec default start-stop group groupname",
+       note="the SIP configuration guide's steps also give 'aaa accounting connection h323 start-stop group "
+            "groupname'"),
     _f("global", "aaa accounting {exec | commands <num:0-15> | connection} <name> {start-stop | stop-only | none}"
-                 " [broadcast] group <name>", IOS_AAA),
-    _f("global", "tacacs-server host <ip> [key [0] <clear>]", IOS_AAA,
+                 " [broadcast] group <name>", IOS_AAA,
+       note="commands <level>, stop-only, none and broadcast: no Cisco syntax line found stored (the CME SRND's "
+            "'aaa accounting command 1 start-stop tacacs+' is the older form without a list name; O'Reilly's "
+            "Cisco IOS in a Nutshell gives this synopsis, corroboration only)"),
+    _f("global", "tacacs-server host <ip>", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY,
+       quote="tacacs-server host 10.17.1.2",
        note="the older form; 'tacacs server NAME' replaces it on 15.x and IOS XE"),
+    _f("global", "tacacs-server key <clear>", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY,
+       quote="tacacs-server key xyz", note="the key for every tacacs-server host without its own"),
+    _f("global", "tacacs-server host <ip> key [0] <clear>", IOS_AAA,
+       note="the per-host key: not in the Cisco texts found, which give 'tacacs-server key' on its own line"),
     _f("global", "tacacs server <name>", IOS_AAA, enters="tacacs-server", min_version="15.0",
-       note="not in IOS 12.x; the first 15.x release was not confirmed from a stored reference"),
+       confirmed_in=SEEN_SRST_MGR_ESRST, quote="tacacs server ACS",
+       note="the syntax is confirmed; its first release is not (12.x has only tacacs-server host): 15.0 is "
+            "kept as the boundary cmelive applies"),
     _f("tacacs-server", "address ipv4 <ip>", IOS_AAA, confirmed_in=SEEN_SRST_MGR_ESRST,
        quote="tacacs server ACS / address ipv4 100.100.100.200 / key cisco123"),
-    _f("tacacs-server", "key [0] <clear>", IOS_AAA),
+    _f("tacacs-server", "key [0] <clear>", IOS_AAA, confirmed_in=SEEN_SRST_MGR_ESRST, quote="key cisco123",
+       note="the guide's example has no type digit; the optional 0 is not in it"),
     _f("global", "ip ssh version {1 | 2}", IOS_SSH, confirmed_in=SEEN_IOS_SSH_VTY),
     _f("global", "ip ssh rsa keypair-name <name>", IOS_SSH),
     _f("global", "ip ssh dh min size {1024 | 2048 | 4096}", IOS_SSH),
@@ -297,12 +347,17 @@ FORMS: tuple[CommandForm, ...] = (
        quote="ip http server / ip http secure-server / ip http secure-port port_number"),
     _f("global", "ip http secure-server", IOS_HTTP, confirmed_in=SEEN_CME_SRND_SECURITY,
        quote="ip http server / ip http secure-server / ip http secure-port port_number"),
-    _f("global", "ip http authentication {local | enable | aaa [login-authentication <name>]}", IOS_HTTP),
+    _f("global", "ip http authentication {local | enable | aaa [login-authentication <name>]}", IOS_HTTP,
+       confirmed_in=SEEN_CME_SRND_SECURITY, quote="ip http authentication aaa",
+       note="the SRND gives 'ip http authentication local' and names 'ip http authentication enable' as the "
+            "default; 'ip http authentication aaa login-authentication https' is in the SRST Manager guide "
+            "(SEEN_SRST_MGR_ESRST)"),
     _f("global", "ip http access-class {<num:1-99> | ipv4 <name>}", IOS_HTTP, confirmed_in=SEEN_CME_TRUSTED_FW,
        quote="ip http access-class 23",
        note="the numbered form is the one confirmed (also in Cisco Press, ciscopress.com/articles/article.aspx"
             "?p=2246945); 'ipv4 <name>' is the later named form"),
-    _f("global", "ip http secure-trustpoint <name>", IOS_HTTP),
+    _f("global", "ip http secure-trustpoint <name>", IOS_HTTP, confirmed_in=SEEN_CUBE_FIPS,
+       quote="ip http secure-trustpoint trustpoint-name"),
     _f("global", "snmp-server community <clear> [view <name>] [ro | rw] [ipv6 <name>] [<num:1-99> | <name>]",
        IOS_SNMP, confirmed_in=SEEN_IOS_SNMP_COMMUNITY,
        note="the access list comes last, after RO/RW (the CME SRND's example agrees: "
@@ -311,47 +366,77 @@ FORMS: tuple[CommandForm, ...] = (
     _f("global", "logging buffered [<num:4096-2147483647>] [emergencies | alerts | critical | errors | warnings"
                  " | notifications | informational | debugging]", IOS_LOGGING),
     _f("global", "logging trap {emergencies | alerts | critical | errors | warnings | notifications"
-                 " | informational | debugging}", IOS_LOGGING),
-    _f("global", "logging host <ip>", IOS_LOGGING),
+                 " | informational | debugging}", IOS_LOGGING,
+       note="only 'logging trap debugging' was seen in a Cisco text (SEEN_TAC_CUBE_DEBUG): the level names are "
+            "not confirmed"),
+    _f("global", "logging host <ip>", IOS_LOGGING, confirmed_in=SEEN_TAC_CUBE_DEBUG, quote="logging host 192.168.1.2"),
     _f("global", "ntp server <ip>", IOS_BASIC, confirmed_in=SEEN_CME_SRND_SECURITY, quote="ntp server 171.68.10.80"),
-    _f("global", "clock timezone <name> <num:-23-23> [<num:0-59>]", IOS_BASIC),
+    _f("global", "clock timezone <name> <num:-23-23> [<num:0-59>]", IOS_BASIC, confirmed_in=SEEN_CME_NETWORK,
+       quote="clock timezone zone hours-offset [ minutes-offset ]",
+       note="the -23..23 and 0..59 bounds are not in the guide"),
     # --- global: access lists ---
-    _f("global", "access-list <num:1-99> {permit | deny} {any | host <ip> | <ip> [<wildcard>]}", IOS_ACL),
+    _f("global", "access-list <num:1-99> {permit | deny} {any | host <ip> | <ip> [<wildcard>]}", IOS_ACL,
+       confirmed_in=SEEN_CME_SRND_SECURITY, quote="access-list 10 permit 10.1.1.0 0.0.0.255",
+       note="the address-and-wildcard source is the one seen; any and host are not in the SRND's examples"),
     _f("global", "access-list <num:100-199> {permit | deny} {ip | tcp | udp | icmp | <num:0-255>}"
                  " {any | host <ip> | <ip> <wildcard>} [eq <word>] {any | host <ip> | <ip> <wildcard>} [eq <word>]",
-       IOS_ACL),
-    _f("global", "ip access-list standard {<num:1-99> | <name>}", IOS_ACL, enters="acl-standard"),
-    _f("global", "ip access-list extended {<num:100-199> | <name>}", IOS_ACL, enters="acl-extended"),
+       IOS_ACL, confirmed_in=SEEN_CME_SRND_SECURITY, quote="access-list 101 deny tcp any any eq 2000",
+       note="'access-list 130 permit ip host 209.165.201.20 host 209.165.201.10' (SEEN_TAC_MGCP) shows ip and "
+            "host; icmp, a protocol number and address-and-wildcard were not seen in a numbered extended list"),
+    _f("global", "ip access-list standard {<num:1-99> | <name>}", IOS_ACL, enters="acl-standard",
+       confirmed_in=SEEN_CME_SRND_ENDPOINTS, quote="ip access-list standard VVLAN",
+       note="the named form is the one seen; the numbered one is not"),
+    _f("global", "ip access-list extended {<num:100-199> | <name>}", IOS_ACL, enters="acl-extended",
+       confirmed_in=SEEN_TAC_ZBFW, quote="ip access-list extended TRUSTED-ACL-OUT",
+       note="the named form is the one seen; the numbered one is not"),
     _f("global", "ip access-list resequence {<num:1-199> | <name>} <num:1-2147483647> <num:1-2147483647>", IOS_ACL,
        min_version="12.3(2)T"),
     _f("acl-standard", "[<num:1-2147483647>] {permit | deny} {any | host <ip> | <ip> [<wildcard>]}", IOS_ACL),
     _f("acl-standard", "remark <line>", IOS_ACL),
     _f("acl-extended", "[<num:1-2147483647>] {permit | deny} {ip | tcp | udp | icmp | <num:0-255>}"
                        " {any | host <ip> | <ip> <wildcard>} [eq <word>] {any | host <ip> | <ip> <wildcard>}"
-                       " [eq <word>] [log]", IOS_ACL, note="sequence numbers: 12.3(2)T and later"),
-    _f("acl-extended", "remark <line>", IOS_ACL),
+                       " [eq <word>] [log]", IOS_ACL, confirmed_in=SEEN_TAC_ZBFW,
+       quote="2 permit tcp any any eq 22", note="sequence numbers: 12.3(2)T and later"),
+    _f("acl-extended", "remark <line>", IOS_ACL, confirmed_in=SEEN_TAC_ZBFW, quote="1 remark SSH, NTP, DNS",
+       note="the guide numbers its remarks too; an unnumbered remark is not in it"),
     # --- interfaces and lines ---
-    _f("global", "interface <interface>", IOS_BASIC, enters="interface"),
+    _f("global", "interface <interface>", IOS_BASIC, enters="interface", confirmed_in=SEEN_CME_SRND_SECURITY,
+       quote="interface Serial0/3/0"),
     _f("interface", "ip access-group {<num:1-199> | <name>} {in | out}", IOS_ACL,
-       note="one inbound and one outbound list per interface: a second 'in' replaces the first"),
-    _f("interface", "cdp enable", IOS_CDP),
-    _f("interface", "shutdown", IOS_BASIC),
-    _f("interface", "ip address <ip> <mask> [secondary]", IOS_BASIC),
+       confirmed_in=SEEN_CME_SRND_SECURITY, quote="ip access-group 121 in",
+       note="one inbound and one outbound list per interface: a second 'in' replaces the first (the SRND "
+            "binds 121 in and 120 out); a named list was not seen bound"),
+    _f("interface", "cdp enable", IOS_CDP, confirmed_in=SEEN_CME_SRND_SECURITY, quote="no cdp enable"),
+    _f("interface", "shutdown", IOS_BASIC, confirmed_in=SEEN_TAC_SRST_ISR4K,
+       quote="interface GigabitEthernet0/0/1 / no ip address / shutdown"),
+    _f("interface", "ip address <ip> <mask> [secondary]", IOS_BASIC, confirmed_in=SEEN_CME_SRND_SECURITY,
+       quote="ip address 10.168.11.2 255.255.255.0", note="secondary is not in the example"),
     _f("interface", "description <line>", IOS_BASIC),
-    _f("global", "line {vty <num:0-1869> [<num:0-1869>] | con 0 | console 0 | aux 0}", IOS_BASIC, enters="line"),
+    _f("global", "line {vty <num:0-1869> [<num:0-1869>] | con 0 | console 0 | aux 0}", IOS_BASIC, enters="line",
+       confirmed_in=SEEN_CME_SRND_SECURITY, quote="line vty 0 4",
+       note="'line con 0' and 'line aux 0' are in SEEN_TAC_SRST_ISR4K; 'console 0' and the 0-1869 vty bound "
+            "are not confirmed"),
     _f("line", "transport input {ssh | telnet | all | none}...", IOS_SSH, confirmed_in=SEEN_IOS_SSH_VTY),
-    _f("line", "access-class {<num:1-199> | <name>} {in | out} [vrf-also]", IOS_ACL),
-    _f("line", "login [local | authentication <name>]", IOS_AAA),
+    _f("line", "access-class {<num:1-199> | <name>} {in | out} [vrf-also]", IOS_ACL,
+       confirmed_in=SEEN_CME_SRND_SECURITY, quote="access-class 10 in",
+       note="a numbered list inbound is what the SRND (and the CME Trusted Firewall guide, 'access-class 23 "
+            "in') show; a named list, out and vrf-also are not confirmed"),
+    _f("line", "login [local | authentication <name>]", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY,
+       quote="login local", note="'login authentication https' is in the SRST Manager guide (SEEN_SRST_MGR_ESRST)"),
     _f("line", "password {[0] <clear> | 7 <hash>}", IOS_USERNAME),
-    _f("line", "exec-timeout <num:0-35791> [<num:0-2147483>]", IOS_BASIC),
+    _f("line", "exec-timeout <num:0-35791> [<num:0-2147483>]", IOS_BASIC, confirmed_in=SEEN_CUBE_HA_ASR,
+       quote="exec-timeout 0 0", note="minutes then seconds; the bounds are not in the example"),
     # --- PKI (the CME guide's Security chapter gives each as a configuration step) ---
     _f("global", "crypto pki trustpoint <name>", IOS_PKI, enters="pki-trustpoint", confirmed_in=SEEN_CME_SECURITY,
        quote="crypto pki trustpoint trustpoint-label"),
-    _f("pki-trustpoint", "enrollment {url <url> | selfsigned | terminal}", IOS_PKI),
+    _f("pki-trustpoint", "enrollment {url <url> | selfsigned | terminal}", IOS_PKI, confirmed_in=SEEN_CME_SECURITY,
+       quote="enrollment url url",
+       note="'enrollment selfsigned' (SEEN_TAC_SIP_TLS) and 'enrollment terminal' (SEEN_TAC_SRST_ISR4K) are in "
+            "Cisco's configuration examples"),
     _f("pki-trustpoint", "rsakeypair <name> [<num:360-4096> [<num:360-4096>]]", IOS_PKI,
        confirmed_in=SEEN_CME_SECURITY, quote="rsakeypair key-label [ key-size [ encryption-key-size ] ]",
        note="the second size only after the first; the 360-4096 bounds are crypto key generate rsa's"),
-    _f("pki-trustpoint", "subject-name <subject>", IOS_PKI),
+    _f("pki-trustpoint", "subject-name <subject>", IOS_PKI, confirmed_in=SEEN_TAC_SIP_TLS, quote="subject-name cn="),
     _f("pki-trustpoint", "revocation-check {none | crl | ocsp}...", IOS_PKI, confirmed_in=SEEN_CME_SECURITY,
        quote="revocation-check method1 [ method2 [ method3 ] ]"),
     _f("global", "crypto pki authenticate <name>", IOS_PKI, confirmed_in=SEEN_CME_SECURITY,

@@ -888,7 +888,9 @@ def _gui07_remediation(config: RunningConfig) -> list[str]:
         group = _server_group(config)
         if group is None:
             group = "tacacs+"
-            lines.append("tacacs-server host <tacacs-server-ip> key <shared-key>")
+            # As the CME SRND's "System Administrator Account Authentication via AAA" writes it, the key on
+            # its own line (no per-host key in the Cisco texts cmelive.ios_commands was confirmed against).
+            lines += ["tacacs-server host <tacacs-server-ip>", "tacacs-server key <shared-key>"]
         name = "default" if "default" not in lists else "CME-GUI"
         lines.append(f"aaa authentication login {name} group {group} local")
     lines.append("ip http authentication aaa" if name == "default"
@@ -927,7 +929,8 @@ def _server_group(config: RunningConfig) -> str | None:
     example_evidence=("show running-config:44: ip http authentication local",),
     remediation_example=(
         "aaa new-model",
-        "tacacs-server host <tacacs-server-ip> key <shared-key>",
+        "tacacs-server host <tacacs-server-ip>",
+        "tacacs-server key <shared-key>",
         "aaa authentication login default group tacacs+ local",
         "ip http authentication aaa",
     ),
