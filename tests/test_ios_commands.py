@@ -259,7 +259,7 @@ def test_every_form_names_its_reference_and_whether_a_stored_source_confirmed_it
 
 # Issue 14: how many forms a stored copy of Cisco's documentation confirms. The number may only grow: a
 # form that loses its source (or a new form without one) makes this fail until the count is restated.
-CONFIRMED_FORMS = 108
+CONFIRMED_FORMS = 110
 
 
 def test_the_number_of_confirmed_forms_is_stated() -> None:
@@ -365,3 +365,9 @@ def test_tacacs_server_key_has_its_own_line_as_the_cme_srnd_writes_it() -> None:
     confirmed = {form.syntax for form in FORMS if form.confirmed_in}
     assert {"tacacs-server host <ip>", "tacacs-server key <clear>"} <= confirmed
     assert "tacacs-server host <ip> key [0] <clear>" not in confirmed
+
+
+def test_rsa_modulus_range_is_the_security_references() -> None:
+    # Security Command Reference, crypto key generate rsa: "The range of a CA key modulus is from 350 to 4096 bits".
+    assert check_config_lines(["crypto key generate rsa general-keys label r1-SSH modulus 350"]) == []
+    assert "349 is outside 350-4096" in _reason("crypto key generate rsa modulus 349")

@@ -136,6 +136,9 @@ SEEN_IOS_USERNAME = "https://cisco.com/E-Learning/bulk/public/tac/cim/cib/using_
 # Cisco Press article, a mirrored Catalyst configuration guide); kept where no cisco.com copy was found.
 SEEN_IOS_SNMP_COMMUNITY = "https://gattner.name/simon/public/bsd/cisco/src/snmp-server%20community.htm"
 SEEN_IOS_SSH_VTY = "https://manualshive.com/ru/manual/cisco/catalyst-2960-xr/66150?page=113"
+SEEN_IOS_LOGGING_BUFFERED = "https://gattner.name/simon/public/bsd/cisco/src/logging%20buffered.htm"
+# Cisco Networking Academy's CCNA R&S course text (syslog levels), as a university mirror keeps it.
+SEEN_NETACAD_SYSLOG = "http://cisco.num.edu.mn/CCNA_R&S3/course/module9/9.2.1.4/9.2.1.4.html"
 
 
 @dataclass(frozen=True)
@@ -339,10 +342,12 @@ FORMS: tuple[CommandForm, ...] = (
     _f("global", "ip ssh server algorithm hostkey {rsa-sha2-512 | rsa-sha2-256 | ssh-rsa | x509v3-ssh-rsa}...",
        IOS_SSH, min_version="16.1", note="IOS XE 16 and later (rsa-sha2 host keys: IOS XE 17 on some platforms)"),
     _f("global", "crypto key generate rsa [general-keys | usage-keys] [label <name>] [exportable]"
-                 " [modulus <num:360-4096>]", f"{IOS_PKI} (Cisco IOS Security Command Reference, crypto key generate rsa)",
+                 " [modulus <num:350-4096>]", f"{IOS_PKI} (Cisco IOS Security Command Reference, crypto key generate rsa)",
        confirmed_in=SEEN_IOS_RSA,
-       note="keyword order as the reference gives it: general-keys|usage-keys, label, exportable, modulus; "
-            "4096-bit private keys from 15.1(1)T"),
+       quote="crypto key generate rsa [general-keys | usage-keys | signature | encryption] [label key-label] "
+             "[exportable] [modulus modulus-size] [storage devicename :] [redundancy] [on devicename :]",
+       note="keyword order as the reference gives it: general-keys|usage-keys, label, exportable, modulus; 'The "
+            "range of a CA key modulus is from 350 to 4096 bits', 4096-bit private keys from 15.1(1)T"),
     _f("global", "ip http server", IOS_HTTP, confirmed_in=SEEN_CME_SRND_SECURITY,
        quote="ip http server / ip http secure-server / ip http secure-port port_number"),
     _f("global", "ip http secure-server", IOS_HTTP, confirmed_in=SEEN_CME_SRND_SECURITY,
@@ -364,11 +369,19 @@ FORMS: tuple[CommandForm, ...] = (
             "'snmp-server community changeme-rw RW 10')"),
     _f("global", "logging on", IOS_LOGGING),
     _f("global", "logging buffered [<num:4096-2147483647>] [emergencies | alerts | critical | errors | warnings"
-                 " | notifications | informational | debugging]", IOS_LOGGING),
+                 " | notifications | informational | debugging]", IOS_LOGGING, confirmed_in=SEEN_IOS_LOGGING_BUFFERED,
+       quote="logging buffered [buffer-size | level]",
+       note="a copy of the IOS command reference page (not cisco.com): size 'from 4096 to 4,294,967,295 bytes', "
+            "level by name or number; size and level together as Cisco's TAC example writes 'logging buffered "
+            "2000000 debug' (212640-troubleshoot-music-on-hold-failure-when.html); cmelive keeps the size at "
+            "2147483647 and the level to names"),
     _f("global", "logging trap {emergencies | alerts | critical | errors | warnings | notifications"
                  " | informational | debugging}", IOS_LOGGING,
-       note="only 'logging trap debugging' was seen in a Cisco text (SEEN_TAC_CUBE_DEBUG): the level names are "
-            "not confirmed"),
+       confirmed_in=SEEN_NETACAD_SYSLOG,
+       quote="The logging trap level command limits messages logged to the syslog server based on severity.",
+       note="'The level is the name or number of the severity level' (the names as the Catalyst configuration "
+            "guides' level-keyword table gives them, emergencies to debugging); 'logging trap debugging' is in "
+            "SEEN_TAC_CUBE_DEBUG"),
     _f("global", "logging host <ip>", IOS_LOGGING, confirmed_in=SEEN_TAC_CUBE_DEBUG, quote="logging host 192.168.1.2"),
     _f("global", "ntp server <ip>", IOS_BASIC, confirmed_in=SEEN_CME_SRND_SECURITY, quote="ntp server 171.68.10.80"),
     _f("global", "clock timezone <name> <num:-23-23> [<num:0-59>]", IOS_BASIC, confirmed_in=SEEN_CME_NETWORK,
@@ -416,7 +429,10 @@ FORMS: tuple[CommandForm, ...] = (
        confirmed_in=SEEN_CME_SRND_SECURITY, quote="line vty 0 4",
        note="'line con 0' and 'line aux 0' are in SEEN_TAC_SRST_ISR4K; 'console 0' and the 0-1869 vty bound "
             "are not confirmed"),
-    _f("line", "transport input {ssh | telnet | all | none}...", IOS_SSH, confirmed_in=SEEN_IOS_SSH_VTY),
+    _f("line", "transport input {ssh | telnet | all | none}...", IOS_SSH, confirmed_in=SEEN_CME_SRND_SECURITY,
+       quote="transport input ssh",
+       note="'transport input none' and 'transport input all' are in SEEN_TAC_SRST_ISR4K, 'transport input "
+            "telnet' in SEEN_CME_TRUSTED_FW; also read in a Catalyst guide copy (SEEN_IOS_SSH_VTY)"),
     _f("line", "access-class {<num:1-199> | <name>} {in | out} [vrf-also]", IOS_ACL,
        confirmed_in=SEEN_CME_SRND_SECURITY, quote="access-class 10 in",
        note="a numbered list inbound is what the SRND (and the CME Trusted Firewall guide, 'access-class 23 "
