@@ -335,7 +335,10 @@ FORMS: tuple[CommandForm, ...] = (
        note="the guide's example has no type digit; the optional 0 is not in it"),
     _f("global", "ip ssh version {1 | 2}", IOS_SSH, confirmed_in=SEEN_IOS_SSH_VTY),
     _f("global", "ip ssh rsa keypair-name <name>", IOS_SSH),
-    _f("global", "ip ssh dh min size {1024 | 2048 | 4096}", IOS_SSH),
+    _f("global", "ip ssh dh min size {1024 | 2048 | 4096}", IOS_SSH,
+       note="a Security Command Reference page (www3-realm.cisco.com, sec-d1-xe-3se-5700-cr-book_chapter_0110) "
+            "gives 'ip ssh dh min size [number]', but its stored copy is cut before the valid sizes: the three "
+            "values are not confirmed"),
     _f("global", "ip ssh server algorithm kex {ecdh-sha2-nistp521 | ecdh-sha2-nistp384 | ecdh-sha2-nistp256"
                  " | diffie-hellman-group14-sha1 | diffie-hellman-group14-sha256 | diffie-hellman-group16-sha512}...",
        IOS_SSH, min_version="16.1", note="IOS XE 16 and later; classic IOS 12.4/15.x has no such command"),
