@@ -71,21 +71,74 @@ IOS_BASIC = "Cisco IOS Configuration Fundamentals / Interface Command Reference"
 IOS_LOGGING = "Cisco IOS Configuration Fundamentals Command Reference: logging"
 IOS_CDP = "Cisco IOS CDP Command Reference: cdp enable"
 
-# Stored copies the syntax of a form was read in (CommandForm.confirmed_in).
-SEEN_CME_IP_SOURCE = ("https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/command/reference/cme_cr/"
-                      "cme_cr_chapter_01000.html")
+# Stored copies the syntax of a form was read in (CommandForm.confirmed_in), with CommandForm.quote holding
+# the line read there. Every address below is Cisco's own page; the copies read were public mirrors of them
+# (LTMrk/CiscoUCCrawler keeps cisco.com pages as text under their source_url; the seed
+# shared/seed/cme-security-best-practices.txt is SEEN_CME_SRND_SECURITY).
+_CME_CR = "https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/command/reference/cme_cr/"
+_CME_ADM = "https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/admin/configuration/manual/cmeadm/"
+_VCR = "https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/voice/"
+SEEN_CME_IP_SOURCE = f"{_CME_CR}cme_cr_chapter_01000.html"  # Commands: I
+SEEN_CME_CR_A = f"{_CME_CR}cme_cr_chapter_00.html"
+SEEN_CME_CR_B = f"{_CME_CR}cme_cr_chapter_01.html"
+SEEN_CME_CR_C = f"{_CME_CR}cme_cr_chapter_010.html"
+SEEN_CME_CR_D = f"{_CME_CR}cme_cr_chapter_011.html"
+SEEN_CME_CR_E = f"{_CME_CR}cme_cr_chapter_0100.html"
+SEEN_CME_CR_M = f"{_CME_CR}cme_cr_chapter_01011.html"
+SEEN_CME_CR_N = f"{_CME_CR}cme_cr_chapter_01100.html"
+SEEN_CME_CR_R = f"{_CME_CR}cme_cr_chapter_01111.html"
+SEEN_CME_CR_S2 = f"{_CME_CR}cme_cr_chapter_010001.html"
+SEEN_CME_CR_T = f"{_CME_CR}cme_cr_chapter_010010.html"
+SEEN_CME_CR_V = f"{_CME_CR}cme_cr_chapter_010100.html"
+SEEN_CME_CR_W = f"{_CME_CR}cme_cr_chapter_010101.html"
+SEEN_CME_S1 = "https://www.cisco.com/en/US/docs/voice_ip_comm/cucme/command/reference/cme_s1ht.html"
 SEEN_CME_CALL_BLOCKING = ("https://bxin.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/admin/configuration/manual/"
                           "cmeadm/cmeblock.html")
-SEEN_CME_BASIC = "https://cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/admin/configuration/manual/cmeadm/cmebasic.html"
+SEEN_CME_BASIC = f"{_CME_ADM}cmebasic.html"
+SEEN_CME_SECURITY = f"{_CME_ADM}cmeauth.html"  # System Administrator Guide, Security (CTL, CAPF, phone auth)
+SEEN_CME_TOLL = f"{_CME_ADM}cmetoll.html"  # System Administrator Guide, Toll Fraud Prevention
+SEEN_CME_FAC = f"{_CME_ADM}cmefac.html"
+# The CME SRND's "Security Best Practices" chapter: the seed shared/seed/cme-security-best-practices.txt.
+SEEN_CME_SRND_SECURITY = "https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/srnd/design/guide/cmesrnd/security.html"
+SEEN_CME_TRUSTED_FW = "https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/feature/guide/TrustedFW.html"
+SEEN_SRST_MGR_ESRST = ("https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/srst_mgr/rel9_0/admin_gd/Admin_Book/"
+                       "config_esrst.html")
+SEEN_VCR_C6 = f"{_VCR}vcr1/vcr1-cr-book/vcr-c6.html"  # Voice Command Reference: corlist
+SEEN_VCR_D1 = f"{_VCR}vcr2/vcr2-cr-book/vcr-d1.html"  # dial-peer voice, dial-peer cor, destination-pattern, ...
+SEEN_VCR_G1 = f"{_VCR}vcr2/vcr2-cr-book/vcr-g1.html"  # gw-accounting
+SEEN_VCR_I1 = f"{_VCR}vcr2/vcr2-cr-book/vcr-i1.html"  # ip address trusted
+SEEN_VCR_M1 = f"{_VCR}vcr3/vcr3-cr-book/vcr-m1.html"  # max-conn, member
+SEEN_VCR_N1 = f"{_VCR}vcr3/vcr3-cr-book/vcr-n1.html"  # name (dial peer cor custom)
+SEEN_VCR_V2 = f"{_VCR}vcr5/vcr5-cr-book/vcr-v2.html"  # voice service
 SEEN_IOS_RSA = "http://cisco.com/en/US/docs/ios-xml/ios/security/a1/sec-cr-c4.html"
-SEEN_TOLL_FRAUD = "https://voiceonbits.com/2010/08/19/ios-15-1-toll-fraud-feature/"
 SEEN_IOS_SEC_I2 = "https://www.cisco.com/en/US/docs/ios/security/command/reference/sec_i2.pdf"
-SEEN_CME_S1 = "https://www.cisco.com/en/US/docs/voice_ip_comm/cucme/command/reference/cme_s1ht.html"
+SEEN_IOS_ENABLE_PASSWORD = ("https://www.cisco.com/E-Learning/bulk/public/tac/cim/cib/using_cisco_ios_software/cmdrefs/"
+                            "enable_password.htm")
+_TAC = "https://www.cisco.com/c/en/us/support/docs/unified-communications/"
+_CUBE = "https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/voice/cube/ios-xe/config/ios-xe-book/"
+SEEN_TAC_VG224 = f"{_TAC}vg-series-gateways/212138-Configure-VG224-SCCP-Secure-Encrypted.html"
+SEEN_TAC_SRST_ISR4K = (f"{_TAC}unified-survivable-remote-site-telephony/"
+                       "213805-configure-secure-sip-srst-on-isr4000.html")
+SEEN_TAC_ZBFW = f"{_TAC}unified-border-element/220378-configure-zone-based-firewall-zbfw-co.html"
+SEEN_TAC_CUBE_DEBUG = f"{_TAC}unified-border-element/215208-configure-debug-collection-for-unified-b.html"
+SEEN_TAC_MGCP = f"{_TAC}unified-communications-manager-callmanager/118886-config-mgcp-00.html"
+SEEN_TAC_SIP_TLS = f"{_TAC}unified-border-element/212090-Configure-SIP-TLS-between-CUCM-CUBE-CUBE.html"
+SEEN_CUBE_HA_ASR = f"{_CUBE}m-cube-ha-asr.html"
+SEEN_CUBE_FIPS = f"{_CUBE}m_cc_fips_compliance.html"
+SEEN_CME_NETWORK = f"{_CME_ADM}cmenetwk.html"  # System Administrator Guide, Network Parameters
+SEEN_CME_VPN = f"{_CME_ADM}cmevpn.html"
+SEEN_CME_SRND_ENDPOINTS = "https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/srnd/design/guide/cmesrnd/endpts.html"
+SEEN_BCS_SECURITY = "https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/bcs/installation/guide/bcsvd_in/SOCCsec.html"
+SEEN_SIP_AAA = ("https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/voice/sip/configuration/15-mt/sip-config-15-mt-book/"
+                "voi-sip-aaa.html")
+SEEN_IOS_USERNAME = "https://cisco.com/E-Learning/bulk/public/tac/cim/cib/using_cisco_ios_software/cmdrefs/username.htm"
+# Not cisco.com pages: copies of Cisco text found elsewhere (a mirror of the IOS command reference page, a
+# Cisco Press article, a mirrored Catalyst configuration guide); kept where no cisco.com copy was found.
 SEEN_IOS_SNMP_COMMUNITY = "https://gattner.name/simon/public/bsd/cisco/src/snmp-server%20community.htm"
-SEEN_IOS_HTTP_ACCESS_CLASS = "https://ciscopress.com/articles/article.aspx?p=2246945"
 SEEN_IOS_SSH_VTY = "https://manualshive.com/ru/manual/cisco/catalyst-2960-xr/66150?page=113"
-SEEN_SIP_SRST_COR = ("http://38.142.81.21:8001/manual/cisco/7902g-unified-ip-phone-voip/specifications-english/"
-                     "page-38.html")
+SEEN_IOS_LOGGING_BUFFERED = "https://gattner.name/simon/public/bsd/cisco/src/logging%20buffered.htm"
+# Cisco Networking Academy's CCNA R&S course text (syslog levels), as a university mirror keeps it.
+SEEN_NETACAD_SYSLOG = "http://cisco.num.edu.mn/CCNA_R&S3/course/module9/9.2.1.4/9.2.1.4.html"
 
 
 @dataclass(frozen=True)
@@ -108,6 +161,8 @@ class CommandForm:
     #: note, or a faithful copy of one) in which the syntax was read; None when the form was written from the
     #: reference's title and memory and is not confirmed yet (issue 14 lists them).
     confirmed_in: str | None = None
+    #: The line read at :attr:`confirmed_in` (the command's syntax line, or an example), as the page prints it.
+    quote: str = ""
 
 
 # -- argument kinds --------------------------------------------------------------------------------------
@@ -212,7 +267,6 @@ ARGUMENT_KINDS: dict[str, tuple[str, Checker]] = {
 # -- the forms -------------------------------------------------------------------------------------------
 
 _ACL_STD = "<num:1-99>"
-_SECRET_TYPES = "{[0] <clear> | 5 <hash> | 8 <hash> | 9 <hash>}"
 
 
 def _f(mode: str, syntax: str, reference: str, **extra: str | None) -> CommandForm:
@@ -221,187 +275,359 @@ def _f(mode: str, syntax: str, reference: str, **extra: str | None) -> CommandFo
 
 FORMS: tuple[CommandForm, ...] = (
     # --- global: management plane ---
-    _f("global", "hostname <name>", IOS_BASIC),
-    _f("global", "service password-encryption", IOS_USERNAME),
-    _f("global", f"enable secret [level <num:1-15>] {_SECRET_TYPES}", IOS_USERNAME,
-       note="enable secret <clear> (or 0 <clear>) is hashed by IOS; 5/8/9 take a hash made elsewhere"),
-    _f("global", "enable password [level <num:1-15>] {[0] <clear> | 7 <hash>}", IOS_USERNAME),
-    _f("global", f"username <name> [privilege <num:0-15>] secret {_SECRET_TYPES}", IOS_USERNAME,
-       note="username X secret <clear> is hashed by IOS (type 5, or 8/9 on newer releases)"),
-    _f("global", "username <name> [privilege <num:0-15>] password {[0] <clear> | 7 <hash>}", IOS_USERNAME),
+    _f("global", "hostname <name>", IOS_BASIC, confirmed_in=SEEN_TAC_VG224, quote="hostname Router"),
+    _f("global", "service password-encryption", IOS_USERNAME, confirmed_in=SEEN_CME_SRND_SECURITY,
+       quote="Service password-encryption"),
+    _f("global", "enable secret [level <num:0-15>] {<clear> | 5 <hash>}", IOS_USERNAME,
+       confirmed_in=SEEN_CME_SRND_SECURITY, quote="enable secret level 2 secretword2",
+       note="enable secret <clear> is hashed by IOS; 'enable secret 5 $1$...' is how Cisco's running-configs "
+            "print it (the CUBE HA guide, SEEN_CUBE_HA_ASR); the Catalyst configuration guides give 'enable "
+            "secret [level level] {password | encryption-type encrypted-password}', levels 0 to 15 (read in a "
+            "copy, manualsdump.com/en/manuals/cisco_systems-3560model/82128/194)"),
+    _f("global", "enable secret [level <num:0-15>] {0 <clear> | 8 <hash> | 9 <hash>}", IOS_USERNAME,
+       note="type 0 (clear text named as such) and the PBKDF2/scrypt types 8 and 9: no Cisco text for them, or "
+            "for the first release that has 8 and 9, was found stored (third-party pages name 15.3(3)M3)"),
+    _f("global", "enable password [level <num:0-15>] {<clear> | 7 <hash>}", IOS_USERNAME,
+       confirmed_in=SEEN_IOS_ENABLE_PASSWORD,
+       quote="enable password [level level] {password | [encryption-type] encrypted-password}",
+       note="levels 0 through 15; 'Currently the only encryption type available is 7' (the reference has no "
+            "type 0 keyword)"),
+    _f("global", "username <name> [privilege <num:0-15>] secret {0 <clear> | 5 <hash>}", IOS_USERNAME,
+       confirmed_in=SEEN_BCS_SECURITY, quote="username username privilege 15 secret 0 password",
+       note="type 5 as a running-config prints it: 'username cisco privilege 15 secret 5 $1$p0H/...' "
+            "(SEEN_CME_TRUSTED_FW)"),
+    _f("global", "username <name> [privilege <num:0-15>] secret {<clear> | 8 <hash> | 9 <hash>}", IOS_USERNAME,
+       note="the type-less 'secret <clear>' cmelive writes (IOS hashes it) and types 8/9: no Cisco text for "
+            "them, or for the first release with 8 and 9, was found stored"),
+    _f("global", "username <name> [privilege <num:0-15>] password {[0] <clear> | 7 <hash>}", IOS_USERNAME,
+       confirmed_in=SEEN_IOS_USERNAME, quote="username name [nopassword | password encryption-type password password]",
+       note="'Currently defined encryption types are 0 [...] and 7'; privilege before password as in the CME "
+            "guide's 'username kurt privilege 15 password ...' (SEEN_CME_VPN)"),
     _f("global", "username <name> privilege <num:0-15>", IOS_USERNAME),
-    _f("global", "aaa new-model", IOS_AAA),
-    _f("global", "aaa authentication login <name> {group <name> | local | enable | line | none}...", IOS_AAA),
+    _f("global", "aaa new-model", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY, quote="aaa new-model"),
+    _f("global", "aaa authentication login <name> {group <name> | local | enable | line | none}...", IOS_AAA,
+       confirmed_in=SEEN_CME_SRND_SECURITY, quote="aaa authentication login default group tacacs+ local",
+       note="methods seen in Cisco texts: group and local (SRND), enable (the SRND's older 'aaa authentication "
+            "login default tacacs+ enable'), none (TAC 14068); 'line' was not seen"),
+    _f("global", "aaa accounting {exec | connection} <name> start-stop group <name>", IOS_AAA,
+       confirmed_in=SEEN_SIP_AAA, quote="aaa accounting exec default start-stop group groupname",
+       note="the SIP configuration guide's steps also give 'aaa accounting connection h323 start-stop group "
+            "groupname'"),
     _f("global", "aaa accounting {exec | commands <num:0-15> | connection} <name> {start-stop | stop-only | none}"
-                 " [broadcast] group <name>", IOS_AAA),
-    _f("global", "tacacs-server host <ip> [key [0] <clear>]", IOS_AAA,
+                 " [broadcast] group <name>", IOS_AAA,
+       note="commands <level>, stop-only, none and broadcast: no Cisco syntax line found stored (the CME SRND's "
+            "'aaa accounting command 1 start-stop tacacs+' is the older form without a list name; O'Reilly's "
+            "Cisco IOS in a Nutshell gives this synopsis, corroboration only)"),
+    _f("global", "tacacs-server host <ip>", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY,
+       quote="tacacs-server host 10.17.1.2",
        note="the older form; 'tacacs server NAME' replaces it on 15.x and IOS XE"),
+    _f("global", "tacacs-server key <clear>", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY,
+       quote="tacacs-server key xyz", note="the key for every tacacs-server host without its own"),
+    _f("global", "tacacs-server host <ip> key [0] <clear>", IOS_AAA,
+       note="the per-host key: not in the Cisco texts found, which give 'tacacs-server key' on its own line"),
     _f("global", "tacacs server <name>", IOS_AAA, enters="tacacs-server", min_version="15.0",
-       note="not in IOS 12.x; the first 15.x release was not confirmed from a stored reference"),
-    _f("tacacs-server", "address ipv4 <ip>", IOS_AAA),
-    _f("tacacs-server", "key [0] <clear>", IOS_AAA),
+       confirmed_in=SEEN_SRST_MGR_ESRST, quote="tacacs server ACS",
+       note="the syntax is confirmed; its first release is not (12.x has only tacacs-server host): 15.0 is "
+            "kept as the boundary cmelive applies"),
+    _f("tacacs-server", "address ipv4 <ip>", IOS_AAA, confirmed_in=SEEN_SRST_MGR_ESRST,
+       quote="tacacs server ACS / address ipv4 100.100.100.200 / key cisco123"),
+    _f("tacacs-server", "key [0] <clear>", IOS_AAA, confirmed_in=SEEN_SRST_MGR_ESRST, quote="key cisco123",
+       note="the guide's example has no type digit; the optional 0 is not in it"),
     _f("global", "ip ssh version {1 | 2}", IOS_SSH, confirmed_in=SEEN_IOS_SSH_VTY),
     _f("global", "ip ssh rsa keypair-name <name>", IOS_SSH),
-    _f("global", "ip ssh dh min size {1024 | 2048 | 4096}", IOS_SSH),
+    _f("global", "ip ssh dh min size {1024 | 2048 | 4096}", IOS_SSH,
+       note="a Security Command Reference page (www3-realm.cisco.com, sec-d1-xe-3se-5700-cr-book_chapter_0110) "
+            "gives 'ip ssh dh min size [number]', but its stored copy is cut before the valid sizes: the three "
+            "values are not confirmed"),
     _f("global", "ip ssh server algorithm kex {ecdh-sha2-nistp521 | ecdh-sha2-nistp384 | ecdh-sha2-nistp256"
                  " | diffie-hellman-group14-sha1 | diffie-hellman-group14-sha256 | diffie-hellman-group16-sha512}...",
        IOS_SSH, min_version="16.1", note="IOS XE 16 and later; classic IOS 12.4/15.x has no such command"),
     _f("global", "ip ssh server algorithm hostkey {rsa-sha2-512 | rsa-sha2-256 | ssh-rsa | x509v3-ssh-rsa}...",
        IOS_SSH, min_version="16.1", note="IOS XE 16 and later (rsa-sha2 host keys: IOS XE 17 on some platforms)"),
     _f("global", "crypto key generate rsa [general-keys | usage-keys] [label <name>] [exportable]"
-                 " [modulus <num:360-4096>]", f"{IOS_PKI} (Cisco IOS Security Command Reference, crypto key generate rsa)",
+                 " [modulus <num:350-4096>]", f"{IOS_PKI} (Cisco IOS Security Command Reference, crypto key generate rsa)",
        confirmed_in=SEEN_IOS_RSA,
-       note="keyword order as the reference gives it: general-keys|usage-keys, label, exportable, modulus; "
-            "4096-bit private keys from 15.1(1)T"),
-    _f("global", "ip http server", IOS_HTTP),
-    _f("global", "ip http secure-server", IOS_HTTP),
-    _f("global", "ip http authentication {local | enable | aaa [login-authentication <name>]}", IOS_HTTP),
-    _f("global", "ip http access-class {<num:1-99> | ipv4 <name>}", IOS_HTTP, confirmed_in=SEEN_IOS_HTTP_ACCESS_CLASS,
-       note="the numbered form is the one confirmed; 'ipv4 <name>' is the later named form"),
-    _f("global", "ip http secure-trustpoint <name>", IOS_HTTP),
+       quote="crypto key generate rsa [general-keys | usage-keys | signature | encryption] [label key-label] "
+             "[exportable] [modulus modulus-size] [storage devicename :] [redundancy] [on devicename :]",
+       note="keyword order as the reference gives it: general-keys|usage-keys, label, exportable, modulus; 'The "
+            "range of a CA key modulus is from 350 to 4096 bits', 4096-bit private keys from 15.1(1)T"),
+    _f("global", "ip http server", IOS_HTTP, confirmed_in=SEEN_CME_SRND_SECURITY,
+       quote="ip http server / ip http secure-server / ip http secure-port port_number"),
+    _f("global", "ip http secure-server", IOS_HTTP, confirmed_in=SEEN_CME_SRND_SECURITY,
+       quote="ip http server / ip http secure-server / ip http secure-port port_number"),
+    _f("global", "ip http authentication {local | enable | aaa [login-authentication <name>]}", IOS_HTTP,
+       confirmed_in=SEEN_CME_SRND_SECURITY, quote="ip http authentication aaa",
+       note="the SRND gives 'ip http authentication local' and names 'ip http authentication enable' as the "
+            "default; 'ip http authentication aaa login-authentication https' is in the SRST Manager guide "
+            "(SEEN_SRST_MGR_ESRST)"),
+    _f("global", "ip http access-class {<num:1-99> | ipv4 <name>}", IOS_HTTP, confirmed_in=SEEN_CME_TRUSTED_FW,
+       quote="ip http access-class 23",
+       note="the numbered form is the one confirmed (also in Cisco Press, ciscopress.com/articles/article.aspx"
+            "?p=2246945); 'ipv4 <name>' is the later named form"),
+    _f("global", "ip http secure-trustpoint <name>", IOS_HTTP, confirmed_in=SEEN_CUBE_FIPS,
+       quote="ip http secure-trustpoint trustpoint-name"),
     _f("global", "snmp-server community <clear> [view <name>] [ro | rw] [ipv6 <name>] [<num:1-99> | <name>]",
-       IOS_SNMP, confirmed_in=SEEN_IOS_SNMP_COMMUNITY, note="the access list comes last, after RO/RW"),
+       IOS_SNMP, confirmed_in=SEEN_IOS_SNMP_COMMUNITY,
+       note="the access list comes last, after RO/RW (the CME SRND's example agrees: "
+            "'snmp-server community changeme-rw RW 10')"),
     _f("global", "logging on", IOS_LOGGING),
     _f("global", "logging buffered [<num:4096-2147483647>] [emergencies | alerts | critical | errors | warnings"
-                 " | notifications | informational | debugging]", IOS_LOGGING),
+                 " | notifications | informational | debugging]", IOS_LOGGING, confirmed_in=SEEN_IOS_LOGGING_BUFFERED,
+       quote="logging buffered [buffer-size | level]",
+       note="a copy of the IOS command reference page (not cisco.com): size 'from 4096 to 4,294,967,295 bytes', "
+            "level by name or number; size and level together as Cisco's TAC example writes 'logging buffered "
+            "2000000 debug' (212640-troubleshoot-music-on-hold-failure-when.html); cmelive keeps the size at "
+            "2147483647 and the level to names"),
     _f("global", "logging trap {emergencies | alerts | critical | errors | warnings | notifications"
-                 " | informational | debugging}", IOS_LOGGING),
-    _f("global", "logging host <ip>", IOS_LOGGING),
-    _f("global", "ntp server <ip>", IOS_BASIC),
-    _f("global", "clock timezone <name> <num:-23-23> [<num:0-59>]", IOS_BASIC),
+                 " | informational | debugging}", IOS_LOGGING,
+       confirmed_in=SEEN_NETACAD_SYSLOG,
+       quote="The logging trap level command limits messages logged to the syslog server based on severity.",
+       note="'The level is the name or number of the severity level' (the names as the Catalyst configuration "
+            "guides' level-keyword table gives them, emergencies to debugging); 'logging trap debugging' is in "
+            "SEEN_TAC_CUBE_DEBUG"),
+    _f("global", "logging host <ip>", IOS_LOGGING, confirmed_in=SEEN_TAC_CUBE_DEBUG, quote="logging host 192.168.1.2"),
+    _f("global", "ntp server <ip>", IOS_BASIC, confirmed_in=SEEN_CME_SRND_SECURITY, quote="ntp server 171.68.10.80"),
+    _f("global", "clock timezone <name> <num:-23-23> [<num:0-59>]", IOS_BASIC, confirmed_in=SEEN_CME_NETWORK,
+       quote="clock timezone zone hours-offset [ minutes-offset ]",
+       note="the -23..23 and 0..59 bounds are not in the guide"),
     # --- global: access lists ---
-    _f("global", "access-list <num:1-99> {permit | deny} {any | host <ip> | <ip> [<wildcard>]}", IOS_ACL),
+    _f("global", "access-list <num:1-99> {permit | deny} {any | host <ip> | <ip> [<wildcard>]}", IOS_ACL,
+       confirmed_in=SEEN_CME_SRND_SECURITY, quote="access-list 10 permit 10.1.1.0 0.0.0.255",
+       note="the address-and-wildcard source is the one seen; any and host are not in the SRND's examples"),
     _f("global", "access-list <num:100-199> {permit | deny} {ip | tcp | udp | icmp | <num:0-255>}"
                  " {any | host <ip> | <ip> <wildcard>} [eq <word>] {any | host <ip> | <ip> <wildcard>} [eq <word>]",
-       IOS_ACL),
-    _f("global", "ip access-list standard {<num:1-99> | <name>}", IOS_ACL, enters="acl-standard"),
-    _f("global", "ip access-list extended {<num:100-199> | <name>}", IOS_ACL, enters="acl-extended"),
+       IOS_ACL, confirmed_in=SEEN_CME_SRND_SECURITY, quote="access-list 101 deny tcp any any eq 2000",
+       note="'access-list 130 permit ip host 209.165.201.20 host 209.165.201.10' (SEEN_TAC_MGCP) shows ip and "
+            "host; icmp, a protocol number and address-and-wildcard were not seen in a numbered extended list"),
+    _f("global", "ip access-list standard {<num:1-99> | <name>}", IOS_ACL, enters="acl-standard",
+       confirmed_in=SEEN_CME_SRND_ENDPOINTS, quote="ip access-list standard VVLAN",
+       note="the named form is the one seen; the numbered one is not"),
+    _f("global", "ip access-list extended {<num:100-199> | <name>}", IOS_ACL, enters="acl-extended",
+       confirmed_in=SEEN_TAC_ZBFW, quote="ip access-list extended TRUSTED-ACL-OUT",
+       note="the named form is the one seen; the numbered one is not"),
     _f("global", "ip access-list resequence {<num:1-199> | <name>} <num:1-2147483647> <num:1-2147483647>", IOS_ACL,
        min_version="12.3(2)T"),
     _f("acl-standard", "[<num:1-2147483647>] {permit | deny} {any | host <ip> | <ip> [<wildcard>]}", IOS_ACL),
     _f("acl-standard", "remark <line>", IOS_ACL),
     _f("acl-extended", "[<num:1-2147483647>] {permit | deny} {ip | tcp | udp | icmp | <num:0-255>}"
                        " {any | host <ip> | <ip> <wildcard>} [eq <word>] {any | host <ip> | <ip> <wildcard>}"
-                       " [eq <word>] [log]", IOS_ACL, note="sequence numbers: 12.3(2)T and later"),
-    _f("acl-extended", "remark <line>", IOS_ACL),
+                       " [eq <word>] [log]", IOS_ACL, confirmed_in=SEEN_TAC_ZBFW,
+       quote="2 permit tcp any any eq 22", note="sequence numbers: 12.3(2)T and later"),
+    _f("acl-extended", "remark <line>", IOS_ACL, confirmed_in=SEEN_TAC_ZBFW, quote="1 remark SSH, NTP, DNS",
+       note="the guide numbers its remarks too; an unnumbered remark is not in it"),
     # --- interfaces and lines ---
-    _f("global", "interface <interface>", IOS_BASIC, enters="interface"),
+    _f("global", "interface <interface>", IOS_BASIC, enters="interface", confirmed_in=SEEN_CME_SRND_SECURITY,
+       quote="interface Serial0/3/0"),
     _f("interface", "ip access-group {<num:1-199> | <name>} {in | out}", IOS_ACL,
-       note="one inbound and one outbound list per interface: a second 'in' replaces the first"),
-    _f("interface", "cdp enable", IOS_CDP),
-    _f("interface", "shutdown", IOS_BASIC),
-    _f("interface", "ip address <ip> <mask> [secondary]", IOS_BASIC),
+       confirmed_in=SEEN_CME_SRND_SECURITY, quote="ip access-group 121 in",
+       note="one inbound and one outbound list per interface: a second 'in' replaces the first (the SRND "
+            "binds 121 in and 120 out); a named list was not seen bound"),
+    _f("interface", "cdp enable", IOS_CDP, confirmed_in=SEEN_CME_SRND_SECURITY, quote="no cdp enable"),
+    _f("interface", "shutdown", IOS_BASIC, confirmed_in=SEEN_TAC_SRST_ISR4K,
+       quote="interface GigabitEthernet0/0/1 / no ip address / shutdown"),
+    _f("interface", "ip address <ip> <mask> [secondary]", IOS_BASIC, confirmed_in=SEEN_CME_SRND_SECURITY,
+       quote="ip address 10.168.11.2 255.255.255.0", note="secondary is not in the example"),
     _f("interface", "description <line>", IOS_BASIC),
-    _f("global", "line {vty <num:0-1869> [<num:0-1869>] | con 0 | console 0 | aux 0}", IOS_BASIC, enters="line"),
-    _f("line", "transport input {ssh | telnet | all | none}...", IOS_SSH, confirmed_in=SEEN_IOS_SSH_VTY),
-    _f("line", "access-class {<num:1-199> | <name>} {in | out} [vrf-also]", IOS_ACL),
-    _f("line", "login [local | authentication <name>]", IOS_AAA),
+    _f("global", "line {vty <num:0-1869> [<num:0-1869>] | con 0 | console 0 | aux 0}", IOS_BASIC, enters="line",
+       confirmed_in=SEEN_CME_SRND_SECURITY, quote="line vty 0 4",
+       note="'line con 0' and 'line aux 0' are in SEEN_TAC_SRST_ISR4K; 'console 0' and the 0-1869 vty bound "
+            "are not confirmed"),
+    _f("line", "transport input {ssh | telnet | all | none}...", IOS_SSH, confirmed_in=SEEN_CME_SRND_SECURITY,
+       quote="transport input ssh",
+       note="'transport input none' and 'transport input all' are in SEEN_TAC_SRST_ISR4K, 'transport input "
+            "telnet' in SEEN_CME_TRUSTED_FW; also read in a Catalyst guide copy (SEEN_IOS_SSH_VTY)"),
+    _f("line", "access-class {<num:1-199> | <name>} {in | out} [vrf-also]", IOS_ACL,
+       confirmed_in=SEEN_CME_SRND_SECURITY, quote="access-class 10 in",
+       note="a numbered list inbound is what the SRND (and the CME Trusted Firewall guide, 'access-class 23 "
+            "in') show; a named list, out and vrf-also are not confirmed"),
+    _f("line", "login [local | authentication <name>]", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY,
+       quote="login local", note="'login authentication https' is in the SRST Manager guide (SEEN_SRST_MGR_ESRST)"),
     _f("line", "password {[0] <clear> | 7 <hash>}", IOS_USERNAME),
-    _f("line", "exec-timeout <num:0-35791> [<num:0-2147483>]", IOS_BASIC),
-    # --- PKI ---
-    _f("global", "crypto pki trustpoint <name>", IOS_PKI, enters="pki-trustpoint"),
-    _f("pki-trustpoint", "enrollment {url <url> | selfsigned | terminal}", IOS_PKI),
-    _f("pki-trustpoint", "rsakeypair <name> [<num:360-4096>] [<num:360-4096>]", IOS_PKI),
-    _f("pki-trustpoint", "subject-name <subject>", IOS_PKI),
-    _f("pki-trustpoint", "revocation-check {none | crl | ocsp}...", IOS_PKI),
-    _f("global", "crypto pki authenticate <name>", IOS_PKI),
-    _f("global", "crypto pki enroll <name>", IOS_PKI),
-    _f("global", "crypto pki server <name>", IOS_PKI, enters="pki-server"),
-    _f("pki-server", "database url <url>", IOS_PKI),
-    _f("pki-server", "grant auto", IOS_PKI),
-    _f("pki-server", "shutdown", IOS_PKI),
+    _f("line", "exec-timeout <num:0-35791> [<num:0-2147483>]", IOS_BASIC, confirmed_in=SEEN_CUBE_HA_ASR,
+       quote="exec-timeout 0 0", note="minutes then seconds; the bounds are not in the example"),
+    # --- PKI (the CME guide's Security chapter gives each as a configuration step) ---
+    _f("global", "crypto pki trustpoint <name>", IOS_PKI, enters="pki-trustpoint", confirmed_in=SEEN_CME_SECURITY,
+       quote="crypto pki trustpoint trustpoint-label"),
+    _f("pki-trustpoint", "enrollment {url <url> | selfsigned | terminal}", IOS_PKI, confirmed_in=SEEN_CME_SECURITY,
+       quote="enrollment url url",
+       note="'enrollment selfsigned' (SEEN_TAC_SIP_TLS) and 'enrollment terminal' (SEEN_TAC_SRST_ISR4K) are in "
+            "Cisco's configuration examples"),
+    _f("pki-trustpoint", "rsakeypair <name> [<num:360-4096> [<num:360-4096>]]", IOS_PKI,
+       confirmed_in=SEEN_CME_SECURITY, quote="rsakeypair key-label [ key-size [ encryption-key-size ] ]",
+       note="the second size only after the first; the 360-4096 bounds are crypto key generate rsa's"),
+    _f("pki-trustpoint", "subject-name <subject>", IOS_PKI, confirmed_in=SEEN_TAC_SIP_TLS, quote="subject-name cn="),
+    _f("pki-trustpoint", "revocation-check {none | crl | ocsp}...", IOS_PKI, confirmed_in=SEEN_CME_SECURITY,
+       quote="revocation-check method1 [ method2 [ method3 ] ]"),
+    _f("global", "crypto pki authenticate <name>", IOS_PKI, confirmed_in=SEEN_CME_SECURITY,
+       quote="crypto pki authenticate trustpoint-label"),
+    _f("global", "crypto pki enroll <name>", IOS_PKI, confirmed_in=SEEN_CME_SECURITY,
+       quote="crypto pki enroll trustpoint-label"),
+    _f("global", "crypto pki server <name>", IOS_PKI, enters="pki-server", confirmed_in=SEEN_CME_SECURITY,
+       quote="crypto pki server label"),
+    _f("pki-server", "database url <url>", IOS_PKI, confirmed_in=SEEN_CME_SECURITY, quote="database url root-url"),
+    _f("pki-server", "grant auto", IOS_PKI, confirmed_in=SEEN_CME_SECURITY, quote="grant auto"),
+    _f("pki-server", "shutdown", IOS_PKI, confirmed_in=SEEN_CME_SECURITY, quote="no shutdown"),
     # --- firewall ---
     _f("global", "ip inspect name <name> {h323 | tcp | udp | sip | skinny} [alert {on | off}]"
                  " [audit-trail {on | off}] [router-traffic] [timeout <num:5-43200>]", IOS_SEC_I2,
-       min_version="12.3(14)T", confirmed_in=SEEN_IOS_SEC_I2, note="router-traffic (12.3(14)T) comes before timeout"),
-    # --- voice: dial peers, COR, gateway accounting ---
-    _f("global", "dial-peer voice <num:1-2147483647> {voip | pots}", IOS_VOICE, enters="dial-peer"),
-    _f("dial-peer", "max-conn <num:1-2147483647>", IOS_VOICE),
-    _f("dial-peer", "corlist {incoming | outgoing} <name>", IOS_VOICE),
-    _f("dial-peer", "destination-pattern <pattern>", IOS_VOICE),
-    _f("global", "dial-peer cor custom", IOS_VOICE, enters="cor-custom"),
-    _f("cor-custom", "name <name>", IOS_VOICE),
-    _f("global", "dial-peer cor list <name>", IOS_VOICE, enters="cor-list"),
-    _f("cor-list", "member <name>", IOS_VOICE),
-    _f("global", "voice service voip", IOS_VOICE, enters="voice-service-voip"),
+       min_version="12.3(14)T", confirmed_in=SEEN_IOS_SEC_I2,
+       note="router-traffic (12.3(14)T) comes before timeout; the CME SRND's Security Best Practices chapter "
+            "writes 'ip inspect name LOCAL-H323 h323 router-traffic timeout 180'"),
+    # --- voice: dial peers, COR, gateway accounting (Cisco IOS Voice Command Reference) ---
+    _f("global", "dial-peer voice <num:1-2147483647> {voip | pots}", IOS_VOICE, enters="dial-peer",
+       confirmed_in=SEEN_VCR_D1, quote="dial-peer voice tag { pots | voatm | vofr | voip system }",
+       note="tag: 'Range is from 1 to 2147483647'"),
+    _f("dial-peer", "max-conn <num:1-2147483647>", IOS_VOICE, confirmed_in=SEEN_VCR_M1, quote="max-conn number"),
+    _f("dial-peer", "corlist {incoming | outgoing} <name>", IOS_VOICE, confirmed_in=SEEN_VCR_C6,
+       quote="corlist incoming cor-list-name"),
+    _f("dial-peer", "destination-pattern <pattern>", IOS_VOICE, confirmed_in=SEEN_VCR_D1,
+       quote="destination-pattern [ + ] string [ T ]"),
+    _f("global", "dial-peer cor custom", IOS_VOICE, enters="cor-custom", confirmed_in=SEEN_VCR_D1,
+       quote="dial-peer cor custom"),
+    _f("cor-custom", "name <name>", IOS_VOICE, confirmed_in=SEEN_VCR_N1, quote="name class-name"),
+    _f("global", "dial-peer cor list <name>", IOS_VOICE, enters="cor-list", confirmed_in=SEEN_VCR_D1,
+       quote="dial-peer cor list list-name"),
+    _f("cor-list", "member <name>", IOS_VOICE, confirmed_in=SEEN_VCR_M1, quote="member class-name"),
+    _f("global", "voice service voip", IOS_VOICE, enters="voice-service-voip", confirmed_in=SEEN_VCR_V2,
+       quote="voice service { pots | voatm | vofr | voip }"),
     _f("voice-service-voip", "ip address trusted authenticate", IOS_TOLL_FRAUD, min_version="15.1(2)T",
-       confirmed_in=SEEN_TOLL_FRAUD, note="on by default from 15.1(2)T (the boot banner says so)"),
+       confirmed_in=SEEN_VCR_I1, quote="ip address trusted { authenticate | call-block cause code | list }",
+       note="introduced in 15.1(2)T, where toll-fraud prevention is on by default"),
     _f("voice-service-voip", "ip address trusted list", IOS_TOLL_FRAUD, enters="trusted-list",
-       min_version="15.1(2)T", confirmed_in=SEEN_TOLL_FRAUD),
-    _f("trusted-list", "ipv4 <ip> [<mask>]", IOS_TOLL_FRAUD, min_version="15.1(2)T", confirmed_in=SEEN_TOLL_FRAUD,
+       min_version="15.1(2)T", confirmed_in=SEEN_VCR_I1,
+       quote="ip address trusted { authenticate | call-block cause code | list }"),
+    _f("trusted-list", "ipv4 <ip> [<mask>]", IOS_TOLL_FRAUD, min_version="15.1(2)T", confirmed_in=SEEN_CME_TOLL,
+       quote="ipv4 { < ipv4 address > [ < network mask > ] }",
        note="the network mask is optional: a host address alone trusts that host"),
-    _f("global", "gw-accounting {syslog | aaa}", IOS_VOICE),
-    _f("global", "dial-control-mib {max-size <num:0-1200> | retain-timer <num:0-35791>}", IOS_VOICE),
+    _f("global", "gw-accounting {syslog | aaa}", IOS_VOICE, confirmed_in=SEEN_VCR_G1,
+       quote="gw-accounting { aaa | file | syslog [ stats ]}"),
+    _f("global", "dial-control-mib {max-size <num:0-1200> | retain-timer <num:0-35791>}", IOS_VOICE,
+       confirmed_in=SEEN_VCR_D1, quote="dial-control-mib { max-size table-entries | retain-timer minutes }",
+       note="the reference gives max-size 0 to 3000 now and 1200 since 12.3T: the bound every release takes is "
+            "kept; retain-timer 0 to 35791 from 12.3(8)T"),
     # --- CME: telephony-service ---
-    _f("global", "telephony-service", CME_CMD_REF, enters="telephony-service"),
-    _f("telephony-service", "web admin {system | customer} name <name> {password <clear>"
-                            " | secret {0 <clear> | 5 <hash>}}", f"{CME_CMD_REF}: web admin system, web admin customer",
-       note="'secret 0' takes the clear text and CME stores its MD5 hash; 'secret 5' takes a hash made "
-            "elsewhere; the name is not optional. Not confirmed: no stored Cisco copy of the command page was "
-            "found; a public repository quotes the guide's 'Enabling GUI Access for the System Administrator' "
-            "with this syntax, and Cisco's own example configs write 'password <string>'"),
+    _f("global", "telephony-service", CME_CMD_REF, enters="telephony-service", confirmed_in=SEEN_CME_CR_T,
+       quote="telephony-service [ setup ]"),
+    _f("telephony-service", "web admin system [name <name>] [password <clear> | secret {0 <clear> | 5 {<clear> | <hash>}}]",
+       f"{CME_CMD_REF}: web admin system", confirmed_in=SEEN_CME_CR_W,
+       quote="web admin system [ name username ] [ password string | secret { 0 | 5 } string ]",
+       note="the name is optional (default Admin). 'secret 0' saves the string 'as unencrypted plain text in "
+            "running configuration'; 'secret 5' takes the clear text and saves its MD5 hash (the reference's "
+            "example: 'web admin system name user1 secret 5 pw234567' shows as 'secret 5 $1$TCyK$...'), and a "
+            "running-config's 'secret 5 $1$...' reads back as that hash. Deprecated from CME 12.6 (IOS XE "
+            "16.11.1a)"),
+    _f("telephony-service", "web admin customer name <name> {password <clear> | secret {0 <clear> | 5 {<clear> | <hash>}}}",
+       f"{CME_CMD_REF}: web admin customer", confirmed_in=SEEN_CME_CR_W,
+       quote="web admin customer name username { password string | secret { 0 | 5 } string }",
+       note="the customer administrator's name is required; secret 0/5 as for web admin system"),
     _f("telephony-service", "ip source-address <ip> [port <num:2000-9999>] [secondary <ip> [rehome <num:0-65535>]]"
                             " [any-match | strict-match]", f"{CME_CMD_REF}: ip source-address (telephony-service)",
        confirmed_in=SEEN_CME_IP_SOURCE,
+       quote="ip { ipv4_address | ipv6_address } [port port ] [secondary { ipv4 address | ipv6 address } "
+             "[rehome seconds ]] [any-match | strict-match]",
        note="order as the reference gives it: port (IPv4: 2000-9999), secondary [rehome], then any-match or "
-            "strict-match; strict-match's first release (CME 4.0, 12.4(9)T) is not confirmed"),
-    _f("telephony-service", "auto-reg-ephone", f"{CME_CMD_REF}: auto-reg-ephone", min_version="12.4(11)XJ",
-       confirmed_in=SEEN_CME_BASIC,
-       note="SCCP auto-registration is switched by auto-reg-ephone in telephony-service (the mode is confirmed; "
-            "the first release, CME 4.1, is not)"),
-    _f("telephony-service", "auto assign <num:1-15000> to <num:1-15000>", f"{CME_CMD_REF}: auto assign"),
+            "strict-match; strict-match's first release is not in the reference (the CME SRND shows it at a "
+            "CME 3.0 prompt)"),
+    _f("telephony-service", "auto-reg-ephone", f"{CME_CMD_REF}: auto-reg-ephone", min_version="12.4(9)T",
+       confirmed_in=SEEN_CME_CR_A, quote="auto-reg-ephone",
+       note="introduced in 12.4(4)XC (CME 4.0), integrated into 12.4(9)T; on by default"),
+    _f("telephony-service", "auto assign <num:1-15000> to <num:1-15000>", f"{CME_CMD_REF}: auto assign",
+       confirmed_in=SEEN_CME_CR_A,
+       quote="auto assign dn-tag to dn-tag [ type phone-type ] [ cfw extension-number timeout seconds ]",
+       note="the dn-tag bound is version- and platform-dependent in the reference"),
     _f("telephony-service", "after-hours block pattern <num:1-32> <pattern> [7-24]",
        f"{CME_CMD_REF}: after-hours block pattern; Cisco Unified CME System Administrator Guide, Call Blocking",
-       confirmed_in=SEEN_CME_CALL_BLOCKING,
+       confirmed_in=SEEN_CME_CALL_BLOCKING, quote="after-hours block pattern pattern-tag pattern [ 7-24 ]",
        note="one tag, one pattern: a second line with the same tag replaces the first; up to 32 patterns "
             "(the SRST guides give the same syntax, 'after-hours block pattern tag pattern [7-24]')"),
-    _f("telephony-service", "after-hours day <day> <time> <time>", f"{CME_CMD_REF}: after-hours day"),
+    _f("telephony-service", "after-hours day <day> <time> <time>", f"{CME_CMD_REF}: after-hours day",
+       confirmed_in=SEEN_CME_CR_A, quote="after-hours day day start-time stop-time"),
     _f("telephony-service", "secure-signaling trustpoint <name>", CME_S1, min_version="12.4(9)T",
-       confirmed_in=SEEN_CME_S1,
-       note="CME 4.0"),
-    _f("telephony-service", "tftp-server-credentials trustpoint <name>", CME_SECURITY, min_version="12.4(9)T"),
+       confirmed_in=SEEN_CME_S1, quote="secure-signaling trustpoint label", note="CME 4.0"),
+    _f("telephony-service", "tftp-server-credentials trustpoint <name>", CME_SECURITY, min_version="12.4(9)T",
+       confirmed_in=SEEN_CME_CR_T, quote="tftp-server-credentials trustpoint label"),
     _f("telephony-service", "device-security-mode {authenticated | encrypted | none}", CME_SECURITY,
-       min_version="12.4(9)T"),
+       min_version="12.4(9)T", confirmed_in=SEEN_CME_CR_D, quote="device-security-mode { authenticated | none | encrypted }",
+       note="the encrypted keyword came with CME 4.1/4.2 (12.4(15)XW, 12.4(15)XY)"),
     _f("telephony-service", "server-security-mode {secure | non-secure | erase}", CME_SECURITY,
-       min_version="12.4(9)T"),
-    _f("telephony-service", "cnf-file {perphone | pertype | perphonetype}", CME_SECURITY),
-    _f("telephony-service", "max-ephones <num:1-1000>", CME_CMD_REF),
-    _f("telephony-service", "max-dn <num:1-15000>", CME_CMD_REF),
+       min_version="12.4(9)T", confirmed_in=SEEN_CME_S1, quote="server-security-mode { erase | non-secure | secure }",
+       note="the erase keyword came with 12.4(22)T (CME 7.0)"),
+    _f("telephony-service", "cnf-file {perphone | perphonetype}", CME_SECURITY, confirmed_in=SEEN_CME_CR_C,
+       quote="cnf-file { perphonetype | perphone }", note="there is no 'pertype' keyword"),
+    _f("telephony-service", "max-ephones <num:1-1000>", CME_CMD_REF, confirmed_in=SEEN_CME_CR_M,
+       quote="max-ephones max-phones", note="the maximum is version- and platform-dependent in the reference"),
+    _f("telephony-service", "max-dn <num:1-15000>", CME_CMD_REF, confirmed_in=SEEN_CME_CR_M,
+       quote="max-dn max-directory-numbers [ preference preference-order ] [ no-reg { primary | both }]",
+       note="the maximum is version- and platform-dependent in the reference"),
     # --- CME: phones and directory numbers ---
-    _f("global", "ephone <num:1-1000>", CME_CMD_REF, enters="ephone"),
-    _f("ephone", "mac-address <mac>", CME_CMD_REF),
-    _f("ephone", "codec {g711ulaw | g711alaw | g729r8 | g729ar8 | ilbc | g722r64}", CME_CMD_REF),
-    _f("ephone", "mtp", CME_CMD_REF),
+    _f("global", "ephone <num:1-1000>", CME_CMD_REF, enters="ephone", confirmed_in=SEEN_CME_CR_E,
+       quote="ephone phone-tag", note="the maximum tag is platform-dependent in the reference"),
+    _f("ephone", "mac-address <mac>", CME_CMD_REF, confirmed_in=SEEN_CME_CR_M,
+       quote="mac-address [mac-address] [ reserved ]"),
+    _f("ephone", "codec {g711ulaw | g722r64 | g729r8 [dspfarm-assist] | ilbc}", CME_CMD_REF,
+       confirmed_in=SEEN_CME_CR_C, quote="codec { g711ulaw | g722r64 | g729r8 [ dspfarm-assist ] | ilbc }",
+       note="codec (ephone) has no g711alaw or g729ar8"),
+    _f("ephone", "mtp [video-only | both]", CME_CMD_REF, confirmed_in=SEEN_CME_CR_M,
+       quote="mtp { video-only | both }",
+       note="'If no arguments are given, only voice packets are sent to the router'; the CME SRND writes a bare "
+            "'mtp'"),
     _f("ephone", "cert-oper {delete | fetch | upgrade} auth-mode {auth-string | LSC | MIC | null-string}",
-       CME_SECURITY, min_version="12.4(9)T"),
-    _f("ephone", "capf-auth-str <clear>", CME_SECURITY, min_version="12.4(9)T", note="4 to 10 digits"),
-    _f("ephone", "device-security-mode {authenticated | encrypted | none}", CME_SECURITY, min_version="12.4(9)T"),
-    _f("ephone", "button <word>", CME_CMD_REF),
-    _f("ephone", "type <word>", CME_CMD_REF),
-    _f("global", "ephone-dn <num:1-15000> [dual-line | octo-line]", CME_CMD_REF, enters="ephone-dn"),
-    _f("ephone-dn", "corlist {incoming | outgoing} <name>", CME_CMD_REF),
-    _f("ephone-dn", "number <pattern>", CME_CMD_REF),
-    _f("global", "voice register pool <num:1-1000>", CME_CMD_REF, enters="voice-register-pool"),
+       CME_SECURITY, min_version="12.4(9)T", confirmed_in=SEEN_CME_SECURITY,
+       quote="cert-oper { delete | fetch | upgrade } auth-mode { auth-string | LSC | MIC | null-string }"),
+    _f("ephone", "capf-auth-str <clear>", CME_SECURITY, min_version="12.4(9)T", confirmed_in=SEEN_CME_CR_C,
+       quote="capf-auth-str digit-string", note="4 to 10 digits (the Security chapter)"),
+    _f("ephone", "device-security-mode {authenticated | encrypted | none}", CME_SECURITY, min_version="12.4(9)T",
+       confirmed_in=SEEN_CME_CR_D, quote="device-security-mode { authenticated | none | encrypted }"),
+    _f("ephone", "button <word>...", CME_CMD_REF, confirmed_in=SEEN_CME_CR_B,
+       quote="button button-number {separator} dn-tag [,dn-tag...] [button-number{x}overlay-button-number] "
+             "[button-number...]"),
+    _f("ephone", "type <word> [addon 1 <word> [2 <word>]]", CME_CMD_REF, confirmed_in=SEEN_CME_CR_T,
+       quote="type phone-type [ addon 1 module-type [ 2 module-type ]]"),
+    _f("global", "ephone-dn <num:1-15000> [dual-line | octo-line]", CME_CMD_REF, enters="ephone-dn",
+       confirmed_in=SEEN_CME_CR_E, quote="ephone-dn dn-tag [ dual-line | octo-line ]",
+       note="dn-tag: 'Range is 1 to the number set by the max-dn command'"),
+    _f("ephone-dn", "corlist {incoming | outgoing} <name>", CME_CMD_REF, confirmed_in=SEEN_CME_CR_C,
+       quote="corlist { incoming | outgoing } corlist-name",
+       note="'previously documented as the cor command' (the CME SRND writes 'cor incoming user')"),
+    _f("ephone-dn", "number <pattern> [secondary <pattern>] [no-reg [both | primary]]", CME_CMD_REF,
+       confirmed_in=SEEN_CME_CR_N, quote="number number [ secondary number ] [ no-reg [ both | primary ]]"),
+    _f("global", "voice register pool <num:1-100>", CME_CMD_REF, enters="voice-register-pool",
+       confirmed_in=SEEN_CME_CR_V, quote="voice register pool pool-tag", note="pool-tag: 'Range is 1 to 100'"),
     _f("voice-register-pool", "cor {incoming | outgoing} <name> {default | <num:1-10> <pattern>}", CME_CMD_REF,
-       confirmed_in=SEEN_SIP_SRST_COR,
-       note="the Cisco Unified SIP SRST 4.0 guide gives it for voice register pool: a COR list number and a "
-            "number (or range), or default; the 1-10 bound is not confirmed"),
+       confirmed_in=SEEN_CME_CR_C,
+       quote="cor {incoming | outgoing} cor-list-name {cor-list-number starting-number [- ending-number] |default }",
+       note="a COR list number and a number (or range), or default; the reference gives no range for the list "
+            "number, so the 1-10 bound is not confirmed"),
     # --- CME: phone authentication (CTL, CAPF) ---
-    _f("global", "ctl-client", CME_S1, enters="ctl-client", min_version="12.4(9)T"),
+    _f("global", "ctl-client", CME_S1, enters="ctl-client", min_version="12.4(9)T", confirmed_in=SEEN_CME_CR_C,
+       quote="ctl-client", note="introduced in 12.4(4)XC (CME 4.0), integrated into 12.4(9)T"),
     _f("ctl-client", "sast1 trustpoint <name>", CME_S1, min_version="12.4(9)T",
-       confirmed_in=SEEN_CME_S1),
+       confirmed_in=SEEN_CME_S1, quote="sast1 trustpoint label"),
     _f("ctl-client", "sast2 trustpoint <name>", CME_S1, min_version="12.4(9)T",
-       confirmed_in=SEEN_CME_S1),
+       confirmed_in=SEEN_CME_S1, quote="sast2 trustpoint label"),
     _f("ctl-client", "server {capf | cme | cme-tftp | tftp} <ip> trustpoint <name>", CME_S1, min_version="12.4(9)T",
-       confirmed_in=SEEN_CME_S1),
-    _f("ctl-client", "regenerate", CME_S1, min_version="12.4(9)T"),
-    _f("global", "capf-server", CME_SECURITY, enters="capf-server", min_version="12.4(9)T"),
-    _f("capf-server", "auth-mode {auth-string | LSC | MIC | none | null-string}", CME_SECURITY),
-    _f("capf-server", "capf-auth-str <clear>", CME_SECURITY, note="4 to 10 digits"),
+       confirmed_in=SEEN_CME_S1, quote="server { capf | cme | cme-tftp | tftp } ip-address trustpoint label"),
+    _f("ctl-client", "regenerate", CME_S1, min_version="12.4(9)T", confirmed_in=SEEN_CME_CR_R, quote="regenerate"),
+    _f("global", "capf-server", CME_SECURITY, enters="capf-server", min_version="12.4(9)T",
+       confirmed_in=SEEN_CME_CR_C, quote="capf-server"),
+    _f("capf-server", "auth-mode {auth-string | LSC | MIC | none | null-string}", CME_SECURITY,
+       confirmed_in=SEEN_CME_SECURITY, quote="auth-mode { auth-string | LSC | MIC | none | null-string }"),
+    _f("capf-server", "auth-string {delete | generate} {all | <num:1-1000>} [<clear>]", CME_SECURITY,
+       confirmed_in=SEEN_CME_SECURITY, quote="auth-string { delete | generate } { all | ephone-tag } [ digit-string ]",
+       note="capf-server mode has no capf-auth-str (an ephone command): auth-string sets the PIN (4 to 10 "
+            "digits) for one or all phones"),
+    _f("capf-server", "cert-oper {delete | fetch | upgrade} all", CME_SECURITY, confirmed_in=SEEN_CME_SECURITY,
+       quote="cert-oper { delete all | fetch all | upgrade all }",
+       note="in capf-server mode the operation applies to all phones; the per-phone form (with auth-mode) is "
+            "the ephone one"),
     _f("capf-server", "cert-enroll-trustpoint <name> password {0 <clear> | 1 <hash>}", CME_SECURITY,
-       note="'password 0' takes the clear text of the CA's enrolment password"),
-    _f("capf-server", "trustpoint-label <name>", CME_SECURITY),
-    _f("capf-server", "source-addr <ip>", CME_SECURITY),
+       confirmed_in=SEEN_CME_CR_C, quote="cert-enroll-trustpoint ca-label password { 0 | 1 } password-string",
+       note="'0 | 1: Encryption status of the password string that follows'; the CME SRND's running-config shows "
+            "'password 1 1511021F07257A767B'"),
+    _f("capf-server", "trustpoint-label <name>", CME_SECURITY, confirmed_in=SEEN_CME_CR_T,
+       quote="trustpoint-label label"),
+    _f("capf-server", "source-addr <ip>", CME_SECURITY, confirmed_in=SEEN_CME_CR_S2, quote="source-addr ip-address",
+       note="the reference's own example types 'source address 10.10.10.1'; the syntax line is source-addr"),
 )
 
 

@@ -685,7 +685,9 @@ def _server_group(config: RunningConfig) -> tuple[str, list[str]]:
     # and a query would make a capture whose head (where "version" is) was cut turn the verdict unknown.
     release = next((line for line in config.roots if re.match(r"version \d+\.", line.command)), None)
     if release is not None and int(release.words[1].split(".")[0]) < 15:
-        return "tacacs+", ["tacacs-server host <tacacs-server-ip> key <shared-key>"]
+        # As the CME SRND writes it for 12.x: the host, then the shared key on its own line (a per-host
+        # "key" is not in the Cisco texts cmelive.ios_commands was confirmed against).
+        return "tacacs+", ["tacacs-server host <tacacs-server-ip>", "tacacs-server key <shared-key>"]
     return "tacacs+", ["tacacs server <server-name>", " address ipv4 <tacacs-server-ip>", " key <shared-key>"]
 
 

@@ -766,7 +766,7 @@ def _describe(stored: StoredPassword) -> str:
         "show running-config:9: enable secret 9 <masked>",
         "show running-config:87: web admin system name admin password <masked>",
     ),
-    remediation_example=("telephony-service", " web admin system name admin secret 0 <new-gui-password>"),
+    remediation_example=("telephony-service", " web admin system name admin secret 5 <new-gui-password>"),
 )
 def gui_password_not_enable(state: DeviceState) -> Outcome:
     config = running_config(state)
@@ -846,11 +846,15 @@ def _new_gui_password_line(web: StoredCredential) -> str:
     words = web.line.command.split()
     role = words[2]
     name_index = words.index("name") if "name" in words[:5] else -1
-    # The command reference gives "web admin {system|customer} name <user> {password <s> | secret {0|5} <s>}":
-    # the name is not optional, and "secret 0" takes the clear text (CME stores its MD5 hash) where
-    # "secret 5" expects a hash already made (cmelive.ios_commands records the reference).
-    name = words[name_index + 1] if name_index >= 0 else "<gui-admin-name>"
-    return f"web admin {role} name {name} secret 0 <new-gui-password>"
+    # The CME command reference (web admin system): "secret 0" saves the string "as unencrypted plain text in
+    # running configuration", "secret 5" takes the clear text and saves its MD5 hash (its example types
+    # "secret 5 pw234567"). The name is optional for the system account (default Admin), required for the
+    # customer one (cmelive.ios_commands records both forms).
+    if name_index >= 0:
+        return f"web admin {role} name {words[name_index + 1]} secret 5 <new-gui-password>"
+    if role == "system":
+        return "web admin system secret 5 <new-gui-password>"
+    return f"web admin {role} name <gui-admin-name> secret 5 <new-gui-password>"
 
 
 # --- CME-GUI-07 ----------------------------------------------------------------------------------
@@ -884,7 +888,9 @@ def _gui07_remediation(config: RunningConfig) -> list[str]:
         group = _server_group(config)
         if group is None:
             group = "tacacs+"
-            lines.append("tacacs-server host <tacacs-server-ip> key <shared-key>")
+            # As the CME SRND's "System Administrator Account Authentication via AAA" writes it, the key on
+            # its own line (no per-host key in the Cisco texts cmelive.ios_commands was confirmed against).
+            lines += ["tacacs-server host <tacacs-server-ip>", "tacacs-server key <shared-key>"]
         name = "default" if "default" not in lists else "CME-GUI"
         lines.append(f"aaa authentication login {name} group {group} local")
     lines.append("ip http authentication aaa" if name == "default"
@@ -923,7 +929,8 @@ def _server_group(config: RunningConfig) -> str | None:
     example_evidence=("show running-config:44: ip http authentication local",),
     remediation_example=(
         "aaa new-model",
-        "tacacs-server host <tacacs-server-ip> key <shared-key>",
+        "tacacs-server host <tacacs-server-ip>",
+        "tacacs-server key <shared-key>",
         "aaa authentication login default group tacacs+ local",
         "ip http authentication aaa",
     ),
