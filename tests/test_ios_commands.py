@@ -259,7 +259,7 @@ def test_every_form_names_its_reference_and_whether_a_stored_source_confirmed_it
 
 # Issue 14: how many forms a stored copy of Cisco's documentation confirms. The number may only grow: a
 # form that loses its source (or a new form without one) makes this fail until the count is restated.
-CONFIRMED_FORMS = 110
+CONFIRMED_FORMS = 112
 
 
 def test_the_number_of_confirmed_forms_is_stated() -> None:
@@ -288,10 +288,20 @@ def test_every_form_confirmed_here_quotes_the_line_it_was_read_in() -> None:
     "ip address trusted list",
     "ipv4 <ip>",
     "auto-reg-ephone",
+    "ip access-list resequence",
 ])
 def test_forms_read_in_a_stored_cisco_text_say_where(syntax_start: str) -> None:
     forms = [form for form in FORMS if form.syntax.startswith(syntax_start)]
     assert forms and all(form.confirmed_in for form in forms)
+
+
+def test_the_sequence_numbering_module_s_lines_fit_their_forms() -> None:
+    # The feature module's own examples (SEEN_IOS_ACL_SEQ_EXAMPLES), numbered list and named standard list.
+    assert check_config_lines(["ip access-list resequence 150 1 2"]) == []
+    assert check_config_lines(["ip access-list standard tryon", " 15 permit 10.5.5.5 0.0.0.255"]) == []
+    assert check_config_lines(["ip access-list resequence 150 1 2147483648"])  # past the largest number
+    standard = [form for form in FORMS if form.mode == "acl-standard" and "permit" in form.syntax]
+    assert standard and standard[0].confirmed_in
 
 
 def test_after_hours_block_pattern_tags_are_1_to_32_as_cme_takes_them() -> None:

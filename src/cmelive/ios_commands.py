@@ -139,6 +139,12 @@ SEEN_IOS_SSH_VTY = "https://manualshive.com/ru/manual/cisco/catalyst-2960-xr/661
 SEEN_IOS_LOGGING_BUFFERED = "https://gattner.name/simon/public/bsd/cisco/src/logging%20buffered.htm"
 # Cisco Networking Academy's CCNA R&S course text (syslog levels), as a university mirror keeps it.
 SEEN_NETACAD_SYSLOG = "http://cisco.num.edu.mn/CCNA_R&S3/course/module9/9.2.1.4/9.2.1.4.html"
+# Cisco's feature module "IP Access List Entry Sequence Numbering" (Cisco IOS Release 12.2(14)S, 12.2(15)T and
+# 12.3(2)T), as a manual site keeps it page by page: page 7 has the config-std-nacl steps, page 9 the examples.
+SEEN_IOS_ACL_SEQ_STEPS = "https://manualsbrain.com/en/manuals/1643333/?page=7"
+SEEN_IOS_ACL_SEQ_EXAMPLES = "https://manualsbrain.com/en/manuals/1643333/?page=9"
+# The Catalyst 2960 configuration guide's "Sequence Numbering Behavior" (a manual site's copy of the page).
+SEEN_IOS_ACL_SEQ_MAX = "https://manualshive.com/en/manual/cisco/catalyst-2960-series/66776?page=1261"
 
 
 @dataclass(frozen=True)
@@ -406,8 +412,17 @@ FORMS: tuple[CommandForm, ...] = (
        confirmed_in=SEEN_TAC_ZBFW, quote="ip access-list extended TRUSTED-ACL-OUT",
        note="the named form is the one seen; the numbered one is not"),
     _f("global", "ip access-list resequence {<num:1-199> | <name>} <num:1-2147483647> <num:1-2147483647>", IOS_ACL,
-       min_version="12.3(2)T"),
-    _f("acl-standard", "[<num:1-2147483647>] {permit | deny} {any | host <ip> | <ip> [<wildcard>]}", IOS_ACL),
+       min_version="12.3(2)T", confirmed_in=SEEN_IOS_ACL_SEQ_EXAMPLES,
+       quote="Router(config)# ip access-list resequence 150 1 2",
+       note="list, first sequence number, increment, as in the feature module's example (which resequences "
+            "the numbered list 150); 'The maximum sequence number is 2147483647' (SEEN_IOS_ACL_SEQ_MAX). The "
+            "module is for 12.2(14)S, 12.2(15)T and 12.3(2)T: 12.3(2)T is kept because releases are compared "
+            "without their train, and 12.3 mainline before 12.3(2)T is not among them"),
+    _f("acl-standard", "[<num:1-2147483647>] {permit | deny} {any | host <ip> | <ip> [<wildcard>]}", IOS_ACL,
+       confirmed_in=SEEN_IOS_ACL_SEQ_STEPS, quote="sequence-number permit source source-wildcard",
+       note="'Router(config-std-nacl)# 15 permit 10.5.5.5 0.0.0.255' in SEEN_IOS_ACL_SEQ_EXAMPLES; deny takes "
+            "the same words ('sequence-number deny source source-wildcard'); any and host are not in the "
+            "module's standard-list steps"),
     _f("acl-standard", "remark <line>", IOS_ACL),
     _f("acl-extended", "[<num:1-2147483647>] {permit | deny} {ip | tcp | udp | icmp | <num:0-255>}"
                        " {any | host <ip> | <ip> <wildcard>} [eq <word>] {any | host <ip> | <ip> <wildcard>}"
