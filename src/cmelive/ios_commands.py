@@ -129,6 +129,10 @@ SEEN_CME_NETWORK = f"{_CME_ADM}cmenetwk.html"  # System Administrator Guide, Net
 SEEN_CME_VPN = f"{_CME_ADM}cmevpn.html"
 SEEN_CME_SRND_ENDPOINTS = "https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/srnd/design/guide/cmesrnd/endpts.html"
 SEEN_BCS_SECURITY = "https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/bcs/installation/guide/bcsvd_in/SOCCsec.html"
+SEEN_SIP_RFC = ("https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/voice/sip/configuration/15-mt/sip-config-15-mt-book/"
+                "voi-sip-rfc.html")
+SEEN_SIP_MWI = ("https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/voice/sip/configuration/15-mt/sip-config-15-mt-book/"
+                "voi-sip-mwi.html")
 SEEN_SIP_AAA = ("https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/voice/sip/configuration/15-mt/sip-config-15-mt-book/"
                 "voi-sip-aaa.html")
 SEEN_IOS_USERNAME = "https://cisco.com/E-Learning/bulk/public/tac/cim/cib/using_cisco_ios_software/cmdrefs/username.htm"
@@ -442,7 +446,9 @@ FORMS: tuple[CommandForm, ...] = (
        quote="interface GigabitEthernet0/0/1 / no ip address / shutdown"),
     _f("interface", "ip address <ip> <mask> [secondary]", IOS_BASIC, confirmed_in=SEEN_CME_SRND_SECURITY,
        quote="ip address 10.168.11.2 255.255.255.0", note="secondary is not in the example"),
-    _f("interface", "description <line>", IOS_BASIC),
+    _f("interface", "description <line>", IOS_BASIC, confirmed_in=SEEN_SIP_RFC,
+       quote="interface Ethernet0/0 / description CentreComm Hub port 9 in PP070",
+       note="the rest of the line is the description, spaces included, as in the guide's example"),
     _f("global", "line {vty <num:0-1869> [<num:0-1869>] | con 0 | console 0 | aux 0}", IOS_BASIC, enters="line",
        confirmed_in=SEEN_CME_SRND_SECURITY, quote="line vty 0 4",
        note="'line con 0' and 'line aux 0' are in SEEN_TAC_SRST_ISR4K; 'console 0' and the 0-1869 vty bound "
@@ -457,7 +463,10 @@ FORMS: tuple[CommandForm, ...] = (
             "in') show; a named list, out and vrf-also are not confirmed"),
     _f("line", "login [local | authentication <name>]", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY,
        quote="login local", note="'login authentication https' is in the SRST Manager guide (SEEN_SRST_MGR_ESRST)"),
-    _f("line", "password {[0] <clear> | 7 <hash>}", IOS_USERNAME),
+    _f("line", "password {[0] <clear> | 7 <hash>}", IOS_USERNAME, confirmed_in=SEEN_SIP_MWI,
+       quote="line vty 0 4 / password 7 password3 / login",
+       note="the clear-text form without a type is in SEEN_TAC_VG224 ('line vty 0 4 / password ww / login'); "
+            "an explicit type 0 was not seen for a line password"),
     _f("line", "exec-timeout <num:0-35791> [<num:0-2147483>]", IOS_BASIC, confirmed_in=SEEN_CUBE_HA_ASR,
        quote="exec-timeout 0 0", note="minutes then seconds; the bounds are not in the example"),
     # --- PKI (the CME guide's Security chapter gives each as a configuration step) ---
