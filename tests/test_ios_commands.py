@@ -259,7 +259,7 @@ def test_every_form_names_its_reference_and_whether_a_stored_source_confirmed_it
 
 # Issue 14: how many forms a stored copy of Cisco's documentation confirms. The number may only grow: a
 # form that loses its source (or a new form without one) makes this fail until the count is restated.
-CONFIRMED_FORMS = 114
+CONFIRMED_FORMS = 116
 
 
 def test_the_number_of_confirmed_forms_is_stated() -> None:
@@ -311,6 +311,17 @@ def test_line_passwords_and_interface_descriptions_as_cisco_s_configurations_pri
     assert check_config_lines(["line vty 0 4", " password ww", " login"]) == []
     assert check_config_lines(["interface Ethernet0/0", " description CentreComm Hub port 9 in PP070"]) == []
     assert check_config_lines(["line vty 0 4", " password 7 <new-secret>"])  # type 7 takes the encrypted text
+
+
+def test_aaa_accounting_takes_what_the_command_reference_gives() -> None:
+    # SEEN_SDWAN_AAA: {... | commands level} [default] {start-stop | stop-only} group group-name, level 0-15.
+    assert check_config_lines(["aaa accounting commands 15 default start-stop group tacacs+"]) == []
+    assert check_config_lines(["aaa accounting commands 0 default stop-only group TACACS-GRP"]) == []
+    assert check_config_lines(["aaa accounting commands 16 default start-stop group tacacs+"])
+    # Neither 'none' nor 'broadcast' is in the reference: the grammar does not take them.
+    assert check_config_lines(["aaa accounting commands 15 default none group tacacs+"])
+    assert check_config_lines(["aaa accounting exec default start-stop broadcast group tacacs+"])
+    assert check_config_lines(["logging on"]) == []
 
 
 def test_after_hours_block_pattern_tags_are_1_to_32_as_cme_takes_them() -> None:

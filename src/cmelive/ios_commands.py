@@ -135,6 +135,12 @@ SEEN_SIP_MWI = ("https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/voice/sip/con
                 "voi-sip-mwi.html")
 SEEN_SIP_AAA = ("https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/voice/sip/configuration/15-mt/sip-config-15-mt-book/"
                 "voi-sip-aaa.html")
+# The Cisco IOS Network Management Command Reference's chapter "line-cli through logging userinfo" (its table of
+# contents lists each command by its syntax, "logging on" among them).
+SEEN_IOS_NM_CR_LOGGING = "https://www3-realm.cisco.com/en/US/docs/ios/netmgmt/command/reference/nm_09.html"
+# Cisco IOS XE SD-WAN Qualified Command Reference, AAA Commands (aaa accounting with its syntax line).
+SEEN_SDWAN_AAA = ("https://cisco.com/content/en/us/td/docs/routers/sdwan/command/iosxe/qualified-cli-command-reference-guide/"
+                  "m-aaa-commands.html")
 SEEN_IOS_USERNAME = "https://cisco.com/E-Learning/bulk/public/tac/cim/cib/using_cisco_ios_software/cmdrefs/username.htm"
 # Not cisco.com pages: copies of Cisco text found elsewhere (a mirror of the IOS command reference page, a
 # Cisco Press article, a mirrored Catalyst configuration guide); kept where no cisco.com copy was found.
@@ -143,6 +149,8 @@ SEEN_IOS_SSH_VTY = "https://manualshive.com/ru/manual/cisco/catalyst-2960-xr/661
 SEEN_IOS_LOGGING_BUFFERED = "https://gattner.name/simon/public/bsd/cisco/src/logging%20buffered.htm"
 # Cisco Networking Academy's CCNA R&S course text (syslog levels), as a university mirror keeps it.
 SEEN_NETACAD_SYSLOG = "http://cisco.num.edu.mn/CCNA_R&S3/course/module9/9.2.1.4/9.2.1.4.html"
+# Cisco Networking Academy's Fundamentals of Wireless LANs course text (system message logging), as an archive keeps it.
+SEEN_NETACAD_FWL = "http://rolar.ddns.net/?download=true&file=Data%2FCisco%2FArchives%2FFundamentals+of+Wireless%2Fen_FWL_v12.zip"
 # Cisco's feature module "IP Access List Entry Sequence Numbering" (Cisco IOS Release 12.2(14)S, 12.2(15)T and
 # 12.3(2)T), as a manual site keeps it page by page: page 7 has the config-std-nacl steps, page 9 the examples.
 SEEN_IOS_ACL_SEQ_STEPS = "https://manualsbrain.com/en/manuals/1643333/?page=7"
@@ -323,11 +331,15 @@ FORMS: tuple[CommandForm, ...] = (
        confirmed_in=SEEN_SIP_AAA, quote="aaa accounting exec default start-stop group groupname",
        note="the SIP configuration guide's steps also give 'aaa accounting connection h323 start-stop group "
             "groupname'"),
-    _f("global", "aaa accounting {exec | commands <num:0-15> | connection} <name> {start-stop | stop-only | none}"
-                 " [broadcast] group <name>", IOS_AAA,
-       note="commands <level>, stop-only, none and broadcast: no Cisco syntax line found stored (the CME SRND's "
-            "'aaa accounting command 1 start-stop tacacs+' is the older form without a list name; O'Reilly's "
-            "Cisco IOS in a Nutshell gives this synopsis, corroboration only)"),
+    _f("global", "aaa accounting {exec | commands <num:0-15> | connection} <name> {start-stop | stop-only}"
+                 " group <name>", IOS_AAA, confirmed_in=SEEN_SDWAN_AAA,
+       quote="aaa accounting { system | exec | network | connection | connection-name | commands level } [default] "
+             "{ start-stop | stop-only } group group-name",
+       note="'commands level: ... Valid privilege level entries are integers from 0 through 15'. The reference "
+            "has no 'none' and no 'broadcast', which this form therefore no longer takes (no remediation writes "
+            "them); a list name other than default is the SIP guide's ('aaa accounting exec default start-stop "
+            "group groupname', SEEN_SIP_AAA, and the CME SRND's older 'aaa accounting command 1 start-stop "
+            "tacacs+'); O'Reilly's Cisco IOS in a Nutshell gives none and broadcast, corroboration only"),
     _f("global", "tacacs-server host <ip>", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY,
        quote="tacacs-server host 10.17.1.2",
        note="the older form; 'tacacs server NAME' replaces it on 15.x and IOS XE"),
@@ -380,7 +392,10 @@ FORMS: tuple[CommandForm, ...] = (
        IOS_SNMP, confirmed_in=SEEN_IOS_SNMP_COMMUNITY,
        note="the access list comes last, after RO/RW (the CME SRND's example agrees: "
             "'snmp-server community changeme-rw RW 10')"),
-    _f("global", "logging on", IOS_LOGGING),
+    _f("global", "logging on", IOS_LOGGING, confirmed_in=SEEN_IOS_NM_CR_LOGGING, quote="logging on",
+       note="the reference chapter lists 'logging on' as a command of its own, between 'logging monitor xml' and "
+            "'logging origin-id'; Cisco's Networking Academy text says 'To re-enable message logging after it has "
+            "been disabled, use the logging on global configuration command' (SEEN_NETACAD_FWL)"),
     _f("global", "logging buffered [<num:4096-2147483647>] [emergencies | alerts | critical | errors | warnings"
                  " | notifications | informational | debugging]", IOS_LOGGING, confirmed_in=SEEN_IOS_LOGGING_BUFFERED,
        quote="logging buffered [buffer-size | level]",
