@@ -259,7 +259,7 @@ def test_every_form_names_its_reference_and_whether_a_stored_source_confirmed_it
 
 # Issue 14: how many forms a stored copy of Cisco's documentation confirms. The number may only grow: a
 # form that loses its source (or a new form without one) makes this fail until the count is restated.
-CONFIRMED_FORMS = 116
+CONFIRMED_FORMS = 117
 
 
 def test_the_number_of_confirmed_forms_is_stated() -> None:
@@ -322,6 +322,18 @@ def test_aaa_accounting_takes_what_the_command_reference_gives() -> None:
     assert check_config_lines(["aaa accounting commands 15 default none group tacacs+"])
     assert check_config_lines(["aaa accounting exec default start-stop broadcast group tacacs+"])
     assert check_config_lines(["logging on"]) == []
+
+
+def test_username_secret_without_a_type_is_the_reference_s_own_form() -> None:
+    # SEEN_IOS_SEC_CR_T2: "username name [secret {0 | 5 | password}]" and "username name [privilege level]".
+    typeless = [form for form in FORMS if form.syntax.startswith("username <name> [privilege <num:0-15>] secret {[0]")]
+    assert typeless and typeless[0].confirmed_in and "{0 | 5 | password}" in typeless[0].quote
+    for line in ("username joe secret <new-secret>", "username joe secret 0 <new-secret>",
+                 "username joe privilege 15 secret <new-secret>", "username joe privilege 15"):
+        assert check_config_lines([line]) == [], line
+    # Types 8 and 9 stay listed as unconfirmed; their form no longer carries the type-less clear text.
+    nine = [form for form in unconfirmed_forms() if "9 <hash>" in form.syntax and form.syntax.startswith("username")]
+    assert nine and "<clear>" not in nine[0].syntax
 
 
 def test_after_hours_block_pattern_tags_are_1_to_32_as_cme_takes_them() -> None:

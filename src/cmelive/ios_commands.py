@@ -141,6 +141,8 @@ SEEN_IOS_NM_CR_LOGGING = "https://www3-realm.cisco.com/en/US/docs/ios/netmgmt/co
 # Cisco IOS XE SD-WAN Qualified Command Reference, AAA Commands (aaa accounting with its syntax line).
 SEEN_SDWAN_AAA = ("https://cisco.com/content/en/us/td/docs/routers/sdwan/command/iosxe/qualified-cli-command-reference-guide/"
                   "m-aaa-commands.html")
+# Cisco IOS Security Command Reference: Commands S to Z, the page holding username (its syntax lines, one per form).
+SEEN_IOS_SEC_CR_T2 = "https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/security/s1/sec-s1-cr-book/sec-cr-t2.html"
 SEEN_IOS_USERNAME = "https://cisco.com/E-Learning/bulk/public/tac/cim/cib/using_cisco_ios_software/cmdrefs/username.htm"
 # Not cisco.com pages: copies of Cisco text found elsewhere (a mirror of the IOS command reference page, a
 # Cisco Press article, a mirrored Catalyst configuration guide); kept where no cisco.com copy was found.
@@ -310,18 +312,23 @@ FORMS: tuple[CommandForm, ...] = (
        quote="enable password [level level] {password | [encryption-type] encrypted-password}",
        note="levels 0 through 15; 'Currently the only encryption type available is 7' (the reference has no "
             "type 0 keyword)"),
-    _f("global", "username <name> [privilege <num:0-15>] secret {0 <clear> | 5 <hash>}", IOS_USERNAME,
-       confirmed_in=SEEN_BCS_SECURITY, quote="username username privilege 15 secret 0 password",
-       note="type 5 as a running-config prints it: 'username cisco privilege 15 secret 5 $1$p0H/...' "
-            "(SEEN_CME_TRUSTED_FW)"),
-    _f("global", "username <name> [privilege <num:0-15>] secret {<clear> | 8 <hash> | 9 <hash>}", IOS_USERNAME,
-       note="the type-less 'secret <clear>' cmelive writes (IOS hashes it) and types 8/9: no Cisco text for "
-            "them, or for the first release with 8 and 9, was found stored"),
+    _f("global", "username <name> [privilege <num:0-15>] secret {[0] <clear> | 5 <hash>}", IOS_USERNAME,
+       confirmed_in=SEEN_IOS_SEC_CR_T2, quote="username name [secret {0 | 5 | password}]",
+       note="the reference's syntax line takes the clear text right after 'secret' as well as after 0, so the "
+            "type-less 'username X secret <new-secret>' the checks write is Cisco's own form; 'username "
+            "username privilege 15 secret 0 password' is in SEEN_BCS_SECURITY, type 5 as a running-config "
+            "prints it ('username cisco privilege 15 secret 5 $1$p0H/...') in SEEN_CME_TRUSTED_FW"),
+    _f("global", "username <name> [privilege <num:0-15>] secret {8 <hash> | 9 <hash>}", IOS_USERNAME,
+       note="types 8 and 9 (PBKDF2, scrypt): the stored copy of the reference gives 'secret {0 | 5 | password}' "
+            "only; no Cisco text for 8/9, or for the first release with them, was found stored"),
     _f("global", "username <name> [privilege <num:0-15>] password {[0] <clear> | 7 <hash>}", IOS_USERNAME,
        confirmed_in=SEEN_IOS_USERNAME, quote="username name [nopassword | password encryption-type password password]",
        note="'Currently defined encryption types are 0 [...] and 7'; privilege before password as in the CME "
             "guide's 'username kurt privilege 15 password ...' (SEEN_CME_VPN)"),
-    _f("global", "username <name> privilege <num:0-15>", IOS_USERNAME),
+    _f("global", "username <name> privilege <num:0-15>", IOS_USERNAME, confirmed_in=SEEN_IOS_SEC_CR_T2,
+       quote="username name [privilege level]",
+       note="a syntax line of its own in the reference; the 0-15 bound is the privilege levels' (the part of "
+            "the page read does not restate it)"),
     _f("global", "aaa new-model", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY, quote="aaa new-model"),
     _f("global", "aaa authentication login <name> {group <name> | local | enable | line | none}...", IOS_AAA,
        confirmed_in=SEEN_CME_SRND_SECURITY, quote="aaa authentication login default group tacacs+ local",
