@@ -259,7 +259,7 @@ def test_every_form_names_its_reference_and_whether_a_stored_source_confirmed_it
 
 # Issue 14: how many forms a stored copy of Cisco's documentation confirms. The number may only grow: a
 # form that loses its source (or a new form without one) makes this fail until the count is restated.
-CONFIRMED_FORMS = 117
+CONFIRMED_FORMS = 118
 
 
 def test_the_number_of_confirmed_forms_is_stated() -> None:
@@ -400,13 +400,19 @@ def test_enable_password_takes_type_7_only_as_the_reference_gives_it() -> None:
 
 def test_tacacs_server_key_has_its_own_line_as_the_cme_srnd_writes_it() -> None:
     # CME SRND, Security Best Practices: "tacacs-server host 10.17.1.2" then "tacacs-server key xyz". CME-ACC-08
-    # (on 12.x) and CME-GUI-07 wrote "tacacs-server host <ip> key <shared-key>", a form no Cisco text found
-    # gives; they now write the two lines, both confirmed.
+    # (on 12.x) and CME-GUI-07 wrote "tacacs-server host <ip> key <shared-key>"; they now write the two lines,
+    # both confirmed.
     script = ["tacacs-server host <tacacs-server-ip>", "tacacs-server key <shared-key>"]
     assert check_config_lines(script) == []
     confirmed = {form.syntax for form in FORMS if form.confirmed_in}
     assert {"tacacs-server host <ip>", "tacacs-server key <clear>"} <= confirmed
-    assert "tacacs-server host <ip> key [0] <clear>" not in confirmed
+
+
+def test_the_per_host_tacacs_key_takes_no_type_digit() -> None:
+    # SEEN_IOS_TACACS_SERVER_HOST: "tacacs-server host hostname [...] [key string]": the key is a plain string.
+    assert check_config_lines(["tacacs-server host <tacacs-server-ip> key <shared-key>"]) == []
+    assert check_config_lines(["tacacs-server host 127.0.0.9 key 0 <shared-key>"])
+    assert "tacacs-server host <ip> key <clear>" in {form.syntax for form in FORMS if form.confirmed_in}
 
 
 def test_rsa_modulus_range_is_the_security_references() -> None:

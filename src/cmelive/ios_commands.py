@@ -149,6 +149,7 @@ SEEN_IOS_USERNAME = "https://cisco.com/E-Learning/bulk/public/tac/cim/cib/using_
 SEEN_IOS_SNMP_COMMUNITY = "https://gattner.name/simon/public/bsd/cisco/src/snmp-server%20community.htm"
 SEEN_IOS_SSH_VTY = "https://manualshive.com/ru/manual/cisco/catalyst-2960-xr/66150?page=113"
 SEEN_IOS_LOGGING_BUFFERED = "https://gattner.name/simon/public/bsd/cisco/src/logging%20buffered.htm"
+SEEN_IOS_TACACS_SERVER_HOST = "https://gattner.name/simon/public/bsd/cisco/src/tacacs-server%20host.htm"
 # Cisco Networking Academy's CCNA R&S course text (syslog levels), as a university mirror keeps it.
 SEEN_NETACAD_SYSLOG = "http://cisco.num.edu.mn/CCNA_R&S3/course/module9/9.2.1.4/9.2.1.4.html"
 # Cisco Networking Academy's Fundamentals of Wireless LANs course text (system message logging), as an archive keeps it.
@@ -352,8 +353,13 @@ FORMS: tuple[CommandForm, ...] = (
        note="the older form; 'tacacs server NAME' replaces it on 15.x and IOS XE"),
     _f("global", "tacacs-server key <clear>", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY,
        quote="tacacs-server key xyz", note="the key for every tacacs-server host without its own"),
-    _f("global", "tacacs-server host <ip> key [0] <clear>", IOS_AAA,
-       note="the per-host key: not in the Cisco texts found, which give 'tacacs-server key' on its own line"),
+    _f("global", "tacacs-server host <ip> key <clear>", IOS_AAA, confirmed_in=SEEN_IOS_TACACS_SERVER_HOST,
+       quote="tacacs-server host hostname [single-connection ] [port integer] [timeout integer] [key string]",
+       note="a copy of the IOS command reference page (not cisco.com): the per-host key 'overrides the key set "
+            "by the global command tacacs-server key for this server only'; the key is a plain string, with no "
+            "type digit before it (the 0 this form used to take is not in the reference). No remediation writes "
+            "it: CME-ACC-08 and CME-GUI-07 write 'tacacs-server host' and 'tacacs-server key' on two lines, as "
+            "the CME SRND does"),
     _f("global", "tacacs server <name>", IOS_AAA, enters="tacacs-server", min_version="15.0",
        confirmed_in=SEEN_SRST_MGR_ESRST, quote="tacacs server ACS",
        note="the syntax is confirmed; its first release is not (12.x has only tacacs-server host): 15.0 is "
