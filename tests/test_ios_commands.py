@@ -259,7 +259,7 @@ def test_every_form_names_its_reference_and_whether_a_stored_source_confirmed_it
 
 # Issue 14: how many forms a stored copy of Cisco's documentation confirms. The number may only grow: a
 # form that loses its source (or a new form without one) makes this fail until the count is restated.
-CONFIRMED_FORMS = 118
+CONFIRMED_FORMS = 119
 
 
 def test_the_number_of_confirmed_forms_is_stated() -> None:
@@ -300,6 +300,9 @@ def test_the_sequence_numbering_module_s_lines_fit_their_forms() -> None:
     assert check_config_lines(["ip access-list resequence 150 1 2"]) == []
     assert check_config_lines(["ip access-list standard tryon", " 15 permit 10.5.5.5 0.0.0.255"]) == []
     assert check_config_lines(["ip access-list resequence 150 1 2147483648"])  # past the largest number
+    # SEEN_IOS_ACL_REMARK: remarks go in "any IP standard or extended ACL", by 'remark' in a named list.
+    assert check_config_lines(["ip access-list standard tryon", " remark Permit only Jones workstation through",
+                               " permit 10.5.5.5 0.0.0.255"]) == []
     standard = [form for form in FORMS if form.mode == "acl-standard" and "permit" in form.syntax]
     assert standard and standard[0].confirmed_in
 

@@ -160,6 +160,9 @@ SEEN_IOS_ACL_SEQ_STEPS = "https://manualsbrain.com/en/manuals/1643333/?page=7"
 SEEN_IOS_ACL_SEQ_EXAMPLES = "https://manualsbrain.com/en/manuals/1643333/?page=9"
 # The Catalyst 2960 configuration guide's "Sequence Numbering Behavior" (a manual site's copy of the page).
 SEEN_IOS_ACL_SEQ_MAX = "https://manualshive.com/en/manual/cisco/catalyst-2960-series/66776?page=1261"
+# The Catalyst 3550 configuration guide's "Including Comments in ACLs" (a manual site's copy of the page).
+SEEN_IOS_ACL_REMARK = ("https://manualshive.com/en/manual/cisco/catalyst-3550-series/"
+                       "catalyst-3550-series_software-configuration-manual_66787-557.html")
 
 
 @dataclass(frozen=True)
@@ -455,7 +458,12 @@ FORMS: tuple[CommandForm, ...] = (
        note="'Router(config-std-nacl)# 15 permit 10.5.5.5 0.0.0.255' in SEEN_IOS_ACL_SEQ_EXAMPLES; deny takes "
             "the same words ('sequence-number deny source source-wildcard'); any and host are not in the "
             "module's standard-list steps"),
-    _f("acl-standard", "remark <line>", IOS_ACL),
+    _f("acl-standard", "remark <line>", IOS_ACL, confirmed_in=SEEN_IOS_ACL_REMARK,
+       quote="For an entry in a named IP ACL, use the remark access-list configuration command.",
+       note="'You can use the remark keyword to include comments (remarks) about entries in any IP standard or "
+            "extended ACL'; 'Each remark line is limited to 100 characters' (cmelive does not count them); the "
+            "guide's example is a named extended list ('Switch(config-ext-nacl)# remark Do not allow Jones "
+            "subnet to telnet out')"),
     _f("acl-extended", "[<num:1-2147483647>] {permit | deny} {ip | tcp | udp | icmp | <num:0-255>}"
                        " {any | host <ip> | <ip> <wildcard>} [eq <word>] {any | host <ip> | <ip> <wildcard>}"
                        " [eq <word>] [log]", IOS_ACL, confirmed_in=SEEN_TAC_ZBFW,
