@@ -310,7 +310,9 @@ FORMS: tuple[CommandForm, ...] = (
             "copy, manualsdump.com/en/manuals/cisco_systems-3560model/82128/194)"),
     _f("global", "enable secret [level <num:0-15>] {0 <clear> | 8 <hash> | 9 <hash>}", IOS_USERNAME,
        note="type 0 (clear text named as such) and the PBKDF2/scrypt types 8 and 9: no Cisco text for them, or "
-            "for the first release that has 8 and 9, was found stored (third-party pages name 15.3(3)M3)"),
+            "for the first release that has 8 and 9, was found stored (third-party pages name 15.3(3)M3); the "
+            "Cisco texts read give only type 5 for enable secret ('Only type 5, a Cisco proprietary encryption "
+            "algorithm, is available', Catalyst 3560/IE 4000 guides)"),
     _f("global", "enable password [level <num:0-15>] {<clear> | 7 <hash>}", IOS_USERNAME,
        confirmed_in=SEEN_IOS_ENABLE_PASSWORD,
        quote="enable password [level level] {password | [encryption-type] encrypted-password}",
@@ -372,16 +374,29 @@ FORMS: tuple[CommandForm, ...] = (
     _f("tacacs-server", "key [0] <clear>", IOS_AAA, confirmed_in=SEEN_SRST_MGR_ESRST, quote="key cisco123",
        note="the guide's example has no type digit; the optional 0 is not in it"),
     _f("global", "ip ssh version {1 | 2}", IOS_SSH, confirmed_in=SEEN_IOS_SSH_VTY),
-    _f("global", "ip ssh rsa keypair-name <name>", IOS_SSH),
+    _f("global", "ip ssh rsa keypair-name <name>", IOS_SSH,
+       note="no Cisco text found stored: the Secure Shell Version 2 Support module's stored copies stop before its "
+            "steps; third-party configurations write 'ip ssh rsa keypair-name SSH-KEYS' (corroboration only)"),
     _f("global", "ip ssh dh min size {1024 | 2048 | 4096}", IOS_SSH,
        note="a Security Command Reference page (www3-realm.cisco.com, sec-d1-xe-3se-5700-cr-book_chapter_0110) "
             "gives 'ip ssh dh min size [number]', but its stored copy is cut before the valid sizes: the three "
             "values are not confirmed"),
     _f("global", "ip ssh server algorithm kex {ecdh-sha2-nistp521 | ecdh-sha2-nistp384 | ecdh-sha2-nistp256"
                  " | diffie-hellman-group14-sha1 | diffie-hellman-group14-sha256 | diffie-hellman-group16-sha512}...",
-       IOS_SSH, min_version="16.1", note="IOS XE 16 and later; classic IOS 12.4/15.x has no such command"),
+       IOS_SSH, min_version="16.1",
+       note="IOS XE 16 and later; classic IOS 12.4/15.x has no such command. Not confirmed: Cisco's SSH Algorithms "
+            "for Common Criteria Certification module names the command ('You can use the ip ssh server algorithm "
+            "kex command to configure the Key Exchange algorithm', bxin.cisco.com/content/en/us/td/docs/routers/"
+            "ios/config/17-x/sec-vpn/b-security-vpn/m_sec-secure-shell-algorithm-ccc.html, which also says "
+            "diffie-hellman-group14-sha1 leaves the default list in 17.10), but the stored copies are cut before "
+            "the full list of values (the Catalyst 9300 17.9 copy stops at 'ecdh-sha2-nis...')"),
     _f("global", "ip ssh server algorithm hostkey {rsa-sha2-512 | rsa-sha2-256 | ssh-rsa | x509v3-ssh-rsa}...",
-       IOS_SSH, min_version="16.1", note="IOS XE 16 and later (rsa-sha2 host keys: IOS XE 17 on some platforms)"),
+       IOS_SSH, min_version="16.1",
+       note="IOS XE 16 and later (rsa-sha2 host keys: IOS XE 17 on some platforms). Not confirmed: the Catalyst "
+            "9600 17.11 SSH Algorithms for Common Criteria Certification page lists the server's host key order "
+            "'rsa-sha2-512, rsa-sha2-256, ssh-rsa' (cisco.com/c/en/us/td/docs/switches/lan/catalyst9600/software/"
+            "release/17-11/configuration_guide/sec/b_1711_sec_9600_cg/ssh_algorithms_for_common_criteria_"
+            "certification.html), but the command's syntax line was not in the part stored"),
     _f("global", "crypto key generate rsa [general-keys | usage-keys] [label <name>] [exportable]"
                  " [modulus <num:350-4096>]", f"{IOS_PKI} (Cisco IOS Security Command Reference, crypto key generate rsa)",
        confirmed_in=SEEN_IOS_RSA,
