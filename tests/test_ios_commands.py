@@ -259,7 +259,7 @@ def test_every_form_names_its_reference_and_whether_a_stored_source_confirmed_it
 
 # Issue 14: how many forms a stored copy of Cisco's documentation confirms. The number may only grow: a
 # form that loses its source (or a new form without one) makes this fail until the count is restated.
-CONFIRMED_FORMS = 110
+CONFIRMED_FORMS = 119
 
 
 def test_the_number_of_confirmed_forms_is_stated() -> None:
@@ -288,10 +288,55 @@ def test_every_form_confirmed_here_quotes_the_line_it_was_read_in() -> None:
     "ip address trusted list",
     "ipv4 <ip>",
     "auto-reg-ephone",
+    "ip access-list resequence",
 ])
 def test_forms_read_in_a_stored_cisco_text_say_where(syntax_start: str) -> None:
     forms = [form for form in FORMS if form.syntax.startswith(syntax_start)]
     assert forms and all(form.confirmed_in for form in forms)
+
+
+def test_the_sequence_numbering_module_s_lines_fit_their_forms() -> None:
+    # The feature module's own examples (SEEN_IOS_ACL_SEQ_EXAMPLES), numbered list and named standard list.
+    assert check_config_lines(["ip access-list resequence 150 1 2"]) == []
+    assert check_config_lines(["ip access-list standard tryon", " 15 permit 10.5.5.5 0.0.0.255"]) == []
+    assert check_config_lines(["ip access-list resequence 150 1 2147483648"])  # past the largest number
+    # SEEN_IOS_ACL_REMARK: remarks go in "any IP standard or extended ACL", by 'remark' in a named list.
+    assert check_config_lines(["ip access-list standard tryon", " remark Permit only Jones workstation through",
+                               " permit 10.5.5.5 0.0.0.255"]) == []
+    standard = [form for form in FORMS if form.mode == "acl-standard" and "permit" in form.syntax]
+    assert standard and standard[0].confirmed_in
+
+
+def test_line_passwords_and_interface_descriptions_as_cisco_s_configurations_print_them() -> None:
+    # SEEN_SIP_MWI and SEEN_TAC_VG224 (line passwords), SEEN_SIP_RFC (an interface description).
+    # The guide writes 'password 7 password3' with a word standing in for the type-7 text; a real one is hex.
+    assert check_config_lines(["line vty 0 4", " password 7 094F471A1A0A", " login"]) == []
+    assert check_config_lines(["line vty 0 4", " password ww", " login"]) == []
+    assert check_config_lines(["interface Ethernet0/0", " description CentreComm Hub port 9 in PP070"]) == []
+    assert check_config_lines(["line vty 0 4", " password 7 <new-secret>"])  # type 7 takes the encrypted text
+
+
+def test_aaa_accounting_takes_what_the_command_reference_gives() -> None:
+    # SEEN_SDWAN_AAA: {... | commands level} [default] {start-stop | stop-only} group group-name, level 0-15.
+    assert check_config_lines(["aaa accounting commands 15 default start-stop group tacacs+"]) == []
+    assert check_config_lines(["aaa accounting commands 0 default stop-only group TACACS-GRP"]) == []
+    assert check_config_lines(["aaa accounting commands 16 default start-stop group tacacs+"])
+    # Neither 'none' nor 'broadcast' is in the reference: the grammar does not take them.
+    assert check_config_lines(["aaa accounting commands 15 default none group tacacs+"])
+    assert check_config_lines(["aaa accounting exec default start-stop broadcast group tacacs+"])
+    assert check_config_lines(["logging on"]) == []
+
+
+def test_username_secret_without_a_type_is_the_reference_s_own_form() -> None:
+    # SEEN_IOS_SEC_CR_T2: "username name [secret {0 | 5 | password}]" and "username name [privilege level]".
+    typeless = [form for form in FORMS if form.syntax.startswith("username <name> [privilege <num:0-15>] secret {[0]")]
+    assert typeless and typeless[0].confirmed_in and "{0 | 5 | password}" in typeless[0].quote
+    for line in ("username joe secret <new-secret>", "username joe secret 0 <new-secret>",
+                 "username joe privilege 15 secret <new-secret>", "username joe privilege 15"):
+        assert check_config_lines([line]) == [], line
+    # Types 8 and 9 stay listed as unconfirmed; their form no longer carries the type-less clear text.
+    nine = [form for form in unconfirmed_forms() if "9 <hash>" in form.syntax and form.syntax.startswith("username")]
+    assert nine and "<clear>" not in nine[0].syntax
 
 
 def test_after_hours_block_pattern_tags_are_1_to_32_as_cme_takes_them() -> None:
@@ -358,13 +403,19 @@ def test_enable_password_takes_type_7_only_as_the_reference_gives_it() -> None:
 
 def test_tacacs_server_key_has_its_own_line_as_the_cme_srnd_writes_it() -> None:
     # CME SRND, Security Best Practices: "tacacs-server host 10.17.1.2" then "tacacs-server key xyz". CME-ACC-08
-    # (on 12.x) and CME-GUI-07 wrote "tacacs-server host <ip> key <shared-key>", a form no Cisco text found
-    # gives; they now write the two lines, both confirmed.
+    # (on 12.x) and CME-GUI-07 wrote "tacacs-server host <ip> key <shared-key>"; they now write the two lines,
+    # both confirmed.
     script = ["tacacs-server host <tacacs-server-ip>", "tacacs-server key <shared-key>"]
     assert check_config_lines(script) == []
     confirmed = {form.syntax for form in FORMS if form.confirmed_in}
     assert {"tacacs-server host <ip>", "tacacs-server key <clear>"} <= confirmed
-    assert "tacacs-server host <ip> key [0] <clear>" not in confirmed
+
+
+def test_the_per_host_tacacs_key_takes_no_type_digit() -> None:
+    # SEEN_IOS_TACACS_SERVER_HOST: "tacacs-server host hostname [...] [key string]": the key is a plain string.
+    assert check_config_lines(["tacacs-server host <tacacs-server-ip> key <shared-key>"]) == []
+    assert check_config_lines(["tacacs-server host 127.0.0.9 key 0 <shared-key>"])
+    assert "tacacs-server host <ip> key <clear>" in {form.syntax for form in FORMS if form.confirmed_in}
 
 
 def test_rsa_modulus_range_is_the_security_references() -> None:

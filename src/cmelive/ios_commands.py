@@ -129,16 +129,40 @@ SEEN_CME_NETWORK = f"{_CME_ADM}cmenetwk.html"  # System Administrator Guide, Net
 SEEN_CME_VPN = f"{_CME_ADM}cmevpn.html"
 SEEN_CME_SRND_ENDPOINTS = "https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/srnd/design/guide/cmesrnd/endpts.html"
 SEEN_BCS_SECURITY = "https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cucme/bcs/installation/guide/bcsvd_in/SOCCsec.html"
+SEEN_SIP_RFC = ("https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/voice/sip/configuration/15-mt/sip-config-15-mt-book/"
+                "voi-sip-rfc.html")
+SEEN_SIP_MWI = ("https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/voice/sip/configuration/15-mt/sip-config-15-mt-book/"
+                "voi-sip-mwi.html")
 SEEN_SIP_AAA = ("https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/voice/sip/configuration/15-mt/sip-config-15-mt-book/"
                 "voi-sip-aaa.html")
+# The Cisco IOS Network Management Command Reference's chapter "line-cli through logging userinfo" (its table of
+# contents lists each command by its syntax, "logging on" among them).
+SEEN_IOS_NM_CR_LOGGING = "https://www3-realm.cisco.com/en/US/docs/ios/netmgmt/command/reference/nm_09.html"
+# Cisco IOS XE SD-WAN Qualified Command Reference, AAA Commands (aaa accounting with its syntax line).
+SEEN_SDWAN_AAA = ("https://cisco.com/content/en/us/td/docs/routers/sdwan/command/iosxe/qualified-cli-command-reference-guide/"
+                  "m-aaa-commands.html")
+# Cisco IOS Security Command Reference: Commands S to Z, the page holding username (its syntax lines, one per form).
+SEEN_IOS_SEC_CR_T2 = "https://www.cisco.com/c/en/us/td/docs/ios-xml/ios/security/s1/sec-s1-cr-book/sec-cr-t2.html"
 SEEN_IOS_USERNAME = "https://cisco.com/E-Learning/bulk/public/tac/cim/cib/using_cisco_ios_software/cmdrefs/username.htm"
 # Not cisco.com pages: copies of Cisco text found elsewhere (a mirror of the IOS command reference page, a
 # Cisco Press article, a mirrored Catalyst configuration guide); kept where no cisco.com copy was found.
 SEEN_IOS_SNMP_COMMUNITY = "https://gattner.name/simon/public/bsd/cisco/src/snmp-server%20community.htm"
 SEEN_IOS_SSH_VTY = "https://manualshive.com/ru/manual/cisco/catalyst-2960-xr/66150?page=113"
 SEEN_IOS_LOGGING_BUFFERED = "https://gattner.name/simon/public/bsd/cisco/src/logging%20buffered.htm"
+SEEN_IOS_TACACS_SERVER_HOST = "https://gattner.name/simon/public/bsd/cisco/src/tacacs-server%20host.htm"
 # Cisco Networking Academy's CCNA R&S course text (syslog levels), as a university mirror keeps it.
 SEEN_NETACAD_SYSLOG = "http://cisco.num.edu.mn/CCNA_R&S3/course/module9/9.2.1.4/9.2.1.4.html"
+# Cisco Networking Academy's Fundamentals of Wireless LANs course text (system message logging), as an archive keeps it.
+SEEN_NETACAD_FWL = "http://rolar.ddns.net/?download=true&file=Data%2FCisco%2FArchives%2FFundamentals+of+Wireless%2Fen_FWL_v12.zip"
+# Cisco's feature module "IP Access List Entry Sequence Numbering" (Cisco IOS Release 12.2(14)S, 12.2(15)T and
+# 12.3(2)T), as a manual site keeps it page by page: page 7 has the config-std-nacl steps, page 9 the examples.
+SEEN_IOS_ACL_SEQ_STEPS = "https://manualsbrain.com/en/manuals/1643333/?page=7"
+SEEN_IOS_ACL_SEQ_EXAMPLES = "https://manualsbrain.com/en/manuals/1643333/?page=9"
+# The Catalyst 2960 configuration guide's "Sequence Numbering Behavior" (a manual site's copy of the page).
+SEEN_IOS_ACL_SEQ_MAX = "https://manualshive.com/en/manual/cisco/catalyst-2960-series/66776?page=1261"
+# The Catalyst 3550 configuration guide's "Including Comments in ACLs" (a manual site's copy of the page).
+SEEN_IOS_ACL_REMARK = ("https://manualshive.com/en/manual/cisco/catalyst-3550-series/"
+                       "catalyst-3550-series_software-configuration-manual_66787-557.html")
 
 
 @dataclass(frozen=True)
@@ -286,24 +310,31 @@ FORMS: tuple[CommandForm, ...] = (
             "copy, manualsdump.com/en/manuals/cisco_systems-3560model/82128/194)"),
     _f("global", "enable secret [level <num:0-15>] {0 <clear> | 8 <hash> | 9 <hash>}", IOS_USERNAME,
        note="type 0 (clear text named as such) and the PBKDF2/scrypt types 8 and 9: no Cisco text for them, or "
-            "for the first release that has 8 and 9, was found stored (third-party pages name 15.3(3)M3)"),
+            "for the first release that has 8 and 9, was found stored (third-party pages name 15.3(3)M3); the "
+            "Cisco texts read give only type 5 for enable secret ('Only type 5, a Cisco proprietary encryption "
+            "algorithm, is available', Catalyst 3560/IE 4000 guides)"),
     _f("global", "enable password [level <num:0-15>] {<clear> | 7 <hash>}", IOS_USERNAME,
        confirmed_in=SEEN_IOS_ENABLE_PASSWORD,
        quote="enable password [level level] {password | [encryption-type] encrypted-password}",
        note="levels 0 through 15; 'Currently the only encryption type available is 7' (the reference has no "
             "type 0 keyword)"),
-    _f("global", "username <name> [privilege <num:0-15>] secret {0 <clear> | 5 <hash>}", IOS_USERNAME,
-       confirmed_in=SEEN_BCS_SECURITY, quote="username username privilege 15 secret 0 password",
-       note="type 5 as a running-config prints it: 'username cisco privilege 15 secret 5 $1$p0H/...' "
-            "(SEEN_CME_TRUSTED_FW)"),
-    _f("global", "username <name> [privilege <num:0-15>] secret {<clear> | 8 <hash> | 9 <hash>}", IOS_USERNAME,
-       note="the type-less 'secret <clear>' cmelive writes (IOS hashes it) and types 8/9: no Cisco text for "
-            "them, or for the first release with 8 and 9, was found stored"),
+    _f("global", "username <name> [privilege <num:0-15>] secret {[0] <clear> | 5 <hash>}", IOS_USERNAME,
+       confirmed_in=SEEN_IOS_SEC_CR_T2, quote="username name [secret {0 | 5 | password}]",
+       note="the reference's syntax line takes the clear text right after 'secret' as well as after 0, so the "
+            "type-less 'username X secret <new-secret>' the checks write is Cisco's own form; 'username "
+            "username privilege 15 secret 0 password' is in SEEN_BCS_SECURITY, type 5 as a running-config "
+            "prints it ('username cisco privilege 15 secret 5 $1$p0H/...') in SEEN_CME_TRUSTED_FW"),
+    _f("global", "username <name> [privilege <num:0-15>] secret {8 <hash> | 9 <hash>}", IOS_USERNAME,
+       note="types 8 and 9 (PBKDF2, scrypt): the stored copy of the reference gives 'secret {0 | 5 | password}' "
+            "only; no Cisco text for 8/9, or for the first release with them, was found stored"),
     _f("global", "username <name> [privilege <num:0-15>] password {[0] <clear> | 7 <hash>}", IOS_USERNAME,
        confirmed_in=SEEN_IOS_USERNAME, quote="username name [nopassword | password encryption-type password password]",
        note="'Currently defined encryption types are 0 [...] and 7'; privilege before password as in the CME "
             "guide's 'username kurt privilege 15 password ...' (SEEN_CME_VPN)"),
-    _f("global", "username <name> privilege <num:0-15>", IOS_USERNAME),
+    _f("global", "username <name> privilege <num:0-15>", IOS_USERNAME, confirmed_in=SEEN_IOS_SEC_CR_T2,
+       quote="username name [privilege level]",
+       note="a syntax line of its own in the reference; the 0-15 bound is the privilege levels' (the part of "
+            "the page read does not restate it)"),
     _f("global", "aaa new-model", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY, quote="aaa new-model"),
     _f("global", "aaa authentication login <name> {group <name> | local | enable | line | none}...", IOS_AAA,
        confirmed_in=SEEN_CME_SRND_SECURITY, quote="aaa authentication login default group tacacs+ local",
@@ -313,18 +344,27 @@ FORMS: tuple[CommandForm, ...] = (
        confirmed_in=SEEN_SIP_AAA, quote="aaa accounting exec default start-stop group groupname",
        note="the SIP configuration guide's steps also give 'aaa accounting connection h323 start-stop group "
             "groupname'"),
-    _f("global", "aaa accounting {exec | commands <num:0-15> | connection} <name> {start-stop | stop-only | none}"
-                 " [broadcast] group <name>", IOS_AAA,
-       note="commands <level>, stop-only, none and broadcast: no Cisco syntax line found stored (the CME SRND's "
-            "'aaa accounting command 1 start-stop tacacs+' is the older form without a list name; O'Reilly's "
-            "Cisco IOS in a Nutshell gives this synopsis, corroboration only)"),
+    _f("global", "aaa accounting {exec | commands <num:0-15> | connection} <name> {start-stop | stop-only}"
+                 " group <name>", IOS_AAA, confirmed_in=SEEN_SDWAN_AAA,
+       quote="aaa accounting { system | exec | network | connection | connection-name | commands level } [default] "
+             "{ start-stop | stop-only } group group-name",
+       note="'commands level: ... Valid privilege level entries are integers from 0 through 15'. The reference "
+            "has no 'none' and no 'broadcast', which this form therefore no longer takes (no remediation writes "
+            "them); a list name other than default is the SIP guide's ('aaa accounting exec default start-stop "
+            "group groupname', SEEN_SIP_AAA, and the CME SRND's older 'aaa accounting command 1 start-stop "
+            "tacacs+'); O'Reilly's Cisco IOS in a Nutshell gives none and broadcast, corroboration only"),
     _f("global", "tacacs-server host <ip>", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY,
        quote="tacacs-server host 10.17.1.2",
        note="the older form; 'tacacs server NAME' replaces it on 15.x and IOS XE"),
     _f("global", "tacacs-server key <clear>", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY,
        quote="tacacs-server key xyz", note="the key for every tacacs-server host without its own"),
-    _f("global", "tacacs-server host <ip> key [0] <clear>", IOS_AAA,
-       note="the per-host key: not in the Cisco texts found, which give 'tacacs-server key' on its own line"),
+    _f("global", "tacacs-server host <ip> key <clear>", IOS_AAA, confirmed_in=SEEN_IOS_TACACS_SERVER_HOST,
+       quote="tacacs-server host hostname [single-connection ] [port integer] [timeout integer] [key string]",
+       note="a copy of the IOS command reference page (not cisco.com): the per-host key 'overrides the key set "
+            "by the global command tacacs-server key for this server only'; the key is a plain string, with no "
+            "type digit before it (the 0 this form used to take is not in the reference). No remediation writes "
+            "it: CME-ACC-08 and CME-GUI-07 write 'tacacs-server host' and 'tacacs-server key' on two lines, as "
+            "the CME SRND does"),
     _f("global", "tacacs server <name>", IOS_AAA, enters="tacacs-server", min_version="15.0",
        confirmed_in=SEEN_SRST_MGR_ESRST, quote="tacacs server ACS",
        note="the syntax is confirmed; its first release is not (12.x has only tacacs-server host): 15.0 is "
@@ -334,16 +374,29 @@ FORMS: tuple[CommandForm, ...] = (
     _f("tacacs-server", "key [0] <clear>", IOS_AAA, confirmed_in=SEEN_SRST_MGR_ESRST, quote="key cisco123",
        note="the guide's example has no type digit; the optional 0 is not in it"),
     _f("global", "ip ssh version {1 | 2}", IOS_SSH, confirmed_in=SEEN_IOS_SSH_VTY),
-    _f("global", "ip ssh rsa keypair-name <name>", IOS_SSH),
+    _f("global", "ip ssh rsa keypair-name <name>", IOS_SSH,
+       note="no Cisco text found stored: the Secure Shell Version 2 Support module's stored copies stop before its "
+            "steps; third-party configurations write 'ip ssh rsa keypair-name SSH-KEYS' (corroboration only)"),
     _f("global", "ip ssh dh min size {1024 | 2048 | 4096}", IOS_SSH,
        note="a Security Command Reference page (www3-realm.cisco.com, sec-d1-xe-3se-5700-cr-book_chapter_0110) "
             "gives 'ip ssh dh min size [number]', but its stored copy is cut before the valid sizes: the three "
             "values are not confirmed"),
     _f("global", "ip ssh server algorithm kex {ecdh-sha2-nistp521 | ecdh-sha2-nistp384 | ecdh-sha2-nistp256"
                  " | diffie-hellman-group14-sha1 | diffie-hellman-group14-sha256 | diffie-hellman-group16-sha512}...",
-       IOS_SSH, min_version="16.1", note="IOS XE 16 and later; classic IOS 12.4/15.x has no such command"),
+       IOS_SSH, min_version="16.1",
+       note="IOS XE 16 and later; classic IOS 12.4/15.x has no such command. Not confirmed: Cisco's SSH Algorithms "
+            "for Common Criteria Certification module names the command ('You can use the ip ssh server algorithm "
+            "kex command to configure the Key Exchange algorithm', bxin.cisco.com/content/en/us/td/docs/routers/"
+            "ios/config/17-x/sec-vpn/b-security-vpn/m_sec-secure-shell-algorithm-ccc.html, which also says "
+            "diffie-hellman-group14-sha1 leaves the default list in 17.10), but the stored copies are cut before "
+            "the full list of values (the Catalyst 9300 17.9 copy stops at 'ecdh-sha2-nis...')"),
     _f("global", "ip ssh server algorithm hostkey {rsa-sha2-512 | rsa-sha2-256 | ssh-rsa | x509v3-ssh-rsa}...",
-       IOS_SSH, min_version="16.1", note="IOS XE 16 and later (rsa-sha2 host keys: IOS XE 17 on some platforms)"),
+       IOS_SSH, min_version="16.1",
+       note="IOS XE 16 and later (rsa-sha2 host keys: IOS XE 17 on some platforms). Not confirmed: the Catalyst "
+            "9600 17.11 SSH Algorithms for Common Criteria Certification page lists the server's host key order "
+            "'rsa-sha2-512, rsa-sha2-256, ssh-rsa' (cisco.com/c/en/us/td/docs/switches/lan/catalyst9600/software/"
+            "release/17-11/configuration_guide/sec/b_1711_sec_9600_cg/ssh_algorithms_for_common_criteria_"
+            "certification.html), but the command's syntax line was not in the part stored"),
     _f("global", "crypto key generate rsa [general-keys | usage-keys] [label <name>] [exportable]"
                  " [modulus <num:350-4096>]", f"{IOS_PKI} (Cisco IOS Security Command Reference, crypto key generate rsa)",
        confirmed_in=SEEN_IOS_RSA,
@@ -370,7 +423,10 @@ FORMS: tuple[CommandForm, ...] = (
        IOS_SNMP, confirmed_in=SEEN_IOS_SNMP_COMMUNITY,
        note="the access list comes last, after RO/RW (the CME SRND's example agrees: "
             "'snmp-server community changeme-rw RW 10')"),
-    _f("global", "logging on", IOS_LOGGING),
+    _f("global", "logging on", IOS_LOGGING, confirmed_in=SEEN_IOS_NM_CR_LOGGING, quote="logging on",
+       note="the reference chapter lists 'logging on' as a command of its own, between 'logging monitor xml' and "
+            "'logging origin-id'; Cisco's Networking Academy text says 'To re-enable message logging after it has "
+            "been disabled, use the logging on global configuration command' (SEEN_NETACAD_FWL)"),
     _f("global", "logging buffered [<num:4096-2147483647>] [emergencies | alerts | critical | errors | warnings"
                  " | notifications | informational | debugging]", IOS_LOGGING, confirmed_in=SEEN_IOS_LOGGING_BUFFERED,
        quote="logging buffered [buffer-size | level]",
@@ -406,9 +462,23 @@ FORMS: tuple[CommandForm, ...] = (
        confirmed_in=SEEN_TAC_ZBFW, quote="ip access-list extended TRUSTED-ACL-OUT",
        note="the named form is the one seen; the numbered one is not"),
     _f("global", "ip access-list resequence {<num:1-199> | <name>} <num:1-2147483647> <num:1-2147483647>", IOS_ACL,
-       min_version="12.3(2)T"),
-    _f("acl-standard", "[<num:1-2147483647>] {permit | deny} {any | host <ip> | <ip> [<wildcard>]}", IOS_ACL),
-    _f("acl-standard", "remark <line>", IOS_ACL),
+       min_version="12.3(2)T", confirmed_in=SEEN_IOS_ACL_SEQ_EXAMPLES,
+       quote="Router(config)# ip access-list resequence 150 1 2",
+       note="list, first sequence number, increment, as in the feature module's example (which resequences "
+            "the numbered list 150); 'The maximum sequence number is 2147483647' (SEEN_IOS_ACL_SEQ_MAX). The "
+            "module is for 12.2(14)S, 12.2(15)T and 12.3(2)T: 12.3(2)T is kept because releases are compared "
+            "without their train, and 12.3 mainline before 12.3(2)T is not among them"),
+    _f("acl-standard", "[<num:1-2147483647>] {permit | deny} {any | host <ip> | <ip> [<wildcard>]}", IOS_ACL,
+       confirmed_in=SEEN_IOS_ACL_SEQ_STEPS, quote="sequence-number permit source source-wildcard",
+       note="'Router(config-std-nacl)# 15 permit 10.5.5.5 0.0.0.255' in SEEN_IOS_ACL_SEQ_EXAMPLES; deny takes "
+            "the same words ('sequence-number deny source source-wildcard'); any and host are not in the "
+            "module's standard-list steps"),
+    _f("acl-standard", "remark <line>", IOS_ACL, confirmed_in=SEEN_IOS_ACL_REMARK,
+       quote="For an entry in a named IP ACL, use the remark access-list configuration command.",
+       note="'You can use the remark keyword to include comments (remarks) about entries in any IP standard or "
+            "extended ACL'; 'Each remark line is limited to 100 characters' (cmelive does not count them); the "
+            "guide's example is a named extended list ('Switch(config-ext-nacl)# remark Do not allow Jones "
+            "subnet to telnet out')"),
     _f("acl-extended", "[<num:1-2147483647>] {permit | deny} {ip | tcp | udp | icmp | <num:0-255>}"
                        " {any | host <ip> | <ip> <wildcard>} [eq <word>] {any | host <ip> | <ip> <wildcard>}"
                        " [eq <word>] [log]", IOS_ACL, confirmed_in=SEEN_TAC_ZBFW,
@@ -427,7 +497,9 @@ FORMS: tuple[CommandForm, ...] = (
        quote="interface GigabitEthernet0/0/1 / no ip address / shutdown"),
     _f("interface", "ip address <ip> <mask> [secondary]", IOS_BASIC, confirmed_in=SEEN_CME_SRND_SECURITY,
        quote="ip address 10.168.11.2 255.255.255.0", note="secondary is not in the example"),
-    _f("interface", "description <line>", IOS_BASIC),
+    _f("interface", "description <line>", IOS_BASIC, confirmed_in=SEEN_SIP_RFC,
+       quote="interface Ethernet0/0 / description CentreComm Hub port 9 in PP070",
+       note="the rest of the line is the description, spaces included, as in the guide's example"),
     _f("global", "line {vty <num:0-1869> [<num:0-1869>] | con 0 | console 0 | aux 0}", IOS_BASIC, enters="line",
        confirmed_in=SEEN_CME_SRND_SECURITY, quote="line vty 0 4",
        note="'line con 0' and 'line aux 0' are in SEEN_TAC_SRST_ISR4K; 'console 0' and the 0-1869 vty bound "
@@ -442,7 +514,10 @@ FORMS: tuple[CommandForm, ...] = (
             "in') show; a named list, out and vrf-also are not confirmed"),
     _f("line", "login [local | authentication <name>]", IOS_AAA, confirmed_in=SEEN_CME_SRND_SECURITY,
        quote="login local", note="'login authentication https' is in the SRST Manager guide (SEEN_SRST_MGR_ESRST)"),
-    _f("line", "password {[0] <clear> | 7 <hash>}", IOS_USERNAME),
+    _f("line", "password {[0] <clear> | 7 <hash>}", IOS_USERNAME, confirmed_in=SEEN_SIP_MWI,
+       quote="line vty 0 4 / password 7 password3 / login",
+       note="the clear-text form without a type is in SEEN_TAC_VG224 ('line vty 0 4 / password ww / login'); "
+            "an explicit type 0 was not seen for a line password"),
     _f("line", "exec-timeout <num:0-35791> [<num:0-2147483>]", IOS_BASIC, confirmed_in=SEEN_CUBE_HA_ASR,
        quote="exec-timeout 0 0", note="minutes then seconds; the bounds are not in the example"),
     # --- PKI (the CME guide's Security chapter gives each as a configuration step) ---
