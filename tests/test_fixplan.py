@@ -180,6 +180,26 @@ def test_one_key_generation_per_label_with_the_largest_modulus() -> None:
     assert commands(plan).index(keys[0]) < commands(plan).index("ip ssh rsa keypair-name r1-SSH")
 
 
+def test_lines_whose_form_no_cisco_text_confirms_are_listed_to_check_on_the_router() -> None:
+    running = "hostname r1\nip domain name example.com\n!\nend\n"
+    results = [
+        failing("CME-ACC-05", "crypto key generate rsa general-keys label r1-SSH modulus 2048", "ip ssh version 2"),
+        failing("CME-ACC-11", "crypto key generate rsa general-keys label r1-SSH modulus 2048",
+                "ip ssh rsa keypair-name r1-SSH", "ip ssh dh min size 2048"),
+    ]  # fmt: skip
+    text = build_plan("r1", results, running).text().splitlines()
+    start = text.index("! CHECK ON THE ROUTER FIRST - no Cisco reference text was found for these command forms;")
+    listed = text[start + 2 : text.index("!", start)]
+    # The two forms still without a stored Cisco source; 'ip ssh version 2' and the key generation have one.
+    assert listed == ["!   ip ssh rsa keypair-name r1-SSH", "!   ip ssh dh min size 2048"]
+    assert "ip ssh dh min size 2048" in text[start:]  # and the line itself is still in the script
+
+
+def test_a_plan_of_confirmed_forms_only_has_no_check_first_list() -> None:
+    plan, _ = proven(example_dir("insecure-cme"))
+    assert "CHECK ON THE ROUTER FIRST" not in plan.text()
+
+
 # --- safe order, placeholders -------------------------------------------------------------------
 
 

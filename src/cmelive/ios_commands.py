@@ -45,6 +45,7 @@ __all__ = [
     "forms_for",
     "parse_version",
     "unconfirmed_forms",
+    "unconfirmed_lines",
     "version_problems",
 ]
 
@@ -1042,3 +1043,13 @@ def version_problems(lines: Sequence[str], ios_version: str) -> list[GrammarProb
                 number, text, f"needs IOS {form.min_version} or later (the router runs {ios_version})"
                 + (f": {form.note}" if form.note else "")))
     return problems
+
+
+def unconfirmed_lines(lines: Sequence[str]) -> list[GrammarProblem]:
+    """Every line of a script whose command form no stored Cisco text was found for (see
+    :func:`unconfirmed_forms`): in the grammar, but written from other sources, so the engineer
+    should check its syntax on the router (``?``) before pasting it."""
+    return [GrammarProblem(number, text, "no Cisco reference text found for this form: check its syntax "
+                                         "on the router ('?') before pasting")
+            for number, text, _mode, matched in _walk(lines)
+            if matched.form is not None and matched.form.confirmed_in is None]

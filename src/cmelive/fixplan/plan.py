@@ -34,6 +34,7 @@ from cmelive.fixplan.iosconfig import (
     section_key,
     slot,
 )
+from cmelive.ios_commands import unconfirmed_lines
 from cmelive.masking import MASK, scrub
 
 #: Practices config alone cannot put right; their lines are listed commented out, with why.
@@ -155,6 +156,12 @@ class FixPlan:
             out += [f"!   {name}: {meaning}" for name, meaning in self.placeholders]
             out.append("!")
         out += [f"! note: {note}" for note in self.notes]
+        unconfirmed = unconfirmed_lines(self.script)
+        if unconfirmed:
+            out.append("! CHECK ON THE ROUTER FIRST - no Cisco reference text was found for these command forms;")
+            out.append("! type each up to its last keyword followed by '?' and compare:")
+            out += [f"!   {problem.text.strip()}" for problem in unconfirmed]
+            out.append("!")
         out += [
             "! Paste in config mode (configure terminal), whole, in this order. Keep this session open until a",
             "! new SSH login works: only then close it.",
