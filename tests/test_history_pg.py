@@ -264,3 +264,29 @@ def test_report_writes_every_scope_latest_devices_and_the_trend(location: str, t
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "n1" in html and "s1" in html and "trend" in html.lower()
     assert {path.name for path in out.iterdir()} >= {"report.json", "report.csv", "report.html", "report.txt"}
+
+
+def test_diff_and_history_are_per_scope(location: str) -> None:
+    from cmelive.errors import UsageError
+
+    from .test_history import scoped_history
+
+    ids = scoped_history(location)
+    with History(location) as store:
+        assert store.scopes() == ["inventory.yaml", "north", "south"]
+        assert [run.id for run in store.list_runs(scope="south")] == ids["south"][::-1]
+        assert [run.scope for run in store.list_runs(2)] == ["inventory.yaml", "south"]
+        with pytest.raises(UsageError, match=r"3 scopes \('inventory.yaml', 'north', 'south'\)"):
+            store.diff()
+        north = store.diff(scope="north")
+        assert (north.run_a.id, north.run_b.id) == tuple(ids["north"]) and north.totals()["new"] == 1
+        south = store.diff(scope="south")
+        assert (south.run_a.id, south.run_b.id) == (ids["south"][0], ids["south"][2])  # the stopped run skipped
+        assert store.diff(ids["south"][0], ids["north"][1]).run_b.scope == "north"  # two ids: any two
+        with pytest.raises(HistoryError, match="need two complete runs of scope 'inventory.yaml'"):
+            store.diff(scope="inventory.yaml")
+        # Once a prune leaves complete runs of one scope, a plain diff is that scope's again.
+        store.prune(keep=1)
+        assert store.scopes(complete_only=True) == ["inventory.yaml"]
+        with pytest.raises(HistoryError, match="need two complete runs to compare; this database has 1"):
+            store.diff()

@@ -210,6 +210,32 @@ _MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
+# A new database is made at SCHEMA_VERSION at once, not through every migration (which would build
+# and drop schema 1's tables, leaving their pages free in a new file). Keep it equal to what the
+# migrations make: tests/test_history_schema.py compares the two on SQLite and PostgreSQL. A
+# migration appended above changes this too. Columns a migration appended (runs.scope) come last,
+# where ALTER TABLE puts them, so ``SELECT *`` reads the same columns in the same order.
+_SCHEMA: tuple[str, ...] = (
+    """
+    CREATE TABLE runs (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at   TEXT    NOT NULL,
+        finished_at  TEXT,
+        status       TEXT    NOT NULL CHECK (status IN ('running', 'complete', 'incomplete')),
+        inventory    TEXT    NOT NULL,
+        host_count   INTEGER NOT NULL,
+        tool_version TEXT    NOT NULL,
+        pid          INTEGER NOT NULL,
+        hostname     TEXT    NOT NULL,
+        scope        TEXT    NOT NULL DEFAULT ''  -- the run lock's scope (a region)
+    )
+    """,
+    "CREATE INDEX runs_by_status ON runs (status)",
+    # results, result_sets, result_set_items, result_set_counts, blobs, devices: as migration 2 made them
+    *(step for step in _MIGRATIONS[1][2:8] if isinstance(step, str)),
+    "CREATE INDEX runs_by_scope ON runs (scope, status)",
+)
+
 # Severities shown as failure columns; info failures are counted but rarely worth a column.
 REPORTED_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
 
@@ -268,6 +294,7 @@ class RunSummary:
     tool_version: str
     pid: int
     hostname: str
+    scope: str = ""  # what its run lock covers (a region); by default its inventory
     devices: int = 0
     ok: int = 0
     partial: int = 0
@@ -288,6 +315,7 @@ class RunSummary:
             "tool_version": self.tool_version,
             "pid": self.pid,
             "hostname": self.hostname,
+            "scope": self.scope,
             "devices": {
                 "total": self.devices, "ok": self.ok, "partial": self.partial, "error": self.error,
                 "interrupted": self.interrupted, "not_started": self.not_started,
@@ -862,12 +890,16 @@ class History:
                     raise HistoryError(self._where, "a PostgreSQL database (schema), but not a cmelive run history")
             elif version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 raise HistoryError(self._where, "an SQLite database, but not a cmelive run history")
-            for number in range(version + 1, SCHEMA_VERSION + 1):
-                for step in _MIGRATIONS[number - 1]:
-                    if isinstance(step, str):
-                        conn.execute(history_pg.ddl(step) if self._pg is not None else step)
-                    else:
-                        step(conn)
+            # A new database is made as it is now; an older one is taken forward step by step.
+            steps: Iterable[_Step] = (
+                _SCHEMA if version == 0
+                else (step for number in range(version + 1, SCHEMA_VERSION + 1) for step in _MIGRATIONS[number - 1])
+            )
+            for step in steps:
+                if isinstance(step, str):
+                    conn.execute(history_pg.ddl(step) if self._pg is not None else step)
+                else:
+                    step(conn)
             if self._pg is not None:
                 self._pg.set_schema_version(SCHEMA_VERSION)
             else:
@@ -1205,14 +1237,28 @@ class History:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def list_runs(self, limit: int | None = None) -> list[RunSummary]:
-        """Runs, newest first, with their device and result counts."""
-        sql = "SELECT * FROM runs ORDER BY id DESC"
-        params: tuple[Any, ...] = ()
+    def list_runs(self, limit: int | None = None, *, scope: str | None = None) -> list[RunSummary]:
+        """Runs (of ``scope`` only, when given), newest first, with their device and result counts."""
+        sql, params = "SELECT * FROM runs", list[Any]()
+        if scope is not None:
+            sql += " WHERE scope = ?"
+            params.append(scope)
+        sql += " ORDER BY id DESC"
         if limit is not None:
             sql += " LIMIT ?"
-            params = (limit,)
+            params.append(limit)
         return self._summaries(self._query(sql, params))
+
+    def scopes(self, *, complete_only: bool = False) -> list[str]:
+        """The scopes of the runs recorded (of the complete ones only, with ``complete_only``), sorted."""
+        sql = "SELECT DISTINCT scope FROM runs" + (" WHERE status = 'complete'" if complete_only else "")
+        return sorted(row[0] for row in self._query(sql))
+
+    def scope_hint(self) -> str:
+        scopes = self.scopes()
+        if not scopes:
+            return "no runs recorded yet"
+        return "scopes here: " + ", ".join(repr(scope) for scope in scopes)
 
     def get_run(self, run_id: int) -> RunSummary:
         rows = self._query("SELECT * FROM runs WHERE id = ?", (run_id,))
@@ -1266,6 +1312,7 @@ class History:
                     tool_version=row["tool_version"],
                     pid=row["pid"],
                     hostname=row["hostname"],
+                    scope=row["scope"],
                     devices=sum(done.values()),
                     ok=counts.get(DeviceStatus.OK, 0),
                     partial=counts.get(DeviceStatus.PARTIAL, 0),
@@ -1374,33 +1421,58 @@ class History:
             for row in rows
         ]
 
-    def diff(self, run_a: int | None = None, run_b: int | None = None, *, since: date | None = None) -> RunDiff:
-        """Compare two runs; by default the last two complete ones (a run that was stopped or died
-        audited only part of its inventory: compared by default, its missing devices would read as
-        changes). Give their ids to compare any two. ``since``: the last complete run started on or
-        before that day (UTC) against the last complete run."""
+    def diff(
+        self,
+        run_a: int | None = None,
+        run_b: int | None = None,
+        *,
+        since: date | None = None,
+        scope: str | None = None,
+    ) -> RunDiff:
+        """Compare two runs; by default the last two complete ones of one scope (a run that was
+        stopped or died audited only part of its inventory: compared by default, its missing devices
+        would read as changes). Give their ids to compare any two. ``since``: the last complete run
+        started on or before that day (UTC) against the last complete run.
+
+        Without run ids the runs compared are ``scope``'s; without ``scope`` too, the history's only
+        scope. Two regions' runs are two inventories, never one's before and after: when the complete
+        runs recorded belong to several scopes, a :class:`UsageError` names them.
+        """
         if (run_a is None) != (run_b is None):
             raise UsageError("diff: give two run ids, or none to compare the last two runs")
+        of_scope = f" of scope {scope!r}" if scope is not None else ""
+        if run_a is not None and (since is not None or scope is not None):
+            raise UsageError(f"diff: give two run ids or {'--since' if since is not None else '--scope'}, not both")
+        if run_a is None:
+            if scope is None:
+                scopes = self.scopes(complete_only=True)
+                if len(scopes) > 1:
+                    raise UsageError(
+                        f"diff: {self._where} holds complete runs of {len(scopes)} scopes "
+                        f"({', '.join(repr(name) for name in scopes)}): give --scope NAME, or two run ids"
+                    )
+            elif scope not in self.scopes():
+                raise HistoryError(self._where, f"no run of scope {scope!r} ({self.scope_hint()})")
         if since is not None:
-            if run_a is not None:
-                raise UsageError("diff: give two run ids or --since, not both")
             # started_at is UTC ISO 8601 (2026-12-04T14:06:30Z): every time of the day after sorts after
             # the day itself, so "on or before the day" is "before the next day".
-            before = self._complete_runs(1, before=(since + timedelta(days=1)).isoformat())
+            before = self._complete_runs(1, before=(since + timedelta(days=1)).isoformat(), scope=scope)
             if not before:
-                raise HistoryError(self._where, f"no complete run started on or before {since.isoformat()} (UTC)")
-            summary_a, summary_b = before[0], self._complete_runs(1)[0]
+                raise HistoryError(
+                    self._where, f"no complete run{of_scope} started on or before {since.isoformat()} (UTC)"
+                )
+            summary_a, summary_b = before[0], self._complete_runs(1, scope=scope)[0]
             if summary_a.id == summary_b.id:
                 raise HistoryError(
                     self._where,
-                    f"no complete run after run {summary_a.id}, the last one on or before {since.isoformat()}",
+                    f"no complete run{of_scope} after run {summary_a.id}, the last one on or before {since.isoformat()}",
                 )
         elif run_a is None or run_b is None:
-            finished = self._complete_runs(2)
+            finished = self._complete_runs(2, scope=scope)
             if len(finished) < 2:
                 raise HistoryError(
                     self._where,
-                    f"need two complete runs to compare; this database has {len(finished)} "
+                    f"need two complete runs{of_scope} to compare; this database has {len(finished)} "
                     "(give two run ids to compare incomplete ones)",
                 )
             summary_a, summary_b = finished[1], finished[0]
@@ -1438,10 +1510,13 @@ class History:
             for row in self._query("SELECT name, status, result_set_id FROM devices WHERE run_id = ? ORDER BY rowid", (run_id,))
         ]
 
-    def _complete_runs(self, limit: int, before: str | None = None) -> list[RunSummary]:
-        """The newest ``limit`` complete runs (started before ``before``, an ISO time), newest first:
-        only those are summarised, however many runs the database keeps."""
+    def _complete_runs(self, limit: int, before: str | None = None, scope: str | None = None) -> list[RunSummary]:
+        """The newest ``limit`` complete runs (of ``scope``; started before ``before``, an ISO time),
+        newest first: only those are summarised, however many runs the database keeps."""
         sql, params = "SELECT * FROM runs WHERE status = 'complete'", []
+        if scope is not None:
+            sql += " AND scope = ?"
+            params.append(scope)
         if before is not None:
             sql += " AND started_at < ?"
             params.append(before)
