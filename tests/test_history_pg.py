@@ -256,7 +256,10 @@ def test_report_writes_every_scope_latest_devices_and_the_trend(location: str, t
         )
         store.finish_run(running, complete=False)
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.startswith("3 devices from 2 scopes: run 3 (2 devices, complete), run 2 (1 devices, complete)")
+    assert shown.stdout.startswith(
+        "3 devices from 2 scopes: run 3 (2 devices, complete, scope north), run 2 (1 devices, complete, scope south)\n"
+    )
+    assert "SCOPE/NAME" not in shown.stdout  # no name in two scopes: every name as recorded
     document = json.loads((out / "report.json").read_text(encoding="utf-8"))
     devices = {d["name"]: d for d in document["devices"]}
     assert sorted(devices) == ["n1", "n2", "s1"]  # the latest north run (3) and the south run (2)
@@ -290,3 +293,38 @@ def test_diff_and_history_are_per_scope(location: str) -> None:
         assert store.scopes(complete_only=True) == ["inventory.yaml"]
         with pytest.raises(HistoryError, match="need two complete runs to compare; this database has 1"):
             store.diff()
+
+
+def test_report_qualifies_a_device_name_recorded_in_several_scopes(location: str, tmp_path: Path) -> None:
+    import csv
+    import json
+
+    with History(location) as store:
+        # Both regions have a router called r1. The fleet is each scope's latest run: north's
+        # second run (r1 only), south's one run (r1, s2).
+        for scope, devices in (("south", ("r1", "s2")), ("north", ("r1", "n2")), ("north", ("r1",))):
+            handle = store.start_run(f"/etc/cmelive/{scope}.yaml", len(devices), scope=scope)
+            for name in devices:
+                status = Status.FAIL if (scope, name) == ("south", "r1") else Status.PASS
+                store.record_device(handle, device(name, result("CME-ACC-01", status)))
+            store.finish_run(handle, complete=True)
+        runs, fleet, shared = store.load_latest()
+        assert [run.scope for run in runs] == ["north", "south"] and shared == ["r1"]
+        assert [d.name for d in fleet.devices] == ["south/r1", "s2", "north/r1"]
+    out = tmp_path / "fleet-report"
+    shown = subprocess.run(
+        [sys.executable, "-m", "cmelive", "report", "--db", location, "--out", str(out)],
+        check=False, capture_output=True, text=True, cwd=REPO,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "named in several scopes, reported as SCOPE/NAME: r1" in shown.stdout
+    document = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    devices = {d["name"]: d for d in document["devices"]}
+    assert sorted(devices) == ["north/r1", "s2", "south/r1"]  # three devices, three names
+    assert [r["status"] for r in devices["south/r1"]["results"]] == ["fail"]
+    assert [r["status"] for r in devices["north/r1"]["results"]] == ["pass"]
+    with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:  # a spreadsheet's BOM
+        rows = list(csv.DictReader(handle))
+    assert {row["device"] for row in rows} == {"north/r1", "s2", "south/r1"}
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "north/r1" in html and "south/r1" in html

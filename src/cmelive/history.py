@@ -35,7 +35,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -331,6 +331,14 @@ class TrendPoint(NamedTuple):
     run_id: int
     started_at: str
     failures: dict[Severity, int]
+
+
+class LatestFleet(NamedTuple):
+    """The fleet as :meth:`History.load_latest` rebuilds it from every scope's newest finished run."""
+
+    runs: list[RunSummary]  # each scope's newest finished run, newest first
+    report: AuditReport  # their devices, oldest run first
+    shared_names: list[str]  # device names recorded in several of those runs' scopes (qualified SCOPE/NAME)
 
 
 class _DryRun(Exception):
@@ -1355,14 +1363,33 @@ class History:
             )
         )
 
-    def load_latest(self) -> tuple[list[RunSummary], AuditReport]:
-        """The fleet across scopes: every device of each scope's newest finished run, oldest run first."""
+    def load_latest(self) -> LatestFleet:
+        """The fleet across scopes: every device of each scope's newest finished run, oldest run first.
+
+        Regions name their routers on their own: a name recorded in several scopes is qualified
+        with its scope (``SCOPE/NAME``) on each of them, so no two devices of the fleet share a name.
+        A name that only one scope has stays as it is.
+        """
         runs = self.latest_runs()
         ids = [run.id for run in reversed(runs)]
         generated = max((run.finished_at or run.started_at for run in runs), default=utc_now())
-        return runs, AuditReport(devices=self._load_devices(ids) if ids else [], generated_at=generated)
+        loaded = self._load_devices_of_runs(ids) if ids else []
+        scope_of = {run.id: run.scope for run in runs}
+        scopes_of_name: dict[str, set[str]] = {}
+        for run_id, report in loaded:
+            scopes_of_name.setdefault(report.name, set()).add(scope_of[run_id])
+        shared = {name for name, scopes in scopes_of_name.items() if len(scopes) > 1}
+        devices = [
+            replace(report, name=f"{scope_of[run_id]}/{report.name}") if report.name in shared else report
+            for run_id, report in loaded
+        ]
+        return LatestFleet(runs, AuditReport(devices=devices, generated_at=generated), sorted(shared))
 
     def _load_devices(self, run_ids: Sequence[int]) -> list[DeviceReport]:
+        return [report for _, report in self._load_devices_of_runs(run_ids)]
+
+    def _load_devices_of_runs(self, run_ids: Sequence[int]) -> list[tuple[int, DeviceReport]]:
+        """The devices of ``run_ids``, each with its run's id: run by run, each run's in the order recorded."""
         marks = ", ".join("?" * len(run_ids))
         # Each distinct result and command list is read and built once, however many devices share it.
         built: dict[int, CheckResult] = {}
@@ -1401,7 +1428,7 @@ class History:
             key=lambda row: order[row["run_id"]],  # stable: each run's devices keep their order
         )
         return [
-            DeviceReport(
+            (row["run_id"], DeviceReport(
                 name=row["name"],
                 host=row["host"],
                 hostname=row["hostname"],
@@ -1416,7 +1443,7 @@ class History:
                 ],
                 # A list of its own per device: a reader may change one device's results.
                 results=list(results_by_set.get(row["result_set_id"], [])),
-            )
+            ))
             # rowid: the order the devices were recorded in (SQLite's; a column in PostgreSQL).
             for row in rows
         ]
