@@ -6,7 +6,9 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -328,3 +330,66 @@ def test_report_qualifies_a_device_name_recorded_in_several_scopes(location: str
     assert {row["device"] for row in rows} == {"north/r1", "s2", "south/r1"}
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "north/r1" in html and "south/r1" in html
+
+
+def test_two_writers_storing_the_same_new_results_never_deadlock(cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two regions record devices with the same two new results, listed in opposite orders, at the
+    same moment: each writer's first row is in before either inserts its second (forced here). Were
+    rows inserted in list order, each would wait for the other's row: PostgreSQL would break the
+    deadlock by refusing one device. In hash order the second writer waits for the first, and both
+    are recorded."""
+    import threading
+
+    url = cluster.new_database()
+    first_row_in = threading.Barrier(2)
+    real_executemany = history_pg.PgConnection.executemany
+
+    def row_by_row(self: history_pg.PgConnection, sql: str, rows: Any) -> history_pg.Cursor:
+        if not sql.startswith("INSERT INTO results "):
+            return real_executemany(self, sql, rows)
+        cursor = None
+        for number, row in enumerate(rows):
+            cursor = self.execute(sql, row)
+            if number == 0:
+                try:
+                    # The other writer's first row goes in meanwhile, unless it waits on ours.
+                    first_row_in.wait(timeout=3)
+                except threading.BrokenBarrierError:
+                    pass
+        assert cursor is not None
+        return cursor
+
+    monkeypatch.setattr(history_pg.PgConnection, "executemany", row_by_row)
+    a, b = result("CME-ACC-01", Status.FAIL, "shared a"), result("CME-ACC-04", Status.FAIL, "shared b")
+    errors: list[BaseException] = []
+    with History(url) as north, History(url) as south:
+        handles = {"north": north.start_run("north.yaml", 1, scope="north"),
+                   "south": south.start_run("south.yaml", 1, scope="south")}
+
+        def record(store: History, scope: str, report: Any) -> None:
+            try:
+                store.record_device(handles[scope], report)
+            except BaseException as exc:  # noqa: BLE001  # asserted below, in the test's thread
+                errors.append(exc)
+
+        # No command list: two writers storing one would queue on it before reaching the results.
+        threads = [
+            threading.Thread(target=record, args=(north, "north", replace(device("n1", a, b), commands=[]))),
+            threading.Thread(target=record, args=(south, "south", replace(device("s1", b, a), commands=[]))),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        north.finish_run(handles["north"], complete=True)
+        south.finish_run(handles["south"], complete=True)
+        _, fleet, _ = north.load_latest()
+    recorded = {d.name: [(r.check, r.message) for r in d.results] for d in fleet.devices}
+    # Each device keeps its own order; the two results are stored once.
+    assert recorded == {"n1": [("CME-ACC-01", "shared a"), ("CME-ACC-04", "shared b")],
+                        "s1": [("CME-ACC-04", "shared b"), ("CME-ACC-01", "shared a")]}
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM results").fetchone() == (2,)

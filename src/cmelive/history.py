@@ -693,7 +693,11 @@ def _store_content(conn: sqlite3.Connection, rows: DeviceRows) -> tuple[int | No
     conn.executemany(
         f"INSERT INTO results (hash, {', '.join(_RESULT_COLUMNS)}) VALUES ({', '.join('?' * (len(_RESULT_COLUMNS) + 1))})"
         " ON CONFLICT (hash) DO NOTHING",
-        rows.results,
+        # In hash order: two PostgreSQL writers (two regions) storing the same new results at once
+        # wait on each other's rows in one order, so never each for the other (a deadlock, one
+        # device's record refused). A device's results come in check order, which may differ
+        # between two cmelive versions; their positions are stored apart (result_set_items).
+        sorted(rows.results, key=lambda row: row[0]),
     )
     hashes = list({row[0] for row in rows.results})
     ids: dict[str, int] = {}
