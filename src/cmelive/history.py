@@ -670,6 +670,10 @@ def _content_id(conn: sqlite3.Connection, table: str, hash_: str) -> int | None:
     return int(row[0]) if row is not None else None
 
 
+def _hash_of(row: tuple[Any, ...]) -> str:
+    return str(row[0])
+
+
 def _store_content(conn: sqlite3.Connection, rows: DeviceRows) -> tuple[int | None, int | None]:
     """The ids of ``rows``' command list and result set, stored first if new.
 
@@ -697,7 +701,7 @@ def _store_content(conn: sqlite3.Connection, rows: DeviceRows) -> tuple[int | No
         # wait on each other's rows in one order, so never each for the other (a deadlock, one
         # device's record refused). A device's results come in check order, which may differ
         # between two cmelive versions; their positions are stored apart (result_set_items).
-        sorted(rows.results, key=lambda row: row[0]),
+        sorted(rows.results, key=_hash_of),
     )
     hashes = list({row[0] for row in rows.results})
     ids: dict[str, int] = {}
