@@ -694,6 +694,7 @@ def _store_content(conn: sqlite3.Connection, rows: DeviceRows) -> tuple[int | No
     set_id = _content_id(conn, "result_sets", rows.set_hash)
     if set_id is not None:
         return commands_id, set_id  # nothing changed: the device-run costs its devices row
+    in_hash_order: list[tuple[Any, ...]] = sorted(rows.results, key=_hash_of)
     conn.executemany(
         f"INSERT INTO results (hash, {', '.join(_RESULT_COLUMNS)}) VALUES ({', '.join('?' * (len(_RESULT_COLUMNS) + 1))})"
         " ON CONFLICT (hash) DO NOTHING",
@@ -701,7 +702,7 @@ def _store_content(conn: sqlite3.Connection, rows: DeviceRows) -> tuple[int | No
         # wait on each other's rows in one order, so never each for the other (a deadlock, one
         # device's record refused). A device's results come in check order, which may differ
         # between two cmelive versions; their positions are stored apart (result_set_items).
-        sorted(rows.results, key=_hash_of),
+        in_hash_order,
     )
     hashes = list({row[0] for row in rows.results})
     ids: dict[str, int] = {}
