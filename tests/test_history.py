@@ -842,7 +842,7 @@ def test_cli_diff_is_per_scope(tmp_path: Path) -> None:
     )
     north = cli("diff", "--db", str(db), "--scope", "north", home=tmp_path)
     assert north.returncode == 1, north.stderr  # r1 fails CME-ACC-04 in north's later run
-    assert north.stdout.startswith("Run 1 (") and "-> run 3 (" in north.stdout
+    assert north.stdout.startswith("Run 1 (") and north.stdout.splitlines()[0].endswith(", complete), scope north")
     south = cli("diff", "--db", str(db), "--scope", "south", "-f", "json", home=tmp_path)
     data = json.loads(south.stdout)
     # Run 4 was stopped: the last two complete runs of south are 2 and 5.
@@ -858,6 +858,7 @@ def test_cli_diff_is_per_scope(tmp_path: Path) -> None:
     assert_one_line_error(cli("diff", "1", "3", "--db", str(db), "--scope", "north", home=tmp_path), "not both")
     across = cli("diff", "2", "3", "--db", str(db), "--exit-zero", home=tmp_path)  # two ids: any two runs
     assert across.returncode == 0 and across.stdout.startswith("Run 2 (")
+    assert across.stdout.splitlines()[0].endswith(", scopes south -> north")  # says it crosses regions
     help_text = cli("diff", "--help", home=tmp_path).stdout
     assert "--scope" in help_text and "several scopes" in help_text
 

@@ -246,11 +246,18 @@ def _device_block(device: DeviceDiff) -> list[str]:
     return lines
 
 
+def _scopes_compared(a: RunSummary, b: RunSummary) -> str:
+    """The runs' scope, when named (not the inventory's default); both, when they differ."""
+    if a.scope != b.scope:
+        return f", scopes {a.scope} -> {b.scope}"
+    return "" if a.scope == a.inventory and b.scope == b.inventory else f", scope {a.scope}"
+
+
 def render_diff(run_diff: RunDiff) -> str:
     a, b = run_diff.run_a, run_diff.run_b
     totals = run_diff.totals()
     lines = [
-        f"Run {a.id} ({a.started_at}, {a.status}) -> run {b.id} ({b.started_at}, {b.status})",
+        f"Run {a.id} ({a.started_at}, {a.status}) -> run {b.id} ({b.started_at}, {b.status}){_scopes_compared(a, b)}",
         f"{totals['new']} new, {totals['resolved']} resolved, {totals['still_failing']} still failing, "
         f"{totals['newly_waived']} newly waived, {totals['unverified']} unverified "
         "(failing before, not evaluated now); "
