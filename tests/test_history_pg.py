@@ -228,6 +228,7 @@ def test_regional_fleet_runs_write_one_postgresql_history_concurrently(cluster: 
                 assert process.returncode in (0, 1), (region, process.returncode, err[-2000:])
                 assert f"History: run {''}" in out and f"in {url}" in out  # the URL whole, as given
     with History(url, create=False) as store:
+        north_runs = {run.id for run in store.list_runs(scope="north")}
         runs = [run for run in store.list_runs() if run.inventory != "north-held"]
         assert len(runs) == 6 and {run.status for run in runs} == {"complete"}
         for run in runs:
@@ -238,6 +239,10 @@ def test_regional_fleet_runs_write_one_postgresql_history_concurrently(cluster: 
                 # Whole: every device audited, with its results and commands.
                 assert recorded.status in ("ok", "partial"), (recorded.name, recorded.status, recorded.error)
                 assert recorded.results and recorded.commands
+    # A region's own report: its trend is its scope's runs, not the other regions' (run at the same time).
+    html = (tmp_path / "north-1" / "report.html").read_text(encoding="utf-8")
+    trend_runs = {int(run_id) for run_id in re.findall(r'<th scope="row">#(\d+)</th>', html)}
+    assert trend_runs == north_runs and len(north_runs) == 3  # the held run and two real ones
 
 
 def test_report_writes_every_scope_latest_devices_and_the_trend(location: str, tmp_path: Path) -> None:
@@ -393,3 +398,24 @@ def test_two_writers_storing_the_same_new_results_never_deadlock(cluster: Cluste
 
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM results").fetchone() == (2,)
+
+
+def test_trends_per_scope_and_of_the_whole_fleet(location: str) -> None:
+    from cmelive.checks.base import Severity
+
+    with History(location) as store:
+        # north: 1 high failure, then fixed; south: 2 high failures, then a stopped run, then 1.
+        plan = [("north", 1, True), ("south", 2, True), ("north", 0, True), ("south", 0, False), ("south", 1, True)]
+        for scope, failing, complete in plan:
+            handle = store.start_run(f"{scope}.yaml", 2, scope=scope)
+            for number in range(2):
+                status = Status.FAIL if number < failing else Status.PASS
+                store.record_device(handle, device(f"{scope[0]}{number}", result("CME-ACC-04", status)))
+            store.finish_run(handle, complete=complete)
+        high = Severity.HIGH
+        assert [(p.run_id, p.failures[high]) for p in store.trend(scope="south")] == [(2, 2), (4, 0), (5, 1)]
+        # The fleet after each complete run: north's share and south's added up; the stopped run 4 is no point.
+        assert [(p.run_id, p.failures[high]) for p in store.fleet_trend()] == [(1, 1), (2, 3), (3, 2), (5, 1)]
+        # A window of two: each scope's state before it counts (north's run 3 before south's 5).
+        assert [(p.run_id, p.failures[high]) for p in store.fleet_trend(2)] == [(3, 2), (5, 1)]
+        assert store.fleet_trend(2)[0].failures[Severity.CRITICAL] == 0

@@ -362,10 +362,13 @@ class PruneResult:
 class RunHandle:
     """A run in progress: its id, and the run lock held until :meth:`History.finish_run`."""
 
-    def __init__(self, run_id: int, started_at: str, db_path: Path | str, release: Callable[[], None]) -> None:
+    def __init__(
+        self, run_id: int, started_at: str, db_path: Path | str, release: Callable[[], None], scope: str = ""
+    ) -> None:
         self.run_id = run_id
         self.started_at = started_at
         self.db_path = db_path
+        self.scope = scope
         self._release_lock: Callable[[], None] | None = release
 
     @property
@@ -996,7 +999,7 @@ class History:
         except BaseException:
             release()
             raise
-        return RunHandle(run_id, started_at, self.path, release)
+        return RunHandle(run_id, started_at, self.path, release, scope)
 
     def mark_in_flight(self, handle: RunHandle, name: str) -> None:
         """A device's audit began: should the run end before it is recorded, it was ``interrupted``."""
@@ -1558,9 +1561,46 @@ class History:
             params.append(before)
         return self._summaries(self._query(sql + " ORDER BY id DESC LIMIT ?", [*params, limit]))
 
-    def trend(self, limit: int = 30) -> list[TrendPoint]:
-        """Failures by severity over the last ``limit`` runs, oldest first (running runs included)."""
-        return [TrendPoint(run.id, run.started_at, dict(run.failures)) for run in reversed(self.list_runs(limit))]
+    def trend(self, limit: int = 30, *, scope: str | None = None) -> list[TrendPoint]:
+        """Failures by severity over the last ``limit`` runs (of ``scope``), oldest first (running runs
+        included). A regional run's own report shows its scope's: another region's runs in it would
+        read as its failures jumping up and down."""
+        return [
+            TrendPoint(run.id, run.started_at, dict(run.failures)) for run in reversed(self.list_runs(limit, scope=scope))
+        ]
+
+    def fleet_trend(self, limit: int = 30) -> list[TrendPoint]:
+        """The whole fleet's failures by severity after each of the last ``limit`` complete runs,
+        oldest first: at each point, every scope counted by its latest complete run so far (a run
+        of one region changes its share only). Stopped and aborted runs are left out: the devices
+        they never reached would read as failures gone."""
+        window = list(reversed(self._query(
+            "SELECT id, scope FROM runs WHERE status = 'complete' ORDER BY id DESC LIMIT ?", (limit,)
+        )))
+        if not window:
+            return []
+        # Each scope's state when the window opens: its latest complete run before it.
+        seed_ids = [
+            row[0] for row in self._query(
+                "SELECT max(id) FROM runs WHERE status = 'complete' AND id < ? GROUP BY scope", (window[0]["id"],)
+            )
+        ]
+        summaries = {run.id: run for run in self._summaries(self._query_ids([*seed_ids, *(row["id"] for row in window)]))}
+        state: dict[str, dict[Severity, int]] = {summaries[run_id].scope: summaries[run_id].failures for run_id in seed_ids}
+        points = []
+        for row in window:
+            run = summaries[row["id"]]
+            state[run.scope] = run.failures
+            fleet = {severity: sum(failures[severity] for failures in state.values()) for severity in REPORTED_SEVERITIES}
+            points.append(TrendPoint(run.id, run.started_at, fleet))
+        return points
+
+    def _query_ids(self, ids: Sequence[int]) -> list[sqlite3.Row]:
+        """The ``runs`` rows of ``ids``, in chunks."""
+        rows: list[sqlite3.Row] = []
+        for chunk in _chunks(ids):
+            rows += self._query(f"SELECT * FROM runs WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+        return rows
 
 
 def _pid_alive(pid: int) -> bool:

@@ -2,7 +2,8 @@
 
 The latest finished run of every scope (one per region, when regional collectors share one
 PostgreSQL history) makes one fleet: every device's latest result, in every report format, with
-the trend of failures over the runs recorded (every scope's runs, oldest first). A device name
+the trend of the whole fleet's failures after each complete run (every scope counted by its latest
+complete run at that point, so one region's run moves only its share). A device name
 recorded in several scopes (two regions' ``r1``) is reported once per scope as ``SCOPE/NAME``.
 """
 
@@ -25,7 +26,9 @@ def report(
         list[str] | None,
         typer.Option("--format", "-f", help="Only these formats (repeatable): text, json, csv, sarif, junit, html."),
     ] = None,
-    trend_runs: Annotated[int, typer.Option("--trend-runs", min=1, help="Runs the trend shows (newest).")] = 30,
+    trend_runs: Annotated[
+        int, typer.Option("--trend-runs", min=1, help="Complete runs the fleet trend shows (newest), of every scope.")
+    ] = 30,
 ) -> None:
     """Write the fleet-wide reports from the history: each scope's latest run, and the trend.
 
@@ -45,7 +48,7 @@ def report(
         runs, fleet, shared_names = store.load_latest()
         if not runs:
             raise HistoryError(str(store.path), "no finished runs recorded yet")
-        trend = [TrendPoint(p.run_id, p.started_at, dict(p.failures)) for p in store.trend(trend_runs)]
+        trend = [TrendPoint(p.run_id, p.started_at, dict(p.failures)) for p in store.fleet_trend(trend_runs)]
     handle, _ = own_dir(out, what="report directory")
     handle.close()
     problems: list[str] = []
