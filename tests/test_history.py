@@ -694,7 +694,7 @@ def test_default_diff_compares_the_last_two_complete_runs(db: Path) -> None:
     first = record_run(store, device("r1", result("CME-ACC-04", Status.PASS)))
     record_run(store, device("r1", result("CME-ACC-04", Status.PASS)), complete=False)
     latest = record_run(store, device("r1", result("CME-ACC-04", Status.FAIL)))
-    handle = store.start_run("inv.yaml", 1)  # running: never part of the default diff
+    handle = store.start_run("inventory.yaml", 1)  # running: never part of the default diff
     run_diff = store.diff()
     assert (run_diff.run_a.id, run_diff.run_b.id) == (first, latest)
     assert [c.check for c in run_diff.devices[0].new] == ["CME-ACC-04"]
@@ -752,9 +752,16 @@ def test_cli_history_and_diff_on_the_default_database(tmp_path: Path) -> None:
     listing = cli("history", home=tmp_path)
     assert listing.returncode == 0, listing.stderr
     header, *rows = listing.stdout.splitlines()
-    assert header.split() == ["RUN", "STARTED", "STATUS", "DEVICES", "ERROR", "CRIT", "HIGH", "MED", "LOW", "WAIVED", "INVENTORY"]
-    assert rows[0].split()[0] == str(second) and rows[0].split()[2:] == ["incomplete", "2", "1", "1", "0", "0", "0", "0", "inventory.yaml"]
-    assert rows[1].split()[0] == str(first) and rows[1].split()[2:] == ["complete", "1", "0", "0", "1", "0", "0", "0", "inventory.yaml"]
+    assert header.split() == [
+        "RUN", "STARTED", "STATUS", "DEVICES", "ERROR", "CRIT", "HIGH", "MED", "LOW", "WAIVED", "SCOPE", "INVENTORY"
+    ]
+    # No scope given: a run's scope is its inventory, shown once.
+    assert rows[0].split()[0] == str(second) and rows[0].split()[2:] == [
+        "incomplete", "2", "1", "1", "0", "0", "0", "0", "(inventory)", "inventory.yaml"
+    ]
+    assert rows[1].split()[0] == str(first) and rows[1].split()[2:] == [
+        "complete", "1", "0", "0", "1", "0", "0", "0", "(inventory)", "inventory.yaml"
+    ]
     assert len(cli("history", "--limit", "1", home=tmp_path).stdout.splitlines()) == 2
 
     text = cli("diff", str(first), str(second), home=tmp_path)  # by id: the default diff takes complete runs
@@ -777,6 +784,83 @@ def test_cli_history_and_diff_on_the_default_database(tmp_path: Path) -> None:
     assert [c["check"] for c in r1["new"]] == ["CME-GUI-06"]
     assert [c["check"] for c in r1["resolved"]] == ["CME-ACC-04"]
     assert data["totals"]["devices_added"] == 1
+
+
+def scoped_history(db: Path | str) -> dict[str, list[int]]:
+    """Runs of two regions and of an unscoped inventory, interleaved: north 1, south 2, north 3,
+    south 4 (incomplete), south 5, inventory.yaml 6; each region's r1 fails a check in its later run."""
+    ids: dict[str, list[int]] = {}
+    with History(db) as store:
+        for scope, status, complete in (
+            ("north", Status.PASS, True), ("south", Status.PASS, True), ("north", Status.FAIL, True),
+            ("south", Status.FAIL, False), ("south", Status.FAIL, True), (None, Status.PASS, True),
+        ):
+            inventory = f"/etc/cmelive/{scope}.yaml" if scope else "inventory.yaml"
+            handle = store.start_run(inventory, 1, scope=scope)
+            store.record_device(handle, device("r1", result("CME-ACC-04", status)))
+            store.finish_run(handle, complete=complete)
+            ids.setdefault(scope or "inventory.yaml", []).append(handle.run_id)
+    return ids
+
+
+def test_cli_history_shows_and_filters_scopes(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    ids = scoped_history(db)
+    listing = cli("history", "--db", str(db), home=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    header, *rows = listing.stdout.splitlines()
+    assert header.split()[-2:] == ["SCOPE", "INVENTORY"]
+    assert [(row.split()[0], row.split()[-2], row.split()[-1]) for row in rows] == [
+        ("6", "(inventory)", "inventory.yaml"),
+        ("5", "south", "/etc/cmelive/south.yaml"),
+        ("4", "south", "/etc/cmelive/south.yaml"),
+        ("3", "north", "/etc/cmelive/north.yaml"),
+        ("2", "south", "/etc/cmelive/south.yaml"),
+        ("1", "north", "/etc/cmelive/north.yaml"),
+    ]
+    # The columns line up: every SCOPE starts where its header does, however long the scope.
+    column = header.index("SCOPE")
+    assert {row[column - 2:column] for row in rows} == {"  "} and all(row[column] != " " for row in rows)
+    south = cli("history", "--db", str(db), "--scope", "south", "-n", "2", home=tmp_path)
+    assert [row.split()[0] for row in south.stdout.splitlines()[1:]] == ["5", "4"]
+    as_json = json.loads(cli("history", "--db", str(db), "--scope", "north", "-f", "json", home=tmp_path).stdout)
+    assert [(run["id"], run["scope"]) for run in as_json["runs"]] == [(3, "north"), (1, "north")]
+    assert ids["north"] == [1, 3]
+    assert_one_line_error(
+        cli("history", "--db", str(db), "--scope", "west", home=tmp_path),
+        "no run of scope 'west'", "'inventory.yaml', 'north', 'south'",
+    )
+
+
+def test_cli_diff_is_per_scope(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    scoped_history(db)
+    # Several scopes: no guess at which runs are one fleet's before and after.
+    assert_one_line_error(
+        cli("diff", "--db", str(db), home=tmp_path),
+        "complete runs of 3 scopes ('inventory.yaml', 'north', 'south')", "--scope NAME",
+    )
+    north = cli("diff", "--db", str(db), "--scope", "north", home=tmp_path)
+    assert north.returncode == 1, north.stderr  # r1 fails CME-ACC-04 in north's later run
+    assert north.stdout.startswith("Run 1 (") and north.stdout.splitlines()[0].endswith(", complete), scope north")
+    south = cli("diff", "--db", str(db), "--scope", "south", "-f", "json", home=tmp_path)
+    data = json.loads(south.stdout)
+    # Run 4 was stopped: the last two complete runs of south are 2 and 5.
+    assert (data["run_a"]["id"], data["run_b"]["id"], data["run_b"]["scope"]) == (2, 5, "south")
+    assert data["totals"]["new"] == 1
+    since = cli("diff", "--db", str(db), "--scope", "south", "--since", "2099-01-01", home=tmp_path)
+    assert since.returncode != 0 and "no complete run of scope 'south' after run 5" in since.stderr
+    assert_one_line_error(
+        cli("diff", "--db", str(db), "--scope", "inventory.yaml", home=tmp_path),
+        "need two complete runs of scope 'inventory.yaml'",
+    )
+    assert_one_line_error(cli("diff", "--db", str(db), "--scope", "west", home=tmp_path), "no run of scope 'west'")
+    assert_one_line_error(cli("diff", "1", "3", "--db", str(db), "--scope", "north", home=tmp_path), "not both")
+    across = cli("diff", "2", "3", "--db", str(db), "--exit-zero", home=tmp_path)  # two ids: any two runs
+    assert across.returncode == 0 and across.stdout.startswith("Run 2 (")
+    assert across.stdout.splitlines()[0].endswith(", scopes south -> north")  # says it crosses regions
+    help_text = cli("diff", "--help", home=tmp_path).stdout
+    assert "--scope" in help_text and "several scopes" in help_text
 
 
 def test_cli_errors_are_one_line_exit_2(tmp_path: Path) -> None:
@@ -822,11 +906,14 @@ def test_a_transaction_cut_short_does_not_block_the_next_write(tmp_path: Path) -
 
 def pruning_history(db: Path) -> dict[int, DeviceReport]:
     """Six runs: 1 complete, 2 aborted, 3 complete, 4 stopped (incomplete), 5 and 6 complete; each
-    with a result of its own (CME-ACC-04's message names the run) and one shared by all."""
+    with a result of its own (CME-ACC-04's message names the run) and one shared by all. Each run's
+    own result fills a page or two, so deleting runs frees pages a vacuum can give back (a new
+    database has no free page of its own)."""
     runs: dict[int, DeviceReport] = {}
     with History(db) as store:
         for number in range(1, 7):
-            report = device("r1", result("CME-ACC-04", Status.FAIL, f"telnet, run {number}"), result("CME-GUI-06", Status.PASS))
+            message = f"telnet, run {number}: " + "line vty 0 4 transport input telnet; " * 150
+            report = device("r1", result("CME-ACC-04", Status.FAIL, message), result("CME-GUI-06", Status.PASS))
             run_id = record_run(store, report, complete=number not in (2, 4))
             runs[run_id] = report
     with sqlite3.connect(db) as conn:
@@ -938,10 +1025,12 @@ def test_cli_history_prune(tmp_path: Path) -> None:
     assert "2 run(s) kept" in dry.stdout
     listing = cli("history", "--db", str(db), home=tmp_path)
     assert len(listing.stdout.splitlines()) == 1 + 6
-    size_before = db.stat().st_size
+    # The file and its write-ahead log: a new database has no free pages, its runs may all be in the log.
+    size_before = sum(path.stat().st_size for path in (db, db.with_name(db.name + "-wal")) if path.exists())
     real = cli("history", "prune", "--keep", "2", "--vacuum", "--db", str(db), home=tmp_path)
     assert real.returncode == 0, real.stderr
     assert real.stdout.splitlines()[0] == "deleted 4 run(s): 1, 2, 3, 4"
+    assert not db.with_name(db.name + "-wal").exists() or db.with_name(db.name + "-wal").stat().st_size == 0
     assert db.stat().st_size < size_before
     listing = cli("history", "--db", str(db), "-n", "5", home=tmp_path)
     assert [line.split()[0] for line in listing.stdout.splitlines()[1:]] == ["6", "5"]

@@ -6,7 +6,9 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -226,6 +228,7 @@ def test_regional_fleet_runs_write_one_postgresql_history_concurrently(cluster: 
                 assert process.returncode in (0, 1), (region, process.returncode, err[-2000:])
                 assert f"History: run {''}" in out and f"in {url}" in out  # the URL whole, as given
     with History(url, create=False) as store:
+        north_runs = {run.id for run in store.list_runs(scope="north")}
         runs = [run for run in store.list_runs() if run.inventory != "north-held"]
         assert len(runs) == 6 and {run.status for run in runs} == {"complete"}
         for run in runs:
@@ -236,6 +239,10 @@ def test_regional_fleet_runs_write_one_postgresql_history_concurrently(cluster: 
                 # Whole: every device audited, with its results and commands.
                 assert recorded.status in ("ok", "partial"), (recorded.name, recorded.status, recorded.error)
                 assert recorded.results and recorded.commands
+    # A region's own report: its trend is its scope's runs, not the other regions' (run at the same time).
+    html = (tmp_path / "north-1" / "report.html").read_text(encoding="utf-8")
+    trend_runs = {int(run_id) for run_id in re.findall(r'<th scope="row">#(\d+)</th>', html)}
+    assert trend_runs == north_runs and len(north_runs) == 3  # the held run and two real ones
 
 
 def test_report_writes_every_scope_latest_devices_and_the_trend(location: str, tmp_path: Path) -> None:
@@ -256,7 +263,10 @@ def test_report_writes_every_scope_latest_devices_and_the_trend(location: str, t
         )
         store.finish_run(running, complete=False)
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.startswith("3 devices from 2 scopes: run 3 (2 devices, complete), run 2 (1 devices, complete)")
+    assert shown.stdout.startswith(
+        "3 devices from 2 scopes: run 3 (2 devices, complete, scope north), run 2 (1 devices, complete, scope south)\n"
+    )
+    assert "SCOPE/NAME" not in shown.stdout  # no name in two scopes: every name as recorded
     document = json.loads((out / "report.json").read_text(encoding="utf-8"))
     devices = {d["name"]: d for d in document["devices"]}
     assert sorted(devices) == ["n1", "n2", "s1"]  # the latest north run (3) and the south run (2)
@@ -264,3 +274,148 @@ def test_report_writes_every_scope_latest_devices_and_the_trend(location: str, t
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "n1" in html and "s1" in html and "trend" in html.lower()
     assert {path.name for path in out.iterdir()} >= {"report.json", "report.csv", "report.html", "report.txt"}
+
+
+def test_diff_and_history_are_per_scope(location: str) -> None:
+    from cmelive.errors import UsageError
+
+    from .test_history import scoped_history
+
+    ids = scoped_history(location)
+    with History(location) as store:
+        assert store.scopes() == ["inventory.yaml", "north", "south"]
+        assert [run.id for run in store.list_runs(scope="south")] == ids["south"][::-1]
+        assert [run.scope for run in store.list_runs(2)] == ["inventory.yaml", "south"]
+        with pytest.raises(UsageError, match=r"3 scopes \('inventory.yaml', 'north', 'south'\)"):
+            store.diff()
+        north = store.diff(scope="north")
+        assert (north.run_a.id, north.run_b.id) == tuple(ids["north"]) and north.totals()["new"] == 1
+        south = store.diff(scope="south")
+        assert (south.run_a.id, south.run_b.id) == (ids["south"][0], ids["south"][2])  # the stopped run skipped
+        assert store.diff(ids["south"][0], ids["north"][1]).run_b.scope == "north"  # two ids: any two
+        with pytest.raises(HistoryError, match="need two complete runs of scope 'inventory.yaml'"):
+            store.diff(scope="inventory.yaml")
+        # Once a prune leaves complete runs of one scope, a plain diff is that scope's again.
+        store.prune(keep=1)
+        assert store.scopes(complete_only=True) == ["inventory.yaml"]
+        with pytest.raises(HistoryError, match="need two complete runs to compare; this database has 1"):
+            store.diff()
+
+
+def test_report_qualifies_a_device_name_recorded_in_several_scopes(location: str, tmp_path: Path) -> None:
+    import csv
+    import json
+
+    with History(location) as store:
+        # Both regions have a router called r1. The fleet is each scope's latest run: north's
+        # second run (r1 only), south's one run (r1, s2).
+        for scope, devices in (("south", ("r1", "s2")), ("north", ("r1", "n2")), ("north", ("r1",))):
+            handle = store.start_run(f"/etc/cmelive/{scope}.yaml", len(devices), scope=scope)
+            for name in devices:
+                status = Status.FAIL if (scope, name) == ("south", "r1") else Status.PASS
+                store.record_device(handle, device(name, result("CME-ACC-01", status)))
+            store.finish_run(handle, complete=True)
+        runs, fleet, shared = store.load_latest()
+        assert [run.scope for run in runs] == ["north", "south"] and shared == ["r1"]
+        assert [d.name for d in fleet.devices] == ["south/r1", "s2", "north/r1"]
+    out = tmp_path / "fleet-report"
+    shown = subprocess.run(
+        [sys.executable, "-m", "cmelive", "report", "--db", location, "--out", str(out)],
+        check=False, capture_output=True, text=True, cwd=REPO,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "named in several scopes, reported as SCOPE/NAME: r1" in shown.stdout
+    document = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    devices = {d["name"]: d for d in document["devices"]}
+    assert sorted(devices) == ["north/r1", "s2", "south/r1"]  # three devices, three names
+    assert [r["status"] for r in devices["south/r1"]["results"]] == ["fail"]
+    assert [r["status"] for r in devices["north/r1"]["results"]] == ["pass"]
+    with (out / "report.csv").open(encoding="utf-8-sig", newline="") as handle:  # a spreadsheet's BOM
+        rows = list(csv.DictReader(handle))
+    assert {row["device"] for row in rows} == {"north/r1", "s2", "south/r1"}
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "north/r1" in html and "south/r1" in html
+
+
+def test_two_writers_storing_the_same_new_results_never_deadlock(cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two regions record devices with the same two new results, listed in opposite orders, at the
+    same moment: each writer's first row is in before either inserts its second (forced here). Were
+    rows inserted in list order, each would wait for the other's row: PostgreSQL would break the
+    deadlock by refusing one device. In hash order the second writer waits for the first, and both
+    are recorded."""
+    import threading
+
+    url = cluster.new_database()
+    first_row_in = threading.Barrier(2)
+    real_executemany = history_pg.PgConnection.executemany
+
+    def row_by_row(self: history_pg.PgConnection, sql: str, rows: Any) -> history_pg.Cursor:
+        if not sql.startswith("INSERT INTO results "):
+            return real_executemany(self, sql, rows)
+        cursor = None
+        for number, row in enumerate(rows):
+            cursor = self.execute(sql, row)
+            if number == 0:
+                try:
+                    # The other writer's first row goes in meanwhile, unless it waits on ours.
+                    first_row_in.wait(timeout=3)
+                except threading.BrokenBarrierError:
+                    pass
+        assert cursor is not None
+        return cursor
+
+    monkeypatch.setattr(history_pg.PgConnection, "executemany", row_by_row)
+    a, b = result("CME-ACC-01", Status.FAIL, "shared a"), result("CME-ACC-04", Status.FAIL, "shared b")
+    errors: list[BaseException] = []
+    with History(url) as north, History(url) as south:
+        handles = {"north": north.start_run("north.yaml", 1, scope="north"),
+                   "south": south.start_run("south.yaml", 1, scope="south")}
+
+        def record(store: History, scope: str, report: Any) -> None:
+            try:
+                store.record_device(handles[scope], report)
+            except BaseException as exc:  # noqa: BLE001  # asserted below, in the test's thread
+                errors.append(exc)
+
+        # No command list: two writers storing one would queue on it before reaching the results.
+        threads = [
+            threading.Thread(target=record, args=(north, "north", replace(device("n1", a, b), commands=[]))),
+            threading.Thread(target=record, args=(south, "south", replace(device("s1", b, a), commands=[]))),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        north.finish_run(handles["north"], complete=True)
+        south.finish_run(handles["south"], complete=True)
+        _, fleet, _ = north.load_latest()
+    recorded = {d.name: [(r.check, r.message) for r in d.results] for d in fleet.devices}
+    # Each device keeps its own order; the two results are stored once.
+    assert recorded == {"n1": [("CME-ACC-01", "shared a"), ("CME-ACC-04", "shared b")],
+                        "s1": [("CME-ACC-04", "shared b"), ("CME-ACC-01", "shared a")]}
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM results").fetchone() == (2,)
+
+
+def test_trends_per_scope_and_of_the_whole_fleet(location: str) -> None:
+    from cmelive.checks.base import Severity
+
+    with History(location) as store:
+        # north: 1 high failure, then fixed; south: 2 high failures, then a stopped run, then 1.
+        plan = [("north", 1, True), ("south", 2, True), ("north", 0, True), ("south", 0, False), ("south", 1, True)]
+        for scope, failing, complete in plan:
+            handle = store.start_run(f"{scope}.yaml", 2, scope=scope)
+            for number in range(2):
+                status = Status.FAIL if number < failing else Status.PASS
+                store.record_device(handle, device(f"{scope[0]}{number}", result("CME-ACC-04", status)))
+            store.finish_run(handle, complete=complete)
+        high = Severity.HIGH
+        assert [(p.run_id, p.failures[high]) for p in store.trend(scope="south")] == [(2, 2), (4, 0), (5, 1)]
+        # The fleet after each complete run: north's share and south's added up; the stopped run 4 is no point.
+        assert [(p.run_id, p.failures[high]) for p in store.fleet_trend()] == [(1, 1), (2, 3), (3, 2), (5, 1)]
+        # A window of two: each scope's state before it counts (north's run 3 before south's 5).
+        assert [(p.run_id, p.failures[high]) for p in store.fleet_trend(2)] == [(3, 2), (5, 1)]
+        assert store.fleet_trend(2)[0].failures[Severity.CRITICAL] == 0

@@ -414,7 +414,7 @@ def run_fleet(
             devices = [runner.spooled(index, finished[index], last=True) for index in sorted(finished)]
             del finished
             summary = AuditReport([device.summary for device in devices], generated_at=utc_now())
-            trend = _trend(history) if history is not None else []
+            trend = _trend(history, handle.scope if handle is not None else None) if history is not None else []
             files, locations = write_streamed_reports(
                 out_dir, summary, runner.spool, problems=runner.problems, trend=trend, dir_names=runner.dir_names
             )
@@ -875,8 +875,9 @@ def _test_pause(point: str) -> None:
     time.sleep(_TEST_PAUSE_S)
 
 
-def _trend(history: History) -> list[TrendPoint]:
-    return [TrendPoint(p.run_id, p.started_at, dict(p.failures)) for p in history.trend()]
+def _trend(history: History, scope: str | None) -> list[TrendPoint]:
+    # The run's own scope (region): other regions writing the same history are not its trend.
+    return [TrendPoint(p.run_id, p.started_at, dict(p.failures)) for p in history.trend(scope=scope)]
 
 
 def command_problems(report: DeviceReport) -> list[str]:

@@ -35,7 +35,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -210,6 +210,32 @@ _MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
+# A new database is made at SCHEMA_VERSION at once, not through every migration (which would build
+# and drop schema 1's tables, leaving their pages free in a new file). Keep it equal to what the
+# migrations make: tests/test_history_schema.py compares the two on SQLite and PostgreSQL. A
+# migration appended above changes this too. Columns a migration appended (runs.scope) come last,
+# where ALTER TABLE puts them, so ``SELECT *`` reads the same columns in the same order.
+_SCHEMA: tuple[str, ...] = (
+    """
+    CREATE TABLE runs (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at   TEXT    NOT NULL,
+        finished_at  TEXT,
+        status       TEXT    NOT NULL CHECK (status IN ('running', 'complete', 'incomplete')),
+        inventory    TEXT    NOT NULL,
+        host_count   INTEGER NOT NULL,
+        tool_version TEXT    NOT NULL,
+        pid          INTEGER NOT NULL,
+        hostname     TEXT    NOT NULL,
+        scope        TEXT    NOT NULL DEFAULT ''  -- the run lock's scope (a region)
+    )
+    """,
+    "CREATE INDEX runs_by_status ON runs (status)",
+    # results, result_sets, result_set_items, result_set_counts, blobs, devices: as migration 2 made them
+    *(step for step in _MIGRATIONS[1][2:8] if isinstance(step, str)),
+    "CREATE INDEX runs_by_scope ON runs (scope, status)",
+)
+
 # Severities shown as failure columns; info failures are counted but rarely worth a column.
 REPORTED_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
 
@@ -268,6 +294,7 @@ class RunSummary:
     tool_version: str
     pid: int
     hostname: str
+    scope: str = ""  # what its run lock covers (a region); by default its inventory
     devices: int = 0
     ok: int = 0
     partial: int = 0
@@ -288,6 +315,7 @@ class RunSummary:
             "tool_version": self.tool_version,
             "pid": self.pid,
             "hostname": self.hostname,
+            "scope": self.scope,
             "devices": {
                 "total": self.devices, "ok": self.ok, "partial": self.partial, "error": self.error,
                 "interrupted": self.interrupted, "not_started": self.not_started,
@@ -303,6 +331,14 @@ class TrendPoint(NamedTuple):
     run_id: int
     started_at: str
     failures: dict[Severity, int]
+
+
+class LatestFleet(NamedTuple):
+    """The fleet as :meth:`History.load_latest` rebuilds it from every scope's newest finished run."""
+
+    runs: list[RunSummary]  # each scope's newest finished run, newest first
+    report: AuditReport  # their devices, oldest run first
+    shared_names: list[str]  # device names recorded in several of those runs' scopes (qualified SCOPE/NAME)
 
 
 class _DryRun(Exception):
@@ -326,10 +362,13 @@ class PruneResult:
 class RunHandle:
     """A run in progress: its id, and the run lock held until :meth:`History.finish_run`."""
 
-    def __init__(self, run_id: int, started_at: str, db_path: Path | str, release: Callable[[], None]) -> None:
+    def __init__(
+        self, run_id: int, started_at: str, db_path: Path | str, release: Callable[[], None], scope: str = ""
+    ) -> None:
         self.run_id = run_id
         self.started_at = started_at
         self.db_path = db_path
+        self.scope = scope
         self._release_lock: Callable[[], None] | None = release
 
     @property
@@ -634,6 +673,10 @@ def _content_id(conn: sqlite3.Connection, table: str, hash_: str) -> int | None:
     return int(row[0]) if row is not None else None
 
 
+def _hash_of(row: tuple[Any, ...]) -> str:
+    return str(row[0])
+
+
 def _store_content(conn: sqlite3.Connection, rows: DeviceRows) -> tuple[int | None, int | None]:
     """The ids of ``rows``' command list and result set, stored first if new.
 
@@ -654,10 +697,15 @@ def _store_content(conn: sqlite3.Connection, rows: DeviceRows) -> tuple[int | No
     set_id = _content_id(conn, "result_sets", rows.set_hash)
     if set_id is not None:
         return commands_id, set_id  # nothing changed: the device-run costs its devices row
+    in_hash_order: list[tuple[Any, ...]] = sorted(rows.results, key=_hash_of)
     conn.executemany(
         f"INSERT INTO results (hash, {', '.join(_RESULT_COLUMNS)}) VALUES ({', '.join('?' * (len(_RESULT_COLUMNS) + 1))})"
         " ON CONFLICT (hash) DO NOTHING",
-        rows.results,
+        # In hash order: two PostgreSQL writers (two regions) storing the same new results at once
+        # wait on each other's rows in one order, so never each for the other (a deadlock, one
+        # device's record refused). A device's results come in check order, which may differ
+        # between two cmelive versions; their positions are stored apart (result_set_items).
+        in_hash_order,
     )
     hashes = list({row[0] for row in rows.results})
     ids: dict[str, int] = {}
@@ -862,12 +910,16 @@ class History:
                     raise HistoryError(self._where, "a PostgreSQL database (schema), but not a cmelive run history")
             elif version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 raise HistoryError(self._where, "an SQLite database, but not a cmelive run history")
-            for number in range(version + 1, SCHEMA_VERSION + 1):
-                for step in _MIGRATIONS[number - 1]:
-                    if isinstance(step, str):
-                        conn.execute(history_pg.ddl(step) if self._pg is not None else step)
-                    else:
-                        step(conn)
+            # A new database is made as it is now; an older one is taken forward step by step.
+            steps: Iterable[_Step] = (
+                _SCHEMA if version == 0
+                else (step for number in range(version + 1, SCHEMA_VERSION + 1) for step in _MIGRATIONS[number - 1])
+            )
+            for step in steps:
+                if isinstance(step, str):
+                    conn.execute(history_pg.ddl(step) if self._pg is not None else step)
+                else:
+                    step(conn)
             if self._pg is not None:
                 self._pg.set_schema_version(SCHEMA_VERSION)
             else:
@@ -947,7 +999,7 @@ class History:
         except BaseException:
             release()
             raise
-        return RunHandle(run_id, started_at, self.path, release)
+        return RunHandle(run_id, started_at, self.path, release, scope)
 
     def mark_in_flight(self, handle: RunHandle, name: str) -> None:
         """A device's audit began: should the run end before it is recorded, it was ``interrupted``."""
@@ -1205,14 +1257,28 @@ class History:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def list_runs(self, limit: int | None = None) -> list[RunSummary]:
-        """Runs, newest first, with their device and result counts."""
-        sql = "SELECT * FROM runs ORDER BY id DESC"
-        params: tuple[Any, ...] = ()
+    def list_runs(self, limit: int | None = None, *, scope: str | None = None) -> list[RunSummary]:
+        """Runs (of ``scope`` only, when given), newest first, with their device and result counts."""
+        sql, params = "SELECT * FROM runs", list[Any]()
+        if scope is not None:
+            sql += " WHERE scope = ?"
+            params.append(scope)
+        sql += " ORDER BY id DESC"
         if limit is not None:
             sql += " LIMIT ?"
-            params = (limit,)
+            params.append(limit)
         return self._summaries(self._query(sql, params))
+
+    def scopes(self, *, complete_only: bool = False) -> list[str]:
+        """The scopes of the runs recorded (of the complete ones only, with ``complete_only``), sorted."""
+        sql = "SELECT DISTINCT scope FROM runs" + (" WHERE status = 'complete'" if complete_only else "")
+        return sorted(row[0] for row in self._query(sql))
+
+    def scope_hint(self) -> str:
+        scopes = self.scopes()
+        if not scopes:
+            return "no runs recorded yet"
+        return "scopes here: " + ", ".join(repr(scope) for scope in scopes)
 
     def get_run(self, run_id: int) -> RunSummary:
         rows = self._query("SELECT * FROM runs WHERE id = ?", (run_id,))
@@ -1266,6 +1332,7 @@ class History:
                     tool_version=row["tool_version"],
                     pid=row["pid"],
                     hostname=row["hostname"],
+                    scope=row["scope"],
                     devices=sum(done.values()),
                     ok=counts.get(DeviceStatus.OK, 0),
                     partial=counts.get(DeviceStatus.PARTIAL, 0),
@@ -1308,14 +1375,33 @@ class History:
             )
         )
 
-    def load_latest(self) -> tuple[list[RunSummary], AuditReport]:
-        """The fleet across scopes: every device of each scope's newest finished run, oldest run first."""
+    def load_latest(self) -> LatestFleet:
+        """The fleet across scopes: every device of each scope's newest finished run, oldest run first.
+
+        Regions name their routers on their own: a name recorded in several scopes is qualified
+        with its scope (``SCOPE/NAME``) on each of them, so no two devices of the fleet share a name.
+        A name that only one scope has stays as it is.
+        """
         runs = self.latest_runs()
         ids = [run.id for run in reversed(runs)]
         generated = max((run.finished_at or run.started_at for run in runs), default=utc_now())
-        return runs, AuditReport(devices=self._load_devices(ids) if ids else [], generated_at=generated)
+        loaded = self._load_devices_of_runs(ids) if ids else []
+        scope_of = {run.id: run.scope for run in runs}
+        scopes_of_name: dict[str, set[str]] = {}
+        for run_id, report in loaded:
+            scopes_of_name.setdefault(report.name, set()).add(scope_of[run_id])
+        shared = {name for name, scopes in scopes_of_name.items() if len(scopes) > 1}
+        devices = [
+            replace(report, name=f"{scope_of[run_id]}/{report.name}") if report.name in shared else report
+            for run_id, report in loaded
+        ]
+        return LatestFleet(runs, AuditReport(devices=devices, generated_at=generated), sorted(shared))
 
     def _load_devices(self, run_ids: Sequence[int]) -> list[DeviceReport]:
+        return [report for _, report in self._load_devices_of_runs(run_ids)]
+
+    def _load_devices_of_runs(self, run_ids: Sequence[int]) -> list[tuple[int, DeviceReport]]:
+        """The devices of ``run_ids``, each with its run's id: run by run, each run's in the order recorded."""
         marks = ", ".join("?" * len(run_ids))
         # Each distinct result and command list is read and built once, however many devices share it.
         built: dict[int, CheckResult] = {}
@@ -1354,7 +1440,7 @@ class History:
             key=lambda row: order[row["run_id"]],  # stable: each run's devices keep their order
         )
         return [
-            DeviceReport(
+            (row["run_id"], DeviceReport(
                 name=row["name"],
                 host=row["host"],
                 hostname=row["hostname"],
@@ -1369,38 +1455,63 @@ class History:
                 ],
                 # A list of its own per device: a reader may change one device's results.
                 results=list(results_by_set.get(row["result_set_id"], [])),
-            )
+            ))
             # rowid: the order the devices were recorded in (SQLite's; a column in PostgreSQL).
             for row in rows
         ]
 
-    def diff(self, run_a: int | None = None, run_b: int | None = None, *, since: date | None = None) -> RunDiff:
-        """Compare two runs; by default the last two complete ones (a run that was stopped or died
-        audited only part of its inventory: compared by default, its missing devices would read as
-        changes). Give their ids to compare any two. ``since``: the last complete run started on or
-        before that day (UTC) against the last complete run."""
+    def diff(
+        self,
+        run_a: int | None = None,
+        run_b: int | None = None,
+        *,
+        since: date | None = None,
+        scope: str | None = None,
+    ) -> RunDiff:
+        """Compare two runs; by default the last two complete ones of one scope (a run that was
+        stopped or died audited only part of its inventory: compared by default, its missing devices
+        would read as changes). Give their ids to compare any two. ``since``: the last complete run
+        started on or before that day (UTC) against the last complete run.
+
+        Without run ids the runs compared are ``scope``'s; without ``scope`` too, the history's only
+        scope. Two regions' runs are two inventories, never one's before and after: when the complete
+        runs recorded belong to several scopes, a :class:`UsageError` names them.
+        """
         if (run_a is None) != (run_b is None):
             raise UsageError("diff: give two run ids, or none to compare the last two runs")
+        of_scope = f" of scope {scope!r}" if scope is not None else ""
+        if run_a is not None and (since is not None or scope is not None):
+            raise UsageError(f"diff: give two run ids or {'--since' if since is not None else '--scope'}, not both")
+        if run_a is None:
+            if scope is None:
+                scopes = self.scopes(complete_only=True)
+                if len(scopes) > 1:
+                    raise UsageError(
+                        f"diff: {self._where} holds complete runs of {len(scopes)} scopes "
+                        f"({', '.join(repr(name) for name in scopes)}): give --scope NAME, or two run ids"
+                    )
+            elif scope not in self.scopes():
+                raise HistoryError(self._where, f"no run of scope {scope!r} ({self.scope_hint()})")
         if since is not None:
-            if run_a is not None:
-                raise UsageError("diff: give two run ids or --since, not both")
             # started_at is UTC ISO 8601 (2026-12-04T14:06:30Z): every time of the day after sorts after
             # the day itself, so "on or before the day" is "before the next day".
-            before = self._complete_runs(1, before=(since + timedelta(days=1)).isoformat())
+            before = self._complete_runs(1, before=(since + timedelta(days=1)).isoformat(), scope=scope)
             if not before:
-                raise HistoryError(self._where, f"no complete run started on or before {since.isoformat()} (UTC)")
-            summary_a, summary_b = before[0], self._complete_runs(1)[0]
+                raise HistoryError(
+                    self._where, f"no complete run{of_scope} started on or before {since.isoformat()} (UTC)"
+                )
+            summary_a, summary_b = before[0], self._complete_runs(1, scope=scope)[0]
             if summary_a.id == summary_b.id:
                 raise HistoryError(
                     self._where,
-                    f"no complete run after run {summary_a.id}, the last one on or before {since.isoformat()}",
+                    f"no complete run{of_scope} after run {summary_a.id}, the last one on or before {since.isoformat()}",
                 )
         elif run_a is None or run_b is None:
-            finished = self._complete_runs(2)
+            finished = self._complete_runs(2, scope=scope)
             if len(finished) < 2:
                 raise HistoryError(
                     self._where,
-                    f"need two complete runs to compare; this database has {len(finished)} "
+                    f"need two complete runs{of_scope} to compare; this database has {len(finished)} "
                     "(give two run ids to compare incomplete ones)",
                 )
             summary_a, summary_b = finished[1], finished[0]
@@ -1438,18 +1549,58 @@ class History:
             for row in self._query("SELECT name, status, result_set_id FROM devices WHERE run_id = ? ORDER BY rowid", (run_id,))
         ]
 
-    def _complete_runs(self, limit: int, before: str | None = None) -> list[RunSummary]:
-        """The newest ``limit`` complete runs (started before ``before``, an ISO time), newest first:
-        only those are summarised, however many runs the database keeps."""
+    def _complete_runs(self, limit: int, before: str | None = None, scope: str | None = None) -> list[RunSummary]:
+        """The newest ``limit`` complete runs (of ``scope``; started before ``before``, an ISO time),
+        newest first: only those are summarised, however many runs the database keeps."""
         sql, params = "SELECT * FROM runs WHERE status = 'complete'", []
+        if scope is not None:
+            sql += " AND scope = ?"
+            params.append(scope)
         if before is not None:
             sql += " AND started_at < ?"
             params.append(before)
         return self._summaries(self._query(sql + " ORDER BY id DESC LIMIT ?", [*params, limit]))
 
-    def trend(self, limit: int = 30) -> list[TrendPoint]:
-        """Failures by severity over the last ``limit`` runs, oldest first (running runs included)."""
-        return [TrendPoint(run.id, run.started_at, dict(run.failures)) for run in reversed(self.list_runs(limit))]
+    def trend(self, limit: int = 30, *, scope: str | None = None) -> list[TrendPoint]:
+        """Failures by severity over the last ``limit`` runs (of ``scope``), oldest first (running runs
+        included). A regional run's own report shows its scope's: another region's runs in it would
+        read as its failures jumping up and down."""
+        return [
+            TrendPoint(run.id, run.started_at, dict(run.failures)) for run in reversed(self.list_runs(limit, scope=scope))
+        ]
+
+    def fleet_trend(self, limit: int = 30) -> list[TrendPoint]:
+        """The whole fleet's failures by severity after each of the last ``limit`` complete runs,
+        oldest first: at each point, every scope counted by its latest complete run so far (a run
+        of one region changes its share only). Stopped and aborted runs are left out: the devices
+        they never reached would read as failures gone."""
+        window = list(reversed(self._query(
+            "SELECT id, scope FROM runs WHERE status = 'complete' ORDER BY id DESC LIMIT ?", (limit,)
+        )))
+        if not window:
+            return []
+        # Each scope's state when the window opens: its latest complete run before it.
+        seed_ids = [
+            row[0] for row in self._query(
+                "SELECT max(id) FROM runs WHERE status = 'complete' AND id < ? GROUP BY scope", (window[0]["id"],)
+            )
+        ]
+        summaries = {run.id: run for run in self._summaries(self._query_ids([*seed_ids, *(row["id"] for row in window)]))}
+        state: dict[str, dict[Severity, int]] = {summaries[run_id].scope: summaries[run_id].failures for run_id in seed_ids}
+        points = []
+        for row in window:
+            run = summaries[row["id"]]
+            state[run.scope] = run.failures
+            fleet = {severity: sum(failures[severity] for failures in state.values()) for severity in REPORTED_SEVERITIES}
+            points.append(TrendPoint(run.id, run.started_at, fleet))
+        return points
+
+    def _query_ids(self, ids: Sequence[int]) -> list[sqlite3.Row]:
+        """The ``runs`` rows of ``ids``, in chunks."""
+        rows: list[sqlite3.Row] = []
+        for chunk in _chunks(ids):
+            rows += self._query(f"SELECT * FROM runs WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+        return rows
 
 
 def _pid_alive(pid: int) -> bool:

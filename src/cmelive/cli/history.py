@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from cmelive.history import DeviceDiff, FindingChange, History, RunDiff, RunSummary
 
 DbOpt = common.DbOpt
+ScopeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scope", metavar="NAME",
+        help="Only runs of this scope (a region: `cmelive fleet --scope NAME`; by default a run's scope is its "
+        "inventory file's resolved path).",
+    ),
+]
 
 
 class DiffFormat(StrEnum):
@@ -43,8 +51,11 @@ def history(
     db: DbOpt = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many runs (newest first).")] = 20,
     output_format: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
+    scope: ScopeOpt = None,
 ) -> None:
-    """List recorded fleet runs: status, devices, failures by severity, waived findings.
+    """List recorded fleet runs: status, devices, failures by severity, waived findings, scope.
+
+    The SCOPE column says "(inventory)" for a run whose scope is its inventory (no --scope given).
 
     `cmelive history prune` deletes old runs (see its --help).
     """
@@ -53,8 +64,10 @@ def history(
         ctx.obj = db
         return
     with _open(db) as store:
-        runs = store.list_runs(limit)
+        runs = store.list_runs(limit, scope=scope)
         if not runs:
+            if scope is not None:
+                raise HistoryError(str(store.path), f"no run of scope {scope!r} ({store.scope_hint()})")
             raise HistoryError(str(store.path), "no runs recorded yet")
     if output_format == DiffFormat.json:
         typer.echo(json.dumps({"runs": [run.to_dict() for run in runs]}, indent=2, ensure_ascii=False))
@@ -116,27 +129,43 @@ def _day(value: str | None) -> date | None:
         raise UsageError(f"--since: {value!r} is not a date: give YYYY-MM-DD") from None
 
 
+# What the SCOPE column shows for a run whose scope is its inventory (the default): not the path twice.
+SCOPE_IS_INVENTORY = "(inventory)"
+
+
 def render_runs(runs: list[RunSummary]) -> str:
+    scopes = [SCOPE_IS_INVENTORY if run.scope == run.inventory else run.scope for run in runs]
+    width = max(len("SCOPE"), *(len(scope) for scope in scopes))
     header = f"{'RUN':>5}  {'STARTED':<20}  {'STATUS':<10}  {'DEVICES':>7}  {'ERROR':>5}  " + "  ".join(
         f"{label:>4}" for label in ("CRIT", "HIGH", "MED", "LOW")
-    ) + f"  {'WAIVED':>6}  INVENTORY"
+    ) + f"  {'WAIVED':>6}  {'SCOPE':<{width}}  INVENTORY"
     lines = [header]
-    for run in runs:
+    for run, scope in zip(runs, scopes, strict=True):
         fails = "  ".join(
             f"{run.failures[s]:>4}" for s in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
         )
         devices = f"{run.devices}/{run.host_count}" if run.devices != run.host_count else str(run.devices)
         lines.append(
             f"{run.id:>5}  {run.started_at:<20}  {run.status:<10}  {devices:>7}  {run.error:>5}  {fails}  "
-            f"{run.waived:>6}  {run.inventory}"
+            f"{run.waived:>6}  {scope:<{width}}  {run.inventory}"
         )
     return "\n".join(lines) + "\n"
 
 
 def diff(
-    run_a: Annotated[int | None, typer.Argument(help="The earlier run (default: the second-to-last run).")] = None,
-    run_b: Annotated[int | None, typer.Argument(help="The later run (default: the last run).")] = None,
+    run_a: Annotated[
+        int | None, typer.Argument(help="The earlier run (default: the scope's second-to-last complete run).")
+    ] = None,
+    run_b: Annotated[int | None, typer.Argument(help="The later run (default: the scope's last complete run).")] = None,
     db: DbOpt = None,
+    scope: Annotated[
+        str | None,
+        typer.Option(
+            "--scope", metavar="NAME",
+            help="Compare the last two complete runs of this scope (a region). Needed when the history holds "
+            "complete runs of several scopes.",
+        ),
+    ] = None,
     output_format: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
     since: Annotated[
         str | None,
@@ -150,11 +179,16 @@ def diff(
 ) -> None:
     """Show per device the findings that are new, resolved and still failing between two runs.
 
+    Without run ids: the last two complete runs of one scope (or --since). When the history holds
+    complete runs of several scopes (regions writing one history), give --scope NAME: without it the
+    diff is refused (exit 2) naming the scopes, since two regions' runs are not one fleet's before and
+    after. Two run ids compare any two runs, of any scopes.
+
     Exits 1 when the later run has new failures (unless --exit-zero), 0 otherwise.
     """
     day = _day(since)
     with _open(db) as store:
-        run_diff = store.diff(run_a, run_b, since=day)
+        run_diff = store.diff(run_a, run_b, since=day, scope=scope)
     if output_format == DiffFormat.json:
         typer.echo(json.dumps(run_diff.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -212,11 +246,18 @@ def _device_block(device: DeviceDiff) -> list[str]:
     return lines
 
 
+def _scopes_compared(a: RunSummary, b: RunSummary) -> str:
+    """The runs' scope, when named (not the inventory's default); both, when they differ."""
+    if a.scope != b.scope:
+        return f", scopes {a.scope} -> {b.scope}"
+    return "" if a.scope == a.inventory and b.scope == b.inventory else f", scope {a.scope}"
+
+
 def render_diff(run_diff: RunDiff) -> str:
     a, b = run_diff.run_a, run_diff.run_b
     totals = run_diff.totals()
     lines = [
-        f"Run {a.id} ({a.started_at}, {a.status}) -> run {b.id} ({b.started_at}, {b.status})",
+        f"Run {a.id} ({a.started_at}, {a.status}) -> run {b.id} ({b.started_at}, {b.status}){_scopes_compared(a, b)}",
         f"{totals['new']} new, {totals['resolved']} resolved, {totals['still_failing']} still failing, "
         f"{totals['newly_waived']} newly waived, {totals['unverified']} unverified "
         "(failing before, not evaluated now); "
