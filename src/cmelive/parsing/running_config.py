@@ -134,7 +134,8 @@ class ConfigLine:
         """Every line below this one, depth first."""
         for child in self.children:
             yield child
-            yield from child.walk()
+            if child.children:  # most lines have none: no generator made for them
+                yield from child.walk()
 
     def find(self, pattern: str) -> list[ConfigLine]:
         """Direct children whose command matches ``pattern`` (``re.match``)."""
