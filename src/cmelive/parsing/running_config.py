@@ -237,7 +237,7 @@ class RunningConfig:
         literal prefix (every root when the pattern has none)."""
         prefix = literal_prefix(pattern)
         if not prefix or prefix.startswith(" "):
-            return self.roots
+            return self._expanded_candidates(pattern)
         index = self._first_word_index()
         word, space, _ = prefix.partition(" ")
         if space:  # the whole first word is known
@@ -247,6 +247,26 @@ class RunningConfig:
             positions = found[0] if len(found) == 1 else sorted(p for part in found for p in part)
         roots = self.roots
         return [roots[position] for position in positions]
+
+    def _expanded_candidates(self, pattern: str) -> list[ConfigLine]:
+        """The roots that can match a pattern without one literal prefix, but whose every match
+        starts with one of a few (``(no )?ip http (server|secure-server)$``, ``s?ntp server``):
+        those whose first word fits one of them, in config order; every root when unsure."""
+        prefixes = _alternative_prefixes(pattern)
+        if prefixes is None or any(not prefix or prefix.startswith(" ") for prefix in prefixes):
+            return self.roots
+        index = self._first_word_index()
+        positions: set[int] = set()
+        for prefix in prefixes:
+            word, space, _ = prefix.partition(" ")
+            if space:
+                positions.update(index.get(word, ()))
+            else:
+                for key, found in index.items():
+                    if key.startswith(word):
+                        positions.update(found)
+        roots = self.roots
+        return [roots[position] for position in sorted(positions)]
 
     def _first_word_index(self) -> dict[str, list[int]]:
         shape = (id(self.roots), len(self.roots))
@@ -322,6 +342,15 @@ def literal_prefix(pattern: str) -> str:
         elif collecting:
             prefix.append(char)
     return "".join(prefix)
+
+
+@lru_cache(maxsize=1024)
+def _alternative_prefixes(pattern: str) -> frozenset[str] | None:
+    """The texts every ``re.match(pattern, ...)`` starts with one of (:func:`ios_order.literal_prefixes`),
+    or None. Not for a counted repetition: that reader takes ``x{0,2}`` for at least one ``x``."""
+    if "{" in pattern:
+        return None
+    return ios_order.literal_prefixes(pattern)
 
 
 def _class_end(pattern: str, position: int) -> int:
