@@ -142,6 +142,14 @@ class _DispatchingFSM(textfsm.TextFSM):
         self._finders: dict[int, re.Pattern[str] | None] = {
             id(rules): _first_rule_finder(rules) for rules in self.states.values()
         }
+        # TextFSM looks a value up by name along its list for every value of every matched line;
+        # names are unique in a template (TextFSM refuses a duplicate), so a dict answers the same.
+        self._values_by_name: dict[str, Any] = {}
+        for value in self.values:
+            self._values_by_name.setdefault(value.name, value)
+
+    def _GetValue(self, name: str) -> Any:  # TextFSM's name
+        return self._values_by_name.get(name)
 
     def _CheckLine(self, line: str) -> None:  # TextFSM's name
         state = self._cur_state
