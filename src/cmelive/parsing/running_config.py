@@ -30,6 +30,7 @@ from cmelive.parsing import ios_order
 from cmelive.parsing.damage import Damage, DamageKind, Reads, UnsureLine
 from cmelive.parsing.ios_grammar import (
     GLOBAL_ONLY,
+    HEAD_FORM_WORDS,
     NESTED,
     SECTION_HEADERS,
     SHARED_WITH_SUBMODES,
@@ -58,6 +59,8 @@ _HEADER_NOISE = re.compile(
     r"^(Building configuration|Current configuration\s*:|Last configuration change|"
     r"NVRAM config last updated|Using \d+ out of \d+ bytes)"
 )
+# The first characters _HEADER_NOISE can start with: most lines are rejected before the regex.
+_NOISE_FIRST = frozenset("BCLNU")
 _CAPTURE_HEADER = re.compile(r"^(Building configuration|Current configuration\s*:|Using \d+ out of \d+ bytes)")
 _BARE_PROMPT = re.compile(r"^[\w.\-/:()@]+[#>]\s*$")
 _PROMPT_PREFIX = re.compile(r"^[\w.\-/:()@]*[#>]{1,2}\s*")
@@ -536,7 +539,9 @@ class _Parser:
                         continue
                     self.check_command_line(stripped, number)
                     continue
-            elif _HEADER_NOISE.match(stripped) or (("#" in stripped or ">" in stripped) and self.starts_capture(stripped)):
+            elif (stripped[:1] in _NOISE_FIRST and _HEADER_NOISE.match(stripped)) or (
+                ("#" in stripped or ">" in stripped) and self.starts_capture(stripped)
+            ):
                 if (_CAPTURE_HEADER.match(stripped) or self.starts_capture(stripped)) and _only_chatter(out):
                     # A terminal log: the login chatter before "R1#show run" is not config.
                     self.note(
@@ -564,7 +569,7 @@ class _Parser:
             out.append((number, line))
         # A pasted capture can end with the next prompt (bare or with a command); it is not config.
         # "endRouter#..." is the final "end" with that prompt glued on, when no "end" came before.
-        has_end = any(line.strip() == "end" for _, line in out)
+        has_end = any(line.strip() == "end" for _, line in reversed(out))  # it is near the end, if anywhere
         while out and (not out[-1][1].strip() or _is_trailing_prompt(out[-1][1].strip())):
             if not has_end and _END_JOINED.match(out[-1][1].strip()):
                 break
@@ -752,7 +757,7 @@ class _Parser:
         while index < len(lines):
             line = lines[index]
             index += 1
-            banner = _BANNER.match(line.command) if line.indent == 0 else None
+            banner = _BANNER.match(line.command) if line.indent == 0 and line.command[:6] == "banner" else None
             if banner is None:
                 items.append(line)
                 continue
@@ -785,7 +790,19 @@ class _Parser:
         out: list[ConfigLine] = []
         for line in items:
             command = line.command
-            if not command or not (command.endswith(_JOIN_ENDINGS) or _may_be_joined(command)):
+            if (
+                not command
+                # _may_be_joined's own tests, inline: no "!" first, no "--"/"==", a first word no
+                # head form starts with (then head_form is None)
+                or (
+                    command[0] != "!"
+                    and "--" not in command
+                    and "==" not in command
+                    and command.partition(" ")[0] not in HEAD_FORM_WORDS
+                    and not command.endswith(_JOIN_ENDINGS)
+                )
+                or not (command.endswith(_JOIN_ENDINGS) or _may_be_joined(command))
+            ):
                 out.append(line)  # nearly every line: no sign of a join
                 continue
             if line.is_banner or (command[0] == "." and _ELISION.match(command)):
