@@ -20,9 +20,11 @@ fleet's routers serve them in turn):
 Every figure is CPU time of the timing thread (``time.thread_time``: the kernel's share of an
 ``fsync`` included), the median of ``--repetitions`` after one untimed warm-up per example; each
 side runs in a fresh interpreter (``PYTHONPATH`` set to its ``src``) ``--rounds`` times, the sides
-taking turns, and each figure is the median over its side's rounds: a burst of load from another
-process lands on one round of one side. The machine is shared: read the ratios, measured in the
-same run, rather than the absolute figures.
+taking turns (which goes first alternating), and each figure is the median over its side's
+rounds: a burst of load from another process lands on one round of one side. The machine is
+shared: read the ratios, measured in the same run, rather than the absolute figures. The judge
+processes' garbage-collector settings (:func:`cmelive.judging._worker_started`) are not applied
+here: both sides run with Python's defaults.
 
 The baseline is the package as it was at ``--baseline`` (default :data:`BASELINE_REVISION`),
 taken out of git (``git archive`` of ``src`` and ``parsers``). Both sides hash what each example's
@@ -275,7 +277,7 @@ def _print_table(baseline: dict[str, Any] | None, now: dict[str, Any], args: arg
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repetitions", type=int, default=40, help="timed judgings per example, side and round")
-    parser.add_argument("--rounds", type=int, default=3, help="turns each side takes, alternating")
+    parser.add_argument("--rounds", type=int, default=4, help="turns each side takes, alternating")
     parser.add_argument("--baseline", default=BASELINE_REVISION, help="git revision to compare with, or 'none'")
     parser.add_argument("--no-verify", action="store_true", help="skip comparing results on every input we hold")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -301,9 +303,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"results: identical to the baseline's on all {compared} inputs (audits and masking)", flush=True)
         for turn in range(args.rounds):
             with tempfile.TemporaryDirectory(dir=scratch) as round_dir:
+                # The side that goes first changes every round: a machine getting busier or quieter
+                # during the run favours neither.
+                first_now = turn % 2 == 1
+                if first_now or baseline_source is None:
+                    now_rounds.append(_run_side(REPO / "src", args, Path(round_dir) / "now"))
                 if baseline_source is not None:
                     baseline_rounds.append(_run_side(baseline_source, args, Path(round_dir) / "baseline"))
-                now_rounds.append(_run_side(REPO / "src", args, Path(round_dir) / "now"))
+                    if not first_now:
+                        now_rounds.append(_run_side(REPO / "src", args, Path(round_dir) / "now"))
             print(f"round {turn + 1} of {args.rounds} done", flush=True)
     baseline = _combine(baseline_rounds) if baseline_rounds else None
     now = _combine(now_rounds)
