@@ -99,7 +99,11 @@ def _first_rule_finder(rules: list[Any]) -> re.Pattern[str] | None:
     """
     parts = []
     for position, rule in enumerate(rules):
-        pattern = getattr(rule.regex_obj, "pattern", None)
+        # Only a rule TextFSM matches with ``re`` itself (its regex unwrapped, as
+        # _DispatchingFSM does): another engine, or a TextFSM that changed, keeps its own loop.
+        if not isinstance(rule.regex_obj, re.Pattern):
+            return None
+        pattern = rule.regex_obj.pattern
         if not isinstance(pattern, str) or _CONTEXT_BOUND.search(pattern):
             return None
         try:
