@@ -374,7 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 way, srcs[way], fleet, row, fleet_dir, args.judge_processes, shards, niceness
                             )
                             results.setdefault((row, way), []).append(measured)
-                            print(f"  {row.label}, run {repetition + 1}, {way:14s}: {measured['wall']:6.2f} s "
+                            print(f"  {row.label}, run {repetition + 1}, {way:14s}: {measured['wall']:6.2f} s, "
+                                  f"CPU {measured['cpu_process'] + measured['cpu_judges']:5.1f} s "
                                   f"(other processes' CPU meanwhile {measured['cpu_others']:.1f} s)", flush=True)
             finally:
                 fleet.stop()
@@ -387,7 +388,7 @@ def print_table(rows: Sequence[Row], ways: Sequence[str], results: dict[tuple[Ro
           f"{TARGET:g}x")
     head = "| fleet | cmelive wall | raw pool wall | ratio | "
     if "baseline" in ways:
-        head += "baseline wall | "
+        head += "baseline wall, CPU (process + judges) | "
     sharded = [way for way in ways if way.startswith(("cmelive x", "cmelive nice"))]
     for way in sharded:
         head += f"{way} wall (ratio) | "
@@ -402,7 +403,11 @@ def print_table(rows: Sequence[Row], ways: Sequence[str], results: dict[tuple[Ro
             f"{ratio:.2f}x {'met' if ratio <= TARGET else 'MISSED'} | "
         )
         if "baseline" in ways:
-            line += f"{spread([r['wall'] for r in results[(row, 'baseline')]])} | "
+            base = results[(row, "baseline")]
+            line += (
+                f"{spread([r['wall'] for r in base])}, {statistics.median(r['cpu_process'] + r['cpu_judges'] for r in base):.1f} s "
+                f"({statistics.median(r['cpu_process'] for r in base):.1f} + {statistics.median(r['cpu_judges'] for r in base):.1f}) | "
+            )
         for way in sharded:
             walls = [r["wall"] for r in results[(row, way)]]
             line += f"{spread(walls)} ({statistics.median(walls) / statistics.median(r['wall'] for r in raw):.2f}x) | "

@@ -102,6 +102,27 @@ def test_the_pool_judges_in_other_processes(tmp_path: Path) -> None:
     assert all((tmp_path / "snapshots" / f"r{i}" / "meta.json").is_file() for i in range(4))
 
 
+def _collector_settings() -> tuple[tuple[int, int, int], int]:
+    import gc
+
+    return gc.get_threshold(), gc.get_freeze_count()
+
+
+def test_a_judge_freezes_what_its_warm_up_built_and_collects_its_young_objects_less_often() -> None:
+    judges = Judges(1)
+    try:
+        pool = judges._pool
+        assert pool is not None
+        threshold, frozen = pool.submit(_collector_settings).result(timeout=60)
+        _, frozen_here = _collector_settings()  # what this process froze before forking the judge
+    finally:
+        judges.shutdown()
+    assert threshold[0] == judging_module._JUDGE_GC_THRESHOLD > 700
+    # The warm-up's templates, patterns and caches are frozen too: more than the judge inherited.
+    assert frozen > frozen_here > 0
+    assert _collector_settings()[0][0] != judging_module._JUDGE_GC_THRESHOLD  # this process is left as it was
+
+
 def test_a_worker_that_dies_mid_run_loses_no_device(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -409,10 +409,11 @@ _TRIGGER_WORDS = (
     "pass", "secret", "key", "community", "snmp", "pin", "auth", "inline:", "://", "psk", "pwd",
     "override-code", "ipsec", "nthash",
 )
-_MAC_ROW = re.compile(
-    r"^[ \t]*(?:[0-9a-fA-F]{12}|[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4})[ \t]+\S+[ \t]*$",
-    re.MULTILINE,
-)
+_MAC_ROW_BODY = r"[ \t]*(?:[0-9a-fA-F]{12}|[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4})[ \t]+\S+[ \t]*$"
+_MAC_ROW = re.compile("^" + _MAC_ROW_BODY, re.MULTILINE)
+# The same rows after a line break: ``re`` looks for a pattern's leading literal character at C
+# speed, where a leading ``^`` is tried at every position of the text (twice as slow on a config).
+_MAC_ROW_AFTER_BREAK = re.compile("\n" + _MAC_ROW_BODY, re.MULTILINE)
 # What comes before the command: indentation, typed prompts ("Router(config)#"), and "no".
 _LEAD = re.compile(r"\s*(?:[\w.\-/:()@]+[#>]\s*)*(?:no\s+)?")
 _FIRST_WORD = re.compile(r"\S+")
@@ -696,7 +697,7 @@ def _candidate_lines(text: str) -> list[tuple[int, int]]:
                 break
             found = lowered.find(word, line_end)
     if "auth-string" in lowered:  # the header of "show capf-server auth-string", before its rows
-        starts.update(m.start() for m in _MAC_ROW.finditer(text))
+        starts.update(_mac_row_starts(text))
     if not starts:
         return []
     spans = []
@@ -704,6 +705,14 @@ def _candidate_lines(text: str) -> list[tuple[int, int]]:
         end = text.find("\n", start)
         spans.append((start, end if end != -1 else len(text)))
     return spans
+
+
+def _mac_row_starts(text: str) -> list[int]:
+    """Where the lines matching :data:`_MAC_ROW` start: ``_MAC_ROW.finditer``'s starts, found faster."""
+    starts = [found.start() + 1 for found in _MAC_ROW_AFTER_BREAK.finditer(text)]
+    if _MAC_ROW.match(text):
+        starts.insert(0, 0)
+    return starts
 
 
 def _needs_section(line: str) -> bool:

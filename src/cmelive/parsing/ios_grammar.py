@@ -286,6 +286,8 @@ for _pattern, _role in _HEAD_FORMS:
 _FORMS_BY_WORD["sast1"] = _FORMS_BY_WORD["sast2"] = _FORMS_BY_WORD.pop("sast[12]")
 for _word in ("ephone-template", "ephone-dn-template"):
     _FORMS_BY_WORD[_word] = _FORMS_BY_WORD["ephone"]
+#: The first words a line with a head form starts with: :func:`head_form` is None for any other.
+HEAD_FORM_WORDS = frozenset(_FORMS_BY_WORD)
 
 
 def head_form(command: str) -> tuple[str, str] | None:

@@ -30,6 +30,7 @@ from cmelive.parsing import ios_order
 from cmelive.parsing.damage import Damage, DamageKind, Reads, UnsureLine
 from cmelive.parsing.ios_grammar import (
     GLOBAL_ONLY,
+    HEAD_FORM_WORDS,
     NESTED,
     SECTION_HEADERS,
     SHARED_WITH_SUBMODES,
@@ -58,6 +59,8 @@ _HEADER_NOISE = re.compile(
     r"^(Building configuration|Current configuration\s*:|Last configuration change|"
     r"NVRAM config last updated|Using \d+ out of \d+ bytes)"
 )
+# The first characters _HEADER_NOISE can start with: most lines are rejected before the regex.
+_NOISE_FIRST = frozenset("BCLNU")
 _CAPTURE_HEADER = re.compile(r"^(Building configuration|Current configuration\s*:|Using \d+ out of \d+ bytes)")
 _BARE_PROMPT = re.compile(r"^[\w.\-/:()@]+[#>]\s*$")
 _PROMPT_PREFIX = re.compile(r"^[\w.\-/:()@]*[#>]{1,2}\s*")
@@ -134,7 +137,8 @@ class ConfigLine:
         """Every line below this one, depth first."""
         for child in self.children:
             yield child
-            yield from child.walk()
+            if child.children:  # most lines have none: no generator made for them
+                yield from child.walk()
 
     def find(self, pattern: str) -> list[ConfigLine]:
         """Direct children whose command matches ``pattern`` (``re.match``)."""
@@ -236,7 +240,7 @@ class RunningConfig:
         literal prefix (every root when the pattern has none)."""
         prefix = literal_prefix(pattern)
         if not prefix or prefix.startswith(" "):
-            return self.roots
+            return self._expanded_candidates(pattern)
         index = self._first_word_index()
         word, space, _ = prefix.partition(" ")
         if space:  # the whole first word is known
@@ -246,6 +250,26 @@ class RunningConfig:
             positions = found[0] if len(found) == 1 else sorted(p for part in found for p in part)
         roots = self.roots
         return [roots[position] for position in positions]
+
+    def _expanded_candidates(self, pattern: str) -> list[ConfigLine]:
+        """The roots that can match a pattern without one literal prefix, but whose every match
+        starts with one of a few (``(no )?ip http (server|secure-server)$``, ``s?ntp server``):
+        those whose first word fits one of them, in config order; every root when unsure."""
+        prefixes = _alternative_prefixes(pattern)
+        if prefixes is None or any(not prefix or prefix.startswith(" ") for prefix in prefixes):
+            return self.roots
+        index = self._first_word_index()
+        positions: set[int] = set()
+        for prefix in prefixes:
+            word, space, _ = prefix.partition(" ")
+            if space:
+                positions.update(index.get(word, ()))
+            else:
+                for key, found in index.items():
+                    if key.startswith(word):
+                        positions.update(found)
+        roots = self.roots
+        return [roots[position] for position in sorted(positions)]
 
     def _first_word_index(self) -> dict[str, list[int]]:
         shape = (id(self.roots), len(self.roots))
@@ -321,6 +345,15 @@ def literal_prefix(pattern: str) -> str:
         elif collecting:
             prefix.append(char)
     return "".join(prefix)
+
+
+@lru_cache(maxsize=1024)
+def _alternative_prefixes(pattern: str) -> frozenset[str] | None:
+    """The texts every ``re.match(pattern, ...)`` starts with one of (:func:`ios_order.literal_prefixes`),
+    or None. Not for a counted repetition: that reader takes ``x{0,2}`` for at least one ``x``."""
+    if "{" in pattern:
+        return None
+    return ios_order.literal_prefixes(pattern)
 
 
 def _class_end(pattern: str, position: int) -> int:
@@ -506,7 +539,9 @@ class _Parser:
                         continue
                     self.check_command_line(stripped, number)
                     continue
-            elif _HEADER_NOISE.match(stripped) or (("#" in stripped or ">" in stripped) and self.starts_capture(stripped)):
+            elif (stripped[:1] in _NOISE_FIRST and _HEADER_NOISE.match(stripped)) or (
+                ("#" in stripped or ">" in stripped) and self.starts_capture(stripped)
+            ):
                 if (_CAPTURE_HEADER.match(stripped) or self.starts_capture(stripped)) and _only_chatter(out):
                     # A terminal log: the login chatter before "R1#show run" is not config.
                     self.note(
@@ -534,7 +569,7 @@ class _Parser:
             out.append((number, line))
         # A pasted capture can end with the next prompt (bare or with a command); it is not config.
         # "endRouter#..." is the final "end" with that prompt glued on, when no "end" came before.
-        has_end = any(line.strip() == "end" for _, line in out)
+        has_end = any(line.strip() == "end" for _, line in reversed(out))  # it is near the end, if anywhere
         while out and (not out[-1][1].strip() or _is_trailing_prompt(out[-1][1].strip())):
             if not has_end and _END_JOINED.match(out[-1][1].strip()):
                 break
@@ -722,7 +757,7 @@ class _Parser:
         while index < len(lines):
             line = lines[index]
             index += 1
-            banner = _BANNER.match(line.command) if line.indent == 0 else None
+            banner = _BANNER.match(line.command) if line.indent == 0 and line.command[:6] == "banner" else None
             if banner is None:
                 items.append(line)
                 continue
@@ -755,7 +790,19 @@ class _Parser:
         out: list[ConfigLine] = []
         for line in items:
             command = line.command
-            if not command or not (command.endswith(_JOIN_ENDINGS) or _may_be_joined(command)):
+            if (
+                not command
+                # _may_be_joined's own tests, inline: no "!" first, no "--"/"==", a first word no
+                # head form starts with (then head_form is None)
+                or (
+                    command[0] != "!"
+                    and "--" not in command
+                    and "==" not in command
+                    and command.partition(" ")[0] not in HEAD_FORM_WORDS
+                    and not command.endswith(_JOIN_ENDINGS)
+                )
+                or not (command.endswith(_JOIN_ENDINGS) or _may_be_joined(command))
+            ):
                 out.append(line)  # nearly every line: no sign of a join
                 continue
             if line.is_banner or (command[0] == "." and _ELISION.match(command)):

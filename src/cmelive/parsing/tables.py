@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,6 +81,102 @@ def template_for(command: str) -> Path | None:
     return None if entry is None else entry.directory / entry.files[0]
 
 
+# A named group in a rule's regex (as TextFSM writes a Value into it); not one escaped as ``\(``.
+_NAMED_GROUP = re.compile(r"(?<!\\)\(\?P<\w+>")
+# What would make a rule's regex mean something else inside one alternation: a back-reference
+# (by name or number, whose groups are renamed or renumbered there) or an inline global flag.
+_CONTEXT_BOUND = re.compile(r"\(\?P=|\\[1-9]|\(\?[aiLmsux]+\)")
+
+
+def _first_rule_finder(rules: list[Any]) -> re.Pattern[str] | None:
+    """One regex whose match names the first of ``rules`` whose own regex matches a line.
+
+    The rules' regexes joined as alternatives, in order, each followed by an empty group named
+    after its position: ``re`` tries alternatives in order and succeeds on the first that can
+    match, so the last group closed (``lastgroup``) is that rule's. The rules' own groups become
+    non-capturing (their names repeat across rules; the match that assigns values is the rule's
+    own, made afterwards). None when a regex cannot be joined safely: TextFSM's loop then runs as is.
+    """
+    parts = []
+    for position, rule in enumerate(rules):
+        # Only a rule TextFSM matches with ``re`` itself (its regex unwrapped, as
+        # _DispatchingFSM does): another engine, or a TextFSM that changed, keeps its own loop.
+        if not isinstance(rule.regex_obj, re.Pattern):
+            return None
+        pattern = rule.regex_obj.pattern
+        if not isinstance(pattern, str) or _CONTEXT_BOUND.search(pattern):
+            return None
+        try:
+            own = re.compile(pattern)
+            plain = _NAMED_GROUP.sub("(?:", pattern)
+            joined = re.compile(plain)
+        except re.error:
+            return None
+        if joined.groupindex or joined.groups != own.groups - len(own.groupindex):
+            return None  # a "(?P<" the substitution misread: not worth the risk
+        parts.append(f"(?:{plain})(?P<_{position}>)")
+    try:
+        return re.compile("|".join(parts)) if parts else None
+    except re.error:
+        return None
+
+
+class _DispatchingFSM(textfsm.TextFSM):
+    """TextFSM that skips, in one regex call, the rules of the current state that cannot match.
+
+    TextFSM tries a state's rules one by one, a Python call each, until one matches: ~2,000 calls
+    per device, most of them misses (rules that catch unknown lines come last). Here one joined
+    regex (:func:`_first_rule_finder`) says which rule matches first, and TextFSM's own
+    ``_CheckLine`` runs from that rule on: the rules skipped are exactly those that would not have
+    matched, so the records, the ``Continue``/``Record``/``Error`` actions and the state
+    transitions are TextFSM's. A line no rule matches does nothing, as in TextFSM.
+    """
+
+    _cur_state: list[Any]  # TextFSM's, untyped there: the current state's rules
+
+    def __init__(self, template: io.StringIO) -> None:
+        super().__init__(template)
+        for rules in self.states.values():
+            for rule in rules:
+                # TextFSM wraps each compiled regex in a copyable object, one Python call per
+                # match; a compiled regex copies too (and no pooled FSM is ever copied).
+                compiled = getattr(rule.regex_obj, "regex", None)
+                if isinstance(compiled, re.Pattern):
+                    rule.regex_obj = compiled
+        self._finders: dict[int, re.Pattern[str] | None] = {
+            id(rules): _first_rule_finder(rules) for rules in self.states.values()
+        }
+        # TextFSM looks a value up by name along its list for every value of every matched line;
+        # names are unique in a template (TextFSM refuses a duplicate), so a dict answers the same.
+        self._values_by_name: dict[str, Any] = {}
+        for value in self.values:
+            self._values_by_name.setdefault(value.name, value)
+
+    def _GetValue(self, name: str) -> Any:  # TextFSM's name
+        return self._values_by_name.get(name)
+
+    def _CheckLine(self, line: str) -> None:  # TextFSM's name
+        state = self._cur_state
+        finder = self._finders.get(id(state))
+        if finder is None:
+            super()._CheckLine(line)
+            return
+        found = finder.match(line)
+        if found is None:
+            return
+        first = int(str(found.lastgroup)[1:])
+        if first == 0:
+            super()._CheckLine(line)
+            return
+        rest = state[first:]
+        self._cur_state = rest
+        try:
+            super()._CheckLine(line)
+        finally:
+            if self._cur_state is rest:  # no transition (one to this same state puts back its list)
+                self._cur_state = state
+
+
 class _FsmPool:
     """Compiled TextFSMs of one template file, each lent to one parse at a time.
 
@@ -99,7 +196,7 @@ class _FsmPool:
         with self._lock:
             fsm = self._idle.pop() if self._idle else None
         if fsm is None:
-            fsm = textfsm.TextFSM(io.StringIO(self._template))
+            fsm = _DispatchingFSM(io.StringIO(self._template))
         fsm.Reset()
         try:
             yield fsm

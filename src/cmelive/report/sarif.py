@@ -35,7 +35,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
@@ -322,15 +322,18 @@ def _evidence_location(device_dir: str, evidence: Evidence, snapshots_dir: str) 
 
 
 def _artifact(device_dir: str, command: str, snapshots_dir: str) -> dict[str, str]:
+    return {"uri": _artifact_uri(device_dir, command, snapshots_dir), "uriBaseId": SNAPSHOTS_BASE_ID}
+
+
+# A device's evidence names the same few files dozens of times: each uri is encoded once.
+@lru_cache(maxsize=1024)
+def _artifact_uri(device_dir: str, command: str, snapshots_dir: str) -> str:
     # Device names come from the inventory and may hold spaces or '#': percent-encode each segment
     # so the uri stays a valid relative reference.
     segments = [s for s in snapshots_dir.split("/") if s not in ("", ".")]
     # What the SSH session showed is kept in the snapshot's meta.json, not in a command's file.
     segments += [device_dir, META_FILE if command == SSH_SESSION else file_name(command)]
-    return {
-        "uri": "/".join(quote(s, safe="") for s in segments),
-        "uriBaseId": SNAPSHOTS_BASE_ID,
-    }
+    return "/".join(quote(s, safe="") for s in segments)
 
 
 def _suppression(waiver: dict[str, str]) -> dict[str, Any]:
