@@ -234,31 +234,3 @@ def test_a_known_hosts_file_is_parsed_once_however_many_connections_open_at_once
         file.write(f"[127.0.0.1]:30000 ssh-rsa {key.get_base64()}\n")
     assert len(hostkeys.KnownHosts([path]).entries_for("127.0.0.1", 30000)) == 1
     assert parses == [path, path]
-
-
-def test_an_inventory_is_copied_out_of_its_yaml_node_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The hosts handed out share no object with the hosts read from the YAML nodes (whose strings
-    are the nodes'): the node tree's memory goes back whole once it is freed (see
-    ``inventory._compacted``; the RSS is bench_fleet_memory.py's)."""
-    import cmelive.inventory as inventory_module
-
-    path = tmp_path / "inventory.yaml"
-    path.write_text(
-        "defaults: {username: audit}\nhosts:\n" + "".join(f"  r-{i}: {{address: 127.0.0.{i + 1}, tags: [t]}}\n" for i in range(5)),
-        encoding="utf-8",
-    )
-    read: list[inventory_module.Inventory] = []
-    real_parse = inventory_module._NornirParser.parse
-
-    def parse(self: inventory_module._NornirParser, *args: object) -> inventory_module.Inventory:
-        read.append(real_parse(self, *args))  # type: ignore[arg-type]
-        return read[-1]
-
-    monkeypatch.setattr(inventory_module._NornirParser, "parse", parse)
-    loaded = inventory_module.load_inventory(path)
-    [from_nodes] = read
-    assert loaded == from_nodes and len(loaded.hosts) == 5
-    for copied, original in zip(loaded.hosts, from_nodes.hosts, strict=True):
-        assert copied is not original
-        for name in ("name", "address", "username"):
-            assert getattr(copied, name) is not getattr(original, name)
