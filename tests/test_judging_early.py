@@ -100,7 +100,7 @@ def observed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Obser
     for handler in logging.getLogger().handlers:
         handler.close()
     logging.getLogger().handlers[:] = root_handlers
-    assert judging_module._early is None  # nothing left for a later run to take
+    assert not judging_module._early  # nothing left for a later run to take
     assert not multiprocessing.active_children()  # every judge stopped
 
 
@@ -239,3 +239,18 @@ def test_what_a_judge_logs_reaches_the_run_s_log(tmp_path: Path, monkeypatch: py
     assert [(r.name, r.levelno) for r in caplog.records] == [("cmelive.audit", logging.ERROR)]
     assert "Traceback" in caplog.text
 
+
+
+def test_judges_forked_early_are_taken_by_a_run_of_the_thread_that_forked_them(observed: _Observed) -> None:
+    """They die with that thread (the parent-death signal): another thread's run forks its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with judging_module.judges_forked_early(1):
+        [early] = judging_module._early.values()
+        with ThreadPoolExecutor(max_workers=1) as other:
+            elsewhere = other.submit(judging_module.judges_for_run, 1, 5).result(timeout=60)
+        elsewhere.shutdown()
+        assert elsewhere is not early
+        here = judging_module.judges_for_run(1, 5)
+        assert here is early and here.processes == 1
+        here.shutdown()

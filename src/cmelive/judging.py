@@ -338,7 +338,9 @@ def _copy_outcome(done: Future[Verdict], outcome: Future[Verdict]) -> None:
 # --------------------------------------------------------------------------------------------------
 # Judges forked before the run's inputs are read
 
-_early: Judges | None = None  # forked by judges_forked_early, for the next judges_for_run
+# Forked by judges_forked_early, for the next judges_for_run, by the thread that forked them (the
+# one whose death kills them: see the module docstring; another thread's run forks its own).
+_early: dict[int, Judges] = {}
 
 
 @contextlib.contextmanager
@@ -351,16 +353,16 @@ def judges_forked_early(processes: int | None) -> Iterator[None]:
     when it starts (:func:`judges_for_run`) and shuts them down; judges no run took (bad input, an
     error before the run) are stopped when the block ends. Nested blocks fork once.
     """
-    global _early
+    thread = threading.get_ident()
     started: Judges | None = None
     count = default_judge_processes() if processes is None else processes
-    if _early is None and count > 0:
-        started = _early = Judges(count)
+    if thread not in _early and count > 0:
+        started = _early[thread] = Judges(count)
     try:
         yield
     finally:
-        if started is not None and _early is started:
-            _early = None
+        if started is not None and _early.get(thread) is started:
+            del _early[thread]
             started.discard()
 
 
@@ -368,8 +370,7 @@ def judges_for_run(processes: int, hosts: int) -> Judges:
     """The judges of a run of ``hosts`` devices: ``min(processes, hosts)`` worker processes, those
     forked early (:func:`judges_forked_early`) when there are that many, else forked now (call it
     before starting threads of your own)."""
-    global _early
-    early, _early = _early, None
+    early = _early.pop(threading.get_ident(), None)
     wanted = min(processes, hosts)
     if early is not None:
         if early.requested == wanted:
