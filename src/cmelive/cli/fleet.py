@@ -68,7 +68,6 @@ def judges_forked_first(command: Callable[_P, None]) -> Callable[_P, None]:
     return forked_first
 
 
-
 @judges_forked_first
 def fleet(
     out: Annotated[
