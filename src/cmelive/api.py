@@ -356,12 +356,20 @@ def run_fleet(
     from cmelive import fleet as fleet_runner
     from cmelive.history import History as HistoryDb
     from cmelive.inventory import Inventory, select
+    from cmelive.judging import judges_forked_early
 
-    loaded: Inventory | None
     if isinstance(inventory, (str, Path)):
-        loaded = load_inventory(Path(inventory))
-        candidates = loaded.hosts
-    elif isinstance(inventory, Inventory):
+        # The judges are forked before the file is read (see cmelive.judging), then the run is
+        # this function's with the inventory read.
+        with judges_forked_early(judge_processes):
+            return run_fleet(
+                load_inventory(Path(inventory)), out_dir=out_dir, hosts=hosts, groups=groups, tags=tags,
+                workers=workers, judge_processes=judge_processes, timeout=timeout, limits=limits, retries=retries,
+                policy=policy, waivers=waivers, history=history, known_hosts=known_hosts,
+                accept_new_host_key=accept_new_host_key, progress=progress, inventory_label=inventory_label,
+            )
+    loaded: Inventory | None
+    if isinstance(inventory, Inventory):
         loaded, candidates = inventory, inventory.hosts
     else:
         loaded, candidates = None, list(inventory)

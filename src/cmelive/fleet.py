@@ -77,10 +77,11 @@ from cmelive.history import DeviceRows, History, RunHandle
 from cmelive.inventory import InventoryHost, host_policy, resolve_credentials
 from cmelive.judging import (
     DeviceParts,
-    Judges,
     JudgeJob,
     Verdict,
     default_judge_processes,
+    judges_for_run,
+    relog,
     render_parts,
     unexpected,
 )
@@ -584,8 +585,9 @@ class _FleetRun:
                 index, host = item
                 collecting[completions.watch(collectors.submit(self.collect_device, index, host))] = index
 
-        # Judges first: their worker processes are forked before any thread of the run exists.
-        judges = Judges(min(judge_processes, len(self.hosts)))
+        # Judges first: their worker processes are forked before any thread of the run exists (or
+        # were, before its inventory was read: judging.judges_forked_early).
+        judges = judges_for_run(judge_processes, len(self.hosts))
         self.judge_processes = judges.processes
         log.info("judging in %s", f"{judges.processes} worker process(es)" if judges.processes else "this process")
         collectors = ThreadPoolExecutor(max_workers=min(workers, len(self.hosts)), thread_name_prefix="cmelive-fleet")
@@ -723,6 +725,7 @@ class _FleetRun:
     def finish(self, collected: _Collected, verdict: Verdict) -> FleetDevice:
         """Take in a judge's verdict (in the calling thread): its log lines, problems, waiver use."""
         host = collected.host
+        relog(verdict)
         for message in verdict.errors:
             log.error("%s", message)
         self.problems.extend(verdict.problems)

@@ -14,7 +14,12 @@ process when processes cannot be had, or when the pool breaks mid-run (a worker 
 the OOM killer): a device is never lost to the pool.
 
 The workers are forked (on Linux; spawned elsewhere) before the first collector thread starts, so
-no lock of ours can be held at the fork; they ignore SIGINT (Ctrl-C is the parent's to handle: it
+no lock of ours can be held at the fork; where the run's inputs are read from a file, before that
+file is read too (:func:`judges_forked_early`): a fork copies the parent's heap into every worker's
+resident set, and reading a 10,000-host inventory leaves ~80 MB of freed YAML nodes in it (pymalloc
+keeps its arenas), which each judge forked after it carried for the whole run. Their log records
+travel back with their verdicts (:attr:`Verdict.logged`), so a judge forked before the run's logging
+was set up still logs to the run's log; they ignore SIGINT (Ctrl-C is the parent's to handle: it
 waits for the devices in flight, whose judging must finish) and run at a lower priority, so that
 the collectors, which hold SSH sessions open and wait on every answer, get the CPU first.
 
@@ -31,6 +36,7 @@ workers still busy are terminated (:meth:`Judges.terminate`).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import logging
@@ -41,6 +47,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -114,11 +121,14 @@ class Verdict:
     usage: WaiverUsage = field(default_factory=WaiverUsage)
     problems: list[str] = field(default_factory=list)  # the run's problems (a snapshot not saved)
     errors: list[str] = field(default_factory=list)  # for the parent's log, at ERROR
+    # What a worker process logged while judging (level, logger, text): for the parent's log.
+    logged: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 def judge(job: JudgeJob) -> Verdict:
     """Keep, audit, waive and render one device; never raises (an ``Exception``)."""
     host = job.host
+    _worker_log.clear()
     verdict = Verdict(report=unreachable_report(host.name, host.address, job.error or "not collected"), snapshot_dir=None, parts=None)
     if job.snapshot is not None:
         verdict.snapshot_dir = _keep(job, verdict)
@@ -142,7 +152,14 @@ def judge(job: JudgeJob) -> Verdict:
         verdict.history_rows = device_rows(verdict.report)
     except Exception:  # recorded all the same: record_device makes the rows itself
         verdict.errors.append(f"{host.name}: making its history rows failed\n{traceback.format_exc()}")
+    verdict.logged, _worker_log[:] = _worker_log[:], []
     return verdict
+
+
+def relog(verdict: Verdict) -> None:
+    """Log what a worker process logged while judging ``verdict``'s device, in this process."""
+    for level, name, text in verdict.logged:
+        logging.getLogger(name).log(level, "%s", text)
 
 
 def _keep(job: JudgeJob, verdict: Verdict) -> Path | None:
@@ -202,6 +219,7 @@ class Judges:
     """
 
     def __init__(self, processes: int) -> None:
+        self.requested = processes
         self._lock = threading.Lock()
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmelive-judge")
         self._pool: Executor | None = None
@@ -236,6 +254,12 @@ class Judges:
             return None
         self.processes = processes
         return pool
+
+    def adopted(self) -> None:
+        """A run takes judges forked before its inputs were read: freeze what was read since (the
+        inventory outlives the run too), out of this process's full collections."""
+        if self._frozen:
+            gc.freeze()
 
     def submit(self, job: JudgeJob) -> Future[Verdict]:
         with self._lock:
@@ -287,6 +311,11 @@ class Judges:
             except (OSError, ValueError):  # already gone, or already closed
                 pass
 
+    def discard(self) -> None:
+        """Stop judges that were never given a job (terminated: their warm-up is not waited for)."""
+        self.terminate()
+        self.shutdown(wait=True)
+
     def shutdown(self, *, wait: bool = True) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
@@ -308,6 +337,51 @@ def _copy_outcome(done: Future[Verdict], outcome: Future[Verdict]) -> None:
         outcome.set_result(done.result())
 
 
+# --------------------------------------------------------------------------------------------------
+# Judges forked before the run's inputs are read
+
+# Forked by judges_forked_early, for the next judges_for_run, by the thread that forked them (the
+# one whose death kills them: see the module docstring; another thread's run forks its own).
+_early: dict[int, Judges] = {}
+
+
+@contextlib.contextmanager
+def judges_forked_early(processes: int | None) -> Iterator[None]:
+    """Fork the judges now, for the fleet run that starts in this block (see the module docstring).
+
+    Enter it before reading anything that grows with the fleet (the inventory, a directory of
+    configs, known_hosts) and before any thread of the caller's starts. ``processes``: as
+    :func:`judges_for_run`'s (None: :func:`default_judge_processes`). The run takes the judges
+    when it starts (:func:`judges_for_run`) and shuts them down; judges no run took (bad input, an
+    error before the run) are stopped when the block ends. Nested blocks fork once.
+    """
+    thread = threading.get_ident()
+    started: Judges | None = None
+    count = default_judge_processes() if processes is None else processes
+    if thread not in _early and count > 0:
+        started = _early[thread] = Judges(count)
+    try:
+        yield
+    finally:
+        if started is not None and _early.get(thread) is started:
+            del _early[thread]
+            started.discard()
+
+
+def judges_for_run(processes: int, hosts: int) -> Judges:
+    """The judges of a run of ``hosts`` devices: ``min(processes, hosts)`` worker processes, those
+    forked early (:func:`judges_forked_early`) when there are that many, else forked now (call it
+    before starting threads of your own)."""
+    early = _early.pop(threading.get_ident(), None)
+    wanted = min(processes, hosts)
+    if early is not None:
+        if early.requested == wanted:
+            early.adopted()
+            return early
+        early.discard()  # a fleet smaller than the CPUs, or another count asked for
+    return Judges(wanted)
+
+
 def default_judge_processes() -> int:
     """One per CPU this process may use, at most :data:`MAX_JUDGE_PROCESSES`."""
     try:
@@ -320,6 +394,12 @@ def default_judge_processes() -> int:
 def _worker_started(parent: int) -> None:
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A judge's log records go back with its verdicts (Verdict.logged): it may have been forked
+    # before the run's logging was set up, and the run's handlers (masking, its log file) are the
+    # parent's. DEBUG stays in the worker.
+    root = logging.getLogger()
+    root.handlers[:] = [_WorkerLog()]
+    root.setLevel(logging.INFO)
     # A forked worker inherits the run's SIGTERM handler (raise KeyboardInterrupt): terminated
     # (Judges.terminate, or systemd stopping the unit's every process), a judge just ends.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -335,6 +415,24 @@ def _worker_started(parent: int) -> None:
     # to be walked again (~0.3 ms of a ~15 ms judging, bench/bench_judge.py).
     gc.freeze()
     gc.set_threshold(_JUDGE_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
+#: The records a worker logged while judging its current device (one job at a time per worker).
+_worker_log: list[tuple[int, str, str]] = []
+
+
+class _WorkerLog(logging.Handler):
+    """Keeps a worker's records for its verdict: the message and its traceback, if any."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _worker_log.append((record.levelno, record.name, self.format(record)))
+        except Exception:  # as logging's own handlers: a record that cannot be formatted is dropped
+            self.handleError(record)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -380,6 +478,9 @@ __all__ = [
     "Verdict",
     "default_judge_processes",
     "judge",
+    "judges_for_run",
+    "judges_forked_early",
+    "relog",
     "render_parts",
     "unexpected",
 ]

@@ -16,12 +16,13 @@ import typer
 
 from cmelive.checks.base import Severity
 from cmelive.cli import common
-from cmelive.cli.fleet import _configure_logging, run_then_exit
+from cmelive.cli.fleet import _configure_logging, judges_forked_first, run_then_exit
 from cmelive.errors import UsageError
 from cmelive.fleet_defaults import LOG_FILE
 from cmelive.report.metrics import check_metrics_path
 
 
+@judges_forked_first
 def archive(
     directory: Annotated[
         Path,

@@ -97,6 +97,7 @@ def run_demo_fleet(out_dir: Path, *, timeout: float = 3.0) -> tuple[FleetResult,
     from cmelive.fleet import prepare_run_dir, run_fleet
     from cmelive.history import History
     from cmelive.inventory import load_inventory
+    from cmelive.judging import judges_forked_early
 
     password, enable_secret = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
     specs = [
@@ -119,7 +120,8 @@ def run_demo_fleet(out_dir: Path, *, timeout: float = 3.0) -> tuple[FleetResult,
     make_dirs(run_dir)
     # As `cmelive fleet` does: the run's log goes to its directory, the terminal gets the summary.
     configure_logging(1, log_file=str(run_dir / LOG_FILE))
-    with FakeFleet(specs) as fleet:
+    # The judges are forked before the fake routers' threads start (see cmelive.judging).
+    with judges_forked_early(None), FakeFleet(specs) as fleet:
         known_hosts = scratch / "known_hosts"
         inventory_path = fleet.write_inventory(
             scratch / "inventory.yaml",

@@ -15,6 +15,7 @@ flight, then they are abandoned) and its reports still list every device of the 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -25,7 +26,7 @@ from types import FrameType
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec, TextIO
 
 import typer
 
@@ -48,7 +49,26 @@ if TYPE_CHECKING:
 #: Severity columns of the summary table, worst first.
 SUMMARY_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
 
+_P = ParamSpec("_P")
 
+
+def judges_forked_first(command: Callable[_P, None]) -> Callable[_P, None]:
+    """A fleet command whose judges (its option ``judges``) are forked before it reads anything:
+    its inventory or archive, known_hosts, waivers, history (see :mod:`cmelive.judging`: a judge
+    forked later carries what reading them left in this process's heap for the whole run)."""
+
+    @functools.wraps(command)
+    def forked_first(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        from cmelive.judging import judges_forked_early
+
+        judges = kwargs.get("judges")
+        with judges_forked_early(judges if isinstance(judges, int) else None):
+            command(*args, **kwargs)
+
+    return forked_first
+
+
+@judges_forked_first
 def fleet(
     out: Annotated[
         Path,
