@@ -191,10 +191,11 @@ def _with_probe(page: Path, cycles: int, into: Path, *, show_all: bool = False) 
     return into
 
 
-def _tree_pss(root: int) -> tuple[int, int]:
+def _tree_pss(root: int) -> tuple[int, int, int]:
     """The proportional set size (bytes) of process ``root`` and all its descendants, now: each
-    shared page counts once over the tree, split between the processes that share it; and the
-    largest RSS (bytes) of one of them."""
+    shared page counts once over the tree, split between the processes that share it; the largest
+    RSS (bytes) of one of them; and the PSS of its renderers (``--type=renderer``: the page's own
+    process, without the browser's and the GPU's)."""
     parents: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -203,7 +204,7 @@ def _tree_pss(root: int) -> tuple[int, int]:
             except OSError:
                 continue  # gone meanwhile
             parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
-    total, largest, todo = 0, 0, [root]
+    total, largest, renderer, todo = 0, 0, 0, [root]
     while todo:
         pid = todo.pop()
         try:
@@ -212,10 +213,15 @@ def _tree_pss(root: int) -> tuple[int, int]:
             rollup = ""
         found = re.search(r"^Pss:\s+(\d+) kB", rollup, re.MULTILINE)
         total += int(found.group(1)) * 1024 if found else 0
+        try:
+            if b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                renderer += int(found.group(1)) * 1024 if found else 0
+        except OSError:
+            pass  # gone meanwhile
         rss = re.search(r"^Rss:\s+(\d+) kB", rollup, re.MULTILINE)
         largest = max(largest, int(rss.group(1)) * 1024 if rss else 0)
         todo.extend(child for child, parent in parents.items() if parent == pid)
-    return total, largest
+    return total, largest, renderer
 
 
 def _open_in_chromium(page: Path, workdir: Path) -> dict[str, Any]:
@@ -233,7 +239,7 @@ def _open_in_chromium(page: Path, workdir: Path) -> dict[str, Any]:
         f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri(),
     ]  # fmt: skip
     start = time.perf_counter()
-    peak = peak_largest = ready_tree = ready_largest = 0
+    peak = peak_largest = peak_renderer = ready_tree = ready_largest = ready_renderer = 0
     log = workdir / "stderr.txt"
     try:
         with out_path.open("wb") as out, log.open("wb") as err:
@@ -243,11 +249,13 @@ def _open_in_chromium(page: Path, workdir: Path) -> dict[str, Any]:
                 if pid:
                     break
                 before = log.read_bytes()
-                tree, largest = _tree_pss(process.pid)
+                tree, largest, renderer = _tree_pss(process.pid)
                 peak, peak_largest = max(peak, tree), max(peak_largest, largest)
+                peak_renderer = max(peak_renderer, renderer)
                 # Counted only when the whole sample fell inside the hold.
                 if b"BENCH-READY" in before and b"BENCH-HELD" not in log.read_bytes():
                     ready_tree, ready_largest = max(ready_tree, tree), max(ready_largest, largest)
+                    ready_renderer = max(ready_renderer, renderer)
                 if time.perf_counter() - start > 600:
                     process.kill()
                 time.sleep(0.05)
@@ -274,6 +282,8 @@ def _open_in_chromium(page: Path, workdir: Path) -> dict[str, Any]:
         raise SystemExit(f"no memory sample while {page.name} was held open (BENCH-READY .. BENCH-HELD)")
     measured["ready_tree_mb"] = ready_tree / 1e6
     measured["ready_largest_mb"] = ready_largest / 1e6
+    measured["ready_renderer_mb"] = ready_renderer / 1e6
+    measured["renderer_mb"] = peak_renderer / 1e6
     return measured
 
 
@@ -342,6 +352,8 @@ def main() -> int:
                 f" {_median([f['tree_mb'] for f in floor]):.0f} MB peak, all processes;"
                 f" RSS {_median([f['ready_largest_mb'] for f in floor]):.0f} MB opened,"
                 f" {_median([f['largest_mb'] for f in floor]):.0f} MB peak, largest process;"
+                f" renderer PSS {_median([f['ready_renderer_mb'] for f in floor]):.0f} MB opened,"
+                f" {_median([f['renderer_mb'] for f in floor]):.0f} MB peak;"
                 f" {_median([f['wall'] for f in floor]):.1f} s start to DOM dumped"
             )
         for devices in args.devices:
@@ -401,7 +413,7 @@ def _one_size(args: argparse.Namespace, devices: int, sides: dict[str, Path], wo
     def stat(name: str, key: str) -> float:
         if key == "open":
             return _median([load["ready"] + load["layout"] for load in loads[name]])
-        if key in ("ready", "layout", "wall", "tree_mb", "largest_mb", "ready_tree_mb", "ready_largest_mb"):
+        if key in ("ready", "layout", "wall", "tree_mb", "largest_mb", "renderer_mb") or key.startswith("ready_"):
             return _median([load[key] for load in loads[name]])
         return _median([ms for load in loads[name] for ms in load["runs"].get(key, [])])
 
@@ -412,8 +424,10 @@ def _one_size(args: argparse.Namespace, devices: int, sides: dict[str, Path], wo
         ("wall", "chromium process, start to DOM dumped (s)"),
         ("ready_tree_mb", "opened: PSS, all Chromium processes (MB)"),
         ("ready_largest_mb", "opened: RSS, largest process (MB)"),
+        ("ready_renderer_mb", "opened: PSS, the page's renderer (MB)"),
         ("tree_mb", "peak PSS, all Chromium processes (MB)"),
         ("largest_mb", "peak RSS, largest process (MB)"),
+        ("renderer_mb", "peak PSS, the page's renderer (MB)"),
         ("open_device", "heat-map link to a device + layout (ms)"),
         ("name_filter", "name filter 'branch-1' + layout (ms)"),
         ("name_filter_clear", "name filter cleared + layout (ms)"),
@@ -441,8 +455,10 @@ def _one_size(args: argparse.Namespace, devices: int, sides: dict[str, Path], wo
             ("wall", "chromium wall"),
             ("ready_tree_mb", "opened: PSS, all processes"),
             ("ready_largest_mb", "opened: RSS, largest process"),
+            ("ready_renderer_mb", "opened: PSS, the page's renderer"),
             ("tree_mb", "peak PSS, all processes"),
             ("largest_mb", "peak RSS, largest process"),
+            ("renderer_mb", "peak PSS, the page's renderer"),
             ("sort_name", "sort by name"),
             ("name_filter", "name filter"),
         ):
@@ -460,7 +476,7 @@ def _one_size(args: argparse.Namespace, devices: int, sides: dict[str, Path], wo
         print(
             f"\n4. now, 'Show all details' ({devices} devices, one load): {load['show_all']:.0f} ms for"
             f" {load['findings']} findings; peak PSS {load['tree_mb']:.0f} MB all processes,"
-            f" RSS {load['largest_mb']:.0f} MB largest"
+            f" RSS {load['largest_mb']:.0f} MB largest, renderer PSS {load['renderer_mb']:.0f} MB"
         )
     return list(summary.values())
 

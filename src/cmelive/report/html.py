@@ -3,28 +3,32 @@
 The page opens from disk (``file://``) and needs nothing else: CSS and JS are inline, there are no
 fonts, images or links to other hosts, and a Content-Security-Policy made of the hashes of its own
 ``<style>`` and ``<script>`` blocks keeps it that way (``default-src 'none'``), so even a piece of
-evidence that escaped escaping could not load or run anything. The summary, roll-up and heat map
-are HTML, readable without JavaScript; each device's facts and findings are data (one JSON block in
-``<script type="application/json">``, each distinct string and each distinct finding written once:
-the same finding on a thousand routers costs one entry and an index per router), which the script
-draws into the device's section when it comes near the screen, is linked to, printed, or "Show all
-details" is pressed, with ``textContent`` only. Without JavaScript a note says the details need it:
-a ``<noscript>`` copy would be the whole old page again (34 MB at 1,000 routers). The script also
+evidence that escaped escaping could not load or run anything. The summary and roll-up are HTML,
+readable without JavaScript. The heat map's rows are data (one JSON array, each device's row the
+counts behind its cells, see :func:`_heatmap_row`), drawn by the script as they come near the
+screen (60 at once), and all for printing or "Show all details": written out, 2,000 rows of 20
+linked cells were most of the page's bytes and DOM. Each device's facts and findings are data
+(one JSON block in ``<script type="application/json">``, each distinct string and each distinct
+finding written once: the same finding on a thousand routers costs one entry and an index per
+router), which the script draws into the device's section when it comes near the screen, is
+linked to, printed, or "Show all details" is pressed, with ``textContent`` only. Without
+JavaScript notes say the heat map and the details need it: a ``<noscript>`` copy would be the
+whole old page again (34 MB at 1,000 routers). The script also
 adds filters, "expand all", copy buttons, and opens collapsed sections for printing and links.
 
-Devices come worst first (:func:`worst_first`) in the heat map and in the device sections alike,
-so a reader without JavaScript gets the useful order. The script sorts them again (by name, by
+Devices come worst first (:func:`worst_first`) in the heat map's data and in the device sections
+alike, so a reader without JavaScript gets the useful order. The script sorts them again (by name, by
 status, in inventory order, or back to worst first) and filters them (status, "has failures",
 model, the check family they fail in, name), from labelled controls or from the URL fragment
 (``#sort=name&status=partial&model=2811&family=GUI&q=branch``), so a filtered view can be shared
-as a link. It reads what it needs from each heat-map row's ``data-*`` attributes.
+as a link. It reads what it needs from each device's heat-map row data.
 
 Layout, top to bottom:
 
 * a summary: devices (ok / partial / error), failures by severity, unknown, waived and expired
   waivers, when and by which version the report was made;
-* a heat map, devices × check families (columns in catalog order; the row header carries
-  ``data-device``, the column header ``data-family``): each cell is one ``<td>`` with a class
+* a heat map (drawn by the script), devices × check families (columns in catalog order; the row
+  header carries ``data-device``, the column header ``data-family``): each cell is one ``<td>`` with a class
   naming the worst status in it (``fail-critical`` …
   ``fail-info``, ``unknown``, ``waived``, ``pass``, ``na``; ``error`` for a device that could not be
   audited, ``none`` when it has no result in that family) and a text label, so colour is never the
