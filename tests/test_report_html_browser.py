@@ -25,7 +25,7 @@ from cmelive.commands import AUDIT_COMMANDS, CommandStatus
 from cmelive.report.html import WORST_FIRST_TEXT, render_html, worst_first
 from cmelive.report.model import INTERRUPTED_ERROR, NOT_STARTED_ERROR, AuditReport, DeviceReport, DeviceStatus
 from cmelive.report.text import FAMILY_TITLES, family_order
-from tests.test_report_html import Node, fleet_report, parse, render_in_chromium
+from tests.test_report_html import Node, StrictTree, chromium, fleet_report, parse, render_in_chromium
 
 STATUS_RANK = {"error": 4, "interrupted": 3, "not_started": 2, "partial": 1, "ok": 0}
 
@@ -578,3 +578,35 @@ def test_chromium_draws_the_heatmap_rows_near_the_screen_and_all_on_show_all(
     plain = render_in_chromium(tmp_path, page_text, fragment=fragment)
     drawn_rows = [r for r in rows(plain.dom) if any("cell" in c.classes() for c in r.children)]
     assert 60 <= len(drawn_rows) < count
+
+
+SCROLL_ROWS_PROBE = """(function () {
+  var body = document.querySelector("table.heat tbody"), last = body.lastElementChild;
+  var seen = {before: !!last.querySelector("td.cell")};
+  last.scrollIntoView();
+  setTimeout(function () {
+    seen.after = !!last.querySelector("td.cell");
+    seen.drawn = body.querySelectorAll("tr > td.total").length;
+    document.documentElement.setAttribute("data-probe", JSON.stringify(seen));
+  }, 1000);
+})();"""
+
+
+def test_chromium_draws_a_heatmap_row_when_it_is_scrolled_to(tmp_path: Path, fleet: AuditReport) -> None:
+    # The observer's path: the last of 243 rows is empty until scrolled to, then drawn, with the
+    # rows near it only. A virtual time budget lets Chromium run frames and the timer before the dump.
+    big = AuditReport(
+        devices=[dataclasses.replace(d, name=f"{d.name}-{i:02d}") for i in range(27) for d in fleet.devices],
+        generated_at=fleet.generated_at,
+    )
+    probed = with_probe(render_html(big), SCROLL_ROWS_PROBE)
+    done = chromium(tmp_path, probed, "--virtual-time-budget=5000", "--dump-dom")
+    assert done.returncode == 0, done.stderr[-2000:]
+    tree = StrictTree()
+    tree.feed(done.stdout)
+    tree.close()
+    html = next(n for n in tree.root.walk() if n.tag == "html")
+    assert html.attrs.get("data-errors") == "[]"
+    seen = json.loads(html.attrs["data-probe"])
+    assert seen["before"] is False and seen["after"] is True
+    assert 60 < seen["drawn"] < len(big.devices)
