@@ -31,8 +31,13 @@ its own script are in, and records, with ``performance.now()``:
   then clear it), and, now, sort by name, filter ``status=partial``, and back to worst first.
 
 Each load also records Chromium's peak memory (PSS over its process tree, sampled; the largest
-process's peak RSS), after the same for a blank page; and, unless ``--skip-show-all``, one more load
-of this checkout's page presses "Show all details" (every device drawn, the print path).
+process's peak RSS), and the same two for the page as opened: the probe holds the page still for
+``HOLD_MS`` right after ``ready`` (before the interactions and before ``--dump-dom`` copies the
+DOM out as text, which the peak includes), marked by console lines in Chromium's log, and only the
+samples inside the hold count. All of it after the same for a blank page; and, unless
+``--skip-show-all``, one more load of this checkout's page presses "Show all details" (every
+device drawn, the print path). "Open a device" clicks a heat-map link far down the rows that are
+drawn: on a page that draws its heat-map rows on demand, those are the first 60 at opening.
 
 The process's wall time is shown too (it includes Chromium's start and ``--dump-dom`` writing the
 whole DOM out, tens of MB). The ratios compare now with the baseline in the same run; the sort's
@@ -72,6 +77,11 @@ PROBE = """(function () {
   var now = function () { return performance.now(); };
   var out = {ready: now()};
   var t = now(); void document.body.offsetHeight; out.layout = now() - t;
+  // Held still for the bench to sample the memory of the page as opened (before the interactions
+  // and --dump-dom): the console lines go to Chromium's log, which the bench watches.
+  console.log("BENCH-READY");
+  var hold = now(); while (now() - hold < HOLD_MS) { /* busy: nothing else runs meanwhile */ }
+  console.log("BENCH-HELD");
   function timed(action) {
     var start = now(); action(); void document.body.offsetHeight; return now() - start;
   }
@@ -109,10 +119,14 @@ PROBE = """(function () {
 })();"""
 
 
+#: How long the probe holds the page still once opened, for the bench to sample its memory.
+HOLD_MS = 1500
+
 BLANK = (
-    "<!DOCTYPE html><html><body><p>blank</p><script>document.documentElement.setAttribute("
-    '"data-bench", JSON.stringify({ready: performance.now()}));</script></body></html>'
-)
+    "<!DOCTYPE html><html><body><p>blank</p><script>var ready = performance.now();"
+    ' console.log("BENCH-READY"); while (performance.now() - ready < HOLD_MS) {} console.log("BENCH-HELD");'
+    ' document.documentElement.setAttribute("data-bench", JSON.stringify({ready: ready}));</script></body></html>'
+).replace("HOLD_MS", str(HOLD_MS))
 
 
 # --- worker: runs inside the interpreter of one side ---------------------------------------------
@@ -168,6 +182,7 @@ def _run_worker(tree: Path, args: argparse.Namespace, devices: int, page: Path) 
 
 def _with_probe(page: Path, cycles: int, into: Path, *, show_all: bool = False) -> Path:
     probe = PROBE.replace("CYCLES", str(cycles)).replace("SHOW_ALL", "true" if show_all else "false")
+    probe = probe.replace("HOLD_MS", str(HOLD_MS))
     digest = "'sha256-" + base64.b64encode(hashlib.sha256(probe.encode()).digest()).decode() + "'"
     text = page.read_text(encoding="utf-8")
     text = re.sub(r"(script-src [^;]+);", lambda m: f"{m.group(1)} {digest};", text, count=1)
@@ -176,9 +191,11 @@ def _with_probe(page: Path, cycles: int, into: Path, *, show_all: bool = False) 
     return into
 
 
-def _tree_pss(root: int) -> int:
+def _tree_pss(root: int) -> tuple[int, int, int]:
     """The proportional set size (bytes) of process ``root`` and all its descendants, now: each
-    shared page counts once over the tree, split between the processes that share it."""
+    shared page counts once over the tree, split between the processes that share it; the largest
+    RSS (bytes) of one of them; and the PSS of its renderers (``--type=renderer``: the page's own
+    process, without the browser's and the GPU's)."""
     parents: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -187,7 +204,7 @@ def _tree_pss(root: int) -> int:
             except OSError:
                 continue  # gone meanwhile
             parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
-    total, todo = 0, [root]
+    total, largest, renderer, todo = 0, 0, 0, [root]
     while todo:
         pid = todo.pop()
         try:
@@ -196,31 +213,49 @@ def _tree_pss(root: int) -> int:
             rollup = ""
         found = re.search(r"^Pss:\s+(\d+) kB", rollup, re.MULTILINE)
         total += int(found.group(1)) * 1024 if found else 0
+        try:
+            if b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                renderer += int(found.group(1)) * 1024 if found else 0
+        except OSError:
+            pass  # gone meanwhile
+        rss = re.search(r"^Rss:\s+(\d+) kB", rollup, re.MULTILINE)
+        largest = max(largest, int(rss.group(1)) * 1024 if rss else 0)
         todo.extend(child for child, parent in parents.items() if parent == pid)
-    return total
+    return total, largest, renderer
 
 
 def _open_in_chromium(page: Path, workdir: Path) -> dict[str, Any]:
     """One load of ``page``; besides the probe's figures, the peak memory of Chromium's whole
     process tree (its PSS, sampled every 50 ms) and the peak RSS of its largest process (the
-    kernel's own figure, from ``wait4``)."""
+    kernel's own figure, from ``wait4``), over the whole load (which ends with ``--dump-dom``
+    serializing the DOM: a copy of the page as text, in the page's process and the browser's);
+    and the same two at the page as opened (``ready_*``: sampled while the probe holds the page
+    still, between its BENCH-READY and BENCH-HELD lines in Chromium's log)."""
     profile = workdir / "profile"
     out_path = workdir / "dom.html"
     command = [
         str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-quic",
-        f"--user-data-dir={profile}", "--dump-dom", page.as_uri(),
+        f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri(),
     ]  # fmt: skip
     start = time.perf_counter()
-    peak = 0
+    peak = peak_largest = peak_renderer = ready_tree = ready_largest = ready_renderer = 0
+    log = workdir / "stderr.txt"
     try:
-        with out_path.open("wb") as out, (workdir / "stderr.txt").open("wb") as err:
+        with out_path.open("wb") as out, log.open("wb") as err:
             process = subprocess.Popen(command, stdout=out, stderr=err)
             while True:
                 pid, status, usage = os.wait4(process.pid, os.WNOHANG)
                 if pid:
                     break
-                peak = max(peak, _tree_pss(process.pid))
+                before = log.read_bytes()
+                tree, largest, renderer = _tree_pss(process.pid)
+                peak, peak_largest = max(peak, tree), max(peak_largest, largest)
+                peak_renderer = max(peak_renderer, renderer)
+                # Counted only when the whole sample fell inside the hold.
+                if b"BENCH-READY" in before and b"BENCH-HELD" not in log.read_bytes():
+                    ready_tree, ready_largest = max(ready_tree, tree), max(ready_largest, largest)
+                    ready_renderer = max(ready_renderer, renderer)
                 if time.perf_counter() - start > 600:
                     process.kill()
                 time.sleep(0.05)
@@ -240,7 +275,15 @@ def _open_in_chromium(page: Path, workdir: Path) -> dict[str, Any]:
     measured: dict[str, Any] = json.loads(found.group(1).decode().replace("&quot;", '"').replace("&amp;", "&"))
     measured["wall"] = wall
     measured["tree_mb"] = peak / 1e6
-    measured["largest_mb"] = usage.ru_maxrss / 1e3  # kB on Linux
+    # The kernel's peak for the processes Chromium reaped, or a sampled one if higher (a renderer
+    # still alive at the end is not in wait4's figure).
+    measured["largest_mb"] = max(usage.ru_maxrss * 1e3, peak_largest) / 1e6  # ru_maxrss: kB on Linux
+    if not ready_tree:
+        raise SystemExit(f"no memory sample while {page.name} was held open (BENCH-READY .. BENCH-HELD)")
+    measured["ready_tree_mb"] = ready_tree / 1e6
+    measured["ready_largest_mb"] = ready_largest / 1e6
+    measured["ready_renderer_mb"] = ready_renderer / 1e6
+    measured["renderer_mb"] = peak_renderer / 1e6
     return measured
 
 
@@ -305,14 +348,18 @@ def main() -> int:
             blank.write_text(BLANK, encoding="utf-8")
             floor = [_open_in_chromium(blank, work) for _ in range(args.browser_runs)]
             print(
-                f"Chromium with a blank page: peak PSS {_median([f['tree_mb'] for f in floor]):.0f} MB all"
-                f" processes, RSS {_median([f['largest_mb'] for f in floor]):.0f} MB largest,"
+                f"Chromium with a blank page: PSS {_median([f['ready_tree_mb'] for f in floor]):.0f} MB opened,"
+                f" {_median([f['tree_mb'] for f in floor]):.0f} MB peak, all processes;"
+                f" RSS {_median([f['ready_largest_mb'] for f in floor]):.0f} MB opened,"
+                f" {_median([f['largest_mb'] for f in floor]):.0f} MB peak, largest process;"
+                f" renderer PSS {_median([f['ready_renderer_mb'] for f in floor]):.0f} MB opened,"
+                f" {_median([f['renderer_mb'] for f in floor]):.0f} MB peak;"
                 f" {_median([f['wall'] for f in floor]):.1f} s start to DOM dumped"
             )
         for devices in args.devices:
             summary += _one_size(args, devices, sides, work)
-    print("\nsummary (medians): devices, side, page MB, render s, open (ready + layout) s, tree peak PSS MB,"
-          " largest process RSS MB, open a device ms")
+    print("\nsummary (medians): devices, side, page MB, render s, open (ready + layout) s, tree PSS MB opened"
+          " / peak, largest process RSS MB opened / peak, open a device ms")
     for line in summary:
         print("   " + line)
     return 0
@@ -366,7 +413,7 @@ def _one_size(args: argparse.Namespace, devices: int, sides: dict[str, Path], wo
     def stat(name: str, key: str) -> float:
         if key == "open":
             return _median([load["ready"] + load["layout"] for load in loads[name]])
-        if key in ("ready", "layout", "wall", "tree_mb", "largest_mb"):
+        if key in ("ready", "layout", "wall", "tree_mb", "largest_mb", "renderer_mb") or key.startswith("ready_"):
             return _median([load[key] for load in loads[name]])
         return _median([ms for load in loads[name] for ms in load["runs"].get(key, [])])
 
@@ -375,8 +422,12 @@ def _one_size(args: argparse.Namespace, devices: int, sides: dict[str, Path], wo
         ("layout", "first full layout (ms)"),
         ("open", "opened: ready + first layout (ms)"),
         ("wall", "chromium process, start to DOM dumped (s)"),
+        ("ready_tree_mb", "opened: PSS, all Chromium processes (MB)"),
+        ("ready_largest_mb", "opened: RSS, largest process (MB)"),
+        ("ready_renderer_mb", "opened: PSS, the page's renderer (MB)"),
         ("tree_mb", "peak PSS, all Chromium processes (MB)"),
         ("largest_mb", "peak RSS, largest process (MB)"),
+        ("renderer_mb", "peak PSS, the page's renderer (MB)"),
         ("open_device", "heat-map link to a device + layout (ms)"),
         ("name_filter", "name filter 'branch-1' + layout (ms)"),
         ("name_filter_clear", "name filter cleared + layout (ms)"),
@@ -402,15 +453,20 @@ def _one_size(args: argparse.Namespace, devices: int, sides: dict[str, Path], wo
         for key, label in (
             ("open", "opening (ready + layout)"),
             ("wall", "chromium wall"),
+            ("ready_tree_mb", "opened: PSS, all processes"),
+            ("ready_largest_mb", "opened: RSS, largest process"),
+            ("ready_renderer_mb", "opened: PSS, the page's renderer"),
             ("tree_mb", "peak PSS, all processes"),
             ("largest_mb", "peak RSS, largest process"),
+            ("renderer_mb", "peak PSS, the page's renderer"),
             ("sort_name", "sort by name"),
             ("name_filter", "name filter"),
         ):
             print(f"   {label:44}{stat('now', key) / stat('baseline', key):8.2f}x")
     for name in names:
         summary[name] += (
-            f" {stat(name, 'open') / 1000:8.2f} {stat(name, 'tree_mb'):8.0f} {stat(name, 'largest_mb'):8.0f}"
+            f" {stat(name, 'open') / 1000:8.2f} {stat(name, 'ready_tree_mb'):8.0f} {stat(name, 'tree_mb'):8.0f}"
+            f" {stat(name, 'ready_largest_mb'):8.0f} {stat(name, 'largest_mb'):8.0f}"
             f" {cell(stat(name, 'open_device'))}"
         )
     if not args.skip_show_all:
@@ -420,7 +476,7 @@ def _one_size(args: argparse.Namespace, devices: int, sides: dict[str, Path], wo
         print(
             f"\n4. now, 'Show all details' ({devices} devices, one load): {load['show_all']:.0f} ms for"
             f" {load['findings']} findings; peak PSS {load['tree_mb']:.0f} MB all processes,"
-            f" RSS {load['largest_mb']:.0f} MB largest"
+            f" RSS {load['largest_mb']:.0f} MB largest, renderer PSS {load['renderer_mb']:.0f} MB"
         )
     return list(summary.values())
 

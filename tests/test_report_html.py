@@ -261,15 +261,16 @@ def test_page_is_well_formed_with_unique_ids_and_working_links(
     for tree in (root, drawn):
         ids = Counter(n.attrs["id"] for n in tree.walk() if "id" in n.attrs)
         assert [i for i, n in ids.items() if n > 1] == []
-    internal = [n.attrs["href"] for n in root.walk() if n.attrs.get("href", "").startswith("#")]
+    # The heat map's rows are drawn by the script (from #heat-data), as the details are.
+    internal = [n.attrs["href"] for n in drawn.walk() if n.attrs.get("href", "").startswith("#")]
     assert len(internal) >= 4 * len(heatmap_families(report))  # every heat-map cell links
     # Every link lands once the details are drawn (families' ids are in the drawn details).
     assert {href[1:] for href in internal} <= set(ids)
 
 
-def test_one_heatmap_cell_per_device_and_family(page: str, report: AuditReport) -> None:
+def test_one_heatmap_cell_per_device_and_family(drawn: Node, report: AuditReport) -> None:
     families = heatmap_families(report)
-    found = Counter((c.attrs["data-device"], c.attrs["data-family"]) for c in cells(parse(page)))
+    found = Counter((c.attrs["data-device"], c.attrs["data-family"]) for c in cells(drawn))
     expected = {(d.name, f) for d in report.devices for f in families}
     assert set(found) == expected
     assert set(found.values()) == {1}
@@ -286,8 +287,8 @@ def test_heatmap_columns_follow_the_catalog_order(report: AuditReport) -> None:
     assert heatmap_families(extra)[-1] == "NEWFAM"
 
 
-def test_heatmap_cells_name_the_worst_status_in_class_and_text(page: str, report: AuditReport) -> None:
-    by_key = {(c.attrs["data-device"], c.attrs["data-family"]): c for c in cells(parse(page))}
+def test_heatmap_cells_name_the_worst_status_in_class_and_text(drawn: Node, report: AuditReport) -> None:
+    by_key = {(c.attrs["data-device"], c.attrs["data-family"]): c for c in cells(drawn)}
 
     def kind(device: str, family: str) -> str:
         classes = by_key[(device, family)].classes() - {"cell"}
@@ -351,10 +352,13 @@ def test_hostile_text_is_escaped_everywhere(page: str, drawn: Node) -> None:
     scripts = [n for n in root.walk() if n.tag == "script"]
     code = [n for n in scripts if "type" not in n.attrs]
     assert len(code) == 2 and all("alert(1)" not in s.all_text() for s in code)
-    # The details' data: JSON with no "<" in it, so nothing in it can end its element or open a tag.
-    (data,) = [n for n in scripts if n.attrs.get("type") == "application/json"]
+    # The details' and the heat map's data: JSON with no "<" in it, so nothing in it can end its
+    # element or open a tag.
+    data, heat = (next(n for n in scripts if n.attrs.get("id") == ident) for ident in ("report-data", "heat-data"))
+    assert [n for n in scripts if n.attrs.get("type") == "application/json"] == [heat, data]
     assert "<" not in data.all_text() and "\\u003cscript>alert(1)" in data.all_text()
     assert HOSTILE_TEXT in json.loads(data.all_text())["s"]
+    assert "<" not in heat.all_text() and ERROR_DEVICE in [row[1] for row in json.loads(heat.all_text())]
     # Drawn by the script as text, never as markup.
     root = drawn
     evidence = [n.all_text() for n in root.walk() if "evidence" in n.classes()]
@@ -522,21 +526,26 @@ def test_device_in_error_has_its_reason_and_no_result_groups(page: str) -> None:
     assert not [n for n in section.walk() if "group" in n.classes()]
 
 
-def test_page_reads_without_javascript(page: str) -> None:
+def test_page_reads_without_javascript(page: str, drawn: Node) -> None:
     root = parse(page)
     controls = next(n for n in root.walk() if n.attrs.get("id") == "controls")
     assert "hidden" in controls.attrs  # the script shows them; without it there is nothing dead
-    headers = [n for n in root.walk() if n.tag == "th"]
-    assert {n.attrs.get("scope") for n in headers} == {"col", "row"}
+    for tree in (root, drawn):  # the heat map's rows are drawn by the script: their headers too
+        assert {n.attrs.get("scope") for n in tree.walk() if n.tag == "th"} == {"col", "row"}
     # Copy buttons are added by the script; the only buttons in the source are the hidden controls'.
     buttons = {n.attrs["id"] for n in root.walk() if n.tag == "button"}
     assert buttons == {"show-all", "expand-all", "collapse-all"}
     assert all(controls in n.ancestors() for n in root.walk() if n.tag in {"button", "input"})
-    # The details are drawn by the script: without it, a note says so, above the devices and in each.
+    # The heat map and the details are drawn by the script: without it, a note says so, in the heat
+    # map, above the devices and in each.
     notes = [n for n in root.walk() if "nojs" in n.classes()]
-    assert "without JavaScript, the summary, the roll-up and the heat map above" in notes[0].all_text()
+    assert "The heat map is drawn" in notes[0].all_text()
+    assert "without JavaScript, the summary and the roll-up" in notes[0].all_text()
+    assert "without JavaScript, the summary and the roll-up above are the report" in notes[1].all_text()
     sections = [n for n in root.walk() if "device" in n.classes() and n.tag == "section"]
-    assert len(sections) == 4 == len(notes) - 1
+    assert len(sections) == 4 == len(notes) - 2
+    heat_body = next(n for n in root.walk() if n.tag == "tbody" and "heat" in (n.parent.classes() if n.parent else ()))
+    assert heat_body.children == []
     assert not [n for n in root.walk() if "finding" in n.classes()]
 
 

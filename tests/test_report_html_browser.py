@@ -25,7 +25,7 @@ from cmelive.commands import AUDIT_COMMANDS, CommandStatus
 from cmelive.report.html import WORST_FIRST_TEXT, render_html, worst_first
 from cmelive.report.model import INTERRUPTED_ERROR, NOT_STARTED_ERROR, AuditReport, DeviceReport, DeviceStatus
 from cmelive.report.text import FAMILY_TITLES, family_order
-from tests.test_report_html import Node, fleet_report, parse, render_in_chromium
+from tests.test_report_html import Node, StrictTree, chromium, fleet_report, parse, render_in_chromium
 
 STATUS_RANK = {"error": 4, "interrupted": 3, "not_started": 2, "partial": 1, "ok": 0}
 
@@ -149,7 +149,9 @@ def view_in_chromium(tmp_path: Path, fleet: AuditReport, page_text: str, fragmen
 
 def test_the_page_lists_devices_worst_first_without_javascript(fleet: AuditReport, page: str) -> None:
     root = parse(page)
-    order = [_name_of(fleet, r) for r in rows(root)]
+    # The device sections are HTML in this order; the heat map's rows are data in the same order.
+    heat = json.loads(next(n for n in root.walk() if n.attrs.get("id") == "heat-data").all_text())
+    order = [row[1] for row in heat]
     assert order == expected_order(fleet, "severity")
     assert order == [
         "insecure-cme",  # critical
@@ -170,7 +172,7 @@ def test_the_page_lists_devices_worst_first_without_javascript(fleet: AuditRepor
     assert next(n for n in root.walk() if n.attrs.get("id") == "device-order").all_text() == WORST_FIRST_TEXT
     # The heat map's links still land on each device, wherever it now sits.
     ids = {n.attrs["id"] for n in root.walk() if "id" in n.attrs}
-    assert {r.attrs["data-anchor"] for r in rows(root)} <= ids
+    assert {row[0] for row in heat} <= ids
 
 
 def test_the_controls_are_labelled_selects_and_offer_what_the_fleet_has(fleet: AuditReport, page: str) -> None:
@@ -485,8 +487,9 @@ def test_the_page_writes_each_distinct_finding_once(fleet: AuditReport) -> None:
     # For 30 more devices: 30 more strings (each one's name, in its facts), no new finding.
     assert (tables[1][0] - tables[0][0], tables[1][1] - tables[0][1]) == (30, 0)
     assert tables[0][1] == len(insecure.results)
-    # What 30 more devices cost: their heat-map rows, sections' headings, and indices.
-    assert (sizes[1] - sizes[0]) / 30 < 6_000
+    # What 30 more devices cost: their heat-map rows' data (counts, not cells: ~3.7 kB a device
+    # when rows were HTML), sections' headings, their roll-up links, and indices.
+    assert (sizes[1] - sizes[0]) / 30 < 2_000
 
 
 PRINT_PROBE = """(function () {
@@ -514,3 +517,100 @@ def test_chromium_printing_draws_and_opens_every_device(tmp_path: Path, fleet: A
         "findings": sum(len(d.results) for d in fleet.devices),
         "closedAfter": len(audited),  # put back as they were
     }
+
+
+# --- issue 13: heat-map rows drawn on demand from the page's data -----------------------------
+
+ROWS_PROBE = """(function () {
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("table.heat tbody tr")); }
+  function state() {
+    return {
+      drawn: rows().map(function (row) { return row.querySelector("td.cell") ? 1 : 0; }),
+      names: rows().map(function (row) { return row.getAttribute("data-name"); }),
+      nodes: document.querySelectorAll("table.heat tbody *").length
+    };
+  }
+  var seen = {load: state()};
+  // A heat-map link to a device far down: its section is drawn and scrolled to.
+  var link = document.querySelector("table.heat tbody tr:nth-child(50) td.cell a");
+  link.click();
+  seen.linked = {href: link.getAttribute("href"), drawn: !!document.getElementById(link.getAttribute("href").slice(1))};
+  document.getElementById("show-all").click();
+  seen.all = state();
+  seen.cells = document.querySelectorAll("table.heat td.cell a[title]").length;
+  document.documentElement.setAttribute("data-probe", JSON.stringify(seen));
+})();"""
+
+
+@pytest.mark.parametrize("fragment", ["", "#sort=name"])
+def test_chromium_draws_the_heatmap_rows_near_the_screen_and_all_on_show_all(
+    tmp_path: Path, fleet: AuditReport, fragment: str
+) -> None:
+    # 243 devices: the page holds one empty row per device; the script draws the first 60 in the
+    # view's order at once (the rest as they come near the screen), and every row for "Show all
+    # details" (and printing), each cell a link titled with its counts, as a small fleet has them.
+    big = AuditReport(
+        devices=[dataclasses.replace(d, name=f"{d.name}-{i:02d}") for i in range(27) for d in fleet.devices],
+        generated_at=fleet.generated_at,
+    )
+    families = len({r.family for d in big.devices for r in d.results})
+    page_text = render_html(big)
+    assert "<td class=\"cell" not in page_text  # no cell is written out: they are the data's
+    rendered = render_in_chromium(tmp_path, with_probe(page_text, ROWS_PROBE), fragment=fragment)
+    assert rendered.recorded_errors == [] and rendered.console_lines == []
+    html = next(n for n in rendered.dom.walk() if n.tag == "html")
+    seen = json.loads(html.attrs["data-probe"])
+    count = len(big.devices)
+    assert seen["load"]["drawn"] == [1] * 60 + [0] * (count - 60)
+    # A drawn row: its header (link, badge), a linked cell per family (some with a count), the total;
+    # a row not drawn: its <tr> alone.
+    most_per_row = 3 + 3 * families + 1
+    assert seen["load"]["nodes"] <= (count - 60) + 60 * most_per_row
+    assert seen["all"]["nodes"] <= count * most_per_row
+    if fragment == "#sort=name":
+        assert seen["load"]["names"] == sorted(seen["load"]["names"])
+    assert seen["linked"]["drawn"] and seen["linked"]["href"].startswith("#dev-")
+    assert seen["all"]["drawn"] == [1] * count
+    assert seen["cells"] == count * families
+    # What the dump shows after the page's first frames: the rows not near the screen stay empty.
+    drawn_rows = [r for r in rows(rendered.dom) if any("cell" in c.classes() for c in r.children)]
+    assert len(drawn_rows) == count  # the probe pressed "Show all details"
+    plain = render_in_chromium(tmp_path, page_text, fragment=fragment)
+    drawn_rows = [r for r in rows(plain.dom) if any("cell" in c.classes() for c in r.children)]
+    assert 60 <= len(drawn_rows) < count
+
+
+SCROLL_ROWS_PROBE = """(function () {
+  var body = document.querySelector("table.heat tbody"), last = body.lastElementChild;
+  var seen = {before: !!last.querySelector("td.cell")};
+  last.scrollIntoView();
+  // The observer reports after a frame: wait for the row, up to 100 rounds (frames come late on a
+  // busy machine, and the virtual time budget runs the rounds without waiting for real time).
+  var rounds = 0;
+  (function check() {
+    seen.after = !!last.querySelector("td.cell");
+    if (!seen.after && ++rounds < 100) { setTimeout(check, 100); return; }
+    seen.drawn = body.querySelectorAll("tr > td.total").length;
+    document.documentElement.setAttribute("data-probe", JSON.stringify(seen));
+  })();
+})();"""
+
+
+def test_chromium_draws_a_heatmap_row_when_it_is_scrolled_to(tmp_path: Path, fleet: AuditReport) -> None:
+    # The observer's path: the last of 243 rows is empty until scrolled to, then drawn, with the
+    # rows near it only. A virtual time budget lets Chromium run frames and the timer before the dump.
+    big = AuditReport(
+        devices=[dataclasses.replace(d, name=f"{d.name}-{i:02d}") for i in range(27) for d in fleet.devices],
+        generated_at=fleet.generated_at,
+    )
+    probed = with_probe(render_html(big), SCROLL_ROWS_PROBE)
+    done = chromium(tmp_path, probed, "--virtual-time-budget=15000", "--dump-dom")
+    assert done.returncode == 0, done.stderr[-2000:]
+    tree = StrictTree()
+    tree.feed(done.stdout)
+    tree.close()
+    html = next(n for n in tree.root.walk() if n.tag == "html")
+    assert html.attrs.get("data-errors") == "[]"
+    seen = json.loads(html.attrs["data-probe"])
+    assert seen["before"] is False and seen["after"] is True
+    assert 60 < seen["drawn"] < len(big.devices)

@@ -3,28 +3,32 @@
 The page opens from disk (``file://``) and needs nothing else: CSS and JS are inline, there are no
 fonts, images or links to other hosts, and a Content-Security-Policy made of the hashes of its own
 ``<style>`` and ``<script>`` blocks keeps it that way (``default-src 'none'``), so even a piece of
-evidence that escaped escaping could not load or run anything. The summary, roll-up and heat map
-are HTML, readable without JavaScript; each device's facts and findings are data (one JSON block in
-``<script type="application/json">``, each distinct string and each distinct finding written once:
-the same finding on a thousand routers costs one entry and an index per router), which the script
-draws into the device's section when it comes near the screen, is linked to, printed, or "Show all
-details" is pressed, with ``textContent`` only. Without JavaScript a note says the details need it:
-a ``<noscript>`` copy would be the whole old page again (34 MB at 1,000 routers). The script also
+evidence that escaped escaping could not load or run anything. The summary and roll-up are HTML,
+readable without JavaScript. The heat map's rows are data (one JSON array, each device's row the
+counts behind its cells, see :func:`_heatmap_row`), drawn by the script as they come near the
+screen (60 at once), and all for printing or "Show all details": written out, 2,000 rows of 20
+linked cells were most of the page's bytes and DOM. Each device's facts and findings are data
+(one JSON block in ``<script type="application/json">``, each distinct string and each distinct
+finding written once: the same finding on a thousand routers costs one entry and an index per
+router), which the script draws into the device's section when it comes near the screen, is
+linked to, printed, or "Show all details" is pressed, with ``textContent`` only. Without
+JavaScript notes say the heat map and the details need it: a ``<noscript>`` copy would be the
+whole old page again (34 MB at 1,000 routers). The script also
 adds filters, "expand all", copy buttons, and opens collapsed sections for printing and links.
 
-Devices come worst first (:func:`worst_first`) in the heat map and in the device sections alike,
-so a reader without JavaScript gets the useful order. The script sorts them again (by name, by
+Devices come worst first (:func:`worst_first`) in the heat map's data and in the device sections
+alike, so a reader without JavaScript gets the useful order. The script sorts them again (by name, by
 status, in inventory order, or back to worst first) and filters them (status, "has failures",
 model, the check family they fail in, name), from labelled controls or from the URL fragment
 (``#sort=name&status=partial&model=2811&family=GUI&q=branch``), so a filtered view can be shared
-as a link. It reads what it needs from each heat-map row's ``data-*`` attributes.
+as a link. It reads what it needs from each device's heat-map row data.
 
 Layout, top to bottom:
 
 * a summary: devices (ok / partial / error), failures by severity, unknown, waived and expired
   waivers, when and by which version the report was made;
-* a heat map, devices × check families (columns in catalog order; the row header carries
-  ``data-device``, the column header ``data-family``): each cell is one ``<td>`` with a class
+* a heat map (drawn by the script), devices × check families (columns in catalog order; the row
+  header carries ``data-device``, the column header ``data-family``): each cell is one ``<td>`` with a class
   naming the worst status in it (``fail-critical`` …
   ``fail-info``, ``unknown``, ``waived``, ``pass``, ``na``; ``error`` for a device that could not be
   audited, ``none`` when it has no result in that family) and a text label, so colour is never the
@@ -182,8 +186,7 @@ def render_html(
         # page again (tens of MB at a thousand devices), the very weight the data below removes.
         '<p class="hint nojs">Each device\'s facts and findings are drawn from the data in this page by'
         " its script, when the device is scrolled to, linked to or printed (or with \u201cShow all"
-        " details\u201d): without JavaScript, the summary, the roll-up and the heat map above are the"
-        " report.</p>",
+        " details\u201d): without JavaScript, the summary and the roll-up above are the report.</p>",
         *sections,
         "</section>",
         "</main>",
@@ -507,58 +510,24 @@ def _rollup(report: AuditReport, anchors: Sequence[str]) -> str:
 # --- heat map -----------------------------------------------------------------------------------
 
 
-def _cell_kind(results: Sequence[CheckResult]) -> str:
-    if not results:
-        return "none"
-    kinds = []
-    for result in results:
-        if result.status == Status.FAIL:
-            kinds.append(f"fail-{result.severity}")
-        elif result.status == Status.NOT_APPLICABLE:
-            kinds.append("na")
-        else:
-            kinds.append(str(result.status))
-    return min(kinds, key=_CELL_KINDS.index)
-
-
-def _cell_counts(results: Sequence[CheckResult]) -> str:
-    by_status = Counter(r.status for r in results)
-    parts = []
-    if by_status[Status.FAIL]:
-        parts.append(f"{by_status[Status.FAIL]} fail ({_severity_phrase(_severity_counts(results))})")
-    for status, word in (
-        (Status.UNKNOWN, "unknown"),
-        (Status.WAIVED, "waived"),
-        (Status.PASS, "pass"),
-        (Status.NOT_APPLICABLE, "not applicable"),
-    ):
-        if by_status[status]:
-            parts.append(f"{by_status[status]} {word}")
-    return ", ".join(parts) or "no result"
-
-
 def _heatmap_row(device: DeviceReport, anchor: str, families: Sequence[str]) -> str:
-    """The device's row of the heat map: its worst result per family, linked to its findings."""
+    """The device's row of the heat map as data (JSON, safe in a ``<script>``), which the page's
+    script draws when the row comes near the screen (see report.js, ``drawRow``):
+    ``[anchor, name, status, fails, worst, model, failing, total, total title, cells]``.
+
+    ``cells`` has one entry per family of ``families``: the family's result counts, ``[critical,
+    high, medium, low, info failures, unknown, waived, pass, not applicable]`` without trailing
+    zeros (``[]``: no result), from which the script makes the cell's class (its worst status, in
+    the order of ``_CELL_KINDS``), label, link and title; ``null`` for a device not audited.
+    As HTML, 2,000 rows of 20 linked cells were most of the page's bytes and DOM (4.2 MB,
+    ~90,000 nodes), nearly all of them off screen.
+    """
     results_of: dict[str, list[CheckResult]] = {}
     for result in device.results:
         results_of.setdefault(result.family, []).append(result)
-    # 40,000 cells at 2,000 devices: each says only what is its own (the device and the family are
-    # its row's and column's headers); the link's title holds the counts behind its label.
-    cells = []
-    for family in families:
-        members = results_of.get(family, [])
-        if device.status.unaudited:
-            kind, tooltip, target = "error", f"{family}: not audited", anchor
-            label = _CELL_LABELS[kind]
-        else:
-            kind = _cell_kind(members)
-            tooltip = f"{family}: {_cell_counts(members)}"
-            target = _family_anchor(anchor, family) if members else anchor
-            label = _CELL_LABELS[kind]
-            fails = sum(1 for r in members if r.status == Status.FAIL)
-            if fails:
-                label += f'<span class="n">{fails}</span>'
-        cells.append(f'<td class="cell {kind}"><a href="#{target}" title="{_e(tooltip)}">{label}</a></td>')
+    cells: list[list[int]] | None = None
+    if not device.status.unaudited:
+        cells = [_cell_vector(results_of.get(family, [])) for family in families]
     failures = _severity_counts(device.results)
     unknown = sum(1 for r in device.results if r.status == Status.UNKNOWN)
     total_title = _severity_phrase(failures) or "no failures"
@@ -571,19 +540,33 @@ def _heatmap_row(device: DeviceReport, anchor: str, families: Sequence[str]) -> 
             total = f"not audited · {total}"
     fails = sum(failures.values())
     worst = max((s for s in failures if failures[s]), key=lambda s: s.rank, default=None)
-    # What the script sorts and filters on (see report.js): it reads these, never the cells' text.
-    keys = (
-        f'data-name="{_e(device.name.lower())}" data-anchor="{anchor}"'
-        f' data-index="{_anchor_position(anchor)}" data-status="{_e(device.status)}"'
-        f' data-fails="{fails}" data-worst="{_e(worst or "")}" data-model="{_e(_model(device))}"'
-        f' data-failing="|{_e("|".join(_failing_families(device)))}|"'
-    )
-    return (
-        f"<tr {keys}><th scope=\"row\" data-device=\"{_e(device.name)}\">"
-        f'<a href="#{anchor}" title="{_e(device.name)}">'
-        f"{_e(device.name)}</a> {_status_badge(device.status)}</th>{''.join(cells)}"
-        f'<td class="total" title="{_e(total_title)}">{_e(total)}</td></tr>'
-    )
+    # What the script sorts and filters on, too (see report.js): it never reads the cells' text.
+    row: list[object] = [
+        anchor,
+        device.name,
+        str(device.status),
+        fails,
+        str(worst or ""),
+        _model(device),
+        f"|{'|'.join(_failing_families(device))}|",
+        total,
+        total_title,
+        cells,
+    ]
+    return _safe_json(row)
+
+
+_VECTOR_STATUSES = (Status.UNKNOWN, Status.WAIVED, Status.PASS, Status.NOT_APPLICABLE)
+
+
+def _cell_vector(results: Sequence[CheckResult]) -> list[int]:
+    """A cell's counts as the page's data carries them (see :func:`_heatmap_row`)."""
+    severities = _severity_counts(results)
+    statuses = Counter(r.status for r in results)
+    vector = [severities[s] for s in _SEVERITIES_WORST_FIRST] + [statuses[s] for s in _VECTOR_STATUSES]
+    while vector and not vector[-1]:
+        vector.pop()
+    return vector
 
 
 def _heatmap(families: Sequence[str], rows: Sequence[str]) -> str:
@@ -599,15 +582,20 @@ def _heatmap(families: Sequence[str], rows: Sequence[str]) -> str:
     family_legend = "".join(
         f'<li><span class="fam">{_e(f)}</span> {_e(FAMILY_TITLES.get(f.upper(), f))}</li>' for f in families
     )
+    # The rows are data (one JSON array, worst first), drawn by the script as they come near the
+    # screen: the table's body is empty without JavaScript, and a note says so.
     return (
         '<section class="heatmap" aria-labelledby="heatmap-h"><h2 id="heatmap-h">Heat map</h2>'
         '<p class="hint">Worst result per device and check family; the number is how many checks'
         " failed. Select a cell for the findings.</p>"
+        '<p class="hint nojs">The heat map is drawn from the data in this page by its script: without'
+        " JavaScript, the summary and the roll-up are the report.</p>"
         f'<p class="hint order" id="device-order" aria-live="polite">{_e(WORST_FIRST_TEXT)}</p>'
         '<div class="scroll"><table class="heat"><caption class="sr">Worst result by device and'
         f' check family</caption><thead><tr><th scope="col" id="sort-name">Device</th>{head}'
         f'<th scope="col" id="sort-severity" aria-sort="descending">Total</th></tr></thead>'
-        f'<tbody>{"".join(rows)}</tbody></table></div>'
+        "<tbody></tbody></table></div>"
+        f'<script type="application/json" id="heat-data">[{",".join(rows)}]</script>'
         f'<ul class="legend">{legend}</ul><ul class="legend families">{family_legend}</ul></section>'
     )
 

@@ -11,8 +11,18 @@
   // them into the device's div.details when it comes near the screen, is linked to, or is printed.
   // Only textContent and attributes are set: no markup is ever parsed from the data.
   var dataNode = document.getElementById("report-data");
-  var DATA = dataNode ? JSON.parse(dataNode.textContent) : {s: [], r: [], d: {}};
-  var S = DATA.s, R = DATA.r;
+  var DATA = null, S = [], R = [];
+
+  // Parsed when the first device is drawn: the page opens on its summary and heat map, which need
+  // none of it (at 2,000 devices its objects were ~10 MB of the page's memory from the start).
+  function loadData() {
+    if (!DATA) {
+      DATA = dataNode ? JSON.parse(dataNode.textContent) : {s: [], r: [], d: {}};
+      S = DATA.s;
+      R = DATA.r;
+    }
+    return DATA;
+  }
   var STATUS_LABEL = {pass: "PASS", na: "N/A", unknown: "UNKNOWN", waived: "WAIVED"};
   var expandAll = false;
 
@@ -155,7 +165,7 @@
   function renderDevice(section) {
     if (!section || section.getAttribute("data-drawn")) { return section; }
     section.setAttribute("data-drawn", "1");
-    var holder = section.querySelector("div.details"), details = DATA.d[section.id];
+    var holder = section.querySelector("div.details"), details = loadData().d[section.id];
     if (!holder) { return section; }
     holder.textContent = "";
     if (details) { holder.appendChild(renderDetails(section.id, details)); }
@@ -174,6 +184,7 @@
   }
 
   function renderAll() {
+    devices.forEach(drawRow);
     deviceSections.forEach(renderDevice);
     root.setAttribute("data-details", "all");
   }
@@ -203,7 +214,7 @@
   // --- devices: sort and filter ---------------------------------------------------------------
   // The state lives in the URL fragment (#sort=name&status=partial&model=2811&family=GUI&q=br), so
   // a filtered view can be shared as a link; a fragment without "=" is an anchor, as before.
-  // Each heat-map row carries its device's keys (data-*); its section is found by id. Rows and
+  // Each device's keys come from its heat-map row's data; its section is found by id. Rows and
   // sections are reordered once each, through a DocumentFragment, and hidden by one class each:
   // no layout is read in between, so 1,000 devices cost one style and layout pass.
   var DEVICE_CONTROLS = {sort: "device-sort", status: "device-status", model: "device-model",
@@ -227,19 +238,122 @@
   var observer = window.IntersectionObserver ? new IntersectionObserver(function (entries) {
     entries.forEach(function (entry) { if (entry.isIntersecting) { renderDevice(entry.target); } });
   }, {rootMargin: "600px 0px"}) : null;
-  var devices = (heatBody ? Array.prototype.slice.call(heatBody.rows) : []).map(function (row, position) {
-    return {
+  // --- heat map rows, drawn on demand ---------------------------------------------------------------
+  // Each device's row is data (HEAT, from #heat-data, worst first: [anchor, name, status, fails, worst,
+  // model, failing families, total, total's title, cells]); the table holds one empty <tr> per
+  // device, which sorting moves and filtering hides, and a row's cells are made when it comes near
+  // the screen, is printed, or every device is drawn. 2,000 rows of 20 linked cells written out
+  // were most of the page (bytes and DOM); a screen shows a few dozen.
+  var heatData = document.getElementById("heat-data");
+  var HEAT = heatData ? JSON.parse(heatData.textContent) : [];
+  var FAMILIES = Array.prototype.map.call(document.querySelectorAll("table.heat thead th[data-family]"),
+                                          function (th) { return th.getAttribute("data-family"); });
+  // A cell's counts: failures by severity (worst first), then these statuses (see html.py, _cell_vector).
+  var SEVERITIES = ["critical", "high", "medium", "low", "info"];
+  var OTHER_KINDS = [["unknown", "unknown"], ["waived", "waived"], ["pass", "pass"], ["na", "not applicable"]];
+  var CELL_LABELS = {"fail-critical": "CRIT", "fail-high": "HIGH", "fail-medium": "MED", "fail-low": "LOW",
+                     "fail-info": "INFO", unknown: "UNKN", waived: "WAIVED", pass: "PASS", na: "N/A",
+                     error: "ERROR", none: "\u2014"};
+  var FIRST_ROWS = 60;  // drawn at once: more than a tall screen shows above the observer's margin
+
+  function familyAnchor(anchor, family) { return anchor + "--" + family.replace(/[^A-Za-z0-9_-]+/g, "-"); }
+
+  // One cell: its class and label name the worst status in it, its link's title gives the counts.
+  function heatCell(anchor, family, counts) {
+    var kind = "error", title = family + ": not audited", target = anchor, fails = 0;
+    if (counts) {
+      var parts = [], bySeverity = [], i;
+      kind = "none";
+      for (i = 0; i < SEVERITIES.length; i++) {
+        if (counts[i]) {
+          if (!fails) { kind = "fail-" + SEVERITIES[i]; }
+          fails += counts[i];
+          bySeverity.push(counts[i] + " " + SEVERITIES[i]);
+        }
+      }
+      if (fails) { parts.push(fails + " fail (" + bySeverity.join(", ") + ")"); }
+      for (i = 0; i < OTHER_KINDS.length; i++) {
+        var count = counts[SEVERITIES.length + i];
+        if (count) {
+          if (kind === "none") { kind = OTHER_KINDS[i][0]; }
+          parts.push(count + " " + OTHER_KINDS[i][1]);
+        }
+      }
+      title = family + ": " + (parts.join(", ") || "no result");
+      if (counts.length) { target = familyAnchor(anchor, family); }
+    }
+    var link = el("a", "", CELL_LABELS[kind]);
+    link.href = "#" + target;
+    link.title = title;
+    if (fails) { link.appendChild(el("span", "n", String(fails))); }
+    return add(el("td", "cell " + kind), link);
+  }
+
+  function drawRow(device) {
+    if (!device || device.drawn) { return; }
+    device.drawn = true;
+    var data = device.data, row = device.row, anchor = data[0];
+    var link = el("a", "", data[1]);
+    link.href = "#" + anchor;
+    link.title = data[1];
+    var th = add(el("th"), link, " ", el("span", "badge dev-" + data[2], data[2].toUpperCase()));
+    th.setAttribute("scope", "row");
+    th.setAttribute("data-device", data[1]);
+    var cells = document.createDocumentFragment();
+    cells.appendChild(th);
+    FAMILIES.forEach(function (family, i) { cells.appendChild(heatCell(anchor, family, data[9] && data[9][i])); });
+    var total = el("td", "total", data[7]);
+    total.title = data[8];
+    cells.appendChild(total);
+    row.appendChild(cells);
+    if (rowObserver) { rowObserver.unobserve(row); }
+  }
+
+  var deviceOfRow = new Map();
+  var rowObserver = window.IntersectionObserver ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) { if (entry.isIntersecting) { drawRow(deviceOfRow.get(entry.target)); } });
+  }, {rootMargin: "600px 0px"}) : null;
+  var devices = HEAT.map(function (data, position) {
+    var row = document.createElement("tr"), number = /^dev-(\d+)-/.exec(data[0]);
+    row.setAttribute("data-anchor", data[0]);
+    row.setAttribute("data-name", data[1].toLowerCase());
+    var device = {
       row: row,
-      section: document.getElementById(row.getAttribute("data-anchor") || ""),
+      data: data,
+      drawn: false,
+      section: document.getElementById(data[0]),
       position: position,  // the page's own order: worst first
-      name: row.getAttribute("data-name") || "",
-      index: parseInt(row.getAttribute("data-index"), 10) || 0,
-      status: row.getAttribute("data-status") || "",
-      fails: parseInt(row.getAttribute("data-fails"), 10) || 0,
-      model: row.getAttribute("data-model") || "",
-      failing: row.getAttribute("data-failing") || "||"
+      name: data[1].toLowerCase(),
+      index: number ? parseInt(number[1], 10) - 1 : 0,
+      status: data[2],
+      fails: data[3],
+      model: data[5],
+      failing: data[6]
     };
+    deviceOfRow.set(row, device);
+    return device;
   });
+  if (heatBody) {
+    var rows = document.createDocumentFragment();
+    devices.forEach(function (device) { rows.appendChild(device.row); });
+    heatBody.appendChild(rows);
+  }
+
+  // The first rows the reader sees, in the current order, now; the rest as they come near.
+  function drawFirstRows() {
+    var shown = 0;
+    for (var row = heatBody ? heatBody.firstElementChild : null; row && shown < FIRST_ROWS; row = row.nextElementSibling) {
+      if (!row.classList.contains("hidden")) {
+        drawRow(deviceOfRow.get(row));
+        shown += 1;
+      }
+    }
+    devices.forEach(function (device) {
+      if (device.drawn) { return; }
+      if (rowObserver) { rowObserver.observe(device.row); } else { drawRow(device); }
+    });
+  }
+
   var currentSort = "severity";
 
   function control(key) { return document.getElementById(DEVICE_CONTROLS[key]); }
@@ -481,6 +595,7 @@
   addSortButtons();
   if (isStateFragment(window.location.hash)) { stateFromFragment(window.location.hash); }
   applyDeviceView(false);
+  drawFirstRows();
   // A link inside the page to a device not drawn yet: draw it first, so the browser finds the
   // target (a second click on the same link fires no hashchange).
   document.addEventListener("click", function (event) {
