@@ -7,12 +7,14 @@ evidence that escaped escaping could not load or run anything. The summary and r
 readable without JavaScript. The heat map's rows are data (one JSON array, each device's row the
 counts behind its cells, see :func:`_heatmap_row`), drawn by the script as they come near the
 screen (60 at once), and all for printing or "Show all details": written out, 2,000 rows of 20
-linked cells were most of the page's bytes and DOM. Each device's facts and findings are data
+linked cells were most of the page's bytes and DOM. Below :data:`HEATMAP_ON_DEMAND_FROM` devices
+(most fleets) the rows are written out as HTML as well, the markup the script would draw, so the
+heat map reads without JavaScript; the script takes them as drawn. Each device's facts and findings are data
 (one JSON block in ``<script type="application/json">``, each distinct string and each distinct
 finding written once: the same finding on a thousand routers costs one entry and an index per
 router), which the script draws into the device's section when it comes near the screen, is
 linked to, printed, or "Show all details" is pressed, with ``textContent`` only. Without
-JavaScript notes say the heat map and the details need it: a ``<noscript>`` copy would be the
+JavaScript notes say the details (and a large page's heat map) need it: a ``<noscript>`` copy would be the
 whole old page again (34 MB at 1,000 routers). The script also
 adds filters, "expand all", copy buttons, and opens collapsed sections for printing and links.
 
@@ -27,7 +29,8 @@ Layout, top to bottom:
 
 * a summary: devices (ok / partial / error), failures by severity, unknown, waived and expired
   waivers, when and by which version the report was made;
-* a heat map (drawn by the script), devices × check families (columns in catalog order; the row
+* a heat map (HTML below :data:`HEATMAP_ON_DEMAND_FROM` devices, drawn by the script from it on),
+  devices × check families (columns in catalog order; the row
   header carries ``data-device``, the column header ``data-family``): each cell is one ``<td>`` with a class
   naming the worst status in it (``fail-critical`` …
   ``fail-info``, ``unknown``, ``waived``, ``pass``, ``na``; ``error`` for a device that could not be
@@ -526,8 +529,8 @@ def _rollup(report: AuditReport, anchors: Sequence[str]) -> str:
 #: From this many devices on, the heat map's rows are only data, drawn by the page's script as
 #: they come near the screen; below it they are written out as HTML too (the same markup the script
 #: draws), so the heat map reads without JavaScript (a mail client, a locked-down viewer). Written
-#: out, the rows cost ~2.1 kB of page and ~15 kB of Chromium's memory a device (2,000 devices: 3.4 MB
-#: and 29 MB, see bench/README.md): at 499 devices ~7 MB, well inside the 500 MB the page is held to.
+#: out, the rows cost ~2 kB of page and ~15 kB of Chromium's renderer a device (2,000 devices: 29 MB,
+#: see bench/README.md): at 499 devices ~1 MB and ~7 MB, well inside the 500 MB the page is held to.
 HEATMAP_ON_DEMAND_FROM = 500
 
 
@@ -1078,6 +1081,7 @@ def _controls(devices: Sequence[DeviceReport]) -> str:
 
 
 __all__ = [
+    "HEATMAP_ON_DEMAND_FROM",
     "MAX_TREND_POINTS",
     "WORST_FIRST_TEXT",
     "TrendPoint",
