@@ -718,3 +718,17 @@ def test_chromium_takes_a_small_pages_written_rows_as_drawn(tmp_path: Path, flee
     assert seen["byName"] == [name.lower() for name in expected_order(fleet, "name")]
     assert seen["linked"]["drawn"] and seen["linked"]["href"].startswith("#dev-")
     assert seen["all"] == {"rows": count, "cells": count * families, "totals": count}
+
+
+def test_chromium_draws_from_the_data_rows_written_that_are_not_its_own(
+    tmp_path: Path, fleet: AuditReport, page: str
+) -> None:
+    # A page whose written rows do not match its data (one row cut out: never made by html.py, but
+    # an edited or truncated copy could be) is drawn from the data, once per device, not doubled.
+    cut = re.sub(r"<tr data-anchor=[^>]*>.*?</tr>", "", page, count=1)
+    assert cut.count("<tr data-anchor=") == len(fleet.devices) - 1
+    rendered = render_in_chromium(tmp_path, cut, fragment="#details=all")
+    assert rendered.recorded_errors == [] and rendered.console_lines == []
+    drawn = render_in_chromium(tmp_path, render_html(fleet, heatmap_on_demand_from=0), fragment="#details=all")
+    assert [_shape(r) for r in _heat_rows(rendered.dom)] == [_shape(r) for r in _heat_rows(drawn.dom)]
+    assert len(_heat_rows(rendered.dom)) == len(fleet.devices)

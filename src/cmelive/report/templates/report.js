@@ -315,8 +315,13 @@
   }, {rootMargin: "600px 0px"}) : null;
   // A small page has its rows written out as well (html.py, HEATMAP_ON_DEMAND_FROM), one per entry
   // of the data, in its order: they are taken as drawn, never drawn again.
-  var writtenRows = heatBody && HEAT.length && heatBody.rows.length === HEAT.length
-    ? Array.prototype.slice.call(heatBody.rows) : null;
+  var writtenRows = heatBody && heatBody.rows.length ? Array.prototype.slice.call(heatBody.rows) : null;
+  if (writtenRows && (writtenRows.length !== HEAT.length ||
+      !writtenRows.every(function (row, i) { return row.getAttribute("data-anchor") === HEAT[i][0]; }))) {
+    // Not the data's rows (never written so by html.py): drawn from the data instead, as on a large page.
+    heatBody.textContent = "";
+    writtenRows = null;
+  }
   var devices = HEAT.map(function (data, position) {
     var row, number = /^dev-(\d+)-/.exec(data[0]);
     if (writtenRows) {
