@@ -528,9 +528,9 @@ def _rollup(report: AuditReport, anchors: Sequence[str]) -> str:
 
 #: From this many devices on, the heat map's rows are only data, drawn by the page's script as
 #: they come near the screen; below it they are written out as HTML too (the same markup the script
-#: draws), so the heat map reads without JavaScript (a mail client, a locked-down viewer). Written
-#: out, the rows cost ~2 kB of page and ~15 kB of Chromium's renderer a device (2,000 devices: 29 MB,
-#: see bench/README.md): at 499 devices ~1 MB and ~7 MB, well inside the 500 MB the page is held to.
+#: draws), so the heat map reads without JavaScript (a mail client, a locked-down viewer). At 499
+#: devices, written out against data only: page 0.9 -> 1.9 MB, Chromium as opened 446 -> 449 MB,
+#: opening 355 -> 440 ms (bench/README.md); at 2,000 the rows as HTML were what the page had to lose.
 HEATMAP_ON_DEMAND_FROM = 500
 
 
