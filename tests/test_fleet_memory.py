@@ -27,7 +27,7 @@ from cmelive.fleet_defaults import REPORT_FILES
 from cmelive.inventory import InventoryHost
 from cmelive.policy import Policy
 from cmelive.report.files import report_parts, write_reports
-from cmelive.report.html import DevicePart, TrendPoint
+from cmelive.report.html import DevicePart, TrendPoint, heatmap_families
 from cmelive.report.model import AuditReport, DeviceReport, DeviceStatus
 from cmelive.report.spool import PartsSpool, Summaries, write_streamed_reports
 from cmelive.snapshot import Snapshot
@@ -118,7 +118,13 @@ def _fleet_report() -> AuditReport:
     return AuditReport(waived, generated_at="2026-06-01T10:00:00Z")
 
 
-def test_streamed_reports_are_the_reports_joined_in_memory(tmp_path: Path) -> None:
+@pytest.mark.parametrize("on_demand", [False, True], ids=["heatmap-written", "heatmap-on-demand"])
+def test_streamed_reports_are_the_reports_joined_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_demand: bool
+) -> None:
+    # Both heat maps: a small fleet's rows written out as HTML, a large one's drawn by the script.
+    if on_demand:
+        monkeypatch.setattr("cmelive.report.html.HEATMAP_ON_DEMAND_FROM", 0)
     report = _fleet_report()
     dir_names = {d.name: d.name.replace("-", "_") for d in report.devices}
     trend = [TrendPoint(1, "2026-05-31T10:00:00Z", {"high": 3}), TrendPoint(2, "2026-06-01T10:00:00Z", {"high": 2})]
@@ -140,6 +146,8 @@ def test_streamed_reports_are_the_reports_joined_in_memory(tmp_path: Path) -> No
     assert set(written) == set(expected) == set(REPORT_FILES)
     for kind, path in expected.items():
         assert written[kind].read_bytes() == path.read_bytes(), kind
+    cells = written["html"].read_text(encoding="utf-8").count('<td class="cell ')
+    assert cells == (0 if on_demand else len(report.devices) * len(heatmap_families(report)))
     assert locations is not None
     assert [locations.load(i) for i in range(len(report.devices))] == [d.to_dict() for d in report.devices]
     # The spool was anonymous: the run directory holds the reports and nothing else.

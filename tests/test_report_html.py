@@ -526,7 +526,7 @@ def test_device_in_error_has_its_reason_and_no_result_groups(page: str) -> None:
     assert not [n for n in section.walk() if "group" in n.classes()]
 
 
-def test_page_reads_without_javascript(page: str, drawn: Node) -> None:
+def test_page_reads_without_javascript(report: AuditReport, page: str, drawn: Node) -> None:
     root = parse(page)
     controls = next(n for n in root.walk() if n.attrs.get("id") == "controls")
     assert "hidden" in controls.attrs  # the script shows them; without it there is nothing dead
@@ -536,17 +536,26 @@ def test_page_reads_without_javascript(page: str, drawn: Node) -> None:
     buttons = {n.attrs["id"] for n in root.walk() if n.tag == "button"}
     assert buttons == {"show-all", "expand-all", "collapse-all"}
     assert all(controls in n.ancestors() for n in root.walk() if n.tag in {"button", "input"})
-    # The heat map and the details are drawn by the script: without it, a note says so, in the heat
-    # map, above the devices and in each.
+    # A small page's heat map is HTML (its rows written out); the details are drawn by the script:
+    # without it, a note says so above the devices and in each.
+    notes = [n for n in root.walk() if "nojs" in n.classes()]
+    assert "without JavaScript, the summary, the roll-up and the heat map above are the report" in notes[0].all_text()
+    sections = [n for n in root.walk() if "device" in n.classes() and n.tag == "section"]
+    assert len(sections) == 4 == len(notes) - 1
+    assert len(_heat_body(root).children) == 4
+    assert not [n for n in root.walk() if "finding" in n.classes()]
+    # From HEATMAP_ON_DEMAND_FROM devices on, the rows are drawn by the script: a note says so.
+    root = parse(render_html(report, heatmap_on_demand_from=len(report.devices)))
     notes = [n for n in root.walk() if "nojs" in n.classes()]
     assert "The heat map is drawn" in notes[0].all_text()
     assert "without JavaScript, the summary and the roll-up" in notes[0].all_text()
     assert "without JavaScript, the summary and the roll-up above are the report" in notes[1].all_text()
-    sections = [n for n in root.walk() if "device" in n.classes() and n.tag == "section"]
-    assert len(sections) == 4 == len(notes) - 2
-    heat_body = next(n for n in root.walk() if n.tag == "tbody" and "heat" in (n.parent.classes() if n.parent else ()))
-    assert heat_body.children == []
-    assert not [n for n in root.walk() if "finding" in n.classes()]
+    assert len(notes) == 2 + 4
+    assert _heat_body(root).children == []
+
+
+def _heat_body(root: Node) -> Node:
+    return next(n for n in root.walk() if n.tag == "tbody" and "heat" in (n.parent.classes() if n.parent else ()))
 
 
 # --- trend --------------------------------------------------------------------------------------

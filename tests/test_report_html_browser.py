@@ -22,7 +22,7 @@ import pytest
 from cmelive.audit import unreachable_report
 from cmelive.checks.base import CheckResult, Severity, Status
 from cmelive.commands import AUDIT_COMMANDS, CommandStatus
-from cmelive.report.html import WORST_FIRST_TEXT, render_html, worst_first
+from cmelive.report.html import HEATMAP_ON_DEMAND_FROM, WORST_FIRST_TEXT, heatmap_families, render_html, worst_first
 from cmelive.report.model import INTERRUPTED_ERROR, NOT_STARTED_ERROR, AuditReport, DeviceReport, DeviceStatus
 from cmelive.report.text import FAMILY_TITLES, family_order
 from tests.test_report_html import Node, StrictTree, chromium, fleet_report, parse, render_in_chromium
@@ -476,7 +476,8 @@ def test_the_page_writes_each_distinct_finding_once(fleet: AuditReport) -> None:
             devices=[dataclasses.replace(insecure, name=f"cme-{i:03d}") for i in range(count)],
             generated_at=fleet.generated_at,
         )
-        page_text = render_html(many)
+        # Rows as data only (a large page's): a small page writes its heat-map rows out too.
+        page_text = render_html(many, heatmap_on_demand_from=0)
         found = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page_text, re.S)
         assert found is not None and "<" not in found.group(1)
         data = json.loads(found.group(1))
@@ -554,7 +555,7 @@ def test_chromium_draws_the_heatmap_rows_near_the_screen_and_all_on_show_all(
         generated_at=fleet.generated_at,
     )
     families = len({r.family for d in big.devices for r in d.results})
-    page_text = render_html(big)
+    page_text = render_html(big, heatmap_on_demand_from=len(big.devices))
     assert "<td class=\"cell" not in page_text  # no cell is written out: they are the data's
     rendered = render_in_chromium(tmp_path, with_probe(page_text, ROWS_PROBE), fragment=fragment)
     assert rendered.recorded_errors == [] and rendered.console_lines == []
@@ -603,7 +604,7 @@ def test_chromium_draws_a_heatmap_row_when_it_is_scrolled_to(tmp_path: Path, fle
         devices=[dataclasses.replace(d, name=f"{d.name}-{i:02d}") for i in range(27) for d in fleet.devices],
         generated_at=fleet.generated_at,
     )
-    probed = with_probe(render_html(big), SCROLL_ROWS_PROBE)
+    probed = with_probe(render_html(big, heatmap_on_demand_from=len(big.devices)), SCROLL_ROWS_PROBE)
     done = chromium(tmp_path, probed, "--virtual-time-budget=15000", "--dump-dom")
     assert done.returncode == 0, done.stderr[-2000:]
     tree = StrictTree()
@@ -614,3 +615,120 @@ def test_chromium_draws_a_heatmap_row_when_it_is_scrolled_to(tmp_path: Path, fle
     seen = json.loads(html.attrs["data-probe"])
     assert seen["before"] is False and seen["after"] is True
     assert 60 < seen["drawn"] < len(big.devices)
+
+
+# --- a small page's heat map written out as HTML (below HEATMAP_ON_DEMAND_FROM devices) -----------
+
+_KIND_ORDER = ("unknown", "waived", "pass", "na")
+
+
+def _expected_cell(device: DeviceReport, family: str) -> str:
+    """The cell's kind, from the device's results: its worst status in the family."""
+    if device.status.unaudited:
+        return "error"
+    members = [r for r in device.results if r.family == family]
+    fails = [r.severity for r in members if r.status == Status.FAIL]
+    if fails:
+        return f"fail-{max(fails, key=lambda s: s.rank)}"
+    present = {"na" if r.status == Status.NOT_APPLICABLE else str(r.status) for r in members}
+    return next((kind for kind in _KIND_ORDER if kind in present), "none")
+
+
+def _heat_rows(root: Node) -> list[Node]:
+    body = next(n for n in root.walk() if n.tag == "tbody" and n.parent is not None and "heat" in n.parent.classes())
+    assert all(row.tag == "tr" for row in body.children)
+    return body.children
+
+
+def test_a_small_page_has_its_heat_map_cells_without_javascript(fleet: AuditReport, page: str) -> None:
+    assert len(fleet.devices) < HEATMAP_ON_DEMAND_FROM
+    root = parse(page)
+    families = [n.attrs["data-family"] for n in root.walk() if n.tag == "th" and "data-family" in n.attrs]
+    assert families
+    ids = {n.attrs["id"] for n in root.walk() if "id" in n.attrs}
+    heat_rows = _heat_rows(root)
+    # One row per device, worst first, each: its header (a link to the device), a cell per family
+    # with its worst status as class and label, linked, the total.
+    assert [_name_of(fleet, r) for r in heat_rows] == expected_order(fleet, "severity")
+    for row in heat_rows:
+        device = next(d for d in fleet.devices if d.name == _name_of(fleet, row))
+        anchor = row.attrs["data-anchor"]
+        header, *cells, total = row.children
+        assert header.tag == "th" and header.attrs["scope"] == "row" and header.attrs["data-device"] == device.name
+        assert header.children[0].attrs["href"] == f"#{anchor}" and anchor in ids
+        assert header.children[0].all_text() == device.name
+        assert [c.tag for c in cells] == ["td"] * len(families)
+        for family, cell in zip(families, cells, strict=True):
+            kind = _expected_cell(device, family)
+            assert cell.classes() == {"cell", kind}
+            link = cell.children[0]
+            assert link.tag == "a" and link.attrs["title"].startswith(f"{family}: ")
+            assert link.attrs["href"] in (f"#{anchor}", f"#{anchor}--{family}")
+            fails = sum(1 for r in device.results if r.family == family and r.status == Status.FAIL)
+            assert link.all_text().endswith(str(fails)) if fails else not link.children
+        assert total.classes() == {"total"} and "fail" in total.all_text() or "not audited" in total.all_text()
+    # No note that the heat map needs JavaScript: it does not.
+    assert not [n for n in root.walk() if "nojs" in n.classes() and "heat map is drawn" in n.all_text()]
+
+
+def _shape(node: Node) -> tuple[object, ...]:
+    """An element as the DOM has it: tag, attributes, text and elements in order."""
+    return (
+        node.tag,
+        sorted(node.attrs.items()),
+        [part if isinstance(part, str) else _shape(part) for part in node.content],
+    )
+
+
+WRITTEN_ROWS_PROBE = """(function () {
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("table.heat tbody tr")); }
+  var seen = {rows: rows().length, cells: document.querySelectorAll("table.heat td.cell").length};
+  document.querySelector("#sort-name button.sort").click();
+  seen.byName = rows().map(function (r) { return r.getAttribute("data-name"); });
+  seen.rowsSorted = rows().length;
+  var link = document.querySelector("table.heat tbody tr:nth-child(1) td.cell a[href*='--']");
+  link.click();
+  seen.linked = {href: link.getAttribute("href"), drawn: !!document.getElementById(link.getAttribute("href").slice(1))};
+  document.getElementById("show-all").click();
+  seen.all = {rows: rows().length, cells: document.querySelectorAll("table.heat td.cell").length,
+              totals: document.querySelectorAll("table.heat td.total").length};
+  document.documentElement.setAttribute("data-probe", JSON.stringify(seen));
+})();"""
+
+
+def test_chromium_takes_a_small_pages_written_rows_as_drawn(tmp_path: Path, fleet: AuditReport, page: str) -> None:
+    families = len(heatmap_families(fleet))
+    count = len(fleet.devices)
+    # The rows the script draws from the data (a large page's way) are the rows written out, node for node.
+    on_demand = render_html(fleet, heatmap_on_demand_from=0)
+    assert '<td class="cell' not in on_demand and page.count('<td class="cell ') == count * families
+    drawn = render_in_chromium(tmp_path, on_demand, fragment="#details=all")
+    written = render_in_chromium(tmp_path, page, fragment="#details=all")
+    for rendered in (drawn, written):
+        assert rendered.recorded_errors == [] and rendered.console_lines == []
+    assert [_shape(r) for r in _heat_rows(written.dom)] == [_shape(r) for r in _heat_rows(drawn.dom)]
+    assert [_shape(r) for r in _heat_rows(written.dom)] == [_shape(r) for r in _heat_rows(parse(page))]
+    # Driven as a reader would: no row drawn twice, sorting moves the written rows, a cell's link
+    # lands on the family in the device's section (drawn for it), "Show all details" adds no cell.
+    probed = render_in_chromium(tmp_path, with_probe(page, WRITTEN_ROWS_PROBE))
+    assert probed.recorded_errors == [] and probed.console_lines == []
+    html = next(n for n in probed.dom.walk() if n.tag == "html")
+    seen = json.loads(html.attrs["data-probe"])
+    assert seen["rows"] == seen["rowsSorted"] == count and seen["cells"] == count * families
+    assert seen["byName"] == [name.lower() for name in expected_order(fleet, "name")]
+    assert seen["linked"]["drawn"] and seen["linked"]["href"].startswith("#dev-")
+    assert seen["all"] == {"rows": count, "cells": count * families, "totals": count}
+
+
+def test_chromium_draws_from_the_data_rows_written_that_are_not_its_own(
+    tmp_path: Path, fleet: AuditReport, page: str
+) -> None:
+    # A page whose written rows do not match its data (one row cut out: never made by html.py, but
+    # an edited or truncated copy could be) is drawn from the data, once per device, not doubled.
+    cut = re.sub(r"<tr data-anchor=[^>]*>.*?</tr>", "", page, count=1)
+    assert cut.count("<tr data-anchor=") == len(fleet.devices) - 1
+    rendered = render_in_chromium(tmp_path, cut, fragment="#details=all")
+    assert rendered.recorded_errors == [] and rendered.console_lines == []
+    drawn = render_in_chromium(tmp_path, render_html(fleet, heatmap_on_demand_from=0), fragment="#details=all")
+    assert [_shape(r) for r in _heat_rows(rendered.dom)] == [_shape(r) for r in _heat_rows(drawn.dom)]
+    assert len(_heat_rows(rendered.dom)) == len(fleet.devices)

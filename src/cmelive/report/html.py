@@ -7,12 +7,14 @@ evidence that escaped escaping could not load or run anything. The summary and r
 readable without JavaScript. The heat map's rows are data (one JSON array, each device's row the
 counts behind its cells, see :func:`_heatmap_row`), drawn by the script as they come near the
 screen (60 at once), and all for printing or "Show all details": written out, 2,000 rows of 20
-linked cells were most of the page's bytes and DOM. Each device's facts and findings are data
+linked cells were most of the page's bytes and DOM. Below :data:`HEATMAP_ON_DEMAND_FROM` devices
+(most fleets) the rows are written out as HTML as well, the markup the script would draw, so the
+heat map reads without JavaScript; the script takes them as drawn. Each device's facts and findings are data
 (one JSON block in ``<script type="application/json">``, each distinct string and each distinct
 finding written once: the same finding on a thousand routers costs one entry and an index per
 router), which the script draws into the device's section when it comes near the screen, is
 linked to, printed, or "Show all details" is pressed, with ``textContent`` only. Without
-JavaScript notes say the heat map and the details need it: a ``<noscript>`` copy would be the
+JavaScript notes say the details (and a large page's heat map) need it: a ``<noscript>`` copy would be the
 whole old page again (34 MB at 1,000 routers). The script also
 adds filters, "expand all", copy buttons, and opens collapsed sections for printing and links.
 
@@ -27,7 +29,8 @@ Layout, top to bottom:
 
 * a summary: devices (ok / partial / error), failures by severity, unknown, waived and expired
   waivers, when and by which version the report was made;
-* a heat map (drawn by the script), devices × check families (columns in catalog order; the row
+* a heat map (HTML below :data:`HEATMAP_ON_DEMAND_FROM` devices, drawn by the script from it on),
+  devices × check families (columns in catalog order; the row
   header carries ``data-device``, the column header ``data-family``): each cell is one ``<td>`` with a class
   naming the worst status in it (``fail-critical`` …
   ``fail-info``, ``unknown``, ``waived``, ``pass``, ``na``; ``error`` for a device that could not be
@@ -138,12 +141,15 @@ def render_html(
     title: str = "cmelive fleet report",
     device_parts: Sequence[DevicePart] | None = None,
     packed_details: str | None = None,
+    heatmap_on_demand_from: int | None = None,
 ) -> str:
     """The report as one self-contained HTML page (``trend``: past runs, drawn when ≥ 2).
 
     ``device_parts`` are the devices' :func:`device_html`, when already made (a fleet makes them
     while the run goes on): each carries the anchor the heat map links to. ``packed_details``
     stands in for the devices' packed details (see :class:`DetailsPacker`) when given.
+    From ``heatmap_on_demand_from`` devices on (default :data:`HEATMAP_ON_DEMAND_FROM`) the heat
+    map's rows are drawn by the script on demand; below, they are written out as HTML too.
     """
     families = _families_of(report.devices)
     today = _report_date(report.generated_at)
@@ -159,6 +165,14 @@ def render_html(
     # script's "worst first" sort goes back to (it keeps this order, it does not compute its own).
     order = worst_first(report.devices)
     rows = [rows[i] for i in order]
+    threshold = HEATMAP_ON_DEMAND_FROM if heatmap_on_demand_from is None else heatmap_on_demand_from
+    # Below the threshold the rows are HTML as well, made here from the devices (a fleet's
+    # summaries carry all a row reads), so the streamed page is this one byte for byte.
+    written = (
+        None
+        if len(report.devices) >= threshold
+        else [_heatmap_row_html(_heatmap_row_data(report.devices[i], anchors[i], families), families) for i in order]
+    )
     sections = [device_parts[i].html for i in order]
     details = _pack(device_parts) if packed_details is None else packed_details
     css = _asset("report.css")
@@ -177,7 +191,7 @@ def render_html(
         _controls(report.devices),
         "<main>",
         _summary(report, anchors, today),
-        _heatmap(families, rows),
+        _heatmap(families, rows, written),
         _rollup(report, anchors),
         _trend(trend),
         '<section class="devices" aria-labelledby="devices-h">',
@@ -186,7 +200,9 @@ def render_html(
         # page again (tens of MB at a thousand devices), the very weight the data below removes.
         '<p class="hint nojs">Each device\'s facts and findings are drawn from the data in this page by'
         " its script, when the device is scrolled to, linked to or printed (or with \u201cShow all"
-        " details\u201d): without JavaScript, the summary and the roll-up above are the report.</p>",
+        " details\u201d): without JavaScript, the summary"
+        + (", the roll-up and the heat map" if written is not None else " and the roll-up")
+        + " above are the report.</p>",
         *sections,
         "</section>",
         "</main>",
@@ -510,8 +526,21 @@ def _rollup(report: AuditReport, anchors: Sequence[str]) -> str:
 # --- heat map -----------------------------------------------------------------------------------
 
 
+#: From this many devices on, the heat map's rows are only data, drawn by the page's script as
+#: they come near the screen; below it they are written out as HTML too (the same markup the script
+#: draws), so the heat map reads without JavaScript (a mail client, a locked-down viewer). At 499
+#: devices, written out against data only: page 0.9 -> 1.9 MB, Chromium as opened 446 -> 449 MB,
+#: opening 355 -> 440 ms (bench/README.md); at 2,000 the rows as HTML were what the page had to lose.
+HEATMAP_ON_DEMAND_FROM = 500
+
+
 def _heatmap_row(device: DeviceReport, anchor: str, families: Sequence[str]) -> str:
-    """The device's row of the heat map as data (JSON, safe in a ``<script>``), which the page's
+    """The device's row of the heat map as data (JSON of :func:`_heatmap_row_data`)."""
+    return _safe_json(_heatmap_row_data(device, anchor, families))
+
+
+def _heatmap_row_data(device: DeviceReport, anchor: str, families: Sequence[str]) -> list[object]:
+    """The device's row of the heat map as data, which the page's
     script draws when the row comes near the screen (see report.js, ``drawRow``):
     ``[anchor, name, status, fails, worst, model, failing, total, total title, cells]``.
 
@@ -553,10 +582,57 @@ def _heatmap_row(device: DeviceReport, anchor: str, families: Sequence[str]) -> 
         total_title,
         cells,
     ]
-    return _safe_json(row)
+    return row
+
+
+def _heatmap_row_html(row: Sequence[object], families: Sequence[str]) -> str:
+    """The row of :func:`_heatmap_row_data` as HTML: the markup report.js's ``drawRow`` makes of
+    it, cell for cell (the script takes a row written out as drawn)."""
+    anchor, name, status, _fails, _worst, _model_, _failing, total, total_title, cells = row
+    assert isinstance(name, str) and isinstance(status, str)
+    out = [
+        f'<tr data-anchor="{_e(anchor)}" data-name="{_e(name.lower())}"><th scope="row" data-device="{_e(name)}">'
+        f'<a href="#{_e(anchor)}" title="{_e(name)}">{_e(name)}</a> <span class="badge dev-{_e(status)}">'
+        f"{_e(status.upper())}</span></th>"
+    ]
+    for index, family in enumerate(families):
+        counts = cells[index] if isinstance(cells, list) else None
+        out.append(_heatmap_cell(str(anchor), family, counts))
+    out.append(f'<td class="total" title="{_e(total_title)}">{_e(total)}</td></tr>')
+    return "".join(out)
+
+
+def _heatmap_cell(anchor: str, family: str, counts: object) -> str:
+    """One cell from its counts (``None``: device not audited), as report.js's ``heatCell``."""
+    kind, title, target, fails = "error", f"{family}: not audited", anchor, 0
+    if isinstance(counts, list):
+        vector = [int(c) for c in counts]
+        parts: list[str] = []
+        by_severity: list[str] = []
+        kind = "none"
+        for severity, count in zip(_SEVERITIES_WORST_FIRST, vector, strict=False):
+            if count:
+                if not fails:
+                    kind = f"fail-{severity}"
+                fails += count
+                by_severity.append(f"{count} {severity}")
+        if fails:
+            parts.append(f"{fails} fail ({', '.join(by_severity)})")
+        for (other, word), count in zip(_OTHER_KINDS, vector[len(_SEVERITIES_WORST_FIRST) :], strict=False):
+            if count:
+                if kind == "none":
+                    kind = other
+                parts.append(f"{count} {word}")
+        title = f"{family}: {', '.join(parts) or 'no result'}"
+        if vector:
+            target = _family_anchor(anchor, family)
+    label = _CELL_LABELS[kind] + (f'<span class="n">{fails}</span>' if fails else "")
+    return f'<td class="cell {kind}"><a href="#{_e(target)}" title="{_e(title)}">{label}</a></td>'
 
 
 _VECTOR_STATUSES = (Status.UNKNOWN, Status.WAIVED, Status.PASS, Status.NOT_APPLICABLE)
+# The cell kinds and words of the statuses after the severities in a cell's counts (report.js: OTHER_KINDS).
+_OTHER_KINDS = (("unknown", "unknown"), ("waived", "waived"), ("pass", "pass"), ("na", "not applicable"))
 
 
 def _cell_vector(results: Sequence[CheckResult]) -> list[int]:
@@ -569,7 +645,9 @@ def _cell_vector(results: Sequence[CheckResult]) -> list[int]:
     return vector
 
 
-def _heatmap(families: Sequence[str], rows: Sequence[str]) -> str:
+def _heatmap(families: Sequence[str], rows: Sequence[str], written: Sequence[str] | None) -> str:
+    """The heat map: its rows as data (``rows``, JSON), and as HTML too when ``written`` (the
+    same rows, same order) is given."""
     head = "".join(
         f'<th scope="col" data-family="{_e(f)}"><abbr title="{_e(FAMILY_TITLES.get(f.upper(), f))}">'
         f"{_e(f)}</abbr></th>"
@@ -582,19 +660,25 @@ def _heatmap(families: Sequence[str], rows: Sequence[str]) -> str:
     family_legend = "".join(
         f'<li><span class="fam">{_e(f)}</span> {_e(FAMILY_TITLES.get(f.upper(), f))}</li>' for f in families
     )
-    # The rows are data (one JSON array, worst first), drawn by the script as they come near the
-    # screen: the table's body is empty without JavaScript, and a note says so.
+    # The rows are data (one JSON array, worst first), which the script sorts and filters on. On a
+    # large page it draws them as they come near the screen: the table's body is empty without
+    # JavaScript, and a note says so. A small page has them written out as well.
+    note = (
+        '<p class="hint nojs">The heat map is drawn from the data in this page by its script: without'
+        " JavaScript, the summary and the roll-up are the report.</p>"
+        if written is None
+        else ""
+    )
     return (
         '<section class="heatmap" aria-labelledby="heatmap-h"><h2 id="heatmap-h">Heat map</h2>'
         '<p class="hint">Worst result per device and check family; the number is how many checks'
         " failed. Select a cell for the findings.</p>"
-        '<p class="hint nojs">The heat map is drawn from the data in this page by its script: without'
-        " JavaScript, the summary and the roll-up are the report.</p>"
+        f"{note}"
         f'<p class="hint order" id="device-order" aria-live="polite">{_e(WORST_FIRST_TEXT)}</p>'
         '<div class="scroll"><table class="heat"><caption class="sr">Worst result by device and'
         f' check family</caption><thead><tr><th scope="col" id="sort-name">Device</th>{head}'
         f'<th scope="col" id="sort-severity" aria-sort="descending">Total</th></tr></thead>'
-        "<tbody></tbody></table></div>"
+        f"<tbody>{''.join(written or ())}</tbody></table></div>"
         f'<script type="application/json" id="heat-data">[{",".join(rows)}]</script>'
         f'<ul class="legend">{legend}</ul><ul class="legend families">{family_legend}</ul></section>'
     )
@@ -997,6 +1081,7 @@ def _controls(devices: Sequence[DeviceReport]) -> str:
 
 
 __all__ = [
+    "HEATMAP_ON_DEMAND_FROM",
     "MAX_TREND_POINTS",
     "WORST_FIRST_TEXT",
     "TrendPoint",

@@ -313,14 +313,28 @@
   var rowObserver = window.IntersectionObserver ? new IntersectionObserver(function (entries) {
     entries.forEach(function (entry) { if (entry.isIntersecting) { drawRow(deviceOfRow.get(entry.target)); } });
   }, {rootMargin: "600px 0px"}) : null;
+  // A small page has its rows written out as well (html.py, HEATMAP_ON_DEMAND_FROM), one per entry
+  // of the data, in its order: they are taken as drawn, never drawn again.
+  var writtenRows = heatBody && heatBody.rows.length ? Array.prototype.slice.call(heatBody.rows) : null;
+  if (writtenRows && (writtenRows.length !== HEAT.length ||
+      !writtenRows.every(function (row, i) { return row.getAttribute("data-anchor") === HEAT[i][0]; }))) {
+    // Not the data's rows (never written so by html.py): drawn from the data instead, as on a large page.
+    heatBody.textContent = "";
+    writtenRows = null;
+  }
   var devices = HEAT.map(function (data, position) {
-    var row = document.createElement("tr"), number = /^dev-(\d+)-/.exec(data[0]);
-    row.setAttribute("data-anchor", data[0]);
-    row.setAttribute("data-name", data[1].toLowerCase());
+    var row, number = /^dev-(\d+)-/.exec(data[0]);
+    if (writtenRows) {
+      row = writtenRows[position];
+    } else {
+      row = document.createElement("tr");
+      row.setAttribute("data-anchor", data[0]);
+      row.setAttribute("data-name", data[1].toLowerCase());
+    }
     var device = {
       row: row,
       data: data,
-      drawn: false,
+      drawn: !!writtenRows,
       section: document.getElementById(data[0]),
       position: position,  // the page's own order: worst first
       name: data[1].toLowerCase(),
@@ -333,7 +347,7 @@
     deviceOfRow.set(row, device);
     return device;
   });
-  if (heatBody) {
+  if (heatBody && !writtenRows) {
     var rows = document.createDocumentFragment();
     devices.forEach(function (device) { rows.appendChild(device.row); });
     heatBody.appendChild(rows);
