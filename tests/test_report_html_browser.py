@@ -605,15 +605,24 @@ def test_chromium_draws_a_heatmap_row_when_it_is_scrolled_to(tmp_path: Path, fle
         generated_at=fleet.generated_at,
     )
     probed = with_probe(render_html(big, heatmap_on_demand_from=len(big.devices)), SCROLL_ROWS_PROBE)
-    done = chromium(tmp_path, probed, "--virtual-time-budget=15000", "--dump-dom")
-    assert done.returncode == 0, done.stderr[-2000:]
-    tree = StrictTree()
-    tree.feed(done.stdout)
-    tree.close()
-    html = next(n for n in tree.root.walk() if n.tag == "html")
-    assert html.attrs.get("data-errors") == "[]"
-    seen = json.loads(html.attrs["data-probe"])
-    assert seen["before"] is False and seen["after"] is True
+    # Headless Chromium under a virtual time budget may produce no frame for the observer while the
+    # machine is saturated (seen once in a CI run of two): a fresh browser is tried up to three
+    # times; every try must show the row empty before the scroll, and one must see it drawn after.
+    tries = []
+    for _ in range(3):
+        done = chromium(tmp_path, probed, "--virtual-time-budget=15000", "--dump-dom")
+        assert done.returncode == 0, done.stderr[-2000:]
+        tree = StrictTree()
+        tree.feed(done.stdout)
+        tree.close()
+        html = next(n for n in tree.root.walk() if n.tag == "html")
+        assert html.attrs.get("data-errors") == "[]"
+        seen = json.loads(html.attrs["data-probe"])
+        assert seen["before"] is False
+        tries.append(seen)
+        if seen["after"]:
+            break
+    assert seen["after"] is True, tries
     assert 60 < seen["drawn"] < len(big.devices)
 
 
